@@ -1,0 +1,173 @@
+using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
+
+namespace Edgewise.Gguf;
+
+/// <summary>
+/// An open GGUF file: the validated header plus the tensor data, memory-mapped read-only in place (weights
+/// are never copied into managed arrays). Files larger than 2 GiB work: tensor data is addressed with
+/// 64-bit offsets. Dispose to unmap; spans and addresses handed out become invalid then.
+/// </summary>
+public sealed unsafe class GgufFile : IDisposable
+{
+    private readonly MemoryMappedFile? _map;
+    private readonly MemoryMappedViewAccessor? _view;
+    private readonly GCHandle _pin;
+    private byte* _base;
+
+    private GgufFile(GgufHeader header, byte* basePointer, MemoryMappedFile? map, MemoryMappedViewAccessor? view, GCHandle pin)
+    {
+        Header = header;
+        _base = basePointer;
+        _map = map;
+        _view = view;
+        _pin = pin;
+    }
+
+    /// <summary>The validated header, metadata and tensor directory.</summary>
+    public GgufHeader Header { get; }
+
+    /// <summary>Shortcut for <c>Header.Metadata</c>.</summary>
+    public GgufMetadata Metadata => Header.Metadata;
+
+    /// <summary>Shortcut for <c>Header.Tensors</c>.</summary>
+    public IReadOnlyList<GgufTensorInfo> Tensors => Header.Tensors;
+
+    /// <summary>Opens, maps and validates <paramref name="path"/>.</summary>
+    /// <exception cref="InvalidModelFileException">The file is malformed, or cannot be read (<c>gguf.io</c>).</exception>
+    public static GgufFile Open(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        long length;
+        try
+        {
+            length = new FileInfo(path).Length;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            throw new InvalidModelFileException(GgufErrorCodes.Io, -1, "The model file could not be read.");
+        }
+
+        if (length < GgufLimits.HeaderBytes)
+        {
+            // Too small to map usefully (and a zero-length file cannot be mapped at all): parse the bytes directly.
+            var small = ReadAllBytes(path);
+            GgufParser.Parse(small, small.Length);
+            throw new InvalidModelFileException(GgufErrorCodes.HeaderTruncated, small.Length, "The file is shorter than a GGUF header.");
+        }
+
+        MemoryMappedFile? map = null;
+        MemoryMappedViewAccessor? view = null;
+        var acquired = false;
+        try
+        {
+            map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+            view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+            byte* ptr = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref ptr);
+            acquired = true;
+            ptr += view.PointerOffset;
+            var headerSpan = new ReadOnlySpan<byte>(ptr, (int)Math.Min(length, int.MaxValue));
+            var header = GgufParser.Parse(headerSpan, length);
+            return new GgufFile(header, ptr, map, view, default);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Release(view, map, acquired);
+            throw new InvalidModelFileException(GgufErrorCodes.Io, -1, "The model file could not be read.");
+        }
+        catch
+        {
+            Release(view, map, acquired);
+            throw;
+        }
+    }
+
+    /// <summary>Validates and wraps an in-memory GGUF image (tests, generated models). The array is pinned until disposal.</summary>
+    /// <exception cref="InvalidModelFileException">The bytes are not a valid GGUF file.</exception>
+    public static GgufFile FromBytes(byte[] bytes)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        var header = GgufParser.Parse(bytes, bytes.Length);
+        var pin = GCHandle.Alloc(bytes, GCHandleType.Pinned);
+        return new GgufFile(header, (byte*)pin.AddrOfPinnedObject(), null, null, pin);
+    }
+
+    /// <summary>The tensor named <paramref name="name"/>, or null.</summary>
+    public GgufTensorInfo? FindTensor(string name) => Header.FindTensor(name);
+
+    /// <summary>The whole data of a tensor smaller than 2 GiB.</summary>
+    /// <exception cref="NotSupportedException">The tensor is 2 GiB or larger; use <see cref="GetTensorData(GgufTensorInfo, long, int)"/>.</exception>
+    public ReadOnlySpan<byte> GetTensorData(GgufTensorInfo tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        return tensor.ByteSize > int.MaxValue
+            ? throw new NotSupportedException("The tensor is larger than 2 GiB; read it in chunks.")
+            : GetTensorData(tensor, 0, (int)tensor.ByteSize);
+    }
+
+    /// <summary>A chunk of a tensor's data: <paramref name="length"/> bytes from <paramref name="offset"/> within the tensor.</summary>
+    public ReadOnlySpan<byte> GetTensorData(GgufTensorInfo tensor, long offset, int length)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(offset + length, tensor.ByteSize, nameof(length));
+        return new ReadOnlySpan<byte>((byte*)GetTensorAddress(tensor) + offset, length);
+    }
+
+    /// <summary>
+    /// The address of a tensor's first byte, for kernels that work across threads. Valid until the file is
+    /// disposed; only the tensor's <see cref="GgufTensorInfo.ByteSize"/> bytes may be read.
+    /// </summary>
+    public nint GetTensorAddress(GgufTensorInfo tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        ObjectDisposedException.ThrowIf(_base == null, this);
+        if (!ReferenceEquals(Header.FindTensor(tensor.Name), tensor))
+        {
+            throw new ArgumentException("The tensor does not belong to this file.", nameof(tensor));
+        }
+
+        return (nint)(_base + Header.DataOffset + tensor.Offset);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (_base == null)
+        {
+            return;
+        }
+
+        _base = null;
+        Release(_view, _map, _view is not null);
+        if (_pin.IsAllocated)
+        {
+            _pin.Free();
+        }
+    }
+
+    private static void Release(MemoryMappedViewAccessor? view, MemoryMappedFile? map, bool acquired)
+    {
+        if (acquired)
+        {
+            view?.SafeMemoryMappedViewHandle.ReleasePointer();
+        }
+
+        view?.Dispose();
+        map?.Dispose();
+    }
+
+    private static byte[] ReadAllBytes(string path)
+    {
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidModelFileException(GgufErrorCodes.Io, -1, "The model file could not be read.");
+        }
+    }
+}
