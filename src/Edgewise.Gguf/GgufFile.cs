@@ -34,35 +34,31 @@ public sealed unsafe class GgufFile : IDisposable
     public IReadOnlyList<GgufTensorInfo> Tensors => Header.Tensors;
 
     /// <summary>Opens, maps and validates <paramref name="path"/>.</summary>
-    /// <exception cref="InvalidModelFileException">The file is malformed, or cannot be read (<c>gguf.io</c>).</exception>
+    /// <exception cref="InvalidModelFileException">
+    /// The file is malformed, or cannot be read (<c>gguf.io</c>: missing, a directory, no permission).
+    /// </exception>
     public static GgufFile Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        long length;
-        try
-        {
-            length = new FileInfo(path).Length;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
-        {
-            throw new InvalidModelFileException(GgufErrorCodes.Io, -1, "The model file could not be read.");
-        }
-
-        if (length < GgufLimits.HeaderBytes)
-        {
-            // Too small to map usefully (and a zero-length file cannot be mapped at all): parse the bytes directly.
-            var small = ReadAllBytes(path);
-            GgufParser.Parse(small, small.Length);
-            throw new InvalidModelFileException(GgufErrorCodes.HeaderTruncated, small.Length, "The file is shorter than a GGUF header.");
-        }
-
+        var stream = OpenRead(path);
         MemoryMappedFile? map = null;
         MemoryMappedViewAccessor? view = null;
         var acquired = false;
         try
         {
-            map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-            view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+            // The length comes from the handle that is mapped, so the parser's bounds and the mapping agree.
+            var length = stream.Length;
+            if (length < GgufLimits.HeaderBytes)
+            {
+                // Too small to map usefully (and a zero-length file cannot be mapped at all): parse the bytes directly.
+                var small = new byte[length];
+                stream.ReadExactly(small);
+                GgufParser.Parse(small, small.Length);
+                throw new InvalidModelFileException(GgufErrorCodes.HeaderTruncated, small.Length, "The file is shorter than a GGUF header.");
+            }
+
+            map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+            view = map.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
             byte* ptr = null;
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref ptr);
             acquired = true;
@@ -74,11 +70,13 @@ public sealed unsafe class GgufFile : IDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Release(view, map, acquired);
+            stream.Dispose();
             throw new InvalidModelFileException(GgufErrorCodes.Io, -1, "The model file could not be read.");
         }
         catch
         {
             Release(view, map, acquired);
+            stream.Dispose();
             throw;
         }
     }
@@ -112,7 +110,8 @@ public sealed unsafe class GgufFile : IDisposable
         ArgumentNullException.ThrowIfNull(tensor);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(offset + length, tensor.ByteSize, nameof(length));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, tensor.ByteSize);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(offset, tensor.ByteSize - length);
         return new ReadOnlySpan<byte>((byte*)GetTensorAddress(tensor) + offset, length);
     }
 
@@ -159,14 +158,15 @@ public sealed unsafe class GgufFile : IDisposable
         map?.Dispose();
     }
 
-    private static byte[] ReadAllBytes(string path)
+    private static FileStream OpenRead(string path)
     {
         try
         {
-            return File.ReadAllBytes(path);
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 1);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
+            // Missing file, a directory, no permission, or a path the OS refuses: one fixed message, no path echoed.
             throw new InvalidModelFileException(GgufErrorCodes.Io, -1, "The model file could not be read.");
         }
     }

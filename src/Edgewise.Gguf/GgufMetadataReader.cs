@@ -8,8 +8,9 @@ internal static class GgufMetadataReader
 {
     public static GgufMetadata Read(ref GgufCursor cursor, int count)
     {
-        var entries = new List<KeyValuePair<string, GgufValue>>(count);
-        var seen = new HashSet<string>(count, StringComparer.Ordinal);
+        var capacity = Math.Min(count, GgufParser.InitialCapacityCap);
+        var entries = new List<KeyValuePair<string, GgufValue>>(capacity);
+        var seen = new HashSet<string>(capacity, StringComparer.Ordinal);
         for (var i = 0; i < count; i++)
         {
             var keyAt = cursor.Position;

@@ -10,6 +10,9 @@ namespace Edgewise.Gguf;
 /// </summary>
 public static class GgufParser
 {
+    /// <summary>Largest list/set capacity reserved from a count read from the file; beyond it collections grow as entries parse.</summary>
+    internal const int InitialCapacityCap = 256;
+
     private const uint Magic = 0x46554747; // "GGUF" read little-endian
 
     /// <summary>Parses <paramref name="bytes"/> (the start of a file of <paramref name="fileLength"/> bytes).</summary>
@@ -53,11 +56,16 @@ public static class GgufParser
         }
 
         var metadata = GgufMetadataReader.Read(ref cursor, (int)kvCount);
+        if (tensorCount * GgufLimits.MinTensorInfoBytes > (ulong)cursor.Remaining)
+        {
+            throw new InvalidModelFileException(GgufErrorCodes.HeaderTensorCount, 8, "The tensor count is larger than the file can hold.");
+        }
+
         var alignment = ReadAlignment(metadata);
         var tensors = ReadTensorInfos(ref cursor, (int)tensorCount, alignment);
 
         var dataOffset = AlignUp(cursor.Position, alignment);
-        ValidateRanges(tensors, dataOffset, fileLength);
+        ValidateRanges(tensors, dataOffset, fileLength, alignment);
         return new GgufHeader((int)version, metadata, tensors, alignment, dataOffset, cursor.Position, fileLength);
     }
 
@@ -85,8 +93,10 @@ public static class GgufParser
 
     private static List<GgufTensorInfo> ReadTensorInfos(ref GgufCursor cursor, int count, int alignment)
     {
-        var tensors = new List<GgufTensorInfo>(count);
-        var names = new HashSet<string>(count, StringComparer.Ordinal);
+        // Capacity from the file is capped: a count that passed the size test may still be a lie.
+        var capacity = Math.Min(count, InitialCapacityCap);
+        var tensors = new List<GgufTensorInfo>(capacity);
+        var names = new HashSet<string>(capacity, StringComparer.Ordinal);
         for (var i = 0; i < count; i++)
         {
             var start = cursor.Position;
@@ -166,15 +176,23 @@ public static class GgufParser
         return tensors;
     }
 
-    private static void ValidateRanges(List<GgufTensorInfo> tensors, long dataOffset, long fileLength)
+    private static void ValidateRanges(List<GgufTensorInfo> tensors, long dataOffset, long fileLength, int alignment)
     {
-        if (tensors.Count == 0)
+        // 1. The data a packed file would hold (sizes rounded up to the alignment) must be representable.
+        long packedEnd = 0;
+        foreach (var t in tensors)
         {
-            return;
+            var padded = AlignUp(t.ByteSize, alignment);
+            if (padded < t.ByteSize || packedEnd > long.MaxValue - padded)
+            {
+                throw new InvalidModelFileException(GgufErrorCodes.TensorSize, dataOffset, "The tensors' total size overflows.");
+            }
+
+            packedEnd += padded;
         }
 
+        // 2. Every range must lie inside the data section. The length is negative when the file ends in the padding.
         var dataLength = fileLength - dataOffset;
-        long total = 0;
         foreach (var t in tensors)
         {
             if (t.Offset > long.MaxValue - t.ByteSize)
@@ -182,23 +200,17 @@ public static class GgufParser
                 throw new InvalidModelFileException(GgufErrorCodes.TensorOffset, dataOffset, "A tensor's data range wraps around.");
             }
 
-            if (total > long.MaxValue - t.ByteSize)
-            {
-                throw new InvalidModelFileException(GgufErrorCodes.TensorSize, dataOffset, "The tensors' total size overflows.");
-            }
-
-            total += t.ByteSize;
-            if (dataLength <= 0 || t.Offset >= dataLength)
-            {
-                throw new InvalidModelFileException(GgufErrorCodes.TensorOffset, dataOffset, "A tensor's data starts past the end of the file.");
-            }
-
             if (t.Offset + t.ByteSize > dataLength)
             {
-                throw new InvalidModelFileException(GgufErrorCodes.DataTruncated, dataOffset, "The tensor data section is truncated.");
+                // A packed file cut short keeps every offset below the packed size; an offset at or past it points
+                // beyond any data the tensors could need.
+                throw t.Offset >= packedEnd
+                    ? new InvalidModelFileException(GgufErrorCodes.TensorOffset, dataOffset, "A tensor's data starts past the end of the file.")
+                    : new InvalidModelFileException(GgufErrorCodes.DataTruncated, dataOffset, "The tensor data section is truncated.");
             }
         }
 
+        // 3. No two ranges may overlap.
         var sorted = tensors.ToArray();
         Array.Sort(sorted, static (a, b) => a.Offset.CompareTo(b.Offset));
         for (var i = 1; i < sorted.Length; i++)

@@ -46,6 +46,37 @@ public sealed class GgufValue
         return new GgufValue(GgufValueType.Array, elementType, values);
     }
 
+    /// <summary>
+    /// Creates an array value whose element type follows from <typeparamref name="T"/>: <see cref="byte"/>,
+    /// <see cref="sbyte"/>, <see cref="ushort"/>, <see cref="short"/>, <see cref="uint"/>, <see cref="int"/>,
+    /// <see cref="ulong"/>, <see cref="long"/>, <see cref="float"/>, <see cref="double"/>, <see cref="bool"/> or
+    /// <see cref="string"/>. The array is kept, not copied.
+    /// </summary>
+    /// <exception cref="ArgumentException"><typeparamref name="T"/> is not one of those types.</exception>
+    public static GgufValue Array<T>(T[] values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        return new GgufValue(GgufValueType.Array, ElementTypeOf(typeof(T)), values);
+    }
+
+    /// <summary>Creates a UINT8 value.</summary>
+    public static GgufValue UInt8(byte value) => new(GgufValueType.UInt8, GgufValueType.UInt8, (ulong)value);
+
+    /// <summary>Creates an INT8 value.</summary>
+    public static GgufValue Int8(sbyte value) => new(GgufValueType.Int8, GgufValueType.Int8, (long)value);
+
+    /// <summary>Creates a UINT16 value.</summary>
+    public static GgufValue UInt16(ushort value) => new(GgufValueType.UInt16, GgufValueType.UInt16, (ulong)value);
+
+    /// <summary>Creates an INT16 value.</summary>
+    public static GgufValue Int16(short value) => new(GgufValueType.Int16, GgufValueType.Int16, (long)value);
+
+    /// <summary>Creates an INT64 value.</summary>
+    public static GgufValue Int64(long value) => new(GgufValueType.Int64, GgufValueType.Int64, value);
+
+    /// <summary>Creates a FLOAT64 value.</summary>
+    public static GgufValue Float64(double value) => new(GgufValueType.Float64, GgufValueType.Float64, value);
+
     /// <summary>Creates a string value.</summary>
     public static GgufValue String(string value) => new(GgufValueType.String, GgufValueType.String, value);
 
@@ -144,6 +175,21 @@ public sealed class GgufValue
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => _value.ToString() ?? string.Empty,
     };
+
+    internal static GgufValueType ElementTypeOf(Type type) =>
+        type == typeof(byte) ? GgufValueType.UInt8
+        : type == typeof(sbyte) ? GgufValueType.Int8
+        : type == typeof(ushort) ? GgufValueType.UInt16
+        : type == typeof(short) ? GgufValueType.Int16
+        : type == typeof(uint) ? GgufValueType.UInt32
+        : type == typeof(int) ? GgufValueType.Int32
+        : type == typeof(ulong) ? GgufValueType.UInt64
+        : type == typeof(long) ? GgufValueType.Int64
+        : type == typeof(float) ? GgufValueType.Float32
+        : type == typeof(double) ? GgufValueType.Float64
+        : type == typeof(bool) ? GgufValueType.Bool
+        : type == typeof(string) ? GgufValueType.String
+        : throw new ArgumentException("The element type cannot be stored in a GGUF array.", nameof(type));
 
     internal static bool IsIntegerType(GgufValueType t) => t is GgufValueType.UInt8 or GgufValueType.Int8
         or GgufValueType.UInt16 or GgufValueType.Int16 or GgufValueType.UInt32 or GgufValueType.Int32
