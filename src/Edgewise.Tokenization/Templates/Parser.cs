@@ -1,0 +1,696 @@
+using System.Globalization;
+
+namespace Edgewise.Tokenization.Templates;
+
+/// <summary>
+/// Builds the syntax tree from tokens with the reference's grammar and precedence (lowest first):
+/// inline if, or, and, not, comparisons and <c>in</c>, + - ~, * / // %, **, <c>is</c> tests, | filters,
+/// unary signs, calls and member access. <c>call</c> and <c>filter</c> blocks are rejected as unsupported.
+/// </summary>
+internal sealed class Parser
+{
+    private readonly List<Token> _tokens;
+    private readonly int _maxDepth;
+    private int _current;
+    private int _depth;
+
+    private Parser(List<Token> tokens, int maxDepth)
+    {
+        _tokens = tokens;
+        _maxDepth = maxDepth;
+    }
+
+    public static TemplateBody Parse(List<Token> tokens, int maxDepth)
+    {
+        var parser = new Parser(tokens, maxDepth);
+        var body = new List<Node>();
+        while (parser._current < tokens.Count)
+        {
+            parser.ParseAny(body);
+        }
+
+        return new TemplateBody(body);
+    }
+
+    private Token Peek(int ahead = 0) =>
+        _current + ahead < _tokens.Count ? _tokens[_current + ahead] : throw Error("Unexpected end of template.");
+
+    private bool Is(TokenType type) => _current < _tokens.Count && _tokens[_current].Type == type;
+
+    private bool IsIdentifier(string name, int ahead = 0) =>
+        _current + ahead < _tokens.Count
+        && _tokens[_current + ahead].Type == TokenType.Identifier
+        && _tokens[_current + ahead].Value == name;
+
+    private bool IsStatement(params string[] names) =>
+        Is(TokenType.OpenStatement)
+        && _current + 1 < _tokens.Count
+        && _tokens[_current + 1].Type == TokenType.Identifier
+        && Array.IndexOf(names, _tokens[_current + 1].Value) >= 0;
+
+    private Token Expect(TokenType type, string what)
+    {
+        var token = Peek();
+        if (token.Type != type)
+        {
+            throw Error($"Expected {what}.");
+        }
+
+        _current++;
+        return token;
+    }
+
+    private void ExpectIdentifier(string name)
+    {
+        if (!IsIdentifier(name))
+        {
+            throw Error($"Expected '{name}'.");
+        }
+
+        _current++;
+    }
+
+    private void Enter()
+    {
+        if (++_depth > _maxDepth || !System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            throw new TemplateException(TemplateErrorCodes.DepthCap, "The template nests deeper than the depth cap.");
+        }
+    }
+
+    private void ParseAny(List<Node> into)
+    {
+        var token = Peek();
+        switch (token.Type)
+        {
+            case TokenType.Comment:
+                _current++;
+                return;
+            case TokenType.Text:
+                _current++;
+                into.Add(new StringLiteral(token.Value));
+                return;
+            case TokenType.OpenStatement:
+                Enter();
+                into.Add(ParseStatement());
+                _depth--;
+                return;
+            case TokenType.OpenExpression:
+                _current++;
+                into.Add(ParseExpression());
+                Expect(TokenType.CloseExpression, "'}}'");
+                return;
+            default:
+                throw Error("Unexpected token.");
+        }
+    }
+
+    private List<Node> ParseUntil(params string[] names)
+    {
+        var body = new List<Node>();
+        while (!IsStatement(names))
+        {
+            ParseAny(body);
+        }
+
+        return body;
+    }
+
+    private void ExpectEnd(string name)
+    {
+        Expect(TokenType.OpenStatement, "'{%'");
+        ExpectIdentifier(name);
+        Expect(TokenType.CloseStatement, "'%}'");
+    }
+
+    private Node ParseStatement()
+    {
+        Expect(TokenType.OpenStatement, "'{%'");
+        var name = Peek();
+        if (name.Type != TokenType.Identifier)
+        {
+            throw Error("Expected a statement name.");
+        }
+
+        _current++;
+        switch (name.Value)
+        {
+            case "set":
+                return ParseSet();
+            case "if":
+                var ifNode = ParseIf();
+                ExpectEnd("endif");
+                return ifNode;
+            case "for":
+                var forNode = ParseFor();
+                ExpectEnd("endfor");
+                return forNode;
+            case "macro":
+                var macro = ParseMacro();
+                ExpectEnd("endmacro");
+                return macro;
+            case "break":
+                Expect(TokenType.CloseStatement, "'%}'");
+                return new BreakNode();
+            case "continue":
+                Expect(TokenType.CloseStatement, "'%}'");
+                return new ContinueNode();
+            case "call" or "filter" or "include" or "import" or "from" or "extends" or "block" or "with" or "raw" or "do":
+                throw new TemplateException(TemplateErrorCodes.Unsupported, "The template uses a statement this renderer does not support.");
+            default:
+                throw Error("Unknown statement.");
+        }
+    }
+
+    private SetNode ParseSet()
+    {
+        var target = ParseExpressionSequence(primary: false);
+        if (Is(TokenType.Equals))
+        {
+            _current++;
+            var value = ParseExpressionSequence(primary: false);
+            Expect(TokenType.CloseStatement, "'%}'");
+            return new SetNode(target, value, []);
+        }
+
+        Expect(TokenType.CloseStatement, "'%}'");
+        var body = ParseUntil("endset");
+        ExpectEnd("endset");
+        return new SetNode(target, null, body);
+    }
+
+    private IfNode ParseIf()
+    {
+        var test = ParseExpression();
+        Expect(TokenType.CloseStatement, "'%}'");
+        var body = ParseUntil("elif", "else", "endif");
+        var alternate = new List<Node>();
+        if (IsStatement("elif"))
+        {
+            _current += 2;
+            Enter();
+            alternate.Add(ParseIf());
+            _depth--;
+        }
+        else if (IsStatement("else"))
+        {
+            _current += 2;
+            Expect(TokenType.CloseStatement, "'%}'");
+            alternate = ParseUntil("endif");
+        }
+
+        return new IfNode(test, body, alternate);
+    }
+
+    private ForNode ParseFor()
+    {
+        var loopVariable = ParseExpressionSequence(primary: true);
+        if (loopVariable is not (Identifier or TupleLiteral))
+        {
+            throw Error("Expected an identifier or tuple as the loop variable.");
+        }
+
+        if (!IsIdentifier("in"))
+        {
+            throw Error("Expected 'in' after the loop variable.");
+        }
+
+        _current++;
+        var iterable = ParseExpression();
+        Expect(TokenType.CloseStatement, "'%}'");
+        var body = ParseUntil("endfor", "else");
+        var elseBody = new List<Node>();
+        if (IsStatement("else"))
+        {
+            _current += 2;
+            Expect(TokenType.CloseStatement, "'%}'");
+            elseBody = ParseUntil("endfor");
+        }
+
+        return new ForNode(loopVariable, iterable, body, elseBody);
+    }
+
+    private MacroNode ParseMacro()
+    {
+        if (ParsePrimary() is not Identifier name)
+        {
+            throw Error("Expected a macro name.");
+        }
+
+        var parameters = ParseArguments(declaration: true);
+        Expect(TokenType.CloseStatement, "'%}'");
+        return new MacroNode(name.Name, parameters, ParseUntil("endmacro"));
+    }
+
+    private Node ParseExpressionSequence(bool primary)
+    {
+        var first = primary ? ParsePrimary() : ParseExpression();
+        if (!Is(TokenType.Comma))
+        {
+            return first;
+        }
+
+        var items = new List<Node> { first };
+        while (Is(TokenType.Comma))
+        {
+            _current++;
+            items.Add(primary ? ParsePrimary() : ParseExpression());
+        }
+
+        return new TupleLiteral(items);
+    }
+
+    private Node ParseExpression()
+    {
+        Enter();
+        var a = ParseOr();
+        if (IsIdentifier("if"))
+        {
+            _current++;
+            var test = ParseOr();
+            if (IsIdentifier("else"))
+            {
+                _current++;
+                a = new TernaryNode(test, a, ParseExpression());
+            }
+            else
+            {
+                a = new SelectNode(a, test);
+            }
+        }
+
+        _depth--;
+        return a;
+    }
+
+    private Node ParseOr()
+    {
+        var left = ParseAnd();
+        while (IsIdentifier("or"))
+        {
+            _current++;
+            left = new BinaryNode(BinaryOperator.Or, left, ParseAnd());
+        }
+
+        return left;
+    }
+
+    private Node ParseAnd()
+    {
+        var left = ParseNot();
+        while (IsIdentifier("and"))
+        {
+            _current++;
+            left = new BinaryNode(BinaryOperator.And, left, ParseNot());
+        }
+
+        return left;
+    }
+
+    private Node ParseNot()
+    {
+        if (!IsIdentifier("not"))
+        {
+            return ParseComparison();
+        }
+
+        _current++;
+        Enter();
+        var node = new UnaryNode(UnaryOperator.Not, ParseNot());
+        _depth--;
+        return node;
+    }
+
+    private Node ParseComparison()
+    {
+        var left = ParseAdditive();
+        while (true)
+        {
+            BinaryOperator op;
+            if (IsIdentifier("not") && IsIdentifier("in", 1))
+            {
+                _current += 2;
+                op = BinaryOperator.NotIn;
+            }
+            else if (IsIdentifier("in"))
+            {
+                _current++;
+                op = BinaryOperator.In;
+            }
+            else if (Is(TokenType.Comparison))
+            {
+                op = Peek().Value switch
+                {
+                    "==" => BinaryOperator.Equal,
+                    "!=" => BinaryOperator.NotEqual,
+                    "<" => BinaryOperator.Less,
+                    ">" => BinaryOperator.Greater,
+                    "<=" => BinaryOperator.LessOrEqual,
+                    _ => BinaryOperator.GreaterOrEqual,
+                };
+                _current++;
+            }
+            else
+            {
+                return left;
+            }
+
+            left = new BinaryNode(op, left, ParseAdditive());
+        }
+    }
+
+    private Node ParseAdditive()
+    {
+        var left = ParseMultiplicative();
+        while (Is(TokenType.Additive))
+        {
+            var op = Peek().Value switch
+            {
+                "+" => BinaryOperator.Add,
+                "-" => BinaryOperator.Subtract,
+                _ => BinaryOperator.Concat,
+            };
+            _current++;
+            left = new BinaryNode(op, left, ParseMultiplicative());
+        }
+
+        return left;
+    }
+
+    private Node ParseMultiplicative()
+    {
+        var left = ParsePower();
+        while (Is(TokenType.Multiplicative))
+        {
+            var op = Peek().Value switch
+            {
+                "*" => BinaryOperator.Multiply,
+                "/" => BinaryOperator.Divide,
+                "//" => BinaryOperator.FloorDivide,
+                _ => BinaryOperator.Modulo,
+            };
+            _current++;
+            left = new BinaryNode(op, left, ParsePower());
+        }
+
+        return left;
+    }
+
+    private Node ParsePower()
+    {
+        var left = ParseTest();
+        while (Is(TokenType.Power))
+        {
+            _current++;
+            left = new BinaryNode(BinaryOperator.Power, left, ParseTest());
+        }
+
+        return left;
+    }
+
+    private Node ParseTest()
+    {
+        var operand = ParseFilter();
+        while (IsIdentifier("is"))
+        {
+            _current++;
+            var negate = IsIdentifier("not");
+            if (negate)
+            {
+                _current++;
+            }
+
+            if (ParsePrimary() is not Identifier test)
+            {
+                throw Error("Expected a test name.");
+            }
+
+            operand = new TestNode(operand, negate, test.Name);
+        }
+
+        return operand;
+    }
+
+    private Node ParseFilter()
+    {
+        var operand = ParseUnarySign();
+        while (Is(TokenType.Pipe))
+        {
+            _current++;
+            if (ParsePrimary() is not Identifier filter)
+            {
+                throw Error("Expected a filter name.");
+            }
+
+            var arguments = Is(TokenType.OpenParen) ? ParseArguments(declaration: false) : null;
+            operand = new FilterNode(operand, filter.Name, arguments);
+        }
+
+        return operand;
+    }
+
+    private Node ParseUnarySign()
+    {
+        var token = Peek();
+        if (token.Type is TokenType.Unary or TokenType.Additive && token.Value is "-" or "+")
+        {
+            _current++;
+            Enter();
+            var node = new UnaryNode(token.Value == "-" ? UnaryOperator.Negate : UnaryOperator.Plus, ParseUnarySign());
+            _depth--;
+            return node;
+        }
+
+        var member = ParseMember(ParsePrimary());
+        while (Is(TokenType.OpenParen))
+        {
+            member = ParseMember(new CallNode(member, ParseArguments(declaration: false)));
+        }
+
+        return member;
+    }
+
+    private Node ParseMember(Node target)
+    {
+        while (Is(TokenType.Dot) || Is(TokenType.OpenBracket))
+        {
+            var computed = Peek().Type == TokenType.OpenBracket;
+            _current++;
+            Node property;
+            if (computed)
+            {
+                property = ParseSubscript();
+                Expect(TokenType.CloseBracket, "']'");
+            }
+            else
+            {
+                property = ParsePrimary();
+                if (property is not (Identifier or IntegerLiteral))
+                {
+                    throw Error("Expected an identifier or integer after '.'.");
+                }
+            }
+
+            target = new MemberNode(target, property, computed);
+        }
+
+        return target;
+    }
+
+    private Node ParseSubscript()
+    {
+        var parts = new List<Node?>();
+        var isSlice = false;
+        while (!Is(TokenType.CloseBracket))
+        {
+            if (Is(TokenType.Colon))
+            {
+                parts.Add(null);
+                _current++;
+                isSlice = true;
+                continue;
+            }
+
+            parts.Add(ParseExpression());
+            if (Is(TokenType.Colon))
+            {
+                _current++;
+                isSlice = true;
+            }
+        }
+
+        if (parts.Count == 0)
+        {
+            throw Error("Expected an index or slice.");
+        }
+
+        if (!isSlice)
+        {
+            return parts[0]!;
+        }
+
+        if (parts.Count > 3)
+        {
+            throw Error("A slice takes at most three parts.");
+        }
+
+        return new SliceNode(parts[0], parts.Count > 1 ? parts[1] : null, parts.Count > 2 ? parts[2] : null);
+    }
+
+    private List<Node> ParseArguments(bool declaration)
+    {
+        Expect(TokenType.OpenParen, "'('");
+        var arguments = new List<Node>();
+        var sawKeyword = false;
+        var sawSpread = false;
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        while (!Is(TokenType.CloseParen))
+        {
+            var keywordSpread = Is(TokenType.Power);
+            var spread = Is(TokenType.Multiplicative) && Peek().Value == "*";
+            if (declaration && (keywordSpread || spread))
+            {
+                throw Error("Argument unpacking is not allowed in parameter declarations.");
+            }
+
+            if (keywordSpread)
+            {
+                _current++;
+                arguments.Add(new SpreadNode(ParseExpression(), keywords: true));
+                if (Is(TokenType.Comma))
+                {
+                    _current++;
+                }
+
+                if (!Is(TokenType.CloseParen))
+                {
+                    throw Error("'**' must be applied to the final argument.");
+                }
+
+                break;
+            }
+
+            Node argument;
+            if (spread)
+            {
+                if (sawSpread)
+                {
+                    throw Error("Only one '*' argument unpacking is allowed.");
+                }
+
+                sawSpread = true;
+                _current++;
+                argument = new SpreadNode(ParseExpression(), keywords: false);
+            }
+            else
+            {
+                argument = ParseExpression();
+                if (Is(TokenType.Equals))
+                {
+                    _current++;
+                    if (argument is not Identifier key)
+                    {
+                        throw Error("Expected an identifier before '='.");
+                    }
+
+                    argument = new KeywordArgument(key.Name, ParseExpression());
+                }
+
+                if (declaration)
+                {
+                    var name = argument switch
+                    {
+                        Identifier id => id.Name,
+                        KeywordArgument kw => kw.Name,
+                        _ => throw Error("Expected an identifier for a parameter."),
+                    };
+                    if (!names.Add(name))
+                    {
+                        throw Error("Duplicate parameter name.");
+                    }
+                }
+
+                if (argument is KeywordArgument)
+                {
+                    sawKeyword = true;
+                }
+                else if (sawKeyword || sawSpread)
+                {
+                    throw Error("Positional arguments must come first.");
+                }
+            }
+
+            arguments.Add(argument);
+            if (Is(TokenType.Comma))
+            {
+                _current++;
+            }
+        }
+
+        Expect(TokenType.CloseParen, "')'");
+        return arguments;
+    }
+
+    private Node ParsePrimary()
+    {
+        var token = Peek();
+        _current++;
+        switch (token.Type)
+        {
+            case TokenType.Number:
+                var number = double.Parse(token.Value, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
+                return token.Value.Contains('.', StringComparison.Ordinal) ? new FloatLiteral(number) : new IntegerLiteral(number);
+            case TokenType.String:
+                var text = token.Value;
+                while (Is(TokenType.String))
+                {
+                    text += Peek().Value;
+                    _current++;
+                }
+
+                return new StringLiteral(text);
+            case TokenType.Identifier:
+                return new Identifier(token.Value);
+            case TokenType.OpenParen:
+                var inner = ParseExpressionSequence(primary: false);
+                Expect(TokenType.CloseParen, "')'");
+                return inner;
+            case TokenType.OpenBracket:
+                var items = new List<Node>();
+                while (!Is(TokenType.CloseBracket))
+                {
+                    items.Add(ParseExpression());
+                    if (Is(TokenType.Comma))
+                    {
+                        _current++;
+                    }
+                }
+
+                _current++;
+                return new ArrayLiteral(items);
+            case TokenType.OpenBrace:
+                var entries = new List<KeyValuePair<Node, Node>>();
+                while (!Is(TokenType.CloseBrace))
+                {
+                    var key = ParseExpression();
+                    Expect(TokenType.Colon, "':'");
+                    entries.Add(new(key, ParseExpression()));
+                    if (Is(TokenType.Comma))
+                    {
+                        _current++;
+                    }
+                }
+
+                _current++;
+                return new ObjectLiteral(entries);
+            default:
+                throw Error("Unexpected token.");
+        }
+    }
+
+    private TemplateException Error(string message)
+    {
+        var offset = _current < _tokens.Count ? _tokens[_current].Offset : -1;
+        return new TemplateException(TemplateErrorCodes.Syntax, string.Create(CultureInfo.InvariantCulture, $"{message} (offset {offset})"));
+    }
+}
