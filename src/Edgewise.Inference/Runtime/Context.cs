@@ -1,0 +1,151 @@
+using Edgewise.Inference.Model;
+using Edgewise.Inference.Runtime.Kernels;
+
+namespace Edgewise.Inference.Runtime;
+
+/// <summary>
+/// Mutable decode state over a shared <see cref="LocalModel"/>: a KV cache per sequence, scratch buffers and a
+/// logits buffer, all allocated when the context is created. One call at a time (not thread-safe); create one
+/// context per concurrent user, or use several sequences of one context sequentially.
+/// </summary>
+public sealed class Context : IDisposable
+{
+    private readonly KvCache _cache;
+    private readonly ForwardPass _pass;
+    private readonly float[] _logits;
+    private int _busy;
+    private bool _disposed;
+
+    internal Context(LocalModel model, ModelWeights weights, ContextOptions options)
+    {
+        Model = model;
+        var hp = model.Hyperparameters;
+        ContextLength = options.ContextLength ?? Math.Min(hp.ContextLength, ContextOptions.DefaultMaxContextLength);
+        BatchSize = Math.Min(options.BatchSize ?? ContextOptions.DefaultBatchSize, ContextLength);
+        MaxLogitRows = options.MaxLogitRows ?? 1;
+        KvCacheType = options.KvCacheType ?? KvCacheType.F16;
+        var pool = new WorkerPool(options.Threads ?? Environment.ProcessorCount);
+        _cache = new KvCache(KvCacheType, options.SequenceCount ?? 1, hp.BlockCount, ContextLength, hp.KeyValueLength);
+        _pass = new ForwardPass(weights, hp, model.Definition, _cache, pool, BatchSize);
+        _logits = new float[checked(MaxLogitRows * hp.VocabSize)];
+    }
+
+    /// <summary>The model.</summary>
+    public LocalModel Model { get; }
+
+    /// <summary>Positions per sequence.</summary>
+    public int ContextLength { get; }
+
+    /// <summary>Most tokens per forward batch.</summary>
+    public int BatchSize { get; }
+
+    /// <summary>Most positions whose logits one call returns.</summary>
+    public int MaxLogitRows { get; }
+
+    /// <summary>KV cache storage.</summary>
+    public KvCacheType KvCacheType { get; }
+
+    /// <summary>Number of sequences.</summary>
+    public int SequenceCount => _cache.Sequences;
+
+    /// <summary>Logits per position (the vocabulary size).</summary>
+    public int VocabSize => Model.Hyperparameters.VocabSize;
+
+    /// <summary>Tokens already in <paramref name="sequence"/>.</summary>
+    public int GetSequenceLength(int sequence)
+    {
+        CheckSequence(sequence);
+        return _cache.Length(sequence);
+    }
+
+    /// <summary>Positions still free in <paramref name="sequence"/>.</summary>
+    public int GetRemainingCapacity(int sequence) => ContextLength - GetSequenceLength(sequence);
+
+    /// <summary>Empties <paramref name="sequence"/> so it can start again at position 0.</summary>
+    public void ClearSequence(int sequence)
+    {
+        CheckSequence(sequence);
+        _cache.SetLength(sequence, 0);
+    }
+
+    /// <summary>Keeps the first <paramref name="length"/> tokens of <paramref name="sequence"/> and forgets the rest.</summary>
+    public void TruncateSequence(int sequence, int length)
+    {
+        CheckSequence(sequence);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, _cache.Length(sequence));
+        _cache.SetLength(sequence, length);
+    }
+
+    /// <summary>
+    /// Appends <paramref name="tokens"/> to <paramref name="sequence"/> and runs the model over them (in batches of
+    /// <see cref="BatchSize"/>). Returns the last token's logits, or with <paramref name="allLogits"/> the logits of
+    /// every token, row after row (tokens.Length × <see cref="VocabSize"/>; at most <see cref="MaxLogitRows"/>
+    /// rows). The span is valid until the next call.
+    /// </summary>
+    /// <exception cref="ContextLimitExceededException">The tokens do not fit; nothing was done.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A token id is outside the vocabulary, or the sequence does not exist.</exception>
+    public ReadOnlySpan<float> Evaluate(ReadOnlySpan<int> tokens, int sequence = 0, bool allLogits = false)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        CheckSequence(sequence);
+        if (tokens.IsEmpty)
+        {
+            throw new ArgumentException("At least one token is required.", nameof(tokens));
+        }
+
+        if (allLogits && tokens.Length > MaxLogitRows)
+        {
+            throw new ArgumentException("More logit rows were requested than the context was created for.", nameof(allLogits));
+        }
+
+        var vocab = VocabSize;
+        foreach (var token in tokens)
+        {
+            if ((uint)token >= (uint)vocab)
+            {
+                throw new ArgumentOutOfRangeException(nameof(tokens), "A token id is outside the vocabulary.");
+            }
+        }
+
+        var start = _cache.Length(sequence);
+        if ((long)start + tokens.Length > ContextLength)
+        {
+            throw new ContextLimitExceededException(sequence, start + tokens.Length, ContextLength);
+        }
+
+        if (Interlocked.Exchange(ref _busy, 1) != 0)
+        {
+            throw new InvalidOperationException("The context is already evaluating; a context serves one call at a time.");
+        }
+
+        try
+        {
+            for (var offset = 0; offset < tokens.Length; offset += BatchSize)
+            {
+                var count = Math.Min(BatchSize, tokens.Length - offset);
+                var position = start + offset;
+                var last = offset + count == tokens.Length;
+                _pass.Run(tokens.Slice(offset, count), sequence, position, allLogits || last ? _logits : null, allLogits ? offset : 0, allLogits);
+
+                _cache.SetLength(sequence, position + count);
+            }
+        }
+        catch
+        {
+            _cache.SetLength(sequence, start);
+            throw;
+        }
+        finally
+        {
+            Volatile.Write(ref _busy, 0);
+        }
+
+        return _logits.AsSpan(0, (allLogits ? tokens.Length : 1) * vocab);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _disposed = true;
+
+    private void CheckSequence(int sequence) => ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)sequence, (uint)_cache.Sequences, nameof(sequence));
+}
