@@ -47,7 +47,21 @@ internal sealed class Value
     public static readonly Value False = new(ValueKind.Boolean);
     public static readonly Value EmptyString = new(ValueKind.String) { Text = string.Empty };
 
+    private const int SmallIntegerCount = 1024;
+    private static readonly Value[] s_smallIntegers = CreateSmallIntegers();
+
     private Value(ValueKind kind) => Kind = kind;
+
+    private static Value[] CreateSmallIntegers()
+    {
+        var values = new Value[SmallIntegerCount];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = new Value(ValueKind.Integer) { Number = i };
+        }
+
+        return values;
+    }
 
     public ValueKind Kind { get; }
 
@@ -75,7 +89,10 @@ internal sealed class Value
 
     public static Value FromBool(bool value) => value ? True : False;
 
-    public static Value Int(double value) => new(ValueKind.Integer) { Number = value };
+    public static Value Int(double value) =>
+        value is >= 0 and < SmallIntegerCount && double.IsInteger(value) && !double.IsNegative(value)
+            ? s_smallIntegers[(int)value]
+            : new(ValueKind.Integer) { Number = value };
 
     public static Value Float(double value) => new(ValueKind.Float) { Number = value };
 
@@ -271,6 +288,11 @@ internal static class JsNumber
         if (double.IsInfinity(value))
         {
             return value > 0 ? "Infinity" : "-Infinity";
+        }
+
+        if (double.IsInteger(value) && Math.Abs(value) < 1e15)
+        {
+            return ((long)value).ToString(CultureInfo.InvariantCulture);
         }
 
         var negative = value < 0;

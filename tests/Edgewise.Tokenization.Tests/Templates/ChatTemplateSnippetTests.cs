@@ -52,6 +52,7 @@ public sealed class ChatTemplateSnippetTests
             BosToken = GoldenFiles.Bos,
             EosToken = GoldenFiles.Eos,
             Variables = variables,
+            Limits = GoldenFiles.Limits,
         };
         var source = snippet["template"]!.GetValue<string>();
 

@@ -10,6 +10,9 @@ internal static class GoldenFiles
     public const string Bos = "<BOS>";
     public const string Eos = "<EOS>";
 
+    /// <summary>Conformance tests check output, not speed: a generous time cap keeps them stable on a loaded machine.</summary>
+    public static readonly ChatTemplateLimits Limits = new() { MaxDuration = TimeSpan.FromSeconds(30) };
+
     private static readonly Lazy<string> s_directory = new(Find);
 
     public static string Directory => s_directory.Value;
@@ -42,6 +45,7 @@ internal static class GoldenFiles
             BosToken = Bos,
             EosToken = Eos,
             Variables = variables,
+            Limits = Limits,
         };
     }
 
