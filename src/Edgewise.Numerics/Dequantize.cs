@@ -16,6 +16,17 @@ public static class Dequantize
     public static void Row(TensorType type, ReadOnlySpan<byte> src, Span<float> dst)
     {
         RowGeometry.Check(type, dst.Length, nameof(dst), src.Length, nameof(src));
+        if (VectorDequantize.Best is { } path && VectorDequantize.TryRow(type, src, dst, path))
+        {
+            return;
+        }
+
+        Scalar(type, src, dst);
+    }
+
+    /// <summary>The scalar dequantizers (the definition the vector paths are tested against); lengths already checked.</summary>
+    internal static void Scalar(TensorType type, ReadOnlySpan<byte> src, Span<float> dst)
+    {
         switch (type)
         {
             case TensorType.F32: FloatFormats.DequantizeF32(src, dst); break;
