@@ -179,9 +179,9 @@ internal sealed partial class Evaluator(Budget budget)
         var start = SliceBound(slice.Start, scope);
         var stop = SliceBound(slice.Stop, scope);
         var step = SliceBound(slice.Step, scope) ?? 1;
-        if (step == 0)
+        if (step == 0 || !double.IsFinite(step))
         {
-            throw Runtime("Slice step cannot be zero.");
+            throw Runtime("Slice step must be a non-zero finite integer.");
         }
 
         if (target.IsList)

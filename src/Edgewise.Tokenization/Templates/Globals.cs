@@ -86,13 +86,19 @@ internal static class Globals
                 var value = node.AsValue();
                 return value.GetValueKind() switch
                 {
-                    JsonValueKind.String => Value.Str(value.GetValue<string>()),
+                    JsonValueKind.String => Value.Str(value.TryGetValue<string>(out var text) ? text : StringOf(value)),
                     JsonValueKind.True => Value.True,
                     JsonValueKind.False => Value.False,
                     JsonValueKind.Number => Value.NumberOf(double.Parse(value.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture)),
                     _ => Value.Null,
                 };
         }
+    }
+
+    private static string StringOf(JsonValue value)
+    {
+        using var document = JsonDocument.Parse(value.ToJsonString());
+        return document.RootElement.GetString() ?? string.Empty;
     }
 
     private static Value Namespace(CallArguments arguments)

@@ -57,7 +57,7 @@ internal static class Members
     private static Value Index(Value target, double index)
     {
         var length = target.IsList ? target.Items.Count : target.Text.Length;
-        var i = Math.Truncate(index);
+        var i = double.IsNaN(index) ? 0 : Math.Truncate(index);
         if (i < 0)
         {
             i += length;
