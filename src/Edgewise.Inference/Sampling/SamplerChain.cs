@@ -1,0 +1,95 @@
+namespace Edgewise.Inference.Sampling;
+
+/// <summary>
+/// Samplers applied in order to the logits of one step; the last one (or a final greedy pick when none did)
+/// selects the token. <see cref="Accept"/> passes chosen and prompt tokens to every sampler. Not thread-safe:
+/// one chain per sequence.
+/// </summary>
+public sealed class SamplerChain
+{
+    private readonly Sampler[] _samplers;
+    private readonly TokenCandidates _candidates;
+    private readonly GreedySampler _fallback = new();
+
+    /// <summary>Creates a chain over a vocabulary of <paramref name="vocabSize"/> tokens.</summary>
+    public SamplerChain(int vocabSize, IEnumerable<Sampler> samplers)
+    {
+        ArgumentNullException.ThrowIfNull(samplers);
+        _samplers = [.. samplers];
+        _candidates = new TokenCandidates(vocabSize);
+    }
+
+    /// <summary>The samplers, in order.</summary>
+    public IReadOnlyList<Sampler> Samplers => _samplers;
+
+    /// <summary>
+    /// Builds the usual chain: logit bias, penalties, then greedy when temperature ≤ 0, else top-k, top-p, min-p,
+    /// temperature and a seeded random draw.
+    /// </summary>
+    public static SamplerChain Create(SamplingOptions options, int vocabSize)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var list = new List<Sampler>();
+        if (options.LogitBias is { Count: > 0 } bias)
+        {
+            list.Add(new LogitBiasSampler(bias));
+        }
+
+        var repetition = options.RepetitionPenalty ?? 1f;
+        var frequency = options.FrequencyPenalty ?? 0f;
+        var presence = options.PresencePenalty ?? 0f;
+        if (repetition != 1f || frequency != 0f || presence != 0f)
+        {
+            list.Add(new PenaltySampler(options.PenaltyLastN ?? 64, repetition, frequency, presence));
+        }
+
+        var temperature = options.Temperature ?? 0.8f;
+        if (temperature <= 0)
+        {
+            list.Add(new GreedySampler());
+            return new SamplerChain(vocabSize, list);
+        }
+
+        list.Add(new TopKSampler(options.TopK ?? 40));
+        list.Add(new TopPSampler(options.TopP ?? 0.95f));
+        list.Add(new MinPSampler(options.MinP ?? 0.05f));
+        list.Add(new TemperatureSampler(temperature));
+        list.Add(new DistributionSampler(options.Seed));
+        return new SamplerChain(vocabSize, list);
+    }
+
+    /// <summary>Chooses the next token from <paramref name="logits"/> (does not <see cref="Accept"/> it).</summary>
+    public int Sample(ReadOnlySpan<float> logits)
+    {
+        _candidates.Load(logits);
+        foreach (var sampler in _samplers)
+        {
+            sampler.Apply(_candidates);
+        }
+
+        if (_candidates.Selected < 0)
+        {
+            _fallback.Apply(_candidates);
+        }
+
+        return _candidates.SelectedId;
+    }
+
+    /// <summary>Tells every sampler that <paramref name="token"/> is now part of the sequence.</summary>
+    public void Accept(int token)
+    {
+        foreach (var sampler in _samplers)
+        {
+            sampler.Accept(token);
+        }
+    }
+
+    /// <summary>Resets every sampler.</summary>
+    public void Reset()
+    {
+        foreach (var sampler in _samplers)
+        {
+            sampler.Reset();
+        }
+    }
+}
