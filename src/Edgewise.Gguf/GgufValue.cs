@@ -39,10 +39,20 @@ public sealed class GgufValue
         return type == GgufValueType.Array ? throw new ArgumentException("Use Array for arrays.", nameof(type)) : new GgufValue(type, type, value);
     }
 
-    /// <summary>Creates an array value; <paramref name="values"/> must be the .NET array type matching <paramref name="elementType"/>.</summary>
+    /// <summary>
+    /// Creates an array value; <paramref name="values"/> must be the one-dimensional .NET array type matching
+    /// <paramref name="elementType"/> (<c>byte[]</c> for UINT8, <c>sbyte[]</c> for INT8, ..., <c>string[]</c> for STRING).
+    /// </summary>
+    /// <exception cref="ArgumentException">The array type does not match <paramref name="elementType"/>, or that is ARRAY.</exception>
     public static GgufValue Array(GgufValueType elementType, Array values)
     {
         ArgumentNullException.ThrowIfNull(values);
+        var clrType = values.GetType();
+        if (!clrType.IsSZArray || ElementTypeOf(clrType.GetElementType()!) != elementType)
+        {
+            throw new ArgumentException("The array's .NET type does not match the element type.", nameof(values));
+        }
+
         return new GgufValue(GgufValueType.Array, elementType, values);
     }
 
@@ -119,53 +129,38 @@ public sealed class GgufValue
     public bool? AsBool() => _value as bool?;
 
     /// <summary>The array as <typeparamref name="T"/>[] when that is its element representation, else null.</summary>
-    public T[]? AsArray<T>() => _value as T[];
+    /// <remarks>The match is exact: the runtime lets <c>uint[]</c> pass as <c>int[]</c> (and so on), this method does not.</remarks>
+    public T[]? AsArray<T>() => _value.GetType() == typeof(T[]) ? (T[])_value : null;
 
     /// <summary>An integer array converted to <see cref="int"/>; null when it is not an integer array or an element does not fit.</summary>
-    public int[]? AsInt32Array()
+    public int[]? AsInt32Array() => !IsArray ? null : ElementType switch
     {
-        switch (_value)
-        {
-            case int[] ints:
-                return ints;
-            case Array a when IsIntegerType(ElementType):
-                var result = new int[a.Length];
-                for (var i = 0; i < a.Length; i++)
-                {
-                    var v = Convert.ToDecimal(a.GetValue(i), CultureInfo.InvariantCulture);
-                    if (v is < int.MinValue or > int.MaxValue)
-                    {
-                        return null;
-                    }
-
-                    result[i] = (int)v;
-                }
-
-                return result;
-            default:
-                return null;
-        }
-    }
+        GgufValueType.Int32 => (int[])_value,
+        GgufValueType.UInt8 => Widen((byte[])_value, static v => (int)v),
+        GgufValueType.Int8 => Widen((sbyte[])_value, static v => (int)v),
+        GgufValueType.UInt16 => Widen((ushort[])_value, static v => (int)v),
+        GgufValueType.Int16 => Widen((short[])_value, static v => (int)v),
+        GgufValueType.UInt32 => Narrow((uint[])_value, static v => v <= int.MaxValue ? (int)v : null),
+        GgufValueType.UInt64 => Narrow((ulong[])_value, static v => v <= int.MaxValue ? (int)v : null),
+        GgufValueType.Int64 => Narrow((long[])_value, static v => v is >= int.MinValue and <= int.MaxValue ? (int)v : null),
+        _ => null,
+    };
 
     /// <summary>A numeric array converted to <see cref="float"/>; null when it is not numeric.</summary>
-    public float[]? AsFloatArray()
+    public float[]? AsFloatArray() => !IsArray ? null : ElementType switch
     {
-        switch (_value)
-        {
-            case float[] floats:
-                return floats;
-            case Array a when IsIntegerType(ElementType) || ElementType == GgufValueType.Float64:
-                var result = new float[a.Length];
-                for (var i = 0; i < a.Length; i++)
-                {
-                    result[i] = Convert.ToSingle(a.GetValue(i), CultureInfo.InvariantCulture);
-                }
-
-                return result;
-            default:
-                return null;
-        }
-    }
+        GgufValueType.Float32 => (float[])_value,
+        GgufValueType.Float64 => Widen((double[])_value, static v => (float)v),
+        GgufValueType.UInt8 => Widen((byte[])_value, static v => (float)v),
+        GgufValueType.Int8 => Widen((sbyte[])_value, static v => (float)v),
+        GgufValueType.UInt16 => Widen((ushort[])_value, static v => (float)v),
+        GgufValueType.Int16 => Widen((short[])_value, static v => (float)v),
+        GgufValueType.UInt32 => Widen((uint[])_value, static v => (float)v),
+        GgufValueType.Int32 => Widen((int[])_value, static v => (float)v),
+        GgufValueType.UInt64 => Widen((ulong[])_value, static v => (float)v),
+        GgufValueType.Int64 => Widen((long[])_value, static v => (float)v),
+        _ => null,
+    };
 
     /// <inheritdoc/>
     public override string ToString() => _value switch
@@ -175,6 +170,33 @@ public sealed class GgufValue
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => _value.ToString() ?? string.Empty,
     };
+
+    private static TOut[] Widen<TIn, TOut>(TIn[] source, Func<TIn, TOut> convert)
+    {
+        var result = new TOut[source.Length];
+        for (var i = 0; i < source.Length; i++)
+        {
+            result[i] = convert(source[i]);
+        }
+
+        return result;
+    }
+
+    private static int[]? Narrow<TIn>(TIn[] source, Func<TIn, int?> convert)
+    {
+        var result = new int[source.Length];
+        for (var i = 0; i < source.Length; i++)
+        {
+            if (convert(source[i]) is not { } v)
+            {
+                return null;
+            }
+
+            result[i] = v;
+        }
+
+        return result;
+    }
 
     internal static GgufValueType ElementTypeOf(Type type) =>
         type == typeof(byte) ? GgufValueType.UInt8

@@ -78,17 +78,8 @@ internal static class GgufValueEncoder
 
     private static GgufValue ValidateArray(GgufValue value)
     {
-        if (value.ElementType is GgufValueType.Array or > GgufValueType.Float64)
-        {
-            throw new ArgumentException("Nested or untyped metadata arrays cannot be written.", nameof(value));
-        }
-
-        if (value.RawValue is not Array array || array.GetType().GetElementType() is not { } elementType
-            || array.Rank != 1 || GgufValue.ElementTypeOf(elementType) != value.ElementType)
-        {
-            throw new ArgumentException("The metadata array's .NET type does not match its element type.", nameof(value));
-        }
-
+        // GgufValue.Array guarantees a one-dimensional array whose .NET type matches a non-ARRAY element type.
+        var array = (Array)value.RawValue;
         if (array.Length > GgufLimits.MaxArrayElements)
         {
             throw new ArgumentException("The metadata array has more elements than the reader accepts.", nameof(value));
@@ -164,43 +155,44 @@ internal static class GgufValueEncoder
         encoder.WriteUInt32((uint)value.ElementType, GgufField.ArrayElementType);
         var array = (Array)value.RawValue;
         encoder.WriteUInt64((ulong)array.Length, GgufField.ArrayLength);
-        switch (array)
+        // Dispatch on the declared element type: the runtime lets an sbyte[] pass as byte[] (and so on).
+        switch (value.ElementType)
         {
-            case string[] strings:
-                foreach (var s in strings)
+            case GgufValueType.String:
+                foreach (var s in (string[])array)
                 {
                     encoder.WriteString(s, GgufField.StringLength);
                 }
 
                 break;
-            case bool[] bools:
-                foreach (var b in bools)
+            case GgufValueType.Bool:
+                foreach (var b in (bool[])array)
                 {
                     encoder.WriteByte(b ? (byte)1 : (byte)0);
                 }
 
                 break;
-            case byte[] a: encoder.WriteBytes(a); break;
-            case sbyte[] a: encoder.WriteBytes(MemoryMarshal.AsBytes(a.AsSpan())); break;
-            case ushort[] a: WriteLittleEndian<ushort>(encoder, a); break;
-            case short[] a: WriteLittleEndian<short>(encoder, a); break;
-            case uint[] a: WriteLittleEndian<uint>(encoder, a); break;
-            case int[] a: WriteLittleEndian<int>(encoder, a); break;
-            case ulong[] a: WriteLittleEndian<ulong>(encoder, a); break;
-            case long[] a: WriteLittleEndian<long>(encoder, a); break;
-            case float[] a: WriteLittleEndian<float>(encoder, a); break;
-            default: WriteLittleEndian<double>(encoder, (double[])array); break;
+            case GgufValueType.UInt8: encoder.WriteBytes((byte[])array); break;
+            case GgufValueType.Int8: encoder.WriteBytes(MemoryMarshal.AsBytes(((sbyte[])array).AsSpan())); break;
+            case GgufValueType.UInt16: WriteLittleEndian((ushort[])array); break;
+            case GgufValueType.Int16: WriteLittleEndian((short[])array); break;
+            case GgufValueType.UInt32: WriteLittleEndian((uint[])array); break;
+            case GgufValueType.Int32: WriteLittleEndian((int[])array); break;
+            case GgufValueType.UInt64: WriteLittleEndian((ulong[])array); break;
+            case GgufValueType.Int64: WriteLittleEndian((long[])array); break;
+            case GgufValueType.Float32: WriteLittleEndian((float[])array); break;
+            default: WriteLittleEndian((double[])array); break;
         }
-    }
 
-    private static void WriteLittleEndian<T>(GgufHeaderEncoder encoder, T[] values)
-        where T : unmanaged
-    {
-        if (!BitConverter.IsLittleEndian)
+        void WriteLittleEndian<T>(T[] values)
+            where T : unmanaged
         {
-            throw new PlatformNotSupportedException("Big-endian hosts are not supported.");
-        }
+            if (!BitConverter.IsLittleEndian)
+            {
+                throw new PlatformNotSupportedException("Big-endian hosts are not supported.");
+            }
 
-        encoder.WriteBytes(MemoryMarshal.AsBytes(values.AsSpan()));
+            encoder.WriteBytes(MemoryMarshal.AsBytes(values.AsSpan()));
+        }
     }
 }
