@@ -214,7 +214,7 @@ public sealed class GgufWriter
     /// <exception cref="InvalidOperationException">A data callback wrote the wrong number of bytes.</exception>
     public void WriteTo(Stream destination) => WriteTo(destination, null);
 
-    /// <summary>Writes the whole file to <paramref name="path"/>, replacing any file there.</summary>
+    /// <summary>Writes the whole file to <paramref name="path"/>, replacing any file there (left partly written if a data callback fails).</summary>
     /// <exception cref="InvalidOperationException">A data callback wrote the wrong number of bytes.</exception>
     public void WriteTo(string path)
     {
