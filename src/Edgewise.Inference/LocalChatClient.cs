@@ -1,0 +1,237 @@
+using System.Runtime.CompilerServices;
+using Edgewise.Inference.Model;
+using Edgewise.Inference.Runtime;
+using Edgewise.Inference.Sampling;
+using Edgewise.Tokenization;
+using Microsoft.Extensions.AI;
+
+namespace Edgewise.Inference;
+
+/// <summary>
+/// <see cref="IChatClient"/> over the embedded engine: renders the chat template, tokenizes, evaluates the prompt
+/// in one batch and decodes token by token with a sampler chain built from <see cref="ChatOptions"/> (temperature,
+/// top-p, top-k, seed, frequency/presence penalties, max output tokens, stop sequences). Streaming and
+/// non-streaming calls produce the same text. Each request holds one sequence of a shared context, freed when
+/// the request ends or is cancelled (cancellation is observed between decode steps).
+/// </summary>
+public sealed class LocalChatClient : IChatClient
+{
+    private readonly LocalModel _model;
+    private readonly Context _context;
+    private readonly Tokenizer _tokenizer;
+    private readonly ChatPrompt _prompt;
+    private readonly SemaphoreSlim _sequences;
+    private readonly Stack<int> _free = new();
+    private readonly Lock _evaluate = new();
+    private readonly int? _defaultMaxOutputTokens;
+    private readonly ChatClientMetadata _metadata;
+
+    /// <summary>Creates a client over <paramref name="model"/>; the model must outlive the client.</summary>
+    /// <exception cref="Gguf.InvalidModelFileException">The model's tokenizer metadata is invalid.</exception>
+    public LocalChatClient(LocalModel model, LocalChatClientOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        options ??= new LocalChatClientOptions();
+        _model = model;
+        _tokenizer = Tokenizer.FromGguf(model.Metadata);
+        _prompt = new ChatPrompt(_tokenizer, model.Metadata, model.Architecture);
+        var sequences = options.MaxConcurrentRequests ?? 1;
+        var contextOptions = options.Context ?? new ContextOptions();
+        _context = model.CreateContext(new ContextOptions
+        {
+            ContextLength = contextOptions.ContextLength,
+            BatchSize = contextOptions.BatchSize,
+            KvCacheType = contextOptions.KvCacheType,
+            Threads = contextOptions.Threads,
+            SequenceCount = sequences,
+        });
+        for (var i = sequences - 1; i >= 0; i--)
+        {
+            _free.Push(i);
+        }
+
+        _sequences = new SemaphoreSlim(sequences, sequences);
+        _defaultMaxOutputTokens = options.DefaultMaxOutputTokens;
+        ModelId = options.ModelId ?? model.Name ?? model.Hyperparameters.ArchitectureName;
+        _metadata = new ChatClientMetadata("edgewise", null, ModelId);
+    }
+
+    /// <summary>The model id reported in responses.</summary>
+    public string ModelId { get; }
+
+    /// <summary>The tokenizer of the model.</summary>
+    public Tokenizer Tokenizer => _tokenizer;
+
+    /// <summary>The prompt tokens <paramref name="messages"/> render to (template + tokenizer), as a request would use them.</summary>
+    public int[] TokenizePrompt(IEnumerable<ChatMessage> messages)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        return _prompt.Tokenize(messages);
+    }
+
+    /// <inheritdoc/>
+    public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        await GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc/>
+    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages,
+        ChatOptions? options = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var prompt = _prompt.Tokenize(messages);
+        var sampler = SamplerChain.Create(ToSampling(options), _context.VocabSize);
+        var maxTokens = options?.MaxOutputTokens ?? _defaultMaxOutputTokens ?? int.MaxValue;
+        ArgumentOutOfRangeException.ThrowIfNegative(maxTokens, nameof(options));
+        if (prompt.Length >= _context.ContextLength)
+        {
+            throw new ContextLimitExceededException(0, prompt.Length + 1, _context.ContextLength);
+        }
+
+        var responseId = Guid.NewGuid().ToString("N");
+        var created = DateTimeOffset.UtcNow;
+        var stops = new StopSequenceMatcher(options?.StopSequences);
+        var detokenizer = new StreamingDetokenizer(_tokenizer);
+        await _sequences.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var sequence = TakeSequence();
+        try
+        {
+            _context.ClearSequence(sequence);
+            foreach (var token in prompt)
+            {
+                sampler.Accept(token);
+            }
+
+            var finish = ChatFinishReason.Length;
+            var generated = 0;
+            var input = prompt;
+            while (generated < maxTokens)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var step = input;
+                var token = await Task.Run(() => EvaluateAndSample(step, sequence, sampler), cancellationToken).ConfigureAwait(false);
+                generated++;
+                sampler.Accept(token);
+                if (_tokenizer.IsEndOfGeneration(token))
+                {
+                    finish = ChatFinishReason.Stop;
+                    break;
+                }
+
+                var text = stops.Push(detokenizer.Append(token));
+                if (text.Length > 0)
+                {
+                    yield return Update(text, responseId, created);
+                }
+
+                if (stops.Stopped)
+                {
+                    finish = ChatFinishReason.Stop;
+                    break;
+                }
+
+                if (_context.GetRemainingCapacity(sequence) == 0)
+                {
+                    break;
+                }
+
+                input = [token];
+            }
+
+            var tail = stops.Push(detokenizer.Flush());
+            tail += stops.Flush();
+            if (stops.Stopped)
+            {
+                finish = ChatFinishReason.Stop;
+            }
+
+            var final = Update(tail, responseId, created);
+            final.FinishReason = finish;
+            final.Contents.Add(new UsageContent(new UsageDetails
+            {
+                InputTokenCount = prompt.Length,
+                OutputTokenCount = generated,
+                TotalTokenCount = prompt.Length + generated,
+            }));
+            yield return final;
+        }
+        finally
+        {
+            ReleaseSequence(sequence);
+        }
+    }
+
+    /// <inheritdoc/>
+    public object? GetService(Type serviceType, object? serviceKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        if (serviceKey is not null)
+        {
+            return null;
+        }
+
+        if (serviceType == typeof(ChatClientMetadata))
+        {
+            return _metadata;
+        }
+
+        if (serviceType == typeof(LocalModel))
+        {
+            return _model;
+        }
+
+        return serviceType.IsInstanceOfType(this) ? this : null;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _context.Dispose();
+        _sequences.Dispose();
+    }
+
+    private static SamplingOptions ToSampling(ChatOptions? options) => new()
+    {
+        Temperature = options?.Temperature,
+        TopP = options?.TopP,
+        TopK = options?.TopK,
+        Seed = options?.Seed,
+        FrequencyPenalty = options?.FrequencyPenalty,
+        PresencePenalty = options?.PresencePenalty,
+    };
+
+    private ChatResponseUpdate Update(string text, string responseId, DateTimeOffset created) => new(ChatRole.Assistant, text)
+    {
+        ResponseId = responseId,
+        MessageId = responseId,
+        ModelId = ModelId,
+        CreatedAt = created,
+    };
+
+    private int EvaluateAndSample(int[] tokens, int sequence, SamplerChain sampler)
+    {
+        lock (_evaluate)
+        {
+            return sampler.Sample(_context.Evaluate(tokens, sequence));
+        }
+    }
+
+    private int TakeSequence()
+    {
+        lock (_free)
+        {
+            return _free.Pop();
+        }
+    }
+
+    private void ReleaseSequence(int sequence)
+    {
+        lock (_free)
+        {
+            _free.Push(sequence);
+        }
+
+        _sequences.Release();
+    }
+}
