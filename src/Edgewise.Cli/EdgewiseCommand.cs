@@ -15,6 +15,10 @@ public static class EdgewiseCommand
         var console = new CliConsole(output, error);
         var root = new RootCommand("Edgewise: AI agents on small language models, on your own hardware.");
         root.Subcommands.Add(ModelCommands.Create(console));
+        foreach (var command in TextCommands.Create(console))
+        {
+            root.Subcommands.Add(command);
+        }
 
         var configuration = new InvocationConfiguration { Output = output, Error = error };
         return root.Parse(args).Invoke(configuration);

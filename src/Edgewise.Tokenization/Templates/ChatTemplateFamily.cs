@@ -98,6 +98,21 @@ public static class ChatTemplateFamilies
         return templateText.Contains("<start_of_turn>", StringComparison.Ordinal) ? ChatTemplateFamily.Gemma : ChatTemplateFamily.Unknown;
     }
 
+    /// <summary>
+    /// The family to fall back to for a model of GGUF architecture <paramref name="architecture"/> that has no
+    /// recognisable template: ChatML for qwen2/qwen3, Llama 3 for llama, Phi-3 for phi3, else Unknown (ChatML).
+    /// </summary>
+    /// <param name="architecture">The value of <c>general.architecture</c>, or null.</param>
+    /// <returns>The family.</returns>
+    public static ChatTemplateFamily ForArchitecture(string? architecture) => architecture switch
+    {
+        "qwen2" or "qwen3" => ChatTemplateFamily.ChatMl,
+        "llama" => ChatTemplateFamily.Llama3,
+        "phi3" => ChatTemplateFamily.Phi3,
+        "gemma" or "gemma2" or "gemma3" => ChatTemplateFamily.Gemma,
+        _ => ChatTemplateFamily.Unknown,
+    };
+
     /// <summary>The built-in template of a family (ChatML for <see cref="ChatTemplateFamily.Unknown"/>).</summary>
     /// <param name="family">The family.</param>
     /// <returns>A parsed built-in template.</returns>

@@ -24,7 +24,9 @@ public sealed class ChatTemplateRenderer
     public ChatTemplateRenderer(string? modelTemplate, ChatTemplateFamily fallbackFamily = ChatTemplateFamily.Unknown, ChatTemplateLimits? limits = null)
     {
         var detected = ChatTemplateFamilies.Detect(modelTemplate);
-        Family = detected == ChatTemplateFamily.Unknown ? fallbackFamily : detected;
+        Family = detected != ChatTemplateFamily.Unknown ? detected
+            : fallbackFamily != ChatTemplateFamily.Unknown ? fallbackFamily
+            : ChatTemplateFamily.ChatMl;
         if (modelTemplate is null)
         {
             _parseWarning = "The model has no chat template; the built-in " + Family + " template is used.";

@@ -91,7 +91,7 @@ public sealed class ChatTemplateRendererTests
     {
         var result = new ChatTemplateRenderer("{{ undefined_function() }}").Render(Conversation());
 
-        Assert.Equal(ChatTemplateFamily.Unknown, result.Family);
+        Assert.Equal(ChatTemplateFamily.ChatMl, result.Family);
         Assert.Equal(ChatMlExpected, result.Text);
     }
 
