@@ -3,24 +3,29 @@ namespace Edgewise.Inference.Tests.Reference;
 /// <summary>Every shipped reference model against its own llama.cpp JSON (tolerances from the reference README).</summary>
 public sealed class ReferenceAgreementTests(ITestOutputHelper output)
 {
-    public static TheoryData<string, string, float, float> Variants => new()
+    // README bounds (p99 tol, max) per variant type, plus this engine's own tighter regression bounds: it rounds
+    // activations as ggml does (F16, Q8_0, Q8_K), so it lands far inside the README's (figures in the report).
+    private const float F32Tol = 0.001f, F32Max = 0.003f, F16Tol = 0.01f, F16Max = 0.03f;
+    private const float Q8Tol = 0.3f, Q8Max = 0.6f, Q4Tol = 0.5f, Q4Max = 1.0f;
+
+    public static TheoryData<string, string, float, float, float, float> Variants => new()
     {
-        { "ref-qwen2-F32.gguf", "ref-qwen2-F32.json", 0.001f, 0.003f },
-        { "ref-qwen2-Q4_K_M.gguf", "ref-qwen2-Q4_K_M.json", 0.5f, 1.0f },
-        { "ref-phi3-F16.gguf", "ref-phi3-F16.json", 0.01f, 0.03f },
-        { "ref-phi3-Q4_0.gguf", "ref-phi3-Q4_0.json", 0.5f, 1.0f },
-        { "ref-phi3-Q4_K_M.gguf", "ref-phi3-Q4_K_M.json", 0.5f, 1.0f },
-        { "ref-qwen3-Q8_0.gguf", "ref-qwen3-Q8_0.json", 0.3f, 0.6f },
-        { "ref-llama32-F16.gguf", "ref-llama32-F16.json", 0.01f, 0.03f },
-        { "ref-phi4-F16.gguf", "ref-phi4-F16.json", 0.01f, 0.03f },
-        { "ref-phi4-F16.gguf", "ref-phi4-F16.longctx.json", 0.01f, 0.03f },
-        { "ref-phi4-Q8_0.gguf", "ref-phi4-Q8_0.json", 0.3f, 0.6f },
-        { "ref-phi4-Q4_K_M.gguf", "ref-phi4-Q4_K_M.json", 0.5f, 1.0f },
+        { "ref-qwen2-F32.gguf", "ref-qwen2-F32.json", F32Tol, F32Max, 2e-5f, 5e-5f },
+        { "ref-qwen2-Q4_K_M.gguf", "ref-qwen2-Q4_K_M.json", Q4Tol, Q4Max, 0.1f, 0.25f },
+        { "ref-phi3-F16.gguf", "ref-phi3-F16.json", F16Tol, F16Max, 0.008f, 0.015f },
+        { "ref-phi3-Q4_0.gguf", "ref-phi3-Q4_0.json", Q4Tol, Q4Max, 0.25f, 0.5f },
+        { "ref-phi3-Q4_K_M.gguf", "ref-phi3-Q4_K_M.json", Q4Tol, Q4Max, 0.25f, 0.5f },
+        { "ref-qwen3-Q8_0.gguf", "ref-qwen3-Q8_0.json", Q8Tol, Q8Max, 0.1f, 0.2f },
+        { "ref-llama32-F16.gguf", "ref-llama32-F16.json", F16Tol, F16Max, 0.006f, 0.012f },
+        { "ref-phi4-F16.gguf", "ref-phi4-F16.json", F16Tol, F16Max, 0.006f, 0.012f },
+        { "ref-phi4-F16.gguf", "ref-phi4-F16.longctx.json", F16Tol, F16Max, 0.006f, 0.012f },
+        { "ref-phi4-Q8_0.gguf", "ref-phi4-Q8_0.json", Q8Tol, Q8Max, 0.1f, 0.2f },
+        { "ref-phi4-Q4_K_M.gguf", "ref-phi4-Q4_K_M.json", Q4Tol, Q4Max, 0.1f, 0.25f },
     };
 
     [Theory]
     [MemberData(nameof(Variants))]
-    public void TeacherForced_ShippedVariant_WithinTolerance(string modelFile, string json, float tol, float maxTol)
+    public void TeacherForced_ShippedVariant_WithinTolerance(string modelFile, string json, float tol, float maxTol, float engineP99, float engineMax)
     {
         var reference = ReferenceLogits.Load(json);
         using var model = ReferenceComparison.LoadModel(modelFile);
@@ -31,13 +36,14 @@ public sealed class ReferenceAgreementTests(ITestOutputHelper output)
         var message = result.Describe(json);
         output.WriteLine(message);
         Assert.True(result.P99 <= tol && result.Max <= maxTol && result.TopOneFailures.Length == 0, message);
+        Assert.True(result.P99 <= engineP99 && result.Max <= engineMax, "regression bound: " + message);
     }
 
     [Theory]
     [MemberData(nameof(Variants))]
-    public void Greedy_ShippedVariant_MatchesUpToFirstNearTie(string modelFile, string json, float tol, float maxTol)
+    public void Greedy_ShippedVariant_MatchesUpToFirstNearTie(string modelFile, string json, float tol, float maxTol, float engineP99, float engineMax)
     {
-        _ = maxTol;
+        _ = (maxTol, engineP99, engineMax);
         var reference = ReferenceLogits.Load(json);
         using var model = ReferenceComparison.LoadModel(modelFile);
         using var context = ReferenceComparison.CreateContext(model, reference);
