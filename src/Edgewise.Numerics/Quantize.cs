@@ -41,29 +41,28 @@ public static class Quantize
     /// <summary>
     /// Quantizes activations the way ggml's x86 CPU backend does before a quantized dot product. For
     /// <see cref="TensorType.Q8_0"/> that differs from <see cref="Row"/>: the multiplier is 127/amax and rounding is
-    /// to nearest even (the reference logits in shared/reference were recorded this way). <see cref="TensorType.Q8_K"/>
-    /// is the same as <see cref="Row"/>.
+    /// to nearest even (the reference logits in shared/reference were recorded this way). <see cref="TensorType.Q8_1"/>
+    /// (for Q4_1/Q5_1 weights) quantizes the same way and adds s = fp16(d·Σq). <see cref="TensorType.Q8_K"/> is the
+    /// same as <see cref="Row"/>.
     /// </summary>
-    /// <param name="type"><see cref="TensorType.Q8_0"/> or <see cref="TensorType.Q8_K"/>.</param>
+    /// <param name="type"><see cref="TensorType.Q8_0"/>, <see cref="TensorType.Q8_1"/> or <see cref="TensorType.Q8_K"/>.</param>
     /// <param name="src">The activations; the length must be a multiple of the type's block size.</param>
     /// <param name="dst">Exactly <see cref="TensorTypeInfo.RowBytes(long)"/> bytes for <paramref name="src"/>.Length elements.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is not an activation type.</exception>
     /// <exception cref="ArgumentException">The lengths do not fit the type's block geometry.</exception>
     public static void ActivationRow(TensorType type, ReadOnlySpan<float> src, Span<byte> dst)
     {
-        if (type is not (TensorType.Q8_0 or TensorType.Q8_K))
+        if (type is not (TensorType.Q8_0 or TensorType.Q8_1 or TensorType.Q8_K))
         {
-            throw new ArgumentOutOfRangeException(nameof(type), "Activations are quantized to Q8_0 or Q8_K only.");
+            throw new ArgumentOutOfRangeException(nameof(type), "Activations are quantized to Q8_0, Q8_1 or Q8_K only.");
         }
 
         RowGeometry.Check(type, src.Length, nameof(src), dst.Length, nameof(dst));
-        if (type == TensorType.Q8_0)
+        switch (type)
         {
-            Q80.QuantizeActivations(src, dst);
-        }
-        else
-        {
-            Q8K.Quantize(src, dst);
+            case TensorType.Q8_0: Q80.QuantizeActivations(src, dst); break;
+            case TensorType.Q8_1: Q80.QuantizeActivationsQ81(src, dst); break;
+            default: Q8K.Quantize(src, dst); break;
         }
     }
 }

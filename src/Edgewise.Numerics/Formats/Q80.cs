@@ -56,6 +56,34 @@ internal static class Q80
         }
     }
 
+    /// <summary>
+    /// The Q8_1 activation quantizer of ggml's x86 CPU backend (used before Q4_1/Q5_1 dot products): as
+    /// <see cref="QuantizeActivations"/>, plus s = fp16(d·Σq) with the unrounded d = amax/127.
+    /// </summary>
+    public static void QuantizeActivationsQ81(ReadOnlySpan<float> src, Span<byte> dst)
+    {
+        var blocks = src.Length / BlockSize;
+        for (var i = 0; i < blocks; i++)
+        {
+            var x = src.Slice(i * BlockSize, BlockSize);
+            var y = dst.Slice(i * Q81BlockBytes, Q81BlockBytes);
+            var amax = AbsMax(x);
+            var d = amax / 127.0f;
+            var id = amax != 0 ? 127.0f / amax : 0.0f;
+            var sum = 0;
+            for (var j = 0; j < BlockSize; j++)
+            {
+                var v = (int)MathF.Round(x[j] * id, MidpointRounding.ToEven);
+                v = Math.Clamp(v, sbyte.MinValue, sbyte.MaxValue);
+                y[4 + j] = (byte)(sbyte)v;
+                sum += v;
+            }
+
+            BinaryPrimitives.WriteUInt16LittleEndian(y, Fp16.FromSingle(d));
+            BinaryPrimitives.WriteUInt16LittleEndian(y[2..], Fp16.FromSingle(d * sum));
+        }
+    }
+
     /// <summary>ggml's reference Q8_1 quantizer: as Q8_0, plus s = fp16(d·Σq).</summary>
     public static void QuantizeQ81(ReadOnlySpan<float> src, Span<byte> dst)
     {

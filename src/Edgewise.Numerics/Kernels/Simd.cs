@@ -1,0 +1,111 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Edgewise.Numerics.Kernels;
+
+/// <summary>
+/// Building blocks of the quantized dot products: exact byte dot products at each vector width, and scalar loads.
+/// The byte products assume activations in [−127, 127] (what the activation quantizers produce), which keeps every
+/// 16-bit pair sum of <c>vpmaddubsw</c> below saturation, so all paths give the scalar code's integers exactly.
+/// </summary>
+internal static class Simd
+{
+    /// <summary>2^112 as a float: rescales an fp16 magnitude placed in binary32 position.</summary>
+    private const float TwoPow112 = 5.192296858534828e33f;
+
+    /// <summary>fp16 bits to float, exact (the table is used only for infinities and NaNs).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Half(ushort h)
+    {
+        if ((h & 0x7C00) == 0x7C00)
+        {
+            return Fp16.ToSingle(h);
+        }
+
+        var magnitude = BitConverter.UInt32BitsToSingle((uint)(h & 0x7FFF) << 13) * TwoPow112;
+        return BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(magnitude) | ((uint)(h & 0x8000) << 16));
+    }
+
+    /// <summary>Reads the fp16 at <paramref name="offset"/> bytes after <paramref name="b"/> as a float.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float HalfAt(ref byte b, nint offset) => Half(Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref b, offset)));
+
+    /// <summary>Σ u·s over 32 unsigned × signed bytes, as 8 int32 partial sums (AVX-VNNI or AVX2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> DotU(Vector256<byte> u, Vector256<sbyte> s)
+    {
+        if (AvxVnni.IsSupported)
+        {
+            return AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, u, s);
+        }
+
+        return Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, s), Vector256.Create((short)1));
+    }
+
+    /// <summary>Σ w·a over 32 signed byte pairs, as 8 int32 partial sums (sign moved onto the activations).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> DotS(Vector256<sbyte> w, Vector256<sbyte> a) =>
+        DotU(Avx2.Abs(w), Avx2.Sign(a, w));
+
+    /// <summary>Σ u·s over 64 unsigned × signed bytes, as 16 int32 partial sums (AVX-512 BW).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> DotU(Vector512<byte> u, Vector512<sbyte> s) =>
+        Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, s), Vector512.Create((short)1));
+
+    /// <summary>16-bit pair sums u·s of 64 unsigned × signed bytes (AVX-512 BW).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<short> Pairs(Vector512<byte> u, Vector512<sbyte> s) => Avx512BW.MultiplyAddAdjacent(u, s);
+
+    /// <summary>16-bit pair sums u·s of 32 unsigned × signed bytes (AVX2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<short> Pairs(Vector256<byte> u, Vector256<sbyte> s) => Avx2.MultiplyAddAdjacent(u, s);
+
+    /// <summary>Σ w·a over 16 signed byte pairs as 4 int32 partial sums, with portable operations only.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<int> Dot(Vector128<sbyte> w, Vector128<sbyte> a)
+    {
+        var (wl, wh) = Vector128.Widen(w);
+        var (al, ah) = Vector128.Widen(a);
+        var pl = wl * al;
+        var ph = wh * ah;
+        var (l0, l1) = Vector128.Widen(pl);
+        var (h0, h1) = Vector128.Widen(ph);
+        return (l0 + l1) + (h0 + h1);
+    }
+
+    /// <summary>Σ w·a·scale per group, portable: w·a of 16 pairs (|w·a| ≤ 16256 fits in int16), then × the group scale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<int> DotScaled(Vector128<sbyte> w, Vector128<sbyte> a, int scale) => Dot(w, a) * scale;
+
+    /// <summary>Horizontal int32 sum.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Sum(Vector256<int> v) => Vector128.Sum(v.GetLower() + v.GetUpper());
+
+    /// <summary>Horizontal int32 sum.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Sum(Vector512<int> v) => Sum(v.GetLower() + v.GetUpper());
+
+    /// <summary>Horizontal float sum of 8 lanes, pairwise.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector256<float> v) => Vector128.Sum(v.GetLower() + v.GetUpper());
+
+    /// <summary>Horizontal float sum of 16 lanes, pairwise.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector512<float> v) => Sum(v.GetLower() + v.GetUpper());
+
+    /// <summary>Two 16-byte loads joined into one 256-bit vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Load2x16(ref byte lo, ref byte hi) =>
+        Vector256.Create(Vector128.LoadUnsafe(ref lo), Vector128.LoadUnsafe(ref hi));
+
+    /// <summary>Two 32-byte loads joined into one 512-bit vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Load2x32(ref byte lo, ref byte hi) =>
+        Vector512.Create(Vector256.LoadUnsafe(ref lo), Vector256.LoadUnsafe(ref hi));
+
+    /// <summary>16 packed bytes → 32 nibbles: low nibbles in the first half, high nibbles in the second (AVX2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Nibbles(Vector128<byte> packed) =>
+        Vector256.Create(packed, Vector128.ShiftRightLogical(packed, 4)) & Vector256.Create((byte)0x0F);
+}
