@@ -15,12 +15,19 @@ public static class EdgewiseCommand
         var console = new CliConsole(output, error);
         var root = new RootCommand("Edgewise: AI agents on small language models, on your own hardware.");
         root.Subcommands.Add(ModelCommands.Create(console));
-        foreach (var command in TextCommands.Create(console))
+        foreach (var command in TextCommands.Create(console).Concat(EngineCommands.Create(console)))
         {
             root.Subcommands.Add(command);
         }
 
-        var configuration = new InvocationConfiguration { Output = output, Error = error };
+        var configuration = new InvocationConfiguration
+        {
+            Output = output,
+            Error = error,
+
+            // Commands handle Ctrl+C themselves: 'run' stops only the current answer.
+            ProcessTerminationTimeout = null,
+        };
         return root.Parse(args).Invoke(configuration);
     }
 }
