@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using System.Text;
+using System.Runtime.InteropServices;
 using Edgewise.Tokenization.PreTokenization;
 
 namespace Edgewise.Tokenization;
@@ -13,6 +13,9 @@ internal sealed class BytePairEncoder
 {
     private const int MaxCachedWords = 1 << 16;
     private const int MaxCachedWordLength = 64;
+
+    /// <summary>Words up to this many bytes merge by scanning pair ranks; longer ones use a priority queue.</summary>
+    internal const int ScanMergeLimit = 256;
 
     private readonly Vocabulary _vocabulary;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
@@ -58,7 +61,7 @@ internal sealed class BytePairEncoder
                         Interlocked.Exchange(ref _cacheCount, 0);
                     }
 
-                    _cacheLookup.TryAdd(chars, output.GetRange(before, output.Count - before).ToArray());
+                    _cacheLookup.TryAdd(chars, CollectionsMarshal.AsSpan(output)[before..].ToArray());
                 }
             }
 
@@ -66,7 +69,8 @@ internal sealed class BytePairEncoder
         }
     }
 
-    private void EncodeWord(ReadOnlySpan<int> word, List<int> output, BpeWorkspace work)
+    /// <summary>Encodes one pre-tokenized word; <paramref name="forceQueue"/> selects the queue merge for any length (tests).</summary>
+    internal void EncodeWord(ReadOnlySpan<int> word, List<int> output, BpeWorkspace work, bool forceQueue = false)
     {
         var n = work.LoadBytes(word);
         var bytes = work.Bytes;
@@ -89,39 +93,13 @@ internal sealed class BytePairEncoder
             next[i] = i + 1 < n ? i + 1 : -1;
         }
 
-        var queue = work.Queue;
-        queue.Clear();
-        for (var i = 1; i < n; i++)
+        if (n <= ScanMergeLimit && !forceQueue)
         {
-            AddBigram(queue, ids, lengths, i - 1, i);
+            MergeByScan(n, work);
         }
-
-        while (queue.TryDequeue(out var bigram, out _))
+        else
         {
-            var (left, right, size, merged) = bigram;
-            if (lengths[left] == 0 || lengths[right] == 0 || lengths[left] + lengths[right] != size)
-            {
-                continue;
-            }
-
-            ids[left] = merged;
-            lengths[left] = size;
-            lengths[right] = 0;
-            next[left] = next[right];
-            if (next[right] >= 0)
-            {
-                prev[next[right]] = left;
-            }
-
-            if (prev[left] >= 0)
-            {
-                AddBigram(queue, ids, lengths, prev[left], left);
-            }
-
-            if (next[left] >= 0)
-            {
-                AddBigram(queue, ids, lengths, left, next[left]);
-            }
+            MergeByQueue(n, work);
         }
 
         var offset = 0;
@@ -144,6 +122,122 @@ internal sealed class BytePairEncoder
             }
 
             offset += lengths[i];
+        }
+    }
+
+    /// <summary>Lowest rank first, ties leftmost: a scan over the cached rank of each adjacent pair.</summary>
+    internal void MergeByScan(int n, BpeWorkspace work)
+    {
+        var ids = work.Ids;
+        var lengths = work.Lengths;
+        var prev = work.Prev;
+        var next = work.Next;
+        var ranks = work.PairRanks;
+        var merged = work.PairMerged;
+        for (var i = 0; i + 1 < n; i++)
+        {
+            PairRank(ids[i], ids[i + 1], out ranks[i], out merged[i]);
+        }
+
+        if (n > 0)
+        {
+            ranks[n - 1] = int.MaxValue;
+        }
+
+        while (true)
+        {
+            var best = -1;
+            var bestRank = int.MaxValue;
+            for (var i = 0; i >= 0; i = next[i])
+            {
+                if (ranks[i] < bestRank)
+                {
+                    bestRank = ranks[i];
+                    best = i;
+                }
+            }
+
+            if (best < 0)
+            {
+                return;
+            }
+
+            var right = next[best];
+            ids[best] = merged[best];
+            lengths[best] += lengths[right];
+            lengths[right] = 0;
+            next[best] = next[right];
+            if (next[right] >= 0)
+            {
+                prev[next[right]] = best;
+                PairRank(ids[best], ids[next[best]], out ranks[best], out merged[best]);
+            }
+            else
+            {
+                ranks[best] = int.MaxValue;
+            }
+
+            if (prev[best] >= 0)
+            {
+                PairRank(ids[prev[best]], ids[best], out ranks[prev[best]], out merged[prev[best]]);
+            }
+        }
+    }
+
+    /// <summary>The same merge order with llama.cpp's priority queue of candidate pairs, for long words.</summary>
+    internal void MergeByQueue(int n, BpeWorkspace work)
+    {
+        var ids = work.Ids;
+        var lengths = work.Lengths;
+        var prev = work.Prev;
+        var next = work.Next;
+        var queue = work.Queue;
+        queue.Clear();
+        for (var i = 1; i < n; i++)
+        {
+            AddBigram(queue, ids, lengths, i - 1, i);
+        }
+
+        while (queue.TryDequeue(out var bigram, out _))
+        {
+            var (left, right, size, mergedId) = bigram;
+            if (lengths[left] == 0 || lengths[right] == 0 || lengths[left] + lengths[right] != size)
+            {
+                continue;
+            }
+
+            ids[left] = mergedId;
+            lengths[left] = size;
+            lengths[right] = 0;
+            next[left] = next[right];
+            if (next[right] >= 0)
+            {
+                prev[next[right]] = left;
+            }
+
+            if (prev[left] >= 0)
+            {
+                AddBigram(queue, ids, lengths, prev[left], left);
+            }
+
+            if (next[left] >= 0)
+            {
+                AddBigram(queue, ids, lengths, left, next[left]);
+            }
+        }
+    }
+
+    private void PairRank(int leftId, int rightId, out int rank, out int merged)
+    {
+        if (leftId >= 0 && rightId >= 0 && _vocabulary.Merges.TryGetValue(((long)leftId << 32) | (uint)rightId, out var packed))
+        {
+            rank = (int)(packed >> 32);
+            merged = (int)packed;
+        }
+        else
+        {
+            rank = int.MaxValue;
+            merged = -1;
         }
     }
 
@@ -170,94 +264,5 @@ internal sealed class BytePairEncoder
         }
 
         return _vocabulary.TryGetId(chars.AsSpan(0, bytes.Length), out var id) ? id : -1;
-    }
-}
-
-/// <summary>Reusable buffers for one encoding call.</summary>
-internal sealed class BpeWorkspace
-{
-    public int[] Codepoints { get; private set; } = new int[256];
-
-    public int[] CharStarts { get; private set; } = new int[257];
-
-    public List<int> Words { get; } = [];
-
-    public List<int> Scratch { get; } = [];
-
-    public byte[] Bytes { get; private set; } = new byte[256];
-
-    public int[] Ids { get; private set; } = new int[256];
-
-    public int[] Lengths { get; private set; } = new int[256];
-
-    public int[] Prev { get; private set; } = new int[256];
-
-    public int[] Next { get; private set; } = new int[256];
-
-    public PriorityQueue<(int, int, int, int), long> Queue { get; } = new();
-
-    private char[] _encoded = new char[256];
-
-    /// <summary>Decodes UTF-16 into code points (unpaired surrogates become U+FFFD) and records each one's char offset.</summary>
-    public int LoadCodepoints(ReadOnlySpan<char> text)
-    {
-        if (Codepoints.Length < text.Length)
-        {
-            Codepoints = new int[text.Length];
-            CharStarts = new int[text.Length + 1];
-        }
-
-        var n = 0;
-        var i = 0;
-        while (i < text.Length)
-        {
-            CharStarts[n] = i;
-            var c = text[i];
-            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
-            {
-                Codepoints[n++] = char.ConvertToUtf32(c, text[i + 1]);
-                i += 2;
-            }
-            else
-            {
-                Codepoints[n++] = char.IsSurrogate(c) ? 0xFFFD : c;
-                i++;
-            }
-        }
-
-        CharStarts[n] = i;
-        return n;
-    }
-
-    /// <summary>UTF-8 encodes <paramref name="word"/> into <see cref="Bytes"/> and sizes the symbol arrays; returns the byte count.</summary>
-    public int LoadBytes(ReadOnlySpan<int> word)
-    {
-        var needed = word.Length * 4;
-        if (Bytes.Length < needed)
-        {
-            Bytes = new byte[needed];
-            Ids = new int[needed];
-            Lengths = new int[needed];
-            Prev = new int[needed];
-            Next = new int[needed];
-        }
-
-        var n = 0;
-        foreach (var cp in word)
-        {
-            n += new Rune(cp).EncodeToUtf8(Bytes.AsSpan(n));
-        }
-
-        return n;
-    }
-
-    public char[] EncodedChars(int length)
-    {
-        if (_encoded.Length < length)
-        {
-            _encoded = new char[length];
-        }
-
-        return _encoded;
     }
 }

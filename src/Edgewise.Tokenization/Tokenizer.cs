@@ -11,7 +11,7 @@ public sealed class Tokenizer
 {
     private readonly BytePairEncoder? _bpe;
     private readonly SentencePieceEncoder? _spm;
-    private readonly TokenPieces _pieces;
+    private readonly Lazy<TokenPieces> _pieces;
 
     /// <summary>Creates a tokenizer for <paramref name="vocabulary"/>.</summary>
     public Tokenizer(Vocabulary vocabulary)
@@ -27,7 +27,7 @@ public sealed class Tokenizer
             _spm = new SentencePieceEncoder(vocabulary);
         }
 
-        _pieces = new TokenPieces(vocabulary);
+        _pieces = new Lazy<TokenPieces>(() => new TokenPieces(vocabulary));
     }
 
     /// <summary>The vocabulary.</summary>
@@ -107,7 +107,7 @@ public sealed class Tokenizer
     public ReadOnlySpan<byte> TokenToPiece(int id, bool renderSpecial)
     {
         CheckId(id);
-        return _pieces.Get(id, renderSpecial);
+        return _pieces.Value.Get(id, renderSpecial);
     }
 
     /// <summary>
@@ -123,7 +123,7 @@ public sealed class Tokenizer
             CheckId(id);
         }
 
-        return _pieces.Detokenize(ids, renderSpecial);
+        return _pieces.Value.Detokenize(ids, renderSpecial);
     }
 
     /// <summary>True when <paramref name="id"/> ends generation (EOS, EOT, EOM, <c>&lt;|im_end|&gt;</c>, ...).</summary>
