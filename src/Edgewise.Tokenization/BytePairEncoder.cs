@@ -15,7 +15,7 @@ internal sealed class BytePairEncoder
     private const int MaxCachedWordLength = 64;
 
     /// <summary>Words up to this many bytes merge by scanning pair ranks; longer ones use a priority queue.</summary>
-    internal const int ScanMergeLimit = 256;
+    internal const int ScanMergeLimit = 32;
 
     private readonly Vocabulary _vocabulary;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
@@ -229,12 +229,7 @@ internal sealed class BytePairEncoder
 
     private void PairRank(int leftId, int rightId, out int rank, out int merged)
     {
-        if (leftId >= 0 && rightId >= 0 && _vocabulary.Merges.TryGetValue(((long)leftId << 32) | (uint)rightId, out var packed))
-        {
-            rank = (int)(packed >> 32);
-            merged = (int)packed;
-        }
-        else
+        if (leftId < 0 || rightId < 0 || !_vocabulary.Merges.TryGet(leftId, rightId, out rank, out merged))
         {
             rank = int.MaxValue;
             merged = -1;
@@ -248,10 +243,9 @@ internal sealed class BytePairEncoder
             return;
         }
 
-        if (_vocabulary.Merges.TryGetValue(((long)ids[left] << 32) | (uint)ids[right], out var packed))
+        if (_vocabulary.Merges.TryGet(ids[left], ids[right], out var rank, out var merged))
         {
-            var rank = (int)(packed >> 32);
-            queue.Enqueue((left, right, lengths[left] + lengths[right], (int)packed), ((long)rank << 32) | (uint)left);
+            queue.Enqueue((left, right, lengths[left] + lengths[right], merged), ((long)rank << 32) | (uint)left);
         }
     }
 

@@ -99,8 +99,8 @@ public sealed class Vocabulary
 
     internal PreTokenizerSettings Pre { get; }
 
-    /// <summary>BPE merges keyed by <c>(left id &lt;&lt; 32) | right id</c>; value <c>(rank &lt;&lt; 32) | merged id</c> (−1 when the merged text is no token).</summary>
-    internal Dictionary<long, long> Merges { get; }
+    /// <summary>BPE merges: rank and merged id by pair of token ids.</summary>
+    internal MergeTable Merges { get; }
 
     /// <summary>Token for each byte value (byte-level BPE: the mapped character; SentencePiece: <c>&lt;0xHH&gt;</c>), or −1.</summary>
     internal int[] ByteTokens { get; }

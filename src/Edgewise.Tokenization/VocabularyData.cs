@@ -21,7 +21,7 @@ internal sealed class VocabularyData
 
     public required Dictionary<string, int> Lookup { get; init; }
 
-    public required Dictionary<long, long> Merges { get; init; }
+    public required MergeTable Merges { get; init; }
 
     public required int[] ByteTokens { get; init; }
 

@@ -50,7 +50,7 @@ internal static class VocabularyLoader
             }
         }
 
-        var merges = model == VocabularyModel.BytePairEncoding ? ReadMerges(metadata, lookup) : [];
+        var merges = model == VocabularyModel.BytePairEncoding ? ReadMerges(metadata, lookup) : new MergeTable(0);
         var data = new VocabularyData
         {
             Model = model,
@@ -166,12 +166,12 @@ internal static class VocabularyLoader
         text.Length == 6 && text.StartsWith("<0x", StringComparison.Ordinal) && text[5] == '>'
         && char.IsAsciiHexDigit(text[3]) && char.IsAsciiHexDigit(text[4]);
 
-    private static Dictionary<long, long> ReadMerges(GgufMetadata metadata, Dictionary<string, int> lookup)
+    private static MergeTable ReadMerges(GgufMetadata metadata, Dictionary<string, int> lookup)
     {
         var value = metadata[GgufKeys.Tokenizer.Merges];
         var merges = value?.AsArray<string>() ?? throw Fail(VocabErrorCodes.Merges, "The BPE merges are missing or not strings.");
         var byText = lookup.GetAlternateLookup<ReadOnlySpan<char>>();
-        var result = new Dictionary<long, long>(merges.Length);
+        var result = new MergeTable(merges.Length);
         Span<char> joined = stackalloc char[256];
         for (var rank = 0; rank < merges.Length; rank++)
         {
@@ -189,18 +189,12 @@ internal static class VocabularyLoader
                 throw Fail(VocabErrorCodes.Merges, "A BPE merge names a token that is not in the vocabulary.");
             }
 
-            var key = ((long)leftId << 32) | (uint)rightId;
-            if (result.ContainsKey(key))
-            {
-                continue;
-            }
-
             var mergedLength = left.Length + right.Length;
             var buffer = mergedLength <= joined.Length ? joined[..mergedLength] : new char[mergedLength];
             left.CopyTo(buffer);
             right.CopyTo(buffer[left.Length..]);
             var mergedId = byText.TryGetValue(buffer, out var m) ? m : -1;
-            result.Add(key, ((long)rank << 32) | (uint)mergedId);
+            result.TryAdd(leftId, rightId, rank, mergedId);
         }
 
         return result;
