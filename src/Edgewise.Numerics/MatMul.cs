@@ -1,0 +1,199 @@
+using System.Runtime.CompilerServices;
+using Edgewise.Numerics.Kernels;
+
+namespace Edgewise.Numerics;
+
+/// <summary>
+/// Weight matrix × activation rows, as ggml's CPU backend computes them: the activations are converted once per call
+/// (<see cref="VecDot.ConvertActivations"/>), then every output is one <see cref="VecDot"/> dot product. Rows are split
+/// across a <see cref="ComputePool"/>; with several activation rows (a prompt batch) each block of weight rows is
+/// kept in cache while it meets a tile of activation rows, so weights are read from memory once per call.
+/// </summary>
+public static unsafe class MatMul
+{
+    /// <summary>Activation rows per tile when several rows are multiplied at once.</summary>
+    private const int TokenTile = 32;
+
+    /// <summary>Bytes of weights a chunk of work should cover, to keep scheduling overhead small.</summary>
+    private const int ChunkWeightBytes = 64 * 1024;
+
+    [ThreadStatic]
+    private static byte[]? t_scratch;
+
+    /// <summary>Bytes of scratch <see cref="Compute(TensorType, ReadOnlySpan{byte}, int, int, ReadOnlySpan{float}, Span{float}, int, ComputePool?, Span{byte})"/> needs for its converted activations.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The type has no dot product, or a count is negative.</exception>
+    public static int ScratchBytes(TensorType weightType, int cols, int n)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        return checked(VecDot.ActivationRowBytes(weightType, cols) * n);
+    }
+
+    /// <summary>
+    /// output[t·rows + r] = Σ_c weights[r, c] · input[t·cols + c] for t &lt; <paramref name="n"/>, r &lt; <paramref name="rows"/>.
+    /// </summary>
+    /// <param name="weightType">Storage type of the weights.</param>
+    /// <param name="weights"><paramref name="rows"/> rows of <see cref="TensorTypeInfo.RowBytes(long)"/>(<paramref name="cols"/>) bytes.</param>
+    /// <param name="rows">Output features (weight rows).</param>
+    /// <param name="cols">Input features; a multiple of the type's block size.</param>
+    /// <param name="input"><paramref name="n"/> × <paramref name="cols"/> activations, row-major.</param>
+    /// <param name="output"><paramref name="n"/> × <paramref name="rows"/> results, row-major.</param>
+    /// <param name="n">Activation rows (tokens).</param>
+    /// <param name="pool">Threads to split the rows over; null runs on the calling thread.</param>
+    /// <param name="scratch">At least <see cref="ScratchBytes"/> bytes for the converted activations; empty uses a per-thread buffer that grows as needed.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The type has no dot product, or a count is negative.</exception>
+    /// <exception cref="ArgumentException">A length does not fit.</exception>
+    public static void Compute(
+        TensorType weightType, ReadOnlySpan<byte> weights, int rows, int cols, ReadOnlySpan<float> input, Span<float> output, int n,
+        ComputePool? pool = null, Span<byte> scratch = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        var rowBytes = TensorTypeInfo.Get(weightType).RowBytes(cols);
+        if (weights.Length != rowBytes * rows)
+        {
+            throw new ArgumentException("The weights are not rows × row bytes long.", nameof(weights));
+        }
+
+        fixed (byte* w = weights)
+        {
+            Compute(weightType, (nint)w, rows, cols, input, output, n, pool, scratch, SimdSupport.Best);
+        }
+    }
+
+    /// <summary>
+    /// As the span overload, for weights at a raw address (e.g. a memory-mapped GGUF tensor) that stays valid and
+    /// unmoved for the call: <paramref name="rows"/> × <see cref="TensorTypeInfo.RowBytes(long)"/>(<paramref name="cols"/>) bytes.
+    /// </summary>
+    /// <param name="weightType">Storage type of the weights.</param>
+    /// <param name="weights">Address of the first weight row.</param>
+    /// <param name="rows">Output features (weight rows).</param>
+    /// <param name="cols">Input features; a multiple of the type's block size.</param>
+    /// <param name="input"><paramref name="n"/> × <paramref name="cols"/> activations, row-major.</param>
+    /// <param name="output"><paramref name="n"/> × <paramref name="rows"/> results, row-major.</param>
+    /// <param name="n">Activation rows (tokens).</param>
+    /// <param name="pool">Threads to split the rows over; null runs on the calling thread.</param>
+    /// <param name="scratch">At least <see cref="ScratchBytes"/> bytes, or empty for a per-thread buffer.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The type has no dot product, or a count is negative.</exception>
+    /// <exception cref="ArgumentException">A length does not fit, or the address is zero with rows to read.</exception>
+    public static void Compute(
+        TensorType weightType, nint weights, int rows, int cols, ReadOnlySpan<float> input, Span<float> output, int n,
+        ComputePool? pool = null, Span<byte> scratch = default) =>
+        Compute(weightType, weights, rows, cols, input, output, n, pool, scratch, SimdSupport.Best);
+
+    /// <summary>The implementation, on a chosen kernel path (test and benchmark hook).</summary>
+    internal static void Compute(
+        TensorType weightType, nint weights, int rows, int cols, ReadOnlySpan<float> input, Span<float> output, int n,
+        ComputePool? pool, Span<byte> scratch, SimdPath path)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(cols);
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        var actBytes = VecDot.ActivationRowBytes(weightType, cols);
+        var rowBytes = TensorTypeInfo.Get(weightType).RowBytes(cols);
+        if (input.Length != (long)n * cols)
+        {
+            throw new ArgumentException("The input is not n × cols long.", nameof(input));
+        }
+
+        if (output.Length != (long)n * rows)
+        {
+            throw new ArgumentException("The output is not n × rows long.", nameof(output));
+        }
+
+        if (weights == 0 && rows > 0 && rowBytes > 0)
+        {
+            throw new ArgumentException("The weight address is zero.", nameof(weights));
+        }
+
+        if (rows == 0 || n == 0)
+        {
+            return;
+        }
+
+        if (cols == 0)
+        {
+            output.Clear();
+            return;
+        }
+
+        var need = actBytes * n;
+        if (scratch.IsEmpty)
+        {
+            if (t_scratch is null || t_scratch.Length < need)
+            {
+                t_scratch = GC.AllocateUninitializedArray<byte>(Math.Max(need, t_scratch?.Length * 2 ?? 0), pinned: true);
+            }
+
+            scratch = t_scratch;
+        }
+        else if (scratch.Length < need)
+        {
+            throw new ArgumentException("The scratch buffer is smaller than ScratchBytes.", nameof(scratch));
+        }
+
+        fixed (float* x = input)
+        fixed (float* y = output)
+        fixed (byte* act = scratch)
+        {
+            var convert = new ConvertJob(weightType, x, act, cols, actBytes);
+            Run(pool, ref convert, n);
+            var kernel = DotKernels.Get(weightType, path);
+            var perChunk = RowsPerChunk(rows, rowBytes * Math.Min(n, TokenTile), pool?.ThreadCount ?? 1);
+            var job = new MatMulJob((byte*)weights, act, y, rowBytes, actBytes, rows, cols, n, perChunk, kernel);
+            Run(pool, ref job, (rows + perChunk - 1) / perChunk);
+        }
+    }
+
+    private static int RowsPerChunk(int rows, long bytesPerRow, int threads)
+    {
+        var bySize = (int)Math.Clamp(ChunkWeightBytes / Math.Max(1, bytesPerRow), 1, int.MaxValue);
+        var byBalance = Math.Max(1, rows / (4 * threads));
+        return Math.Max(1, Math.Min(bySize, byBalance));
+    }
+
+    private static void Run<TJob>(ComputePool? pool, ref TJob job, int chunks)
+        where TJob : struct, IComputeJob
+    {
+        if (pool is null)
+        {
+            for (var c = 0; c < chunks; c++)
+            {
+                job.Execute(c);
+            }
+        }
+        else
+        {
+            pool.Run(ref job, chunks);
+        }
+    }
+
+    /// <summary>Converts one activation row per chunk.</summary>
+    private readonly struct ConvertJob(TensorType weightType, float* input, byte* output, int cols, int actBytes) : IComputeJob
+    {
+        public void Execute(int chunk) => VecDot.ConvertActivations(
+            weightType, new ReadOnlySpan<float>(input + (long)chunk * cols, cols), new Span<byte>(output + (long)chunk * actBytes, actBytes));
+    }
+
+    /// <summary>One chunk = a block of weight rows against every activation row, tile by tile.</summary>
+    private readonly struct MatMulJob(
+        byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int cols, int n, int rowsPerChunk, DotKernel kernel)
+        : IComputeJob
+    {
+        public void Execute(int chunk)
+        {
+            var r0 = chunk * rowsPerChunk;
+            var r1 = Math.Min(rows, r0 + rowsPerChunk);
+            for (var t0 = 0; t0 < n; t0 += TokenTile)
+            {
+                var t1 = Math.Min(n, t0 + TokenTile);
+                for (var r = r0; r < r1; r++)
+                {
+                    ref var row = ref Unsafe.AsRef<byte>(weights + r * rowBytes);
+                    for (var t = t0; t < t1; t++)
+                    {
+                        output[(long)t * rows + r] = kernel.Invoke(ref row, ref Unsafe.AsRef<byte>(activations + (long)t * actBytes), cols);
+                    }
+                }
+            }
+        }
+    }
+}

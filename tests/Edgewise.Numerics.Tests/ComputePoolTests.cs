@@ -1,0 +1,148 @@
+namespace Edgewise.Numerics.Tests;
+
+public sealed class ComputePoolTests
+{
+    private unsafe struct CountJob(int* counts) : IComputeJob
+    {
+        public void Execute(int chunk) => Interlocked.Increment(ref counts[chunk]);
+    }
+
+    private struct ThrowingJob(int bad) : IComputeJob
+    {
+        public readonly void Execute(int chunk)
+        {
+            if (chunk == bad)
+            {
+                throw new InvalidOperationException("chunk " + chunk);
+            }
+        }
+    }
+
+    private struct NestedJob(ComputePool pool, int[] counts) : IComputeJob
+    {
+        public readonly void Execute(int chunk)
+        {
+            var inner = new ArrayJob(counts);
+            pool.Run(ref inner, counts.Length);
+        }
+    }
+
+    private readonly struct ArrayJob(int[] counts) : IComputeJob
+    {
+        public void Execute(int chunk) => Interlocked.Increment(ref counts[chunk]);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    public unsafe void Run_RepeatedDispatch_RunsEveryChunkOnce(int threads)
+    {
+        using var pool = new ComputePool(threads, spinMicroseconds: 50);
+        var counts = new int[257];
+        fixed (int* p = counts)
+        {
+            for (var round = 1; round <= 2000; round++)
+            {
+                var job = new CountJob(p);
+                var chunks = 1 + round % counts.Length;
+                pool.Run(ref job, chunks);
+                Assert.Equal(round, Volatile.Read(ref counts[0]));
+            }
+        }
+
+        var expected = new int[counts.Length];
+        for (var round = 1; round <= 2000; round++)
+        {
+            for (var c = 0; c < 1 + round % counts.Length; c++)
+            {
+                expected[c]++;
+            }
+        }
+
+        Assert.Equal(expected, counts);
+    }
+
+    [Fact]
+    public void Run_AfterWorkersBlocked_StillRunsEveryChunk()
+    {
+        using var pool = new ComputePool(3, spinMicroseconds: 0);
+        for (var round = 0; round < 50; round++)
+        {
+            Thread.Sleep(round % 5 == 0 ? 5 : 0);
+            var counts = new int[64];
+            var job = new ArrayJob(counts);
+            pool.Run(ref job, counts.Length);
+            Assert.All(counts, c => Assert.Equal(1, c));
+        }
+    }
+
+    [Fact]
+    public void Run_ChunkThrows_RethrowsAndPoolStaysUsable()
+    {
+        using var pool = new ComputePool(2);
+        var job = new ThrowingJob(17);
+        var ex = Assert.Throws<InvalidOperationException>(() => pool.Run(ref job, 40));
+        Assert.Equal("chunk 17", ex.Message);
+
+        var counts = new int[40];
+        var ok = new ArrayJob(counts);
+        pool.Run(ref ok, counts.Length);
+        Assert.All(counts, c => Assert.Equal(1, c));
+    }
+
+    [Fact]
+    public void Run_NestedCall_RunsInline()
+    {
+        using var pool = new ComputePool(2);
+        var counts = new int[8];
+        var job = new NestedJob(pool, counts);
+        pool.Run(ref job, 4);
+        Assert.All(counts, c => Assert.Equal(4, c));
+    }
+
+    [Fact]
+    public void Run_ConcurrentCallers_EachJobComplete()
+    {
+        using var pool = new ComputePool(2);
+        var arrays = Enumerable.Range(0, 4).Select(_ => new int[100]).ToArray();
+        Parallel.For(0, arrays.Length, i =>
+        {
+            for (var round = 0; round < 50; round++)
+            {
+                var job = new ArrayJob(arrays[i]);
+                pool.Run(ref job, 100);
+            }
+        });
+        Assert.All(arrays, a => Assert.All(a, c => Assert.Equal(50, c)));
+    }
+
+    [Fact]
+    public void Dispose_ThenRun_ThrowsObjectDisposed()
+    {
+        var pool = new ComputePool(3);
+        pool.Dispose();
+        pool.Dispose();
+        var job = new ArrayJob(new int[4]);
+        Assert.Throws<ObjectDisposedException>(() => pool.Run(ref job, 4));
+    }
+
+    [Fact]
+    public void Constructor_Defaults_UsePhysicalCores()
+    {
+        using var pool = new ComputePool();
+        Assert.Equal(ComputePool.DefaultThreadCount, pool.ThreadCount);
+        Assert.InRange(ComputePool.DefaultThreadCount, 1, Environment.ProcessorCount);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ComputePool(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ComputePool(2, -1));
+    }
+
+    [Fact]
+    public void Run_ZeroOrNegativeChunks()
+    {
+        using var pool = new ComputePool(2);
+        var job = new ArrayJob([]);
+        pool.Run(ref job, 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => pool.Run(ref job, -1));
+    }
+}

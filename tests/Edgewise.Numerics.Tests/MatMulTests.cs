@@ -1,0 +1,105 @@
+using Edgewise.Numerics.Kernels;
+
+namespace Edgewise.Numerics.Tests;
+
+/// <summary>Matrix products against per-row dot products, on every path, with and without a pool.</summary>
+public sealed class MatMulTests
+{
+    public static TheoryData<TensorType, int, int, int> Shapes()
+    {
+        var data = new TheoryData<TensorType, int, int, int>();
+        foreach (var type in VecDotTests.Types)
+        {
+            var block = TensorTypeInfo.Get(type).BlockSize;
+            data.Add(type, 37, 3 * Math.Max(block, 32), 1);
+            data.Add(type, 65, 2 * Math.Max(block, 32), 5);
+            data.Add(type, 3, Math.Max(block, 32), 40);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Compute_EveryPathAndPool_EqualsRowDots(TensorType type, int rows, int cols, int n)
+    {
+        var rowBytes = (int)TensorTypeInfo.Get(type).RowBytes(cols);
+        var weights = new byte[rows * rowBytes];
+        var w = TestData.Gaussian(rows * cols, 3, 0.05f);
+        for (var r = 0; r < rows; r++)
+        {
+            Quantize.Row(type, w.AsSpan(r * cols, cols), weights.AsSpan(r * rowBytes, rowBytes));
+        }
+
+        var input = TestData.Gaussian(n * cols, 4, 1.0f);
+        var act = new byte[VecDot.ActivationRowBytes(type, cols)];
+        using var pool = new ComputePool(2);
+        foreach (var path in SimdSupport.Available)
+        {
+            var expected = new float[n * rows];
+            for (var t = 0; t < n; t++)
+            {
+                VecDot.ConvertActivations(type, input.AsSpan(t * cols, cols), act);
+                for (var r = 0; r < rows; r++)
+                {
+                    expected[t * rows + r] = VecDot.Compute(type, weights.AsSpan(r * rowBytes, rowBytes), act, cols, path);
+                }
+            }
+
+            foreach (var withPool in new[] { false, true })
+            {
+                var output = new float[n * rows];
+                unsafe
+                {
+                    fixed (byte* p = weights)
+                    {
+                        MatMul.Compute(type, (nint)p, rows, cols, input, output, n, withPool ? pool : null, default, path);
+                    }
+                }
+
+                Assert.Equal(expected, output);
+            }
+        }
+    }
+
+    [Fact]
+    public void Compute_CallerScratch_SameResultAsThreadScratch()
+    {
+        const int rows = 48, cols = 256, n = 3;
+        var weights = new byte[rows * 144];
+        for (var r = 0; r < rows; r++)
+        {
+            Quantize.Row(TensorType.Q4_K, TestData.Gaussian(cols, (ulong)r, 0.1f), weights.AsSpan(r * 144, 144));
+        }
+
+        var input = TestData.Gaussian(n * cols, 9, 1.0f);
+        var a = new float[n * rows];
+        var b = new float[n * rows];
+        MatMul.Compute(TensorType.Q4_K, weights, rows, cols, input, a, n);
+        MatMul.Compute(TensorType.Q4_K, weights, rows, cols, input, b, n, null, new byte[MatMul.ScratchBytes(TensorType.Q4_K, cols, n)]);
+        Assert.Equal(a, b);
+        Assert.Contains(a, v => v != 0);
+    }
+
+    [Fact]
+    public void Compute_BadLengths_Throw()
+    {
+        var weights = new byte[4 * 18];
+        Assert.Throws<ArgumentException>(() => MatMul.Compute(TensorType.Q4_0, weights, 5, 32, new float[32], new float[5], 1));
+        Assert.Throws<ArgumentException>(() => MatMul.Compute(TensorType.Q4_0, weights, 4, 32, new float[31], new float[4], 1));
+        Assert.Throws<ArgumentException>(() => MatMul.Compute(TensorType.Q4_0, weights, 4, 32, new float[32], new float[3], 1));
+        Assert.Throws<ArgumentException>(() => MatMul.Compute(TensorType.Q4_0, weights, 4, 32, new float[32], new float[4], 1, null, new byte[10]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => MatMul.Compute(TensorType.Q8_K, new byte[292], 1, 256, new float[256], new float[1], 1));
+        Assert.Throws<ArgumentException>(() => MatMul.Compute(TensorType.Q4_0, 0, 4, 32, new float[32], new float[4], 1));
+    }
+
+    [Fact]
+    public void Compute_ZeroRowsOrTokens_LeavesOutputEmpty()
+    {
+        MatMul.Compute(TensorType.F32, [], 0, 8, new float[8], [], 1);
+        MatMul.Compute(TensorType.F32, new byte[32], 1, 8, [], [], 0);
+        var output = new float[] { 5 };
+        MatMul.Compute(TensorType.F32, [], 1, 0, [], output, 1);
+        Assert.Equal(0, output[0]);
+    }
+}
