@@ -14,6 +14,10 @@ namespace Edgewise.Inference;
 /// </summary>
 internal sealed class ChatPrompt
 {
+    // The step cap is the deterministic defence; the wall-clock backstop is raised because a cold render (JIT of
+    // the interpreter) on a machine busy with inference can exceed the 1 s default and fail a valid request.
+    private static readonly ChatTemplateLimits s_limits = ChatTemplateLimits.Default with { MaxDuration = TimeSpan.FromSeconds(10) };
+
     private readonly Tokenizer _tokenizer;
     private readonly ChatTemplateRenderer _renderer;
     private readonly string? _bos;
@@ -28,7 +32,7 @@ internal sealed class ChatPrompt
             ModelArchitecture.Phi3 => ChatTemplateFamily.Phi3,
             _ => ChatTemplateFamily.ChatMl,
         };
-        _renderer = new ChatTemplateRenderer(metadata.GetString(GgufKeys.Tokenizer.ChatTemplate), fallback);
+        _renderer = new ChatTemplateRenderer(metadata.GetString(GgufKeys.Tokenizer.ChatTemplate), fallback, s_limits);
         var vocabulary = tokenizer.Vocabulary;
         _bos = vocabulary.BosId >= 0 && vocabulary.BosId < vocabulary.Count ? vocabulary.GetText(vocabulary.BosId) : null;
         _eos = vocabulary.EosId >= 0 && vocabulary.EosId < vocabulary.Count ? vocabulary.GetText(vocabulary.EosId) : null;
@@ -53,6 +57,7 @@ internal sealed class ChatPrompt
             AddGenerationPrompt = true,
             BosToken = _bos,
             EosToken = _eos,
+            Limits = s_limits,
         }).Text;
     }
 
