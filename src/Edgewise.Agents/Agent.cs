@@ -1,0 +1,162 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Microsoft.Extensions.AI;
+
+namespace Edgewise.Agents;
+
+/// <summary>
+/// An agent: a name, instructions, a model and the tools it may call. The public run methods validate the
+/// request, hold the session for the run (one run per session, C01), record the start and end events, and call
+/// <see cref="RunCoreAsync"/>, which does the work.
+/// </summary>
+public abstract class Agent
+{
+    /// <summary>The most characters one input message may have.</summary>
+    public const int MaxInputChars = 256 * 1024;
+
+    /// <summary>Creates the agent; <paramref name="options"/> belongs to the agent from now on.</summary>
+    protected Agent(AgentOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Options = options;
+    }
+
+    /// <summary>The agent's definition and limits.</summary>
+    public AgentOptions Options { get; }
+
+    /// <summary>The agent's name.</summary>
+    public string Name => Options.Name;
+
+    /// <summary>What the agent does.</summary>
+    public string Description => Options.Description;
+
+    /// <summary>
+    /// Runs the agent on <paramref name="input"/> in <paramref name="session"/> and returns when the run ends
+    /// (answer, limit, or a pause for approval). A null input resumes a paused session with
+    /// <paramref name="decisions"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The input is too long, or the session belongs to another agent.</exception>
+    /// <exception cref="SessionBusyException">The session is already running.</exception>
+    public async Task<AgentRunResult> RunAsync(
+        string? input,
+        AgentSession session,
+        IReadOnlyList<ApprovalDecision>? decisions = null,
+        CancellationToken cancellationToken = default)
+    {
+        Validate(input, session);
+        session.Enter();
+        try
+        {
+            var run = CreateRun(input, session, decisions, streaming: false, sink: null);
+            await ExecuteAsync(run, cancellationToken).ConfigureAwait(false);
+            return run.ToResult();
+        }
+        finally
+        {
+            session.Exit();
+        }
+    }
+
+    /// <summary>
+    /// Like <see cref="RunAsync"/>, streaming answer text and events as they happen; the last update carries the
+    /// result. Abandoning the enumeration cancels the run.
+    /// </summary>
+    /// <exception cref="ArgumentException">The input is too long, or the session belongs to another agent.</exception>
+    public IAsyncEnumerable<AgentRunUpdate> RunStreamingAsync(
+        string? input,
+        AgentSession session,
+        IReadOnlyList<ApprovalDecision>? decisions = null,
+        CancellationToken cancellationToken = default)
+    {
+        Validate(input, session);
+        return StreamAsync(input, session, decisions, cancellationToken);
+    }
+
+    /// <summary>
+    /// Does the run: append the input, call the model and tools, and set <see cref="AgentRun.FinishReason"/>.
+    /// Emitting events through <paramref name="run"/> audits and streams them.
+    /// </summary>
+    protected abstract Task RunCoreAsync(AgentRun run, CancellationToken cancellationToken);
+
+    private async IAsyncEnumerable<AgentRunUpdate> StreamAsync(
+        string? input,
+        AgentSession session,
+        IReadOnlyList<ApprovalDecision>? decisions,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        session.Enter();
+        try
+        {
+            var channel = Channel.CreateUnbounded<AgentRunUpdate>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+            using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var run = CreateRun(input, session, decisions, streaming: true, sink: update => channel.Writer.WriteAsync(update, CancellationToken.None));
+            var work = RunToChannelAsync(run, channel.Writer, abandon.Token);
+            try
+            {
+                await foreach (var update in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+                {
+                    yield return update;
+                }
+
+                await work.ConfigureAwait(false);
+                yield return AgentRunUpdate.FromResult(run.ToResult());
+            }
+            finally
+            {
+                await abandon.CancelAsync().ConfigureAwait(false);
+                await ((Task)work).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+        finally
+        {
+            session.Exit();
+        }
+    }
+
+    private async Task RunToChannelAsync(AgentRun run, ChannelWriter<AgentRunUpdate> writer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Yield();
+            await ExecuteAsync(run, cancellationToken).ConfigureAwait(false);
+            writer.Complete();
+        }
+        catch (Exception ex)
+        {
+            writer.Complete(ex);
+            throw;
+        }
+    }
+
+    private async Task ExecuteAsync(AgentRun run, CancellationToken cancellationToken)
+    {
+        run.Session.AgentName ??= Name;
+        await run.EmitAsync(AgentRunEventKind.RunStarted, "run started", cancellationToken: cancellationToken).ConfigureAwait(false);
+        await RunCoreAsync(run, cancellationToken).ConfigureAwait(false);
+        run.Finish(AgentFinishReason.Stop);
+        run.Session.UpdatedAt = run.Now;
+        await run.EmitAsync(AgentRunEventKind.RunCompleted, run.FinishReason!.Value.Value, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private AgentRun CreateRun(string? input, AgentSession session, IReadOnlyList<ApprovalDecision>? decisions, bool streaming, Func<AgentRunUpdate, ValueTask>? sink) =>
+        new(Name, session, input is null ? null : new ChatMessage(ChatRole.User, input), decisions ?? [], streaming, Options.AuditLog, Options.Clock, sink);
+
+    private void Validate(string? input, AgentSession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        if (input is { Length: > MaxInputChars })
+        {
+            throw new ArgumentException("The input is too long.", nameof(input));
+        }
+
+        if (session.AgentName is { } owner && !string.Equals(owner, Name, StringComparison.Ordinal))
+        {
+            throw new ArgumentException("The session belongs to another agent.", nameof(session));
+        }
+
+        if (input is null && session.PendingApprovals.Count == 0)
+        {
+            throw new ArgumentException("An input is required unless the session waits for approvals.", nameof(input));
+        }
+    }
+}

@@ -1,0 +1,227 @@
+using Edgewise.Agents.Tools;
+using Microsoft.Extensions.AI;
+
+namespace Edgewise.Agents;
+
+/// <summary>
+/// An agent over one <see cref="IChatClient"/> with our own tool loop: the model is called with the agent's
+/// instructions, history and tool declarations; requested calls run under <see cref="ToolExecutor"/>'s policy and
+/// their results go back to the model, until it answers, a tool needs approval, three calls in a row fail
+/// (<c>tool_error</c>), or the run uses its tool rounds or run time (<c>max_iterations</c>).
+/// </summary>
+public sealed class ChatAgent : Agent
+{
+    private const int MaxConsecutiveToolErrors = 3;
+    private readonly IChatClient _chatClient;
+    private readonly ToolExecutor _executor;
+
+    /// <summary>Creates an agent that talks to <paramref name="chatClient"/>.</summary>
+    public ChatAgent(IChatClient chatClient, AgentOptions options)
+        : base(options)
+    {
+        ArgumentNullException.ThrowIfNull(chatClient);
+        _chatClient = chatClient;
+        _executor = new ToolExecutor(options);
+    }
+
+    /// <inheritdoc/>
+    protected override async Task RunCoreAsync(AgentRun run, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        using var runTimeout = new CancellationTokenSource(Options.EffectiveRunTimeout, Options.Clock);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, runTimeout.Token);
+        try
+        {
+            await LoopAsync(run, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (runTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            run.Finish(AgentFinishReason.MaxIterations);
+        }
+    }
+
+    private async Task LoopAsync(AgentRun run, CancellationToken cancellationToken)
+    {
+        if (run.Session.PendingApprovals.Count > 0)
+        {
+            var (results, stillPending) = await _executor.ResolveApprovalsAsync(run, supersede: run.Input is not null, cancellationToken).ConfigureAwait(false);
+            if (results.Count > 0)
+            {
+                run.AddMessage(new ChatMessage(ChatRole.Tool, results));
+            }
+
+            if (stillPending)
+            {
+                run.Finish(AgentFinishReason.ApprovalRequired);
+                return;
+            }
+        }
+
+        if (run.Input is { } input)
+        {
+            run.AddMessage(input);
+        }
+
+        var chatOptions = CreateChatOptions();
+        var consecutiveErrors = 0;
+        for (var round = 0; ; round++)
+        {
+            var response = await CallModelAsync(run, chatOptions, cancellationToken).ConfigureAwait(false);
+            run.AddUsage(response.Usage);
+            var calls = new List<FunctionCallContent>();
+            foreach (var message in response.Messages)
+            {
+                var normalized = ExtractCalls(message, calls);
+                run.AddMessage(normalized);
+            }
+
+            if (calls.Count == 0)
+            {
+                run.Finish(response.FinishReason == ChatFinishReason.Length ? AgentFinishReason.Length : AgentFinishReason.Stop);
+                return;
+            }
+
+            if (round >= Options.EffectiveMaxToolRounds)
+            {
+                await RefuseOverLimitAsync(run, calls, cancellationToken).ConfigureAwait(false);
+                run.Finish(AgentFinishReason.MaxIterations);
+                return;
+            }
+
+            var contents = new List<AIContent>();
+            foreach (var call in calls)
+            {
+                var outcome = await _executor.ExecuteAsync(run, call, cancellationToken).ConfigureAwait(false);
+                if (outcome.Result is not null)
+                {
+                    contents.Add(outcome.Result);
+                    consecutiveErrors = outcome.Failed ? consecutiveErrors + 1 : 0;
+                }
+            }
+
+            if (contents.Count > 0)
+            {
+                run.AddMessage(new ChatMessage(ChatRole.Tool, contents));
+            }
+
+            if (run.Session.PendingApprovals.Count > 0)
+            {
+                run.Finish(AgentFinishReason.ApprovalRequired);
+                return;
+            }
+
+            if (consecutiveErrors >= MaxConsecutiveToolErrors)
+            {
+                run.Finish(AgentFinishReason.ToolError);
+                return;
+            }
+        }
+    }
+
+    private async Task<ChatResponse> CallModelAsync(AgentRun run, ChatOptions chatOptions, CancellationToken cancellationToken)
+    {
+        var messages = new List<ChatMessage>(run.Session.Messages.Count + 1);
+        if (SystemPrompt() is { } system)
+        {
+            messages.Add(new ChatMessage(ChatRole.System, system));
+        }
+
+        messages.AddRange(run.Session.Messages);
+        if (!run.Streaming)
+        {
+            return await _chatClient.GetResponseAsync(messages, chatOptions, cancellationToken).ConfigureAwait(false);
+        }
+
+        var gate = new StreamingTextGate(enabled: Options.Tools.Count > 0 && Options.ParseToolCallsFromText);
+        var updates = new List<ChatResponseUpdate>();
+        await foreach (var update in _chatClient.GetStreamingResponseAsync(messages, chatOptions, cancellationToken).ConfigureAwait(false))
+        {
+            updates.Add(update);
+            var hasCall = update.Contents.Any(static c => c is FunctionCallContent);
+            if (!hasCall && !string.IsNullOrEmpty(update.Text))
+            {
+                await run.WriteTextAsync(gate.Push(update.Text)).ConfigureAwait(false);
+            }
+        }
+
+        var response = updates.ToChatResponse();
+        var foundCalls = response.Messages.Any(m => m.Contents.Any(static c => c is FunctionCallContent))
+            || (gate.HasHeldText && ToolCallParser.Parse(response.Text, out _).Count > 0);
+        await run.WriteTextAsync(gate.Flush(foundCalls)).ConfigureAwait(false);
+        return response;
+    }
+
+    /// <summary>The message as stored: tool calls written as text become <see cref="FunctionCallContent"/>s.</summary>
+    private ChatMessage ExtractCalls(ChatMessage message, List<FunctionCallContent> calls)
+    {
+        if (message.Role != ChatRole.Assistant)
+        {
+            return message;
+        }
+
+        var structured = message.Contents.OfType<FunctionCallContent>().Where(static c => !c.InformationalOnly).ToList();
+        if (structured.Count > 0)
+        {
+            calls.AddRange(structured);
+            return message;
+        }
+
+        if (Options.Tools.Count == 0 || !Options.ParseToolCallsFromText)
+        {
+            return message;
+        }
+
+        var parsed = ToolCallParser.Parse(message.Text, out var remaining);
+        if (parsed.Count == 0)
+        {
+            return message;
+        }
+
+        calls.AddRange(parsed);
+        var contents = new List<AIContent>();
+        if (remaining.Length > 0)
+        {
+            contents.Add(new TextContent(remaining));
+        }
+
+        contents.AddRange(parsed);
+        return new ChatMessage(ChatRole.Assistant, contents) { AuthorName = message.AuthorName, MessageId = message.MessageId, CreatedAt = message.CreatedAt };
+    }
+
+    private async Task RefuseOverLimitAsync(AgentRun run, List<FunctionCallContent> calls, CancellationToken cancellationToken)
+    {
+        var contents = new List<AIContent>();
+        foreach (var call in calls)
+        {
+            var callId = string.IsNullOrEmpty(call.CallId) ? ToolCallParser.NewCallId() : call.CallId;
+            var content = ToolOutput.Error(call.Name, callId, "max_iterations", "The tool round limit was reached; this call did not run.");
+            await run.EmitAsync(AgentRunEventKind.Denied, "tool round limit reached", call.Name, callId, cancellationToken: cancellationToken).ConfigureAwait(false);
+            run.AddToolCall(new AgentToolCall(callId, call.Name, "{}", ToolCallStatus.Denied, content));
+            contents.Add(new FunctionResultContent(callId, content));
+        }
+
+        run.AddMessage(new ChatMessage(ChatRole.Tool, contents));
+    }
+
+    private ChatOptions CreateChatOptions()
+    {
+        var chatOptions = new ChatOptions { Temperature = Options.Temperature, MaxOutputTokens = Options.MaxOutputTokens };
+        if (Options.Tools.Count > 0)
+        {
+            chatOptions.Tools = [.. Options.Tools.Select(static t => t.Function.AsDeclarationOnly())];
+            chatOptions.ToolMode = ChatToolMode.Auto;
+        }
+
+        return chatOptions;
+    }
+
+    private string? SystemPrompt()
+    {
+        if (Options.Tools.Count == 0)
+        {
+            return Options.Instructions;
+        }
+
+        return string.IsNullOrEmpty(Options.Instructions) ? ToolOutput.DataNotice : Options.Instructions + "\n\n" + ToolOutput.DataNotice;
+    }
+}
