@@ -13,6 +13,7 @@ public sealed class Context : IDisposable
     private readonly KvCache _cache;
     private readonly ForwardPass _pass;
     private readonly float[] _logits;
+    private readonly Edgewise.Numerics.ComputePool _compute;
     private int _busy;
     private bool _disposed;
 
@@ -25,8 +26,9 @@ public sealed class Context : IDisposable
         MaxLogitRows = options.MaxLogitRows ?? 1;
         KvCacheType = options.KvCacheType ?? KvCacheType.F16;
         var pool = new WorkerPool(options.Threads ?? Environment.ProcessorCount);
+        _compute = new Edgewise.Numerics.ComputePool(options.Threads);
         _cache = new KvCache(KvCacheType, options.SequenceCount ?? 1, hp.BlockCount, ContextLength, hp.KeyValueLength);
-        _pass = new ForwardPass(weights, hp, model.Definition, _cache, pool, BatchSize);
+        _pass = new ForwardPass(weights, hp, model.Definition, _cache, pool, _compute, BatchSize);
         _logits = new float[checked(MaxLogitRows * hp.VocabSize)];
     }
 
@@ -145,7 +147,11 @@ public sealed class Context : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _disposed = true;
+    public void Dispose()
+    {
+        _disposed = true;
+        _compute.Dispose();
+    }
 
     private void CheckSequence(int sequence) => ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)sequence, (uint)_cache.Sequences, nameof(sequence));
 }

@@ -1,4 +1,5 @@
 using Edgewise.Inference.Model;
+using Edgewise.Numerics;
 
 namespace Edgewise.Inference.Runtime.Kernels;
 
@@ -13,6 +14,8 @@ internal sealed class MatMul : IParallelJob
     private const long SerialWorkLimit = 1 << 15;
 
     private readonly WorkerPool _pool;
+    private readonly ComputePool _compute;
+    private readonly byte[] _activations;
     private readonly float[][] _rowScratch;
     private readonly float[] _rounded;
     private readonly byte[] _bytes;
@@ -25,11 +28,14 @@ internal sealed class MatMul : IParallelJob
     private int _yOffset;
 
     /// <param name="pool">The context's workers.</param>
+    /// <param name="compute">The context's compute pool for the Numerics kernels.</param>
     /// <param name="maxColumns">Widest input of any weight.</param>
     /// <param name="maxTokens">Most tokens per call.</param>
-    public MatMul(WorkerPool pool, int maxColumns, int maxTokens)
+    public MatMul(WorkerPool pool, ComputePool compute, int maxColumns, int maxTokens)
     {
         _pool = pool;
+        _compute = compute;
+        _activations = new byte[(long)(2 * maxColumns + 512) * maxTokens];
         _rowScratch = new float[pool.Workers][];
         for (var i = 0; i < _rowScratch.Length; i++)
         {
@@ -47,6 +53,12 @@ internal sealed class MatMul : IParallelJob
     public void Run(WeightMatrix w, float[] x, int tokens, float[] y, int ldy, int yOffset = 0)
     {
         var cols = w.Columns;
+        if (ldy == w.Rows && VecDot.IsSupported(w.Type))
+        {
+            Numerics.MatMul.Compute(w.Type, w.Address, w.Rows, cols, x.AsSpan(0, tokens * cols), y.AsSpan(yOffset, tokens * w.Rows), tokens, _compute, _activations);
+            return;
+        }
+
         float[] input;
         if (w.Activation == ActivationKind.Float)
         {
