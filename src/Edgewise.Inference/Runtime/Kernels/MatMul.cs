@@ -4,7 +4,9 @@ using Edgewise.Numerics;
 namespace Edgewise.Inference.Runtime.Kernels;
 
 /// <summary>
-/// Y[t, r] = Σ_c W[r, c] · X[t, c] for n tokens: weight rows are read in place (decoded into a per-worker row
+/// Y[t, r] = Σ_c W[r, c] · X[t, c] for n tokens. Types with a Numerics dot kernel go through
+/// <see cref="Numerics.MatMul"/> (ggml's integer dot products on the context's compute pool). Otherwise weight
+/// rows are read in place (decoded into a per-worker row
 /// buffer when not F32), split across workers in chunks of rows; each decoded row is reused for every token, so a
 /// prompt is processed matrix-matrix and a single token matrix-vector. Inputs are first rounded the way ggml
 /// rounds them for the weight's type (see <see cref="ActivationKind"/>).
