@@ -23,6 +23,28 @@ internal static class ToolOutput
 
     public static string ToText(object? result, JsonSerializerOptions serializerOptions)
     {
+        var text = ToRawText(result, serializerOptions);
+        return LooksBinary(text) ? $"[binary result omitted: {text.Length} characters]" : text;
+    }
+
+    /// <summary>True when more than 1 in 64 of the first 4096 characters are control characters other than tab, CR, LF.</summary>
+    private static bool LooksBinary(string text)
+    {
+        var sample = text.AsSpan(0, Math.Min(text.Length, 4096));
+        var controls = 0;
+        foreach (var c in sample)
+        {
+            if (char.IsControl(c) && c is not ('\t' or '\n' or '\r'))
+            {
+                controls++;
+            }
+        }
+
+        return controls > 0 && controls * 64 >= sample.Length;
+    }
+
+    private static string ToRawText(object? result, JsonSerializerOptions serializerOptions)
+    {
         switch (result)
         {
             case null:
