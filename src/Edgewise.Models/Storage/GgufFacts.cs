@@ -1,0 +1,32 @@
+using Edgewise.Gguf;
+using Edgewise.Gguf.Architectures;
+
+namespace Edgewise.Models.Storage;
+
+/// <summary>What registration reads from a GGUF file after validating it the way the loader will.</summary>
+internal sealed record GgufFacts(string Architecture, long Parameters, int ContextLength, long KvBytesPerToken)
+{
+    /// <summary>Opens and validates <paramref name="path"/> (header, tensor table, architecture, hyperparameters, tensor shapes).</summary>
+    /// <exception cref="ModelException"><see cref="ModelErrorCodes.InvalidModelFile"/>, naming the loader's error code.</exception>
+    public static GgufFacts Read(string path)
+    {
+        try
+        {
+            using var file = GgufFile.Open(path);
+            var hp = ModelTensorLayout.Validate(file.Header).Hyperparameters;
+            long parameters = 0;
+            foreach (var t in file.Tensors)
+            {
+                parameters += t.ElementCount;
+            }
+
+            // F16 K and V rows for every block.
+            var kvPerToken = 2L * hp.BlockCount * (hp.KeyValueLength + (long)hp.ValueLength);
+            return new GgufFacts(hp.ArchitectureName, parameters, hp.ContextLength, kvPerToken);
+        }
+        catch (InvalidModelFileException e)
+        {
+            throw new ModelException(ModelErrorCodes.InvalidModelFile, $"The file is not a runnable GGUF model ({e.Code}).", e);
+        }
+    }
+}
