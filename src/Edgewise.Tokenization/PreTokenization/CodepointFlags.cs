@@ -28,9 +28,6 @@ internal static class CodepointFlags
     public static CodepointClass Get(int codepoint) =>
         (uint)codepoint < (uint)s_bmp.Length ? s_bmp[codepoint] : Classify(codepoint);
 
-    /// <summary>True for the whitespace code points llama.cpp recognises (Zs, Zl, Zp, \t-\r, U+0085).</summary>
-    public static bool IsWhitespace(int codepoint) => (Get(codepoint) & CodepointClass.Whitespace) != 0;
-
     private static CodepointClass[] BuildBmp()
     {
         var table = new CodepointClass[0x10000];
