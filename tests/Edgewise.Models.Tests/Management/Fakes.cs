@@ -1,0 +1,132 @@
+using Edgewise.Models.Hardware;
+using Edgewise.Models.Management;
+using Microsoft.Extensions.AI;
+
+namespace Edgewise.Models.Tests.Management;
+
+/// <summary>A clock that moves only when told; timers fire inside <see cref="Advance"/>.</summary>
+internal sealed class ManualClock : TimeProvider
+{
+    private readonly List<ManualTimer> _timers = [];
+    private DateTimeOffset _now = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    public override DateTimeOffset GetUtcNow() => _now;
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        var timer = new ManualTimer(this, callback, state);
+        timer.Change(dueTime, period);
+        return timer;
+    }
+
+    public void Advance(TimeSpan by)
+    {
+        _now += by;
+        List<ManualTimer> due;
+        lock (_timers)
+        {
+            due = _timers.Where(t => t.Due is { } d && d <= _now).ToList();
+        }
+
+        foreach (var t in due)
+        {
+            t.Due = null;
+            t.Fire();
+        }
+    }
+
+    private sealed class ManualTimer(ManualClock clock, TimerCallback callback, object? state) : ITimer
+    {
+        public DateTimeOffset? Due { get; set; }
+
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            lock (clock._timers)
+            {
+                Due = dueTime == Timeout.InfiniteTimeSpan ? null : clock._now + dueTime;
+                if (!clock._timers.Contains(this))
+                {
+                    clock._timers.Add(this);
+                }
+            }
+
+            return true;
+        }
+
+        public void Fire() => callback(state);
+
+        public void Dispose()
+        {
+            lock (clock._timers)
+            {
+                clock._timers.Remove(this);
+            }
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}
+
+internal sealed class FixedMemory(long total, long available) : IMemoryProbe
+{
+    public long TotalBytes => total;
+
+    public long AvailableBytes => available;
+}
+
+/// <summary>Resolves names to fixed sizes.</summary>
+internal sealed class TableResolver : IModelResolver
+{
+    public Dictionary<string, (long Bytes, ModelSettings Settings)> Models { get; } = new(StringComparer.Ordinal);
+
+    public ModelDescriptor Resolve(string name) =>
+        Models.TryGetValue(name, out var m) ? new ModelDescriptor(name, "/nonexistent/" + name, m.Bytes, m.Settings) : throw new ModelException(ModelErrorCodes.ModelNotFound, "unknown");
+}
+
+/// <summary>Records loads and disposals; an optional gate holds loads to observe serialization.</summary>
+internal sealed class RecordingLoader : IModelLoader
+{
+    private int _inFlight;
+
+    public List<string> Loads { get; } = [];
+
+    public List<string> Disposed { get; } = [];
+
+    public int MaxConcurrentLoads { get; private set; }
+
+    public SemaphoreSlim? Gate { get; set; }
+
+    public ILoadedModel Load(ModelDescriptor descriptor, CancellationToken cancellationToken)
+    {
+        var now = Interlocked.Increment(ref _inFlight);
+        lock (Loads)
+        {
+            MaxConcurrentLoads = Math.Max(MaxConcurrentLoads, now);
+            Loads.Add(descriptor.Name);
+        }
+
+        Gate?.Wait(cancellationToken);
+        Interlocked.Decrement(ref _inFlight);
+        return new FakeModel(this, descriptor.Name);
+    }
+
+    internal sealed class FakeModel(RecordingLoader loader, string name) : ILoadedModel
+    {
+        public bool IsDisposed { get; private set; }
+
+        public IChatClient ChatClient => throw new InvalidOperationException("not a chat model");
+
+        public void Dispose()
+        {
+            IsDisposed = true;
+            lock (loader.Loads)
+            {
+                loader.Disposed.Add(name);
+            }
+        }
+    }
+}
