@@ -78,7 +78,14 @@ public sealed class AgentSession
         ArgumentNullException.ThrowIfNull(json);
         var document = JsonSerializer.Deserialize<SessionDocument>(json, SessionJson.Options)
             ?? throw new JsonException("The session document is null.");
-        return document.ToSession();
+        try
+        {
+            return document.ToSession();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new JsonException("The session document is invalid.", ex);
+        }
     }
 
     internal void Enter()

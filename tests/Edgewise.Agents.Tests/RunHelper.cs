@@ -35,7 +35,7 @@ internal static class RunHelper
         Assert.NotNull(result);
         Assert.Equal(result.Events, events);
         var streamed = text.ToString().Trim();
-        Assert.EndsWith(result.Output, streamed, StringComparison.Ordinal);
+        Assert.EndsWith(result.Output.Trim(), streamed, StringComparison.Ordinal);
         Assert.DoesNotContain("<tool_call>", streamed, StringComparison.Ordinal);
         Assert.DoesNotContain("functools[", streamed, StringComparison.Ordinal);
         return result;

@@ -1,0 +1,169 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Edgewise.Agents.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Edgewise.Server.Storage;
+
+/// <summary>
+/// The audit log in SQLite: append-only (triggers refuse UPDATE and DELETE) and hash-chained: each row stores
+/// the SHA-256 of the previous row's hash and its own fields, so an edited, inserted or deleted row breaks the
+/// chain at that row (P06). Truncating the newest rows is only detectable against a head hash kept elsewhere
+/// (<see cref="AuditVerification.HeadHash"/>).
+/// </summary>
+public sealed class SqliteAuditLog : IAuditLog
+{
+    /// <summary>The previous hash of the first row.</summary>
+    public static readonly string GenesisHash = new('0', 64);
+
+    private readonly SqliteDatabase _database;
+
+    /// <summary>Creates the log over <paramref name="database"/>.</summary>
+    public SqliteAuditLog(SqliteDatabase database)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        _database = database;
+    }
+
+    /// <inheritdoc/>
+    public Task AppendAsync(AuditRecord record, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return _database.WriteAsync((connection, transaction) =>
+        {
+            long previousSeq = 0;
+            var previousHash = GenesisHash;
+            using (var last = connection.CreateCommand())
+            {
+                last.Transaction = transaction;
+                last.CommandText = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1";
+                using var reader = last.ExecuteReader();
+                if (reader.Read())
+                {
+                    previousSeq = reader.GetInt64(0);
+                    previousHash = reader.GetString(1);
+                }
+            }
+
+            var row = new AuditRow(previousSeq + 1, record.Timestamp.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), record.SessionId, record.AgentName,
+                record.Kind, record.Detail, record.ToolName, record.CallId, record.ArgumentsHash, previousHash);
+            using var insert = connection.CreateCommand();
+            insert.Transaction = transaction;
+            insert.CommandText = """
+                INSERT INTO audit(seq, ts, session_id, agent, kind, detail, tool, call_id, args_hash, prev_hash, hash)
+                VALUES ($seq, $ts, $session, $agent, $kind, $detail, $tool, $call, $args, $prev, $hash)
+                """;
+            insert.Parameters.AddWithValue("$seq", row.Seq);
+            insert.Parameters.AddWithValue("$ts", row.Timestamp);
+            insert.Parameters.AddWithValue("$session", row.SessionId);
+            insert.Parameters.AddWithValue("$agent", row.AgentName);
+            insert.Parameters.AddWithValue("$kind", row.Kind);
+            insert.Parameters.AddWithValue("$detail", row.Detail);
+            insert.Parameters.AddWithValue("$tool", (object?)row.ToolName ?? DBNull.Value);
+            insert.Parameters.AddWithValue("$call", (object?)row.CallId ?? DBNull.Value);
+            insert.Parameters.AddWithValue("$args", (object?)row.ArgumentsHash ?? DBNull.Value);
+            insert.Parameters.AddWithValue("$prev", previousHash);
+            insert.Parameters.AddWithValue("$hash", row.ComputeHash());
+            insert.ExecuteNonQuery();
+            return row.Seq;
+        }, cancellationToken);
+    }
+
+    /// <summary>The audit rows of <paramref name="sessionId"/>, oldest first (at most <paramref name="limit"/>).</summary>
+    public async Task<IReadOnlyList<AuditRecord>> GetAsync(string sessionId, int limit = 1000, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sessionId);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var connection = await _database.OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT ts, session_id, agent, kind, detail, tool, call_id, args_hash FROM audit WHERE session_id = $s ORDER BY seq LIMIT $n";
+            command.Parameters.AddWithValue("$s", sessionId);
+            command.Parameters.AddWithValue("$n", limit);
+            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var records = new List<AuditRecord>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                records.Add(new AuditRecord(DateTimeOffset.Parse(reader.GetString(0), CultureInfo.InvariantCulture), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4))
+                {
+                    ToolName = reader.IsDBNull(5) ? null : reader.GetString(5),
+                    CallId = reader.IsDBNull(6) ? null : reader.GetString(6),
+                    ArgumentsHash = reader.IsDBNull(7) ? null : reader.GetString(7),
+                });
+            }
+
+            return records;
+        }
+    }
+
+    /// <summary>Walks the chain from the first row and reports the first row that does not verify.</summary>
+    public async Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken = default)
+    {
+        var connection = await _database.OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            return Verify(connection, cancellationToken);
+        }
+    }
+
+    /// <summary>Verifies the chain in any SQLite file with this schema (for the <c>verify-audit</c> command).</summary>
+    public static AuditVerification Verify(SqliteConnection connection, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT seq, ts, session_id, agent, kind, detail, tool, call_id, args_hash, prev_hash, hash FROM audit ORDER BY seq";
+        using var reader = command.ExecuteReader();
+        long expectedSeq = 1;
+        var previousHash = GenesisHash;
+        long checkedRows = 0;
+        while (reader.Read())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var row = new AuditRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
+                reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8),
+                reader.GetString(9));
+            var stored = reader.GetString(10);
+            if (row.Seq != expectedSeq || !string.Equals(row.PreviousHash, previousHash, StringComparison.Ordinal)
+                || !string.Equals(row.ComputeHash(), stored, StringComparison.Ordinal))
+            {
+                return new AuditVerification(false, checkedRows, row.Seq, previousHash);
+            }
+
+            previousHash = stored;
+            expectedSeq++;
+            checkedRows++;
+        }
+
+        return new AuditVerification(true, checkedRows, null, previousHash);
+    }
+
+    private sealed record AuditRow(long Seq, string Timestamp, string SessionId, string AgentName, string Kind, string Detail, string? ToolName, string? CallId, string? ArgumentsHash, string PreviousHash)
+    {
+        public string ComputeHash()
+        {
+            var builder = new StringBuilder(256);
+            foreach (var field in (ReadOnlySpan<string?>)[PreviousHash, Seq.ToString(CultureInfo.InvariantCulture), Timestamp, SessionId, AgentName, Kind, Detail, ToolName, CallId, ArgumentsHash])
+            {
+                if (field is null)
+                {
+                    builder.Append("-;");
+                }
+                else
+                {
+                    builder.Append(field.Length.ToString(CultureInfo.InvariantCulture)).Append(':').Append(field).Append(';');
+                }
+            }
+
+            return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(builder.ToString())));
+        }
+    }
+}
+
+/// <summary>The outcome of walking the audit hash chain.</summary>
+/// <param name="IsValid">True when every row verifies.</param>
+/// <param name="RowsChecked">Rows that verified before the first break (all rows when valid).</param>
+/// <param name="FirstBrokenSeq">The sequence number of the first row that does not verify, or null.</param>
+/// <param name="HeadHash">The hash of the last verified row (the genesis hash when none); keep it elsewhere to detect truncation.</param>
+public sealed record AuditVerification(bool IsValid, long RowsChecked, long? FirstBrokenSeq, string HeadHash);
