@@ -15,6 +15,7 @@ public static class EdgewiseCommand
         var console = new CliConsole(output, error);
         var root = new RootCommand("Edgewise: AI agents on small language models, on your own hardware.");
         root.Subcommands.Add(ModelCommands.Create(console));
+        ModelStoreCommands.AddTo(root, console);
         foreach (var command in TextCommands.Create(console).Concat(EngineCommands.Create(console)))
         {
             root.Subcommands.Add(command);

@@ -1,0 +1,123 @@
+using System.CommandLine;
+using System.Globalization;
+using Edgewise.Inference.Generation;
+using Edgewise.Inference.Model;
+using Edgewise.Inference.Runtime;
+using Edgewise.Inference.Synthesis;
+using Edgewise.Models.Catalog;
+using Edgewise.Models.Hardware;
+using Edgewise.Models.Storage;
+using Edgewise.Tokenization;
+
+namespace Edgewise.Cli.Commands;
+
+/// <summary>
+/// <c>edgewise doctor</c>: the hardware found, a decode speed measured on a synthetic model with real shapes, and per
+/// use case the largest catalog model that fits the memory budget and decodes at 5 tokens/s or more, its speed extrapolated from the measurement
+/// (decode is memory-bandwidth bound: tokens/s scale with the inverse of the weight bytes read per token).
+/// </summary>
+internal static class StoreDoctor
+{
+    public static Command Create(CliConsole console)
+    {
+        var shape = new Option<string>("--shape") { Description = "Shape measured (see 'model shapes').", DefaultValueFactory = _ => "smollm2-135m" };
+        var tokens = new Option<int>("--tokens") { Description = "Tokens decoded for the measurement.", DefaultValueFactory = _ => 16 };
+        var noMeasure = new Option<bool>("--no-measure") { Description = "Skip the decode measurement." };
+        var json = ModelCommands.JsonOption();
+        var command = new Command("doctor", "Show the hardware, a measured decode speed and the models this machine should run.") { shape, tokens, noMeasure, json };
+        command.SetAction((r, cancel) => Task.FromResult(ModelStoreCommands.Guard(console, () =>
+        {
+            var home = EdgewiseHome.Resolve();
+            var hw = new SystemHardwareProbe(home).Probe();
+            var budget = VariantSelector.DefaultBudget(hw.TotalMemoryBytes);
+            Measurement? measured = null;
+            if (!r.GetValue(noMeasure))
+            {
+                var s = ModelShapes.Find(r.GetValue(shape)!) ?? throw new CliException("unknown shape; run 'edgewise model shapes' for the list");
+                measured = Measure(s, Math.Clamp(r.GetValue(tokens), 2, 256), cancel);
+            }
+
+            var recommendations = CatalogTags.All.Select(tag => Recommend(tag, budget, measured)).ToList();
+            if (r.GetValue(json))
+            {
+                console.WriteJson(new { hardware = hw, data_directory = home, memory_budget_bytes = budget, measurement = measured, recommendations });
+                return 0;
+            }
+
+            var c = CultureInfo.InvariantCulture;
+            var w = console.Out;
+            w.WriteLine(string.Create(c, $"cpu            {hw.LogicalCores} logical cores, {hw.Architecture}, SIMD {hw.SimdLevel}"));
+            w.WriteLine(string.Create(c, $"memory         {ModelStoreCommands.Size(hw.TotalMemoryBytes)} total, {ModelStoreCommands.Size(hw.AvailableMemoryBytes)} available, budget {ModelStoreCommands.Size(budget)} (75%)"));
+            w.WriteLine(string.Create(c, $"disk           {(hw.FreeDiskBytes is { } d ? ModelStoreCommands.Size(d) + " free" : "unknown")} under {home}"));
+            w.WriteLine(string.Create(c, $"gpu            {(hw.Gpus.Count == 0 ? "none found (the engine runs on the CPU)" : string.Join(", ", hw.Gpus) + " (the engine runs on the CPU)")}"));
+            if (measured is { } m)
+            {
+                w.WriteLine(string.Create(c, $"measured       {m.Shape} {m.Quant}: {m.TokensPerSecond:F1} tokens/s decode ({m.Tokens} tokens, {ModelStoreCommands.Size(m.WeightBytes)} of weights, {m.Threads} threads)"));
+            }
+
+            foreach (var rec in recommendations)
+            {
+                w.WriteLine(rec.Alias is null
+                    ? $"{rec.Tag,-14} nothing in the catalog fits"
+                    : string.Create(c, $"{rec.Tag,-14} {rec.Alias}:{rec.Quant} needs {ModelStoreCommands.Size(rec.MemoryBytes)}{(rec.EstimatedTokensPerSecond is { } e ? $", about {e:F1} tokens/s" : string.Empty)}  ->  edgewise pull {rec.Alias}:{rec.Quant}"));
+            }
+
+            return 0;
+        })));
+        return command;
+    }
+
+    /// <summary>Interactive use needs at least this decode speed; slower candidates are only a last resort.</summary>
+    private const double MinTokensPerSecond = 5;
+
+    private static Recommendation Recommend(string tag, long budget, Measurement? measured)
+    {
+        if (measured is not { } m)
+        {
+            return VariantSelector.Recommend(ModelCatalog.BuiltIn, tag, budget) is { } pick
+                ? new Recommendation(tag, pick.Model.Alias, pick.Variant.Quant, VariantSelector.MemoryNeeded(pick.Model, pick.Variant), null)
+                : new Recommendation(tag, null, null, 0, null);
+        }
+
+        // Largest model (then best quantization) that fits and decodes fast enough; else the fastest that fits.
+        var candidates = ModelCatalog.BuiltIn.WithTag(tag)
+            .SelectMany(model => model.Variants.Select(v => (Model: model, Variant: v)))
+            .Where(c => Quantizations.QualityRank(c.Variant.Quant) >= 0 && VariantSelector.MemoryNeeded(c.Model, c.Variant) <= budget)
+            .Select(c => (c.Model, c.Variant, Speed: Math.Round(m.TokensPerSecond * m.WeightBytes / c.Variant.Bytes, 1)))
+            .ToList();
+        if (candidates.Count == 0)
+        {
+            return new Recommendation(tag, null, null, 0, null);
+        }
+
+        var fast = candidates.Where(c => c.Speed >= MinTokensPerSecond).ToList();
+        var best = fast.Count > 0
+            ? fast.OrderByDescending(c => c.Model.Parameters).ThenByDescending(c => Quantizations.QualityRank(c.Variant.Quant)).First()
+            : candidates.OrderByDescending(c => c.Speed).First();
+        return new Recommendation(tag, best.Model.Alias, best.Variant.Quant, VariantSelector.MemoryNeeded(best.Model, best.Variant), best.Speed);
+    }
+
+    private static Measurement Measure(ModelShape shape, int tokens, CancellationToken cancel)
+    {
+        var scheme = QuantizationScheme.Parse("q8_0")!;
+        var path = Path.Combine(Path.GetTempPath(), "edgewise-doctor-" + Guid.NewGuid().ToString("N") + ".gguf");
+        try
+        {
+            SyntheticModel.Write(path, shape, scheme, null, 1);
+            using var model = LocalModel.Load(path);
+            var tokenizer = Tokenizer.FromGguf(model.Metadata);
+            using var context = model.CreateContext(new ContextOptions { ContextLength = 64 + tokens });
+            var request = new CompletionRequest { Prompt = [1, 2, 3, 4], MaxTokens = tokens, IgnoreEndOfGeneration = true, Sampling = new Inference.Sampling.SamplingOptions { Temperature = 0 } };
+            var result = Completion.Run(context, tokenizer, request, null, cancel);
+            return new Measurement(shape.Name, scheme.Name, result.Tokens.Length, Math.Round(result.GenerationTokensPerSecond, 1), new FileInfo(path).Length, Environment.ProcessorCount);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    internal sealed record Measurement(string Shape, string Quant, int Tokens, double TokensPerSecond, long WeightBytes, int Threads);
+
+    internal sealed record Recommendation(string Tag, string? Alias, string? Quant, long MemoryBytes, double? EstimatedTokensPerSecond);
+}
