@@ -15,6 +15,12 @@ public abstract class Sampler
     {
     }
 
+    /// <summary>
+    /// Records a prompt token (fed, not generated). Default: <see cref="Accept"/>, so penalties see the prompt;
+    /// constraints, which only judge output, ignore it.
+    /// </summary>
+    public virtual void AcceptPrompt(int token) => Accept(token);
+
     /// <summary>Forgets accepted tokens and restores the initial state. Default: nothing.</summary>
     public virtual void Reset()
     {

@@ -26,10 +26,21 @@ public sealed class SamplerChain
     /// Builds the usual chain: logit bias, penalties, then greedy when temperature ≤ 0, else top-k, top-p, min-p,
     /// temperature and a seeded random draw.
     /// </summary>
-    public static SamplerChain Create(SamplingOptions options, int vocabSize)
+    public static SamplerChain Create(SamplingOptions options, int vocabSize) => Create(options, vocabSize, null);
+
+    /// <summary>
+    /// Builds the usual chain (see <see cref="Create(SamplingOptions, int)"/>) with <paramref name="constraint"/>,
+    /// when given, first, so that every later sampler sees only the tokens it allows.
+    /// </summary>
+    public static SamplerChain Create(SamplingOptions options, int vocabSize, Sampler? constraint)
     {
         ArgumentNullException.ThrowIfNull(options);
         var list = new List<Sampler>();
+        if (constraint is not null)
+        {
+            list.Add(constraint);
+        }
+
         if (options.LogitBias is { Count: > 0 } bias)
         {
             list.Add(new LogitBiasSampler(bias));
@@ -81,6 +92,18 @@ public sealed class SamplerChain
         foreach (var sampler in _samplers)
         {
             sampler.Accept(token);
+        }
+    }
+
+    /// <summary>Tells every sampler that the prompt tokens <paramref name="tokens"/> were fed.</summary>
+    public void AcceptPrompt(ReadOnlySpan<int> tokens)
+    {
+        foreach (var token in tokens)
+        {
+            foreach (var sampler in _samplers)
+            {
+                sampler.AcceptPrompt(token);
+            }
         }
     }
 

@@ -1,7 +1,7 @@
 namespace Edgewise.Inference.Sampling;
 
 /// <summary>
-/// Settings for <see cref="SamplerChain.Create"/>. A null property means the documented default (llama.cpp's
+/// Settings for <see cref="SamplerChain.Create(SamplingOptions, int)"/>. A null property means the documented default (llama.cpp's
 /// defaults). Temperature ≤ 0 means greedy decoding.
 /// </summary>
 public sealed record SamplingOptions

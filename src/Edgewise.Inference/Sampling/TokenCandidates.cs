@@ -100,6 +100,28 @@ public sealed class TokenCandidates
         Count = Math.Max(1, count);
     }
 
+    /// <summary>
+    /// Keeps only the candidates whose id has its bit set in <paramref name="allowed"/> (bit <c>id % 64</c> of word
+    /// <c>id / 64</c>), in their current order. The caller makes sure at least one stays.
+    /// </summary>
+    public void Keep(ReadOnlySpan<ulong> allowed)
+    {
+        var kept = 0;
+        for (var i = 0; i < Count; i++)
+        {
+            var id = _ids[i];
+            if ((allowed[id >> 6] & (1UL << (id & 63))) != 0)
+            {
+                _ids[kept] = id;
+                _logits[kept] = _logits[i];
+                kept++;
+            }
+        }
+
+        Count = kept;
+        Selected = -1;
+    }
+
     /// <summary>Keeps the first <paramref name="count"/> candidates in their current order.</summary>
     public void Truncate(int count) => Count = Math.Clamp(count, 1, Count);
 
