@@ -20,6 +20,13 @@ internal enum CodepointClass : byte
 /// Classifies code points by general category (letters L*, numbers N*, punctuation P*, symbols S*, marks M*)
 /// plus llama.cpp's whitespace set. The Basic Multilingual Plane is tabulated once; other planes are looked up.
 /// </summary>
+/// <remarks>
+/// Checked against llama.cpp's own tables (<c>unicode_cpt_flags_from_cpt</c> at 82bb48500a9a) for every code point:
+/// letter, number, mark, whitespace and "other" agree everywhere except 4,433 code points that Unicode 16.0 (the
+/// .NET 10 tables) assigns and llama.cpp's older tables leave unassigned (for example U+0897, U+1C89–U+1C8A,
+/// U+A7CB–U+A7CD, Garay, Kirat Rai, Tulu-Tigalari, Egyptian Hieroglyphs Extended-A): here they are letters,
+/// numbers or marks, llama.cpp splits them as "other".
+/// </remarks>
 internal static class CodepointFlags
 {
     private static readonly CodepointClass[] s_bmp = BuildBmp();

@@ -17,6 +17,9 @@ internal enum PreTokenizerKind
 
     /// <summary>StarCoder / SmolLM: single digits, then GPT-2.</summary>
     StarCoder,
+
+    /// <summary>o200k (GPT-4o, Phi-4-mini, Llama 4): words split at ASCII case changes, <c>\p{N}{1,3}</c>.</summary>
+    Gpt4o,
 }
 
 /// <summary>How one <c>tokenizer.ggml.pre</c> value tokenizes and detokenizes.</summary>
@@ -51,6 +54,8 @@ internal static class PreTokenizer
             "starcoder" or "refact" or "codeshell" or "exaone" or "minerva-7b" or "mellum2"
                 => new(PreTokenizerKind.StarCoder, IgnoreMerges: false, CleanSpaces: true, AddBos: false),
             "smollm" or "command-r" => new(PreTokenizerKind.StarCoder, IgnoreMerges: false, CleanSpaces: false, AddBos: false),
+            "gpt-4o" or "llama4" or "kanana2" or "talkie" or "minimax-m2"
+                => new(PreTokenizerKind.Gpt4o, IgnoreMerges: false, CleanSpaces: false, AddBos: false),
             _ => default,
         };
         return name is null or "" or "default" || settings != default;
@@ -77,6 +82,9 @@ internal static class PreTokenizer
                 break;
             case PreTokenizerKind.Gpt2:
                 Splitters.Gpt2(cps, scratch, words);
+                break;
+            case PreTokenizerKind.Gpt4o:
+                Splitters.Gpt4o(cps, scratch, words);
                 break;
             case PreTokenizerKind.StarCoder:
                 Splitters.Isolate(cps, scratch, words, Splitters.IsNumber, runs: false);

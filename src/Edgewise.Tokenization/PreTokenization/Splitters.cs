@@ -5,7 +5,7 @@ namespace Edgewise.Tokenization.PreTokenization;
 /// (including where its custom splitters differ from a regex engine). Each splitter refines a list of segment
 /// lengths (in code points) into a finer one; text is never copied.
 /// </summary>
-internal static class Splitters
+internal static partial class Splitters
 {
     private const CodepointClass LetterNumberSpace = CodepointClass.Letter | CodepointClass.Number | CodepointClass.Whitespace;
 
