@@ -14,7 +14,7 @@ internal static class ChatCommand
 
     public static Command Create(CliConsole console)
     {
-        var model = new Argument<string>("model") { Description = "GGUF model file." };
+        var model = new Argument<string>("model") { Description = "GGUF model file, or a model name or catalog alias (NAME[:QUANT]; pulled when missing)." };
         var system = new Option<string?>("--system") { Description = "System prompt." };
         var temperature = new Option<float?>("--temp") { Description = "Temperature (default 0.8; 0 = greedy)." };
         var seed = new Option<long?>("--seed") { Description = "Sampling seed." };
@@ -27,13 +27,13 @@ internal static class ChatCommand
             LocalChatClient client;
             try
             {
-                local = EngineCommands.LoadModel(r.GetValue(model)!);
+                local = EngineCommands.LoadModel(ModelStoreCommands.ResolveModelPath(r.GetValue(model)!, console, cancel));
                 var contextOptions = EngineCommands.Options(r, ctx, threads, kv, local, KvCacheType.F16);
                 client = new LocalChatClient(local, new LocalChatClientOptions { Context = contextOptions });
             }
-            catch (Exception e) when (e is Gguf.InvalidModelFileException or CliException)
+            catch (Exception e) when (e is Gguf.InvalidModelFileException or CliException or Models.ModelException)
             {
-                return console.Guard(() => throw e);
+                return ModelStoreCommands.Guard(console, () => throw e);
             }
 
             using (local)
