@@ -64,14 +64,56 @@ public static class GgufKeys
         /// <summary>Padding id.</summary>
         public const string PaddingId = "tokenizer.ggml.padding_token_id";
 
+        /// <summary>Classification (CLS) id.</summary>
+        public const string ClsId = "tokenizer.ggml.cls_token_id";
+
+        /// <summary>Mask id (masked-language-model vocabularies).</summary>
+        public const string MaskId = "tokenizer.ggml.mask_token_id";
+
+        /// <summary>Fill-in-the-middle prefix id.</summary>
+        public const string FimPrefixId = "tokenizer.ggml.fim_pre_token_id";
+
+        /// <summary>Fill-in-the-middle suffix id.</summary>
+        public const string FimSuffixId = "tokenizer.ggml.fim_suf_token_id";
+
+        /// <summary>Fill-in-the-middle middle id.</summary>
+        public const string FimMiddleId = "tokenizer.ggml.fim_mid_token_id";
+
+        /// <summary>Fill-in-the-middle padding id (an end of generation).</summary>
+        public const string FimPadId = "tokenizer.ggml.fim_pad_token_id";
+
+        /// <summary>Fill-in-the-middle repository-name id (an end of generation).</summary>
+        public const string FimRepoId = "tokenizer.ggml.fim_rep_token_id";
+
+        /// <summary>Fill-in-the-middle file-separator id (an end of generation).</summary>
+        public const string FimSeparatorId = "tokenizer.ggml.fim_sep_token_id";
+
+        /// <summary>Older name of <see cref="FimPrefixId"/>; wins over it when both are present.</summary>
+        public const string LegacyPrefixId = "tokenizer.ggml.prefix_token_id";
+
+        /// <summary>Older name of <see cref="FimSuffixId"/>; wins over it when both are present.</summary>
+        public const string LegacySuffixId = "tokenizer.ggml.suffix_token_id";
+
+        /// <summary>Older name of <see cref="FimMiddleId"/>; wins over it when both are present.</summary>
+        public const string LegacyMiddleId = "tokenizer.ggml.middle_token_id";
+
         /// <summary>Whether to add BOS.</summary>
         public const string AddBos = "tokenizer.ggml.add_bos_token";
 
         /// <summary>Whether to add EOS.</summary>
         public const string AddEos = "tokenizer.ggml.add_eos_token";
 
+        /// <summary>Whether to add a separator token (BERT-style vocabularies).</summary>
+        public const string AddSep = "tokenizer.ggml.add_sep_token";
+
         /// <summary>Whether to add a leading space (SentencePiece).</summary>
         public const string AddSpacePrefix = "tokenizer.ggml.add_space_prefix";
+
+        /// <summary>Whether to collapse runs of spaces before tokenizing (Unigram / T5).</summary>
+        public const string RemoveExtraWhitespaces = "tokenizer.ggml.remove_extra_whitespaces";
+
+        /// <summary>SentencePiece normalization map, a byte array (Unigram / T5).</summary>
+        public const string PrecompiledCharsmap = "tokenizer.ggml.precompiled_charsmap";
 
         /// <summary>Jinja chat template (prefix of named variants too).</summary>
         public const string ChatTemplate = "tokenizer.chat_template";

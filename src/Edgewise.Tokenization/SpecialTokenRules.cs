@@ -48,12 +48,16 @@ internal static class SpecialTokenRules
             data.Eom = FindControl(data, ["<|eom_id|>"]);
         }
 
-        FindControl(data, s_fimPrefixTexts);
-        FindControl(data, s_fimSuffixTexts);
-        FindControl(data, s_fimMiddleTexts);
-        foreach (var fim in (ReadOnlySpan<string[]>)[s_fimPadTexts, s_fimRepoTexts, s_fimSeparatorTexts])
+        // Ids the file states win; only absent ones are looked for by text (and then made control tokens).
+        data.FimPrefix = data.FimPrefix >= 0 ? data.FimPrefix : FindControl(data, s_fimPrefixTexts);
+        data.FimSuffix = data.FimSuffix >= 0 ? data.FimSuffix : FindControl(data, s_fimSuffixTexts);
+        data.FimMiddle = data.FimMiddle >= 0 ? data.FimMiddle : FindControl(data, s_fimMiddleTexts);
+        data.FimPad = data.FimPad >= 0 ? data.FimPad : FindControl(data, s_fimPadTexts);
+        data.FimRepo = data.FimRepo >= 0 ? data.FimRepo : FindControl(data, s_fimRepoTexts);
+        data.FimSeparator = data.FimSeparator >= 0 ? data.FimSeparator : FindControl(data, s_fimSeparatorTexts);
+        foreach (var id in (ReadOnlySpan<int>)[data.FimPad, data.FimRepo, data.FimSeparator])
         {
-            if (FindControl(data, fim) is var id and >= 0)
+            if (id >= 0)
             {
                 data.EndOfGeneration.Add(id);
             }

@@ -39,6 +39,18 @@ internal sealed class VocabularyData
 
     public int Sep { get; set; } = -1;
 
+    public int FimPrefix { get; set; } = -1;
+
+    public int FimSuffix { get; set; } = -1;
+
+    public int FimMiddle { get; set; } = -1;
+
+    public int FimPad { get; set; } = -1;
+
+    public int FimRepo { get; set; } = -1;
+
+    public int FimSeparator { get; set; } = -1;
+
     public bool AddBos { get; set; }
 
     public bool AddEos { get; set; }

@@ -244,6 +244,12 @@ internal static class VocabularyLoader
         data.Unk = SpecialId(metadata, GgufKeys.Tokenizer.UnknownId, spm ? 0 : -1, n);
         data.Sep = SpecialId(metadata, GgufKeys.Tokenizer.SeparatorId, -1, n);
         data.Pad = SpecialId(metadata, GgufKeys.Tokenizer.PaddingId, -1, n);
+        data.FimPrefix = SpecialId(metadata, GgufKeys.Tokenizer.LegacyPrefixId, SpecialId(metadata, GgufKeys.Tokenizer.FimPrefixId, -1, n), n);
+        data.FimSuffix = SpecialId(metadata, GgufKeys.Tokenizer.LegacySuffixId, SpecialId(metadata, GgufKeys.Tokenizer.FimSuffixId, -1, n), n);
+        data.FimMiddle = SpecialId(metadata, GgufKeys.Tokenizer.LegacyMiddleId, SpecialId(metadata, GgufKeys.Tokenizer.FimMiddleId, -1, n), n);
+        data.FimPad = SpecialId(metadata, GgufKeys.Tokenizer.FimPadId, -1, n);
+        data.FimRepo = SpecialId(metadata, GgufKeys.Tokenizer.FimRepoId, -1, n);
+        data.FimSeparator = SpecialId(metadata, GgufKeys.Tokenizer.FimSeparatorId, -1, n);
     }
 
     /// <summary>A stored id must be an integer in range; an absent one takes llama.cpp's default, disabled when out of range.</summary>
