@@ -25,7 +25,13 @@ public static unsafe class MatMul
     public static int ScratchBytes(TensorType weightType, int cols, int n)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(n);
-        return checked(VecDot.ActivationRowBytes(weightType, cols) * n);
+        var rowBytes = VecDot.ActivationRowBytes(weightType, cols);
+        if (LegacyMatVec.Handles(weightType))
+        {
+            rowBytes = Math.Max(rowBytes, LegacyMatVec.PreparedBytes(cols));
+        }
+
+        return checked(rowBytes * n);
     }
 
     /// <summary>
@@ -115,6 +121,12 @@ public static unsafe class MatMul
             return;
         }
 
+        var fast = path is SimdPath.Vector256 or SimdPath.Vector512 && LegacyMatVec.IsSupported && LegacyMatVec.Handles(weightType);
+        if (fast)
+        {
+            actBytes = LegacyMatVec.PreparedBytes(cols);
+        }
+
         var need = actBytes * n;
         if (scratch.IsEmpty)
         {
@@ -134,6 +146,16 @@ public static unsafe class MatMul
         fixed (float* y = output)
         fixed (byte* act = scratch)
         {
+            if (fast)
+            {
+                var prepare = new PrepareJob(weightType, x, act, cols, actBytes);
+                Run(pool, ref prepare, n);
+                var blockRows = RowsPerChunk(rows, rowBytes * Math.Min(n, TokenTile), pool?.ThreadCount ?? 1);
+                var rowJob = new LegacyJob(weightType, (byte*)weights, act, y, rowBytes, actBytes, rows, cols / 32, n, blockRows);
+                Run(pool, ref rowJob, (rows + blockRows - 1) / blockRows);
+                return;
+            }
+
             var convert = new ConvertJob(weightType, x, act, cols, actBytes);
             Run(pool, ref convert, n);
             var kernel = DotKernels.Get(weightType, path);
@@ -171,6 +193,33 @@ public static unsafe class MatMul
     {
         public void Execute(int chunk) => VecDot.ConvertActivations(
             weightType, new ReadOnlySpan<float>(input + (long)chunk * cols, cols), new Span<byte>(output + (long)chunk * actBytes, actBytes));
+    }
+
+    /// <summary>Prepares one activation row per chunk for <see cref="LegacyMatVec"/>.</summary>
+    private readonly struct PrepareJob(TensorType weightType, float* input, byte* output, int cols, int actBytes) : IComputeJob
+    {
+        public void Execute(int chunk)
+        {
+            Span<byte> q80 = cols <= 16384 ? stackalloc byte[(cols / 32) * 34] : new byte[(cols / 32) * 34];
+            LegacyMatVec.Prepare(weightType, new ReadOnlySpan<float>(input + ((long)chunk * cols), cols), output + ((long)chunk * actBytes), q80);
+        }
+    }
+
+    /// <summary>One chunk = a block of weight rows against every prepared activation row (Q8_0, Q4_0, Q5_0).</summary>
+    private readonly struct LegacyJob(
+        TensorType weightType, byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int blocks, int n, int rowsPerChunk)
+        : IComputeJob
+    {
+        public void Execute(int chunk)
+        {
+            var r0 = chunk * rowsPerChunk;
+            var r1 = Math.Min(rows, r0 + rowsPerChunk);
+            var scales = stackalloc float[2 * blocks];
+            for (var r = r0; r < r1; r++)
+            {
+                LegacyMatVec.Row(weightType, weights + (r * rowBytes), blocks, activations, actBytes, n, output + r, rows, scales);
+            }
+        }
     }
 
     /// <summary>One chunk = a block of weight rows against every activation row, tile by tile.</summary>

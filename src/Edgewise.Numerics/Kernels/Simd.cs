@@ -14,17 +14,17 @@ internal static class Simd
     /// <summary>2^112 as a float: rescales an fp16 magnitude placed in binary32 position.</summary>
     private const float TwoPow112 = 5.192296858534828e33f;
 
-    /// <summary>fp16 bits to float, exact (the table is used only for infinities and NaNs).</summary>
+    /// <summary>
+    /// fp16 bits to float, exact for every input (zeros, subnormals, normals, infinities, NaNs) and free of calls and
+    /// table loads, so kernels that use it keep their vector accumulators in registers.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Half(ushort h)
     {
-        if ((h & 0x7C00) == 0x7C00)
-        {
-            return Fp16.ToSingle(h);
-        }
-
-        var magnitude = BitConverter.UInt32BitsToSingle((uint)(h & 0x7FFF) << 13) * TwoPow112;
-        return BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(magnitude) | ((uint)(h & 0x8000) << 16));
+        var shifted = (uint)(h & 0x7FFF) << 13;
+        var finite = BitConverter.SingleToUInt32Bits(BitConverter.UInt32BitsToSingle(shifted) * TwoPow112);
+        var bits = (h & 0x7C00) == 0x7C00 ? shifted | 0x7F800000u : finite;
+        return BitConverter.UInt32BitsToSingle(bits | ((uint)(h & 0x8000) << 16));
     }
 
     /// <summary>Reads the fp16 at <paramref name="offset"/> bytes after <paramref name="b"/> as a float.</summary>

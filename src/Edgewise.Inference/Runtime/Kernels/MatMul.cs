@@ -37,7 +37,8 @@ internal sealed class MatMul : IParallelJob
     {
         _pool = pool;
         _compute = compute;
-        _activations = new byte[(long)(2 * maxColumns + 512) * maxTokens];
+        _activations = GC.AllocateUninitializedArray<byte>(
+            checked(Math.Max((2 * maxColumns) + 512, (maxColumns / 32 * 68) + 576) * maxTokens), pinned: true);
         _rowScratch = new float[pool.Workers][];
         for (var i = 0; i < _rowScratch.Length; i++)
         {
