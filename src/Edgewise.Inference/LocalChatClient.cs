@@ -98,10 +98,7 @@ public sealed class LocalChatClient : IChatClient
         try
         {
             _context.ClearSequence(sequence);
-            foreach (var token in prompt)
-            {
-                sampler.Accept(token);
-            }
+            sampler.AcceptPrompt(prompt);
 
             var finish = ChatFinishReason.Length;
             var generated = 0;

@@ -5,8 +5,8 @@ namespace Edgewise.Inference.Constraints;
 /// <c>.</c>, classes <c>[a-z]</c> / <c>[^...]</c>, escapes <c>\d \w \s \D \W \S \n \t \r \f \v \uXXXX \xHH</c> and
 /// escaped punctuation, groups <c>( )</c> and <c>(?: )</c>, alternation <c>|</c>, quantifiers <c>* + ? {n} {n,}
 /// {n,m}</c> (lazy forms accepted), and <c>^</c>/<c>$</c> only at the ends. A JSON Schema pattern is a search, so
-/// generating a full match is always valid. <c>.</c> and negated classes never produce characters outside the
-/// Basic Multilingual Plane or control characters. Refused: look-around, back-references, <c>\b</c>, inner anchors,
+/// generating a full match is always valid. <c>.</c>, negated classes and <c>\D \W \S</c> produce printable ASCII only
+/// (regex engines disagree on which other characters <c>\d \w \s</c> cover). Refused: look-around, back-references, <c>\b</c>, inner anchors,
 /// possessive quantifiers and repetitions that would need more than <see cref="MaxStates"/> states.
 /// </summary>
 internal sealed class Pattern
@@ -78,6 +78,25 @@ internal sealed class Pattern
         foreach (var s in set)
         {
             best = Math.Min(best, _distance[s]);
+        }
+
+        return best;
+    }
+
+    /// <summary>
+    /// Fewest code points of a full match that continues with some code point in [<paramref name="low"/>,
+    /// <paramref name="high"/>] (that code point included), or int.MaxValue when none can.
+    /// </summary>
+    public int RemainingThrough(int[] set, int low, int high)
+    {
+        var best = int.MaxValue;
+        foreach (var s in set)
+        {
+            var state = _states[s];
+            if (state.Kind == PatternStateKind.Char && _distance[state.Next] != int.MaxValue && state.Class!.Intersects(low, high))
+            {
+                best = Math.Min(best, 1 + _distance[state.Next]);
+            }
         }
 
         return best;
@@ -241,17 +260,22 @@ internal sealed class CharClass
 
         if (negated)
         {
-            // Complement within printable BMP characters (no controls, no surrogates).
+            // Complement within printable ASCII: engines disagree on which other characters \d, \w and \s cover.
             var complement = new List<(int Lo, int Hi)>();
             var next = 0x20;
-            foreach (var r in merged.Concat([(Lo: 0xD800, Hi: 0xDFFF), (Lo: 0xFFFE, Hi: 0xFFFF)]).OrderBy(r => r.Lo))
+            foreach (var r in merged)
             {
-                if (r.Lo > next)
+                if (r.Lo > next && next <= 0x7E)
                 {
-                    complement.Add((next, r.Lo - 1));
+                    complement.Add((next, Math.Min(r.Lo - 1, 0x7E)));
                 }
 
                 next = Math.Max(next, r.Hi + 1);
+            }
+
+            if (next <= 0x7E)
+            {
+                complement.Add((next, 0x7E));
             }
 
             merged = complement;
@@ -261,6 +285,19 @@ internal sealed class CharClass
     }
 
     public bool IsEmpty => _ranges.Length == 0;
+
+    public bool Intersects(int low, int high)
+    {
+        foreach (var (lo, hi) in _ranges)
+        {
+            if (lo <= high && hi >= low)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     public bool Contains(int codePoint)
     {

@@ -157,6 +157,17 @@ internal sealed class StringFrame : Frame
             return;
         }
 
+        if (pattern is not null && StringLexer.IsPending(next))
+        {
+            // Inside a character or escape: some code point it can still become must continue the pattern.
+            var (low, high) = StringLexer.PendingRange(next, accumulator);
+            var through = Node.Pattern!.RemainingThrough(pattern, low, high);
+            if (through == int.MaxValue || (Node.MaxLength != int.MaxValue && count + through > Node.MaxLength))
+            {
+                return;
+            }
+        }
+
         ParseStack.Emit(output, self.Replace(new StringFrame(Node, next, count, pattern, accumulator)));
     }
 }

@@ -69,6 +69,27 @@ internal static class StringLexer
         _ => (accumulator << 6) | (b & 0x3F),
     };
 
+    /// <summary>
+    /// The code points a pending state (entered with <paramref name="accumulator"/>) can still complete to; for
+    /// <see cref="Body"/> the whole range.
+    /// </summary>
+    public static (int Low, int High) PendingRange(byte state, int accumulator) => state switch
+    {
+        Escape or U0 => (0, 0xFFFF),
+        U1 => (accumulator << 12, (accumulator << 12) | 0xFFF),
+        U1D => (0xD000, 0xD7FF),
+        U2 => (accumulator << 8, (accumulator << 8) | 0xFF),
+        U3 => (accumulator << 4, (accumulator << 4) | 0xF),
+        C1 => (accumulator << 6, (accumulator << 6) | 0x3F),
+        C2 => (accumulator << 12, (accumulator << 12) | 0xFFF),
+        C2E0 => (0x800, 0xFFF),
+        C2ED => (0xD000, 0xD7FF),
+        C3 => (accumulator << 18, (accumulator << 18) | 0x3FFFF),
+        C3F0 => (0x10000, 0x3FFFF),
+        C3F4 => (0x100000, 0x10FFFF),
+        _ => (0, 0x10FFFF),
+    };
+
     private static int HexValue(byte b) => b <= '9' ? b - '0' : (b | 0x20) - 'a' + 10;
 
     private static bool IsHex(int b) => b is >= '0' and <= '9' or >= 'a' and <= 'f' or >= 'A' and <= 'F';

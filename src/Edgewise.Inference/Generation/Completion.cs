@@ -23,6 +23,9 @@ public sealed class CompletionRequest
     /// <summary>Stop strings; the text ends before the first one.</summary>
     public IReadOnlyList<string>? StopSequences { get; init; }
 
+    /// <summary>What the output must look like (JSON schema, choices, tool calls); default none.</summary>
+    public Constraints.Constraint? Constraint { get; init; }
+
     /// <summary>The KV-cache sequence to use; it is cleared first.</summary>
     public int Sequence { get; init; }
 }
@@ -64,7 +67,7 @@ public static class Completion
             throw new ArgumentException("The prompt needs at least one token.", nameof(request));
         }
 
-        var sampler = SamplerChain.Create(request.Sampling, context.VocabSize);
+        var sampler = SamplerChain.Create(request.Sampling, context.VocabSize, request.Constraint?.CreateSampler(tokenizer));
         var stops = new StopSequenceMatcher(request.StopSequences);
         var detokenizer = new StreamingDetokenizer(tokenizer);
         var text = new System.Text.StringBuilder();
@@ -72,10 +75,7 @@ public static class Completion
         var sequence = request.Sequence;
         context.ClearSequence(sequence);
         int[] prompt = [.. request.Prompt];
-        foreach (var t in prompt)
-        {
-            sampler.Accept(t);
-        }
+        sampler.AcceptPrompt(prompt);
 
         var finish = "length";
         var clock = Stopwatch.StartNew();
