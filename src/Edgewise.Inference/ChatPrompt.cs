@@ -38,22 +38,78 @@ internal sealed class ChatPrompt
         _eos = vocabulary.EosId >= 0 && vocabulary.EosId < vocabulary.Count ? vocabulary.GetText(vocabulary.EosId) : null;
     }
 
-    /// <summary>The rendered prompt text for <paramref name="messages"/>, ending with the assistant header.</summary>
-    public string Render(IEnumerable<ChatMessage> messages)
+    /// <summary>
+    /// The rendered prompt text for <paramref name="messages"/>, ending with the assistant header. Function calls
+    /// become the assistant's <c>tool_calls</c>, function results <c>tool</c> messages, and <paramref name="tools"/>
+    /// (OpenAI function shape) the template's <c>tools</c>.
+    /// </summary>
+    public string Render(IEnumerable<ChatMessage> messages, IReadOnlyList<System.Text.Json.JsonElement>? tools = null)
     {
         var array = new JsonArray();
         foreach (var message in messages)
         {
-            array.Add(new JsonObject
+            var entry = new JsonObject
             {
                 ["role"] = message.Role.Value,
                 ["content"] = message.Text,
-            });
+            };
+            var calls = new JsonArray();
+            var hadResult = false;
+            foreach (var content in message.Contents)
+            {
+                switch (content)
+                {
+                    case FunctionCallContent call:
+                        calls.Add(new JsonObject
+                        {
+                            ["type"] = "function",
+                            ["id"] = call.CallId,
+                            ["function"] = new JsonObject
+                            {
+                                ["name"] = call.Name,
+                                ["arguments"] = System.Text.Json.JsonSerializer.SerializeToNode(call.Arguments ?? new Dictionary<string, object?>()),
+                            },
+                        });
+                        break;
+                    case FunctionResultContent result:
+                        hadResult = true;
+                        array.Add(new JsonObject
+                        {
+                            ["role"] = "tool",
+                            ["tool_call_id"] = result.CallId,
+                            ["content"] = result.Result is string text ? text : System.Text.Json.JsonSerializer.Serialize(result.Result),
+                        });
+                        break;
+                    default:
+                        break;
+                }
+            }
+
+            if (calls.Count > 0)
+            {
+                entry["tool_calls"] = calls;
+            }
+
+            if (calls.Count > 0 || !hadResult)
+            {
+                array.Add(entry);
+            }
+        }
+
+        JsonArray? toolArray = null;
+        if (tools is { Count: > 0 })
+        {
+            toolArray = [];
+            foreach (var tool in tools)
+            {
+                toolArray.Add(JsonNode.Parse(tool.GetRawText()));
+            }
         }
 
         return _renderer.Render(new ChatTemplateContext
         {
             Messages = array,
+            Tools = toolArray,
             AddGenerationPrompt = true,
             BosToken = _bos,
             EosToken = _eos,
@@ -61,10 +117,10 @@ internal sealed class ChatPrompt
         }).Text;
     }
 
-    /// <summary>Renders and tokenizes <paramref name="messages"/>.</summary>
-    public int[] Tokenize(IEnumerable<ChatMessage> messages)
+    /// <summary>Renders and tokenizes <paramref name="messages"/> (with <paramref name="tools"/> when given).</summary>
+    public int[] Tokenize(IEnumerable<ChatMessage> messages, IReadOnlyList<System.Text.Json.JsonElement>? tools = null)
     {
-        var text = Render(messages);
+        var text = Render(messages, tools);
         var startsWithBos = _bos is { Length: > 0 } && text.StartsWith(_bos, StringComparison.Ordinal);
         return _tokenizer.Encode(text, addSpecial: !startsWithBos, parseSpecial: true);
     }

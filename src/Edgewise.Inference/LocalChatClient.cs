@@ -1,4 +1,7 @@
 using System.Runtime.CompilerServices;
+using Edgewise.Gguf;
+using Edgewise.Gguf.Architectures;
+using Edgewise.Inference.Constraints;
 using Edgewise.Inference.Model;
 using Edgewise.Inference.Runtime;
 using Edgewise.Inference.Sampling;
@@ -11,7 +14,11 @@ namespace Edgewise.Inference;
 /// <see cref="IChatClient"/> over the embedded engine: renders the chat template, tokenizes, evaluates the prompt
 /// in one batch and decodes token by token with a sampler chain built from <see cref="ChatOptions"/> (temperature,
 /// top-p, top-k, seed, frequency/presence penalties, max output tokens, stop sequences). Streaming and
-/// non-streaming calls produce the same text. Each request holds one sequence of a shared context, freed when
+/// non-streaming calls produce the same text. Constrained decoding (see <see cref="ChatConstraints"/>):
+/// <see cref="ChatOptions.ResponseFormat"/> JSON object or JSON schema, tool mode required/named/auto with the model
+/// family's tool-call format, or choices; parsed tool calls are returned as <see cref="FunctionCallContent"/> with
+/// arguments already valid for the tool's schema, and a schema feature that cannot be enforced is refused with
+/// <see cref="UnsupportedSchemaFeatureException"/> before anything is generated. Each request holds one sequence of a shared context, freed when
 /// the request ends or is cancelled (cancellation is observed between decode steps).
 /// </summary>
 public sealed class LocalChatClient : IChatClient
@@ -25,6 +32,7 @@ public sealed class LocalChatClient : IChatClient
     private readonly Lock _evaluate = new();
     private readonly int? _defaultMaxOutputTokens;
     private readonly ChatClientMetadata _metadata;
+    private readonly ToolCallFormat _toolFormat;
 
     /// <summary>Creates a client over <paramref name="model"/>; the model must outlive the client.</summary>
     /// <exception cref="Gguf.InvalidModelFileException">The model's tokenizer metadata is invalid.</exception>
@@ -54,7 +62,11 @@ public sealed class LocalChatClient : IChatClient
         _defaultMaxOutputTokens = options.DefaultMaxOutputTokens;
         ModelId = options.ModelId ?? model.Name ?? model.Hyperparameters.ArchitectureName;
         _metadata = new ChatClientMetadata("edgewise", null, ModelId);
+        _toolFormat = DetectToolFormat(model.Metadata.GetString(GgufKeys.Tokenizer.ChatTemplate), model.Architecture);
     }
+
+    /// <summary>How this model writes tool calls (from its chat template, else its architecture).</summary>
+    public ToolCallFormat ToolCallFormat => _toolFormat;
 
     /// <summary>The model id reported in responses.</summary>
     public string ModelId { get; }
@@ -80,8 +92,11 @@ public sealed class LocalChatClient : IChatClient
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        var prompt = _prompt.Tokenize(messages);
-        var sampler = SamplerChain.Create(ToSampling(options), _context.VocabSize);
+        var constraint = ChatConstraints.FromOptions(options, _toolFormat);
+        var prompt = _prompt.Tokenize(messages, ChatConstraints.ToolDefinitions(options));
+        var constraintSampler = constraint?.CreateSampler(_tokenizer);
+        var sampler = SamplerChain.Create(ToSampling(options), _context.VocabSize, constraintSampler);
+        var toolText = constraint is ToolCallConstraint toolConstraint ? new ToolCallText(toolConstraint) : null;
         var maxTokens = options?.MaxOutputTokens ?? _defaultMaxOutputTokens ?? int.MaxValue;
         ArgumentOutOfRangeException.ThrowIfNegative(maxTokens, nameof(options));
         if (prompt.Length >= _context.ContextLength)
@@ -117,6 +132,11 @@ public sealed class LocalChatClient : IChatClient
                 }
 
                 var text = stops.Push(detokenizer.Append(token));
+                if (toolText is not null)
+                {
+                    text = toolText.Push(text);
+                }
+
                 if (text.Length > 0)
                 {
                     yield return Update(text, responseId, created);
@@ -143,8 +163,22 @@ public sealed class LocalChatClient : IChatClient
                 finish = ChatFinishReason.Stop;
             }
 
+            IReadOnlyList<FunctionCallContent> calls = [];
+            if (toolText is not null)
+            {
+                tail = toolText.Push(tail);
+                var (rest, parsed) = toolText.Finish(constraintSampler!.IsComplete && !constraintSampler.IsFailed);
+                tail += rest;
+                calls = parsed;
+            }
+
             var final = Update(tail, responseId, created);
-            final.FinishReason = finish;
+            final.FinishReason = calls.Count > 0 ? ChatFinishReason.ToolCalls : finish;
+            foreach (var call in calls)
+            {
+                final.Contents.Add(call);
+            }
+
             final.Contents.Add(new UsageContent(new UsageDetails
             {
                 InputTokenCount = prompt.Length,
@@ -197,6 +231,21 @@ public sealed class LocalChatClient : IChatClient
         FrequencyPenalty = options?.FrequencyPenalty,
         PresencePenalty = options?.PresencePenalty,
     };
+
+    private static ToolCallFormat DetectToolFormat(string? template, ModelArchitecture architecture)
+    {
+        if (template is not null && template.Contains("<tool_call>", StringComparison.Ordinal))
+        {
+            return ToolCallFormat.Hermes;
+        }
+
+        return architecture switch
+        {
+            ModelArchitecture.Qwen2 or ModelArchitecture.Qwen3 => ToolCallFormat.Hermes,
+            ModelArchitecture.Llama => ToolCallFormat.Llama3Json,
+            _ => ToolCallFormat.Json,
+        };
+    }
 
     private ChatResponseUpdate Update(string text, string responseId, DateTimeOffset created) => new(ChatRole.Assistant, text)
     {
