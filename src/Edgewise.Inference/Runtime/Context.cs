@@ -13,7 +13,6 @@ public sealed class Context : IDisposable
     private readonly KvCache _cache;
     private readonly ForwardPass _pass;
     private readonly float[] _logits;
-    private readonly Edgewise.Numerics.ComputePool _compute;
     private int _busy;
     private bool _disposed;
 
@@ -25,10 +24,9 @@ public sealed class Context : IDisposable
         BatchSize = Math.Min(options.BatchSize ?? ContextOptions.DefaultBatchSize, ContextLength);
         MaxLogitRows = options.MaxLogitRows ?? 1;
         KvCacheType = options.KvCacheType ?? KvCacheType.F16;
-        var pool = new WorkerPool(options.Threads ?? Environment.ProcessorCount);
-        _compute = new Edgewise.Numerics.ComputePool(options.Threads);
+        var compute = SharedComputePools.Get(options.Threads);
         _cache = new KvCache(KvCacheType, options.SequenceCount ?? 1, hp.BlockCount, ContextLength, hp.KeyValueLength);
-        _pass = new ForwardPass(weights, hp, model.Definition, _cache, pool, _compute, BatchSize);
+        _pass = new ForwardPass(weights, hp, model.Definition, _cache, compute, BatchSize);
         _logits = new float[checked(MaxLogitRows * hp.VocabSize)];
     }
 
@@ -150,7 +148,6 @@ public sealed class Context : IDisposable
     public void Dispose()
     {
         _disposed = true;
-        _compute.Dispose();
     }
 
     private void CheckSequence(int sequence) => ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)sequence, (uint)_cache.Sequences, nameof(sequence));

@@ -29,7 +29,7 @@ internal sealed class ForwardPass
     private readonly float[] _gate;
     private readonly float[] _up;
 
-    public ForwardPass(ModelWeights weights, ModelHyperparameters hp, ArchitectureDefinition architecture, KvCache cache, WorkerPool pool, Edgewise.Numerics.ComputePool compute, int batchSize)
+    public ForwardPass(ModelWeights weights, ModelHyperparameters hp, ArchitectureDefinition architecture, KvCache cache, Edgewise.Numerics.ComputePool compute, int batchSize)
     {
         _weights = weights;
         _hp = hp;
@@ -38,8 +38,8 @@ internal sealed class ForwardPass
         var fused = weights.Layers[0].QueryKeyValue is not null;
         _qkvWidth = hp.QueryLength + hp.KeyValueLength + hp.ValueLength;
         var maxColumns = Math.Max(Math.Max(e, hp.QueryLength), hp.FeedForwardLength);
-        _matMul = new MatMul(pool, compute, maxColumns, batchSize);
-        _attention = new Attention(pool, hp.HeadCount, hp.HeadCountKv, hp.HeadDimension, cache.Capacity);
+        _matMul = new MatMul(compute, maxColumns, batchSize);
+        _attention = new Attention(compute, hp.HeadCount, hp.HeadCountKv, hp.HeadDimension);
         var scaling = hp.RopeScaling;
         var attentionFactor = scaling.Kind == RopeScalingKind.LongRope ? scaling.AttentionFactor : 1f;
         _rope = new Rope(

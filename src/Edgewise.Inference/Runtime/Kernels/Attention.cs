@@ -1,44 +1,37 @@
+using System.Runtime.InteropServices;
 using Edgewise.Numerics;
 
 namespace Edgewise.Inference.Runtime.Kernels;
 
 /// <summary>
 /// Grouped-query causal attention over one sequence's cache: query head h of the token at position p attends to
-/// positions 0 … p of KV head ⌊h · kvHeads / heads⌋ with softmax(q·k · scale). One work item per (token, head).
+/// positions 0 … p of KV head ⌊h · kvHeads / heads⌋ with softmax(q·k · scale). One chunk of the shared
+/// <see cref="ComputePool"/> per (token, head); scratch is per thread and grows only when a longer context needs it.
 /// With an F16 cache the query and the attention weights are rounded to F16 first, as ggml does.
 /// </summary>
-internal sealed class Attention : IParallelJob
+internal sealed class Attention
 {
-    private readonly WorkerPool _pool;
+    private const long SerialWorkLimit = 1 << 14;
+
+    [ThreadStatic]
+    private static float[]? t_scores;
+
+    [ThreadStatic]
+    private static float[]? t_rows;
+
+    private readonly ComputePool _pool;
     private readonly int _heads;
     private readonly int _kvHeads;
     private readonly int _headDim;
     private readonly float _scale;
-    private readonly float[][] _scores;
-    private readonly float[][] _rowScratch;
-    private KvCache? _cache;
-    private float[]? _q;
-    private float[]? _output;
-    private int _sequence;
-    private int _layer;
-    private int _firstPosition;
-    private int _qStride;
-    private int _qOffset;
 
-    public Attention(WorkerPool pool, int heads, int kvHeads, int headDim, int capacity)
+    public Attention(ComputePool pool, int heads, int kvHeads, int headDim)
     {
         _pool = pool;
         _heads = heads;
         _kvHeads = kvHeads;
         _headDim = headDim;
         _scale = 1.0f / MathF.Sqrt(headDim);
-        _scores = new float[pool.Workers][];
-        _rowScratch = new float[pool.Workers][];
-        for (var i = 0; i < pool.Workers; i++)
-        {
-            _scores[i] = new float[capacity];
-            _rowScratch[i] = new float[2 * headDim];
-        }
     }
 
     /// <summary>
@@ -47,45 +40,44 @@ internal sealed class Attention : IParallelJob
     /// </summary>
     public void Run(KvCache cache, int sequence, int layer, int firstPosition, int tokens, float[] q, int qStride, int qOffset, float[] output)
     {
-        _cache = cache;
-        _sequence = sequence;
-        _layer = layer;
-        _firstPosition = firstPosition;
-        _q = q;
-        _qStride = qStride;
-        _qOffset = qOffset;
-        _output = output;
-        var work = (long)tokens * _heads * (firstPosition + tokens) * _headDim;
-        try
+        var job = new Job(this, cache, sequence, layer, firstPosition, q, qStride, qOffset, output);
+        var items = tokens * _heads;
+        var work = (long)items * (firstPosition + tokens) * _headDim;
+        if (work <= SerialWorkLimit)
         {
-            _pool.Run(this, tokens * _heads, work > 1 << 14);
+            for (var i = 0; i < items; i++)
+            {
+                job.Execute(i);
+            }
         }
-        finally
+        else
         {
-            _cache = null;
-            _q = null;
-            _output = null;
+            _pool.Run(ref job, items);
         }
     }
 
-    public void Execute(int worker, int item)
+    private static float[] Scratch(ref float[]? buffer, int length)
     {
-        var cache = _cache!;
-        var t = item / _heads;
-        var h = item % _heads;
+        if (buffer is null || buffer.Length < length)
+        {
+            buffer = new float[Math.Max(length, 2 * (buffer?.Length ?? 0))];
+        }
+
+        return buffer;
+    }
+
+    private void Head(KvCache cache, int sequence, int layer, int position, ReadOnlySpan<float> q, int h, Span<float> output)
+    {
         var kvh = h / (_heads / _kvHeads);
         var hd = _headDim;
         var width = cache.Width;
-        var length = _firstPosition + t + 1;
-        var scores = _scores[worker].AsSpan(0, length);
-        var scratch = _rowScratch[worker];
-        ReadOnlySpan<float> q = _q.AsSpan((t * _qStride) + _qOffset + (h * hd), hd);
-        var output = _output.AsSpan(((t * _heads) + h) * hd, hd);
+        var length = position + 1;
+        var scores = Scratch(ref t_scores, length).AsSpan(0, length);
         output.Clear();
         if (cache.Type == KvCacheType.F32)
         {
-            var keys = cache.KeysF32(_sequence, _layer);
-            var values = cache.ValuesF32(_sequence, _layer);
+            var keys = cache.KeysF32(sequence, layer);
+            var values = cache.ValuesF32(sequence, layer);
             for (var j = 0; j < length; j++)
             {
                 scores[j] = VectorMath.Dot(q, keys.AsSpan((j * width) + (kvh * hd), hd)) * _scale;
@@ -100,6 +92,7 @@ internal sealed class Attention : IParallelJob
             return;
         }
 
+        var scratch = Scratch(ref t_rows, 2 * hd);
         var qh = scratch.AsSpan(0, hd);
         var row = scratch.AsSpan(hd, hd);
         for (var i = 0; i < hd; i++)
@@ -107,8 +100,8 @@ internal sealed class Attention : IParallelJob
             qh[i] = Fp16.ToSingle(Fp16.FromSingle(q[i]));
         }
 
-        var keys16 = cache.KeysF16(_sequence, _layer);
-        var values16 = cache.ValuesF16(_sequence, _layer);
+        var keys16 = cache.KeysF16(sequence, layer);
+        var values16 = cache.ValuesF16(sequence, layer);
         for (var j = 0; j < length; j++)
         {
             Widen(keys16.AsSpan((j * width) + (kvh * hd), hd), row);
@@ -123,11 +116,28 @@ internal sealed class Attention : IParallelJob
         }
     }
 
-    private static void Widen(ReadOnlySpan<ushort> src, Span<float> dst)
+    private static void Widen(ReadOnlySpan<ushort> src, Span<float> dst) =>
+        Dequantize.Row(TensorType.F16, MemoryMarshal.AsBytes(src), dst);
+
+    /// <summary>One chunk = one (token, head).</summary>
+    private readonly struct Job(
+        Attention owner, KvCache cache, int sequence, int layer, int firstPosition, float[] q, int qStride, int qOffset, float[] output)
+        : IComputeJob
     {
-        for (var i = 0; i < src.Length; i++)
+        public void Execute(int chunk)
         {
-            dst[i] = Fp16.ToSingle(src[i]);
+            var heads = owner._heads;
+            var hd = owner._headDim;
+            var t = chunk / heads;
+            var h = chunk % heads;
+            owner.Head(
+                cache,
+                sequence,
+                layer,
+                firstPosition + t,
+                q.AsSpan((t * qStride) + qOffset + (h * hd), hd),
+                h,
+                output.AsSpan(((t * heads) + h) * hd, hd));
         }
     }
 }

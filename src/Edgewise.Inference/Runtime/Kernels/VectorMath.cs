@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Edgewise.Inference.Runtime.Kernels;
 
@@ -127,13 +128,35 @@ internal static class VectorMath
         }
     }
 
-    /// <summary>gate[i] = silu(gate[i]) · up[i], silu(x) = x / (1 + e^−x).</summary>
+    /// <summary>gate[i] = silu(gate[i]) · up[i], silu(x) = x / (1 + e^−x); vectorised (Vector256/512 exp), scalar tail.</summary>
     public static void SwiGlu(Span<float> gate, ReadOnlySpan<float> up)
     {
-        for (var i = 0; i < gate.Length; i++)
+        var n = gate.Length;
+        ref var rg = ref MemoryMarshal.GetReference(gate);
+        ref var ru = ref MemoryMarshal.GetReference(up[..n]);
+        var i = 0;
+        if (Vector512.IsHardwareAccelerated)
         {
-            var g = gate[i];
-            gate[i] = g / (1f + MathF.Exp(-g)) * up[i];
+            for (; i <= n - 16; i += 16)
+            {
+                var g = Vector512.LoadUnsafe(ref rg, (nuint)i);
+                (g / (Vector512<float>.One + Vector512.Exp(-g)) * Vector512.LoadUnsafe(ref ru, (nuint)i)).StoreUnsafe(ref rg, (nuint)i);
+            }
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= n - 8; i += 8)
+            {
+                var g = Vector256.LoadUnsafe(ref rg, (nuint)i);
+                (g / (Vector256<float>.One + Vector256.Exp(-g)) * Vector256.LoadUnsafe(ref ru, (nuint)i)).StoreUnsafe(ref rg, (nuint)i);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            var g = Unsafe.Add(ref rg, i);
+            Unsafe.Add(ref rg, i) = g / (1f + MathF.Exp(-g)) * Unsafe.Add(ref ru, i);
         }
     }
 
