@@ -12,7 +12,7 @@ namespace Edgewise.Cli.Commands;
 /// <summary><c>edgewise generate</c>, <c>eval</c> and <c>run</c>.</summary>
 internal static class EngineCommands
 {
-    public static IEnumerable<Command> Create(CliConsole console) => [Generate(console), Eval(console), ChatCommand.Create(console)];
+    public static IEnumerable<Command> Create(CliConsole console) => [Generate(console), Eval(console), ChatCommand.Create(console), BenchCommand.Create(console)];
 
     private static Command Generate(CliConsole console)
     {

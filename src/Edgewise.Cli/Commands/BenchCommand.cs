@@ -1,0 +1,319 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Edgewise.Gguf;
+using Edgewise.Inference.Model;
+using Edgewise.Inference.Runtime;
+using Edgewise.Inference.Synthesis;
+
+namespace Edgewise.Cli.Commands;
+
+/// <summary>
+/// <c>edgewise bench</c>: prompt processing (pp) and generation (tg) tokens/s in the shape of llama-bench, for a model
+/// file or a synthetic shape, with repetitions, mean ± standard deviation, and the fraction of the memory-bandwidth
+/// limit (weight bytes read per token × tokens/s ÷ a read bandwidth measured in-process). <c>--parallel N</c>
+/// decodes N sequences of one context round-robin, one token each per step (not yet batched into one forward pass:
+/// the weights are read once per sequence and step), and reports their aggregate tokens/s.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var model = new Option<FileInfo?>("--model", "-m") { Description = "GGUF model file." };
+        var shape = new Option<string?>("--shape") { Description = "Synthetic shape (see 'model shapes'); written to a temporary file, deleted afterwards." };
+        var quant = new Option<string?>("--quant") { Description = "Storage for --shape: " + string.Join(", ", QuantizationScheme.Names) + "." };
+        var prompt = new Option<string>("--n-prompt", "-p") { Description = "Prompt lengths to test, comma-separated (0 for none).", DefaultValueFactory = _ => "128,512" };
+        var gen = new Option<string>("--n-gen", "-n") { Description = "Generation lengths to test, comma-separated (0 for none).", DefaultValueFactory = _ => "128" };
+        var reps = new Option<int>("--repetitions", "-r") { Description = "Repetitions per test.", DefaultValueFactory = _ => 5 };
+        var threads = new Option<string?>("--threads", "-t") { Description = "Thread counts, comma-separated (default: physical cores)." };
+        var parallel = new Option<string>("--parallel") { Description = "Concurrent sequences for an aggregate generation test, comma-separated (0 for none).", DefaultValueFactory = _ => "0" };
+        var json = ModelCommands.JsonOption();
+        var command = new Command("bench", "Prompt processing and generation speed, like llama-bench.")
+        {
+            model, shape, quant, prompt, gen, reps, threads, parallel, json,
+        };
+        command.SetAction((r, cancel) => Task.FromResult(console.Guard(() =>
+        {
+            var settings = new BenchSettings(
+                Counts(r.GetValue(prompt)!, "-p", 0),
+                Counts(r.GetValue(gen)!, "-n", 0),
+                r.GetValue(reps),
+                r.GetValue(threads) is { } t ? Counts(t, "-t", 1) : [Edgewise.Numerics.ComputePool.DefaultThreadCount],
+                Counts(r.GetValue(parallel)!, "--parallel", 0));
+            if (settings.Repetitions < 1)
+            {
+                throw new CliException("-r must be at least 1");
+            }
+
+            var (path, temporary) = ModelPath(r.GetValue(model), r.GetValue(shape), r.GetValue(quant));
+            try
+            {
+                var results = Run(path, settings, r.GetValue(json) ? null : console, cancel);
+                if (r.GetValue(json))
+                {
+                    console.WriteJson(results);
+                }
+
+                return 0;
+            }
+            finally
+            {
+                if (temporary)
+                {
+                    File.Delete(path);
+                }
+            }
+        })));
+        return command;
+    }
+
+    private static (string Path, bool Temporary) ModelPath(FileInfo? model, string? shape, string? quant)
+    {
+        if ((model is null) == (shape is null))
+        {
+            throw new CliException("give exactly one of -m or --shape");
+        }
+
+        if (model is not null)
+        {
+            return (model.FullName, false);
+        }
+
+        var s = ModelShapes.Find(shape!) ?? throw new CliException("unknown shape; run 'edgewise model shapes' for the list");
+        var q = QuantizationScheme.Parse(quant ?? string.Empty) ?? throw new CliException("--shape needs --quant, one of " + string.Join(", ", QuantizationScheme.Names));
+        var path = Path.Combine(Path.GetTempPath(), "edgewise-bench-" + Guid.NewGuid().ToString("N") + ".gguf");
+        try
+        {
+            SyntheticModel.Write(path, s, q, null, 1);
+        }
+        catch
+        {
+            File.Delete(path);
+            throw;
+        }
+
+        return (path, true);
+    }
+
+    private static int[] Counts(string list, string name, int min)
+    {
+        var parts = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var values = new int[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out values[i]) || values[i] < min)
+            {
+                throw new CliException($"{name} takes comma-separated whole numbers of at least {min}");
+            }
+        }
+
+        return values;
+    }
+
+    private static List<BenchResult> Run(string path, BenchSettings settings, CliConsole? text, CancellationToken cancel)
+    {
+        using var local = EngineCommands.LoadModel(path);
+        var info = ModelFacts.Read(path, local);
+        var results = new List<BenchResult>();
+        text?.Out.WriteLine($"| model | size | params | threads | test | t/s | bw ratio |");
+        text?.Out.WriteLine($"| --- | ---: | ---: | ---: | --- | ---: | ---: |");
+        foreach (var threads in settings.Threads)
+        {
+            var bandwidth = Edgewise.Numerics.ReadBandwidth.Measure(threads);
+            var tests = new List<(int Prompt, int Gen, int Parallel)>();
+            tests.AddRange(settings.Prompts.Where(p => p > 0).Select(p => (p, 0, 1)));
+            tests.AddRange(settings.Gens.Where(g => g > 0).Select(g => (0, g, 1)));
+            foreach (var n in settings.Parallel.Where(n => n > 0))
+            {
+                tests.AddRange(settings.Gens.Where(g => g > 0).Select(g => (0, g, n)));
+            }
+
+            foreach (var (p, g, n) in tests)
+            {
+                cancel.ThrowIfCancellationRequested();
+                var samples = Measure(local, p, g, n, threads, settings.Repetitions, cancel);
+                var result = BenchResult.Create(info, threads, p, g, n, samples, bandwidth);
+                results.Add(result);
+                text?.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {result.ModelType} | {result.ModelSize / 1048576.0:F2} MiB | {result.ModelNParams / 1e6:F1} M | {threads} | {result.Test} | {result.AvgTs:F2} ± {result.StddevTs:F2} | {(result.BandwidthRatio is { } b ? b.ToString("F2", CultureInfo.InvariantCulture) : "-")} |"));
+            }
+
+            text?.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"read bandwidth ({threads} threads): {bandwidth / 1e9:F1} GB/s; weight bytes per generated token: {info.WeightBytesPerToken / 1048576.0:F1} MiB"));
+        }
+
+        return results;
+    }
+
+    /// <summary>Per-repetition elapsed nanoseconds of one test, after one unmeasured warm-up run (at most 32 tokens for tg).</summary>
+    private static long[] Measure(LocalModel local, int prompt, int gen, int parallel, int threads, int repetitions, CancellationToken cancel)
+    {
+        var options = new ContextOptions
+        {
+            ContextLength = Math.Max(prompt, gen) + 8,
+            BatchSize = Math.Max(1, Math.Min(prompt, ContextOptions.DefaultBatchSize)),
+            SequenceCount = parallel,
+            Threads = threads,
+        };
+        using var context = local.CreateContext(options);
+        var vocab = context.VocabSize;
+        var random = new Random(42);
+        var tokens = new int[Math.Max(prompt, gen)];
+        for (var i = 0; i < tokens.Length; i++)
+        {
+            tokens[i] = random.Next(vocab);
+        }
+
+        var samples = new long[repetitions];
+        for (var rep = -1; rep < repetitions; rep++)
+        {
+            for (var s = 0; s < parallel; s++)
+            {
+                context.ClearSequence(s);
+            }
+
+            var start = Stopwatch.GetTimestamp();
+            if (prompt > 0)
+            {
+                context.Evaluate(tokens.AsSpan(0, prompt));
+            }
+            else
+            {
+                var steps = rep < 0 ? Math.Min(gen, 32) : gen;
+                for (var i = 0; i < steps; i++)
+                {
+                    cancel.ThrowIfCancellationRequested();
+                    for (var s = 0; s < parallel; s++)
+                    {
+                        context.Evaluate(tokens.AsSpan(i, 1), s);
+                    }
+                }
+            }
+
+            if (rep >= 0)
+            {
+                samples[rep] = (long)Stopwatch.GetElapsedTime(start).TotalNanoseconds;
+            }
+        }
+
+        return samples;
+    }
+
+    private sealed record BenchSettings(int[] Prompts, int[] Gens, int Repetitions, int[] Threads, int[] Parallel);
+
+    /// <summary>What the results name: llama-bench's model type string, sizes, and the weight bytes one decoded token reads.</summary>
+    internal sealed record ModelFacts(string FileName, string ModelType, long ModelSize, long Parameters, long WeightBytesPerToken)
+    {
+        public static ModelFacts Read(string path, LocalModel local)
+        {
+            using var file = GgufFile.Open(path);
+            long size = 0, parameters = 0, embedding = 0, embeddingRow = 0;
+            var untied = false;
+            foreach (var tensor in file.Tensors)
+            {
+                size += tensor.ByteSize;
+                parameters += tensor.ElementCount;
+                if (tensor.Name == "token_embd.weight")
+                {
+                    embedding = tensor.ByteSize;
+                    embeddingRow = tensor.Dimensions.Count > 1 ? tensor.ByteSize / tensor.Dimensions[1] : tensor.ByteSize;
+                }
+                else if (tensor.Name == "output.weight")
+                {
+                    untied = true;
+                }
+            }
+
+            var perToken = untied ? size - embedding + embeddingRow : size;
+            var fileType = file.Metadata.GetInt64(GgufKeys.General.FileType) is { } ft ? FileTypeName(ft) : "unknown";
+            var arch = local.Architecture.ToString().ToLowerInvariant();
+            return new ModelFacts(Path.GetFileName(path), $"{arch} {SizeLabel(parameters)} {fileType}", size, parameters, perToken);
+        }
+
+        private static string SizeLabel(long parameters) => parameters >= 1_000_000_000
+            ? string.Create(CultureInfo.InvariantCulture, $"{parameters / 1e9:0.#}B")
+            : string.Create(CultureInfo.InvariantCulture, $"{parameters / 1e6:0}M");
+
+        /// <summary>llama.cpp's <c>llama_ftype</c> names for the file types a model file states.</summary>
+        private static string FileTypeName(long fileType) => fileType switch
+        {
+            0 => "all F32",
+            1 => "F16",
+            2 => "Q4_0",
+            3 => "Q4_1",
+            7 => "Q8_0",
+            8 => "Q5_0",
+            9 => "Q5_1",
+            10 => "Q2_K - Medium",
+            11 => "Q3_K - Small",
+            12 => "Q3_K - Medium",
+            13 => "Q3_K - Large",
+            14 => "Q4_K - Small",
+            15 => "Q4_K - Medium",
+            16 => "Q5_K - Small",
+            17 => "Q5_K - Medium",
+            18 => "Q6_K",
+            32 => "BF16",
+            _ => string.Create(CultureInfo.InvariantCulture, $"ftype {fileType}"),
+        };
+    }
+
+    /// <summary>One test's result, with llama-bench's JSON field names (snake_case) plus the bandwidth fields.</summary>
+    internal sealed record BenchResult(
+        string ModelFilename,
+        string ModelType,
+        long ModelSize,
+        long ModelNParams,
+        int NBatch,
+        int NThreads,
+        string TypeK,
+        int NPrompt,
+        int NGen,
+        int NParallel,
+        string Test,
+        double AvgNs,
+        double StddevNs,
+        double AvgTs,
+        double StddevTs,
+        long[] SamplesNs,
+        double[] SamplesTs,
+        long WeightBytesPerToken,
+        double ReadBandwidthGbs,
+        double? BandwidthRatio,
+        string ParallelMode)
+    {
+        public static BenchResult Create(ModelFacts model, int threads, int prompt, int gen, int parallel, long[] samplesNs, double bandwidth)
+        {
+            var tokens = (double)(prompt + (gen * parallel));
+            var ts = samplesNs.Select(ns => tokens * 1e9 / ns).ToArray();
+            var avgNs = samplesNs.Average();
+            var avgTs = ts.Average();
+            var test = prompt > 0 ? $"pp{prompt}" : parallel > 1 ? $"tg{gen} x{parallel}" : $"tg{gen}";
+
+            // Decoding reads every weight once per token and sequence (no batching yet); a prompt batch reads them once.
+            double? ratio = prompt > 0 ? null : model.WeightBytesPerToken * avgTs / bandwidth;
+            return new BenchResult(
+                model.FileName, model.ModelType, model.ModelSize, model.Parameters, Math.Max(1, Math.Min(prompt, ContextOptions.DefaultBatchSize)), threads, "f16",
+                prompt, gen, parallel, test, avgNs, StandardDeviation(samplesNs.Select(v => (double)v).ToArray()), avgTs, StandardDeviation(ts),
+                samplesNs, ts, model.WeightBytesPerToken, Math.Round(bandwidth / 1e9, 2), ratio is { } r ? Math.Round(r, 4) : null,
+                parallel > 1 ? "round-robin sequences (no continuous batching yet)" : "single sequence");
+        }
+
+        private static double StandardDeviation(double[] values)
+        {
+            if (values.Length < 2)
+            {
+                return 0;
+            }
+
+            var mean = values.Average();
+            var sum = 0.0;
+            foreach (var v in values)
+            {
+                sum += (v - mean) * (v - mean);
+            }
+
+            return Math.Sqrt(sum / (values.Length - 1));
+        }
+    }
+}
