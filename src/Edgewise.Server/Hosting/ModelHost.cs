@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using Edgewise.Inference.Runtime;
+using Edgewise.Models;
+using Edgewise.Models.Management;
+using Edgewise.Server.Admission;
+using Edgewise.Server.Errors;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+
+namespace Edgewise.Server.Hosting;
+
+/// <summary>
+/// The path from an endpoint to a chat client: resolve the name (404 for unknown models before anything is queued, so
+/// queues and metric labels exist only for real models), wait for admission, then lease the model from the
+/// <see cref="ModelManager"/>. Model-layer failures become fixed HTTP errors here (H09, M12, M13).
+/// </summary>
+internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelManager manager, AdmissionQueue admission, ServerState state, ILogger<ModelHost> logger)
+{
+    private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(2);
+
+    public RegisteredModelResolver Resolver => resolver;
+
+    public ModelManager Manager => manager;
+
+    public AdmissionQueue Admission => admission;
+
+    /// <summary>Admits and leases <paramref name="model"/>; dispose the session when the response is done.</summary>
+    public async Task<ModelSession> StartAsync(string model, int? key, CancellationToken cancellationToken)
+    {
+        if (state.Draining)
+        {
+            throw ApiException.Busy(ErrorCodes.ShuttingDown, "The server is shutting down.", RetryAfter);
+        }
+
+        var descriptor = Resolve(model);
+        var ticket = await admission.EnterAsync(descriptor.Name, key, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var lease = await manager.AcquireAsync(model, null, cancellationToken).ConfigureAwait(false);
+            return new ModelSession(descriptor.Name, lease, ticket);
+        }
+        catch (ModelException e)
+        {
+            ticket.Dispose();
+            throw Translate(e);
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not ApiException)
+        {
+            ticket.Dispose();
+            LogLoadFailed(logger, descriptor.Name, e);
+            throw ApiException.Busy(ErrorCodes.ModelUnavailable, "The model could not be loaded.", RetryAfter);
+        }
+    }
+
+    /// <summary>Resolves a name or throws the HTTP error for it.</summary>
+    public ModelDescriptor Resolve(string model)
+    {
+        try
+        {
+            return resolver.Resolve(model);
+        }
+        catch (ModelException e)
+        {
+            throw Translate(e);
+        }
+    }
+
+    /// <summary>Maps a failure raised while generating to an HTTP error, or null when it is not an expected one.</summary>
+    public static ApiException? TranslateGeneration(Exception e) => e switch
+    {
+        ApiException api => api,
+        ContextLimitExceededException c => new ApiException(
+            400,
+            ErrorTypes.InvalidRequest,
+            ErrorCodes.ContextLengthExceeded,
+            $"The prompt needs {c.Required} tokens but the model's context holds {c.ContextLength}; shorten the messages.",
+            "messages"),
+        ModelException m => Translate(m),
+        _ => null,
+    };
+
+    private static ApiException Translate(ModelException e) => e.Code switch
+    {
+        ModelErrorCodes.ModelNotFound => new ApiException(404, ErrorTypes.InvalidRequest, ErrorCodes.ModelNotFound, "The model does not exist or is not available on this server.", "model"),
+        ModelErrorCodes.InvalidModelName => ApiException.Invalid("The model name is not valid.", "model", ErrorCodes.InvalidModelName),
+        ModelErrorCodes.InsufficientMemory => ApiException.Busy(ErrorCodes.InsufficientMemory, "The model does not fit in the memory available to the server.", RetryAfter),
+        ModelErrorCodes.Timeout => ApiException.Busy(ErrorCodes.ModelLoading, "The model is still loading; retry shortly.", RetryAfter),
+        _ => ApiException.Busy(ErrorCodes.ModelUnavailable, "The model could not be loaded.", RetryAfter),
+    };
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Loading model {Model} failed")]
+    private static partial void LogLoadFailed(ILogger logger, string model, Exception exception);
+}
+
+/// <summary>An admitted request holding a lease on its model.</summary>
+internal sealed class ModelSession(string model, ModelLease lease, IDisposable ticket) : IDisposable
+{
+    public string Model { get; } = model;
+
+    public IChatClient Client => lease.ChatClient;
+
+    /// <summary>When the request was admitted and leased, for time-to-first-token.</summary>
+    public long StartedTimestamp { get; } = Stopwatch.GetTimestamp();
+
+    public void Dispose()
+    {
+        lease.Dispose();
+        ticket.Dispose();
+    }
+}

@@ -1,0 +1,114 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Edgewise.Server.Errors;
+using Microsoft.AspNetCore.Http;
+
+namespace Edgewise.Server.Http;
+
+/// <summary>
+/// Reads JSON request bodies: Content-Type must be JSON (415 otherwise), at most the configured number of bytes after
+/// decompression (413 before parsing, H04), strict JSON of depth ≤ 64 with no trailing content, valid UTF-8 and no lone
+/// surrogates (400, H05–H07). The error names the offending parameter where it is known and never echoes input.
+/// </summary>
+internal static partial class JsonBody
+{
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+        MaxDepth = 64,
+        AllowTrailingCommas = false,
+        ReadCommentHandling = JsonCommentHandling.Disallow,
+    };
+
+    public static async Task<T> ReadAsync<T>(HttpContext context, long maxBytes)
+        where T : class
+    {
+        var request = context.Request;
+        if (request.ContentType is not { } type || !IsJson(type))
+        {
+            throw new ApiException(415, ErrorTypes.InvalidRequest, ErrorCodes.UnsupportedMediaType, "The Content-Type must be application/json.");
+        }
+
+        var body = await ReadCappedAsync(request.Body, maxBytes, context.RequestAborted).ConfigureAwait(false);
+        try
+        {
+            return JsonSerializer.Deserialize<T>(body, Options)
+                ?? throw ApiException.Invalid("The request body must be a JSON object.", null, ErrorCodes.InvalidJson);
+        }
+        catch (JsonException e)
+        {
+            throw ApiException.Invalid("The request body is not valid JSON for this endpoint.", ParamFrom(e.Path), ErrorCodes.InvalidJson);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            throw ApiException.Invalid("The request body contains invalid text (bad UTF-8 or a lone surrogate).", null, ErrorCodes.InvalidJson);
+        }
+    }
+
+    internal static bool IsJson(string contentType)
+    {
+        var mediaType = contentType.Split(';', 2)[0].Trim();
+        return mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || (mediaType.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static async Task<byte[]> ReadCappedAsync(Stream body, long maxBytes, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            using var collected = new MemoryStream();
+            while (true)
+            {
+                int read;
+                try
+                {
+                    read = await body.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                }
+                catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+                {
+                    throw TooLarge();
+                }
+                catch (InvalidDataException)
+                {
+                    throw ApiException.Invalid("The request body could not be decompressed.", null, ErrorCodes.InvalidJson);
+                }
+
+                if (read == 0)
+                {
+                    return collected.ToArray();
+                }
+
+                if (collected.Length + read > maxBytes)
+                {
+                    throw TooLarge();
+                }
+
+                collected.Write(buffer, 0, read);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    internal static ApiException TooLarge() =>
+        new(413, ErrorTypes.InvalidRequest, ErrorCodes.RequestTooLarge, "The request body is larger than the server accepts.");
+
+    private static string? ParamFrom(string? path)
+    {
+        if (path is null || path.Length > 96)
+        {
+            return null;
+        }
+
+        var trimmed = path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+        return trimmed.Length > 0 && ParamPattern().IsMatch(trimmed) ? trimmed : null;
+    }
+
+    [GeneratedRegex(@"^[a-z_][a-z0-9_]*(\[\d+\])?(\.[a-z_][a-z0-9_]*(\[\d+\])?)*$", RegexOptions.CultureInvariant)]
+    private static partial Regex ParamPattern();
+}

@@ -1,0 +1,27 @@
+using System.Text;
+using Edgewise.Server.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Edgewise.Server.Metrics;
+
+/// <summary><c>GET /metrics</c> in the Prometheus text format; behind the API key like every route but liveness (H20).</summary>
+internal static class MetricsEndpoints
+{
+    public static IEndpointRouteBuilder MapMetrics(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/metrics", Scrape);
+        return app;
+    }
+
+    private static IResult Scrape(ServerMetrics metrics, ModelHost host)
+    {
+        var text = new StringBuilder(8192);
+        metrics.WriteTo(
+            text,
+            host.Admission.Snapshot(),
+            host.Manager.Loaded.Select(m => (m.Name, m.MemoryBytes, m.Leases)));
+        return Results.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8", Encoding.UTF8);
+    }
+}

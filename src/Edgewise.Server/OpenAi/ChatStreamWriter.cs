@@ -1,0 +1,190 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Edgewise.Server.Errors;
+using Edgewise.Server.Hosting;
+using Edgewise.Server.Http;
+using Edgewise.Server.Metrics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.AI;
+
+namespace Edgewise.Server.OpenAi;
+
+/// <summary>
+/// Streams a chat completion as server-sent events: one <c>chat.completion.chunk</c> per update, the finish reason in
+/// the last choice chunk, a usage chunk when <c>stream_options.include_usage</c>, then <c>data: [DONE]</c>. Generation
+/// runs on the request's cancellation token, so a client that leaves cancels it (H13). While nothing arrives, a
+/// <c>: keep-alive</c> comment goes out every interval (H16). Errors before the first byte become a normal JSON error;
+/// after it, an error event and the end of the stream.
+/// </summary>
+internal static class ChatStreamWriter
+{
+    private static readonly byte[] Done = Encoding.ASCII.GetBytes("data: [DONE]\n\n");
+    private static readonly byte[] KeepAlive = Encoding.ASCII.GetBytes(": keep-alive\n\n");
+
+    public static async Task WriteAsync(HttpContext context, ModelSession session, ChatCall call, TimeSpan keepAlive, ServerMetrics metrics)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        var channel = Channel.CreateBounded<ChatResponseUpdate>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
+        var producer = ProduceAsync(session.Client, call, channel.Writer, stop.Token);
+        var state = new StreamState(context, session.Model, ChatResponses.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        try
+        {
+            await ConsumeAsync(state, channel.Reader, call, keepAlive, metrics, session.StartedTimestamp, stop.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await producer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    private static async Task ProduceAsync(IChatClient client, ChatCall call, ChannelWriter<ChatResponseUpdate> writer, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        try
+        {
+            await foreach (var update in client.GetStreamingResponseAsync(call.Messages, call.Options, cancellationToken).ConfigureAwait(false))
+            {
+                await writer.WriteAsync(update, cancellationToken).ConfigureAwait(false);
+            }
+
+            writer.TryComplete();
+        }
+        catch (Exception e)
+        {
+            writer.TryComplete(e);
+        }
+    }
+
+    private static async Task ConsumeAsync(StreamState s, ChannelReader<ChatResponseUpdate> reader, ChatCall call, TimeSpan keepAlive, ServerMetrics metrics, long started, CancellationToken cancellationToken)
+    {
+        UsageDetails? usage = null;
+        string? finish = null;
+        var sawToolCall = false;
+        var firstToken = 0L;
+        var pending = reader.WaitToReadAsync(cancellationToken).AsTask();
+        while (true)
+        {
+            bool more;
+            try
+            {
+                more = await pending.WaitAsync(keepAlive, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                await s.StartAsync().ConfigureAwait(false);
+                await s.WriteRawAsync(KeepAlive).ConfigureAwait(false);
+                continue;
+            }
+            catch (Exception e) when (ModelHost.TranslateGeneration(e) is { } error)
+            {
+                if (!s.Started)
+                {
+                    throw error;
+                }
+
+                await s.WriteErrorAsync(error).ConfigureAwait(false);
+                return;
+            }
+
+            if (!more)
+            {
+                break;
+            }
+
+            while (reader.TryRead(out var update))
+            {
+                usage = update.Contents.OfType<UsageContent>().FirstOrDefault()?.Details ?? usage;
+                if (update.FinishReason is { } reason)
+                {
+                    finish = ChatResponses.FinishReason(reason);
+                }
+
+                var calls = update.Contents.OfType<FunctionCallContent>().Select(c => ChatResponses.ToolCall(c, s.NextToolIndex++)).ToList();
+                sawToolCall |= calls.Count > 0;
+                var text = update.Text;
+                if (text.Length == 0 && calls.Count == 0)
+                {
+                    continue;
+                }
+
+                if (firstToken == 0)
+                {
+                    firstToken = Stopwatch.GetTimestamp();
+                    metrics.RecordTimeToFirstToken(Stopwatch.GetElapsedTime(started, firstToken));
+                }
+
+                await s.WriteChunkAsync(new DeltaDto(s.RoleSent ? null : "assistant", text.Length == 0 ? null : text, calls.Count == 0 ? null : calls), null, null).ConfigureAwait(false);
+                s.RoleSent = true;
+            }
+
+            pending = reader.WaitToReadAsync(cancellationToken).AsTask();
+        }
+
+        finish = sawToolCall ? "tool_calls" : finish ?? "stop";
+        await s.WriteChunkAsync(new DeltaDto(s.RoleSent ? null : "assistant", null, null), finish, null).ConfigureAwait(false);
+        if (call.IncludeUsage)
+        {
+            await s.WriteChunkAsync(null, null, ChatResponses.Usage(usage) ?? new UsageDto(0, 0, 0)).ConfigureAwait(false);
+        }
+
+        await s.WriteRawAsync(Done).ConfigureAwait(false);
+        if (usage is not null)
+        {
+            metrics.RecordGeneration(usage.InputTokenCount ?? 0, usage.OutputTokenCount ?? 0, firstToken == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(firstToken));
+        }
+    }
+
+    private sealed class StreamState(HttpContext context, string model, string id, long created)
+    {
+        public bool Started { get; private set; }
+
+        public bool RoleSent { get; set; }
+
+        public int NextToolIndex { get; set; }
+
+        public async Task StartAsync()
+        {
+            if (Started)
+            {
+                return;
+            }
+
+            Started = true;
+            var response = context.Response;
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = "text/event-stream";
+            response.Headers.CacheControl = "no-cache";
+            response.Headers["X-Accel-Buffering"] = "no";
+            await response.StartAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+
+        public async Task WriteChunkAsync(DeltaDto? delta, string? finish, UsageDto? usage)
+        {
+            IReadOnlyList<ChunkChoiceDto> choices = delta is null ? [] : [new ChunkChoiceDto(0, delta, finish)];
+            var chunk = new ChatCompletionChunkDto(id, created, model, choices, usage);
+            var bytes = JsonSerializer.SerializeToUtf8Bytes(chunk, JsonBody.Options);
+            await StartAsync().ConfigureAwait(false);
+            var body = context.Response.Body;
+            await body.WriteAsync("data: "u8.ToArray(), context.RequestAborted).ConfigureAwait(false);
+            await body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
+            await body.WriteAsync("\n\n"u8.ToArray(), context.RequestAborted).ConfigureAwait(false);
+            await body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+
+        public async Task WriteRawAsync(byte[] bytes)
+        {
+            await StartAsync().ConfigureAwait(false);
+            await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
+            await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+
+        public async Task WriteErrorAsync(ApiException error)
+        {
+            var payload = JsonSerializer.SerializeToUtf8Bytes(new { error = new { message = error.Message, type = error.Type, param = error.Param, code = error.Code } });
+            await WriteRawAsync([.. "data: "u8, .. payload, .. "\n\n"u8]).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using System.Text.Json;
+using Edgewise.Server.Hosting;
+using Edgewise.Server.Http;
+using Edgewise.Server.Metrics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Edgewise.Server.OpenAi;
+
+/// <summary>The OpenAI-compatible routes: chat completions and the model list.</summary>
+internal static class OpenAiEndpoints
+{
+    public static IEndpointRouteBuilder MapOpenAi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1");
+        group.MapPost("/chat/completions", ChatCompletionsAsync);
+        group.MapGet("/models", ListModels);
+        group.MapGet("/models/{id}", GetModel);
+        return app;
+    }
+
+    private static async Task ChatCompletionsAsync(HttpContext context, ModelHost host, ServerOptions options, ServerMetrics metrics)
+    {
+        var request = await JsonBody.ReadAsync<ChatCompletionRequest>(context, options.MaxRequestBodyBytes).ConfigureAwait(false);
+        var call = ChatRequestMapper.Map(request);
+        using var session = await host.StartAsync(call.Model, RequestGuard.KeyOf(context), context.RequestAborted).ConfigureAwait(false);
+        if (call.Stream)
+        {
+            await ChatStreamWriter.WriteAsync(context, session, call, options.StreamKeepAlive, metrics).ConfigureAwait(false);
+            return;
+        }
+
+        Microsoft.Extensions.AI.ChatResponse response;
+        try
+        {
+            response = await session.Client.GetResponseAsync(call.Messages, call.Options, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception e) when (ModelHost.TranslateGeneration(e) is { } error)
+        {
+            throw error;
+        }
+
+        var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(session.StartedTimestamp);
+        if (response.Usage is { } usage)
+        {
+            metrics.RecordGeneration(usage.InputTokenCount ?? 0, usage.OutputTokenCount ?? 0, elapsed);
+        }
+
+        var dto = ChatResponses.ToCompletion(response, session.Model, ChatResponses.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        await WriteJsonAsync(context, dto).ConfigureAwait(false);
+    }
+
+    private static Task ListModels(HttpContext context, ModelHost host)
+    {
+        var names = host.Resolver.Names.Concat(host.Manager.Loaded.Select(m => m.Name)).Distinct(StringComparer.Ordinal);
+        var list = new ModelListDto(names.Select(n => Describe(host, n)).ToList());
+        return WriteJsonAsync(context, list);
+    }
+
+    private static Task GetModel(HttpContext context, ModelHost host, string id)
+    {
+        var known = host.Resolver.Names.Contains(id, StringComparer.Ordinal) || host.Manager.Loaded.Any(m => string.Equals(m.Name, id, StringComparison.Ordinal));
+        if (!known)
+        {
+            host.Resolve(ChatRequestMapper.ModelName(id));
+        }
+
+        return WriteJsonAsync(context, Describe(host, id));
+    }
+
+    private static ModelDto Describe(ModelHost host, string name)
+    {
+        var loaded = host.Manager.Loaded.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.Ordinal));
+        return new ModelDto(name, (loaded?.LoadedAt ?? DateTimeOffset.UnixEpoch).ToUnixTimeSeconds());
+    }
+
+    internal static Task WriteJsonAsync<T>(HttpContext context, T value)
+    {
+        context.Response.ContentType = "application/json";
+        return context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(value, JsonBody.Options), context.RequestAborted).AsTask();
+    }
+}

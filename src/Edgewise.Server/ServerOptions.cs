@@ -1,0 +1,85 @@
+using Edgewise.Models.Hardware;
+using Edgewise.Models.Management;
+
+namespace Edgewise.Server;
+
+/// <summary>
+/// Settings of <see cref="EdgewiseServer"/>. Null or default values mean the documented defaults of SECURITY.md §3:
+/// bind 127.0.0.1:11435, no keys on loopback, 4 MiB bodies, a queue of 32 per model with 4 parallel sequences,
+/// 2 concurrent requests per key, 30 s queue wait, an SSE keep-alive comment every 15 s.
+/// </summary>
+public sealed class ServerOptions
+{
+    /// <summary>The default port.</summary>
+    public const int DefaultPort = 11435;
+
+    /// <summary>Address to bind (default 127.0.0.1). A non-loopback address needs <see cref="ApiKeys"/> (H01).</summary>
+    public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>Port to bind (default 11435; 0 picks a free port).</summary>
+    public int Port { get; set; } = DefaultPort;
+
+    /// <summary>API keys; when any is set every route except <c>/health/live</c> requires one (H02).</summary>
+    public IList<string> ApiKeys { get; } = [];
+
+    /// <summary>Host header values accepted besides localhost, 127.0.0.1, ::1 and the bind address (H03).</summary>
+    public IList<string> AllowedHosts { get; } = [];
+
+    /// <summary>Exact browser origins that get CORS headers; none by default (H03).</summary>
+    public IList<string> AllowedOrigins { get; } = [];
+
+    /// <summary>Models registered at start: a name clients use and the GGUF file it loads.</summary>
+    public IList<ServerModel> Models { get; } = [];
+
+    /// <summary>Largest request body, after decompression (default 4 MiB; H04).</summary>
+    public long MaxRequestBodyBytes { get; set; } = 4L * 1024 * 1024;
+
+    /// <summary>Admission control settings.</summary>
+    public AdmissionOptions Admission { get; } = new();
+
+    /// <summary>Interval of the SSE keep-alive comment (default 15 s; H16).</summary>
+    public TimeSpan StreamKeepAlive { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long in-flight requests may run after SIGTERM (default 30 s; S01).</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Directory whose free disk space readiness watches (default: the current directory).</summary>
+    public string? DataDirectory { get; set; }
+
+    /// <summary>Readiness reports 503 below this much free disk (default 256 MiB).</summary>
+    public long MinFreeDiskBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>Model manager options (memory budget, keep-alive); null for defaults.</summary>
+    public ModelManagerOptions? ModelManager { get; set; }
+
+    /// <summary>Resolves names that were not registered at start (e.g. the model store); null for none.</summary>
+    public IModelResolver? FallbackResolver { get; set; }
+
+    /// <summary>Model loader; null for the embedded engine (<see cref="LocalModelLoader"/>).</summary>
+    public IModelLoader? Loader { get; set; }
+
+    /// <summary>Memory probe; null for the system probe.</summary>
+    public IMemoryProbe? Memory { get; set; }
+}
+
+/// <summary>A model registered at start.</summary>
+/// <param name="Name">The name clients put in <c>model</c>.</param>
+/// <param name="Path">The GGUF file.</param>
+/// <param name="Settings">Its settings (context length, parallel sequences, ...); null for defaults.</param>
+public sealed record ServerModel(string Name, string Path, ModelSettings? Settings = null);
+
+/// <summary>Admission control settings (SECURITY.md §3 "Concurrency" and "Timeouts").</summary>
+public sealed class AdmissionOptions
+{
+    /// <summary>Requests running at once per model (default 4).</summary>
+    public int ParallelSequences { get; set; } = 4;
+
+    /// <summary>Requests waiting per model beyond those running (default 32); more get 503 (H11).</summary>
+    public int QueueLength { get; set; } = 32;
+
+    /// <summary>Requests per API key at once, running or waiting (default 2); more get 429 (H12).</summary>
+    public int PerKeyConcurrency { get; set; } = 2;
+
+    /// <summary>Longest wait in the queue before 503 (default 30 s).</summary>
+    public TimeSpan QueueTimeout { get; set; } = TimeSpan.FromSeconds(30);
+}

@@ -1,0 +1,124 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Edgewise.Models.Management;
+using Edgewise.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Edgewise.Server.Tests.Support;
+
+/// <summary>A real Kestrel server on 127.0.0.1 with a random port, plus a client for it.</summary>
+internal sealed class LiveServer : IAsyncDisposable
+{
+    private LiveServer(WebApplication app, FakeLoader? loader)
+    {
+        App = app;
+        Loader = loader;
+        BaseAddress = new Uri(app.Urls.First());
+        Client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+    }
+
+    public WebApplication App { get; }
+
+    public FakeLoader? Loader { get; }
+
+    public Uri BaseAddress { get; }
+
+    public HttpClient Client { get; }
+
+    public T Service<T>()
+        where T : notnull => App.Services.GetRequiredService<T>();
+
+    /// <summary>Starts a server whose models are scripted clients, by name.</summary>
+    public static Task<LiveServer> StartAsync(IReadOnlyDictionary<string, IChatClient> models, Action<ServerOptions>? configure = null, Task? loadGate = null)
+    {
+        var loader = new FakeLoader(models) { LoadGate = loadGate };
+        var options = NewOptions();
+        foreach (var name in models.Keys)
+        {
+            options.Models.Add(new ServerModel(name, Path.Combine(Path.GetTempPath(), "edgewise-test-missing", name + ".gguf")));
+        }
+
+        options.Loader = loader;
+        configure?.Invoke(options);
+        return StartAsync(options, loader);
+    }
+
+    /// <summary>Starts a server with one scripted model named "test".</summary>
+    public static Task<LiveServer> StartAsync(IChatClient model, Action<ServerOptions>? configure = null) =>
+        StartAsync(new Dictionary<string, IChatClient> { ["test"] = model }, configure);
+
+    /// <summary>Starts a server over a reference GGUF on the embedded engine.</summary>
+    public static Task<LiveServer> StartRealAsync(string name, string file, ModelSettings? settings = null, Action<ServerOptions>? configure = null)
+    {
+        var options = NewOptions();
+        options.Models.Add(new ServerModel(name, SharedPaths.ReferenceFile("models", file), settings));
+        configure?.Invoke(options);
+        return StartAsync(options, null);
+    }
+
+    public static ServerOptions NewOptions() => new() { Port = 0, Memory = new BigMemory(), DataDirectory = Path.GetTempPath() };
+
+    public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    public static string Chat(string model = "test", string extra = "") =>
+        $$"""{"model":"{{model}}","messages":[{"role":"user","content":"hi"}]{{extra}}}""";
+
+    public Task<HttpResponseMessage> PostChatAsync(string body, string? key = null, CancellationToken cancellationToken = default)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = Json(body) };
+        if (key is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+
+        return Client.SendAsync(request, cancellationToken);
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until it holds (bounded by a generous hang guard).</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!condition())
+        {
+            await Task.Delay(10, guard.Token);
+        }
+    }
+
+    public static async Task<JsonElement> ErrorOf(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        ErrorAssert.NoLeak(text);
+        return JsonDocument.Parse(text).RootElement.GetProperty("error");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+
+    private static async Task<LiveServer> StartAsync(ServerOptions options, FakeLoader? loader)
+    {
+        var app = EdgewiseServer.Build(options);
+        await app.StartAsync();
+        return new LiveServer(app, loader);
+    }
+}
+
+/// <summary>H18: error bodies carry fixed messages only.</summary>
+internal static class ErrorAssert
+{
+    private static readonly string[] Forbidden = ["/home/", "/tmp/", "/work/", "\\Users\\", "   at ", "Exception", ".gguf"];
+
+    public static void NoLeak(string body)
+    {
+        foreach (var marker in Forbidden)
+        {
+            Assert.DoesNotContain(marker, body, StringComparison.Ordinal);
+        }
+    }
+}
