@@ -96,7 +96,17 @@ public sealed class ToolCallConstraint : Constraint
             }
 
             var reader = new Utf8JsonReader(bytes.AsSpan(position), new JsonReaderOptions { AllowMultipleValues = true });
-            if (!JsonDocument.TryParseValue(ref reader, out var document))
+            JsonDocument? document;
+            try
+            {
+                JsonDocument.TryParseValue(ref reader, out document);
+            }
+            catch (JsonException)
+            {
+                document = null;
+            }
+
+            if (document is null)
             {
                 list.Clear();
                 return false;

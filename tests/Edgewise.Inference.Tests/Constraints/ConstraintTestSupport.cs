@@ -60,9 +60,12 @@ internal static class ConstraintTestSupport
     /// Samples with the constraint from seeded random logits (temperature 1, no top-k/p truncation beyond the
     /// constraint): returns the output text and whether generation ended with end-of-generation.
     /// </summary>
-    public static (string Text, bool Ended) SampleRandom(Constraint constraint, Tokenizer tokenizer, int seed, int maxTokens)
+    public static (string Text, bool Ended) SampleRandom(Constraint constraint, Tokenizer tokenizer, int seed, int maxTokens) =>
+        SampleRandom(constraint.CreateSampler(tokenizer), tokenizer, seed, maxTokens);
+
+    /// <summary>Samples like <see cref="SampleRandom(Constraint, Tokenizer, int, int)"/> from an already-advanced sampler.</summary>
+    public static (string Text, bool Ended) SampleRandom(ConstraintSampler sampler, Tokenizer tokenizer, int seed, int maxTokens)
     {
-        var sampler = constraint.CreateSampler(tokenizer);
         var chain = Edgewise.Inference.Sampling.SamplerChain.Create(
             new Edgewise.Inference.Sampling.SamplingOptions { Temperature = 1, TopK = 0, TopP = 1, MinP = 0, Seed = seed },
             tokenizer.Vocabulary.Count,
