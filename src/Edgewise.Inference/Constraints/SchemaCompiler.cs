@@ -550,7 +550,7 @@ internal sealed class SchemaCompiler
         var literals = new List<byte[]>();
         foreach (var value in values)
         {
-            if (filter is null || LiteralMatches(filter, value))
+            if (filter is null || SchemaLiterals.Matches(filter, value))
             {
                 literals.Add(Canonical(value));
             }
@@ -559,63 +559,5 @@ internal sealed class SchemaCompiler
         return literals.Count == 0
             ? throw new UnsupportedSchemaFeatureException("enum or const with no value of the schema's type")
             : new SchemaNode { Kind = SchemaKind.Literals, Literals = [.. literals] };
-    }
-
-    private static bool LiteralMatches(SchemaNode node, JsonElement value)
-    {
-        switch (node.Kind)
-        {
-            case SchemaKind.AnyOf:
-                foreach (var alternative in node.Alternatives)
-                {
-                    if (LiteralMatches(alternative, value))
-                    {
-                        return true;
-                    }
-                }
-
-                return false;
-            case SchemaKind.Literals:
-                var text = Canonical(value);
-                foreach (var literal in node.Literals)
-                {
-                    if (literal.AsSpan().SequenceEqual(text))
-                    {
-                        return true;
-                    }
-                }
-
-                return false;
-            case SchemaKind.String:
-                if (value.ValueKind != JsonValueKind.String)
-                {
-                    return false;
-                }
-
-                var s = value.GetString()!;
-                var length = CodePoints(s);
-                return length >= node.MinLength && length <= node.MaxLength && (node.Pattern is null || node.Pattern.Matches(s));
-            case SchemaKind.Number or SchemaKind.Integer:
-                return value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out var d)
-                    && (node.Kind == SchemaKind.Number || decimal.Truncate(d) == d)
-                    && (node.Minimum is null || d >= node.Minimum) && (node.Maximum is null || d <= node.Maximum);
-            case SchemaKind.Object:
-                return value.ValueKind == JsonValueKind.Object;
-            case SchemaKind.Array:
-                return value.ValueKind == JsonValueKind.Array;
-            default:
-                return true;
-        }
-    }
-
-    private static int CodePoints(string s)
-    {
-        var count = 0;
-        foreach (var _ in s.EnumerateRunes())
-        {
-            count++;
-        }
-
-        return count;
     }
 }
