@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using Edgewise.Agents.Guardrails;
 using Microsoft.Extensions.AI;
 
 namespace Edgewise.Agents;
@@ -32,22 +34,22 @@ public abstract class Agent
 
     /// <summary>
     /// Runs the agent on <paramref name="input"/> in <paramref name="session"/> and returns when the run ends
-    /// (answer, limit, or a pause for approval). A null input resumes a paused session with
-    /// <paramref name="decisions"/>.
+    /// (answer, limit, or a pause for approval). A null input resumes a paused session with the approvals in
+    /// <paramref name="options"/>.
     /// </summary>
     /// <exception cref="ArgumentException">The input is too long, or the session belongs to another agent.</exception>
     /// <exception cref="SessionBusyException">The session is already running.</exception>
     public async Task<AgentRunResult> RunAsync(
         string? input,
         AgentSession session,
-        IReadOnlyList<ApprovalDecision>? decisions = null,
+        AgentRunOptions? options = null,
         CancellationToken cancellationToken = default)
     {
         Validate(input, session);
         session.Enter();
         try
         {
-            var run = CreateRun(input, session, decisions, streaming: false, sink: null);
+            var run = CreateRun(input, session, options, streaming: false, sink: null);
             await ExecuteAsync(run, cancellationToken).ConfigureAwait(false);
             return run.ToResult();
         }
@@ -65,11 +67,11 @@ public abstract class Agent
     public IAsyncEnumerable<AgentRunUpdate> RunStreamingAsync(
         string? input,
         AgentSession session,
-        IReadOnlyList<ApprovalDecision>? decisions = null,
+        AgentRunOptions? options = null,
         CancellationToken cancellationToken = default)
     {
         Validate(input, session);
-        return StreamAsync(input, session, decisions, cancellationToken);
+        return StreamAsync(input, session, options, cancellationToken);
     }
 
     /// <summary>
@@ -81,7 +83,7 @@ public abstract class Agent
     private async IAsyncEnumerable<AgentRunUpdate> StreamAsync(
         string? input,
         AgentSession session,
-        IReadOnlyList<ApprovalDecision>? decisions,
+        AgentRunOptions? options,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         session.Enter();
@@ -89,7 +91,7 @@ public abstract class Agent
         {
             var channel = Channel.CreateUnbounded<AgentRunUpdate>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
             using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var run = CreateRun(input, session, decisions, streaming: true, sink: update => channel.Writer.WriteAsync(update, CancellationToken.None));
+            var run = CreateRun(input, session, options, streaming: true, sink: update => channel.Writer.WriteAsync(update, CancellationToken.None));
             var work = RunToChannelAsync(run, channel.Writer, abandon.Token);
             try
             {
@@ -132,14 +134,109 @@ public abstract class Agent
     {
         run.Session.AgentName ??= Name;
         await run.EmitAsync(AgentRunEventKind.RunStarted, "run started", cancellationToken: cancellationToken).ConfigureAwait(false);
-        await RunCoreAsync(run, cancellationToken).ConfigureAwait(false);
+        if (run.Route is { } route)
+        {
+            var detail = route.IsFallback ? "routed by fallback" : string.Create(CultureInfo.InvariantCulture, $"routed with confidence {route.Confidence:0.00}");
+            await run.EmitAsync(AgentRunEventKind.Routed, detail, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+
+        var guardrails = Options.Guardrails;
+        if (guardrails is null || await GuardInputAsync(run, guardrails, cancellationToken).ConfigureAwait(false))
+        {
+            await RunCoreAsync(run, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (guardrails is { FiltersOutput: true })
+        {
+            await GuardOutputAsync(run, guardrails, cancellationToken).ConfigureAwait(false);
+        }
+
         run.Finish(AgentFinishReason.Stop);
         run.Session.UpdatedAt = run.Now;
         await run.EmitAsync(AgentRunEventKind.RunCompleted, run.FinishReason!.Value.Value, cancellationToken: CancellationToken.None).ConfigureAwait(false);
     }
 
-    private AgentRun CreateRun(string? input, AgentSession session, IReadOnlyList<ApprovalDecision>? decisions, bool streaming, Func<AgentRunUpdate, ValueTask>? sink) =>
-        new(Name, session, input is null ? null : new ChatMessage(ChatRole.User, input), decisions ?? [], streaming, Options.AuditLog, Options.Clock, sink);
+    private static async Task<bool> GuardInputAsync(AgentRun run, GuardrailOptions guardrails, CancellationToken cancellationToken)
+    {
+        if (run.Input is not { } input)
+        {
+            return true;
+        }
+
+        var text = input.Text;
+        var refusal = guardrails.MaxInputChars is { } max && text.Length > max ? "input longer than the guardrail allows"
+            : Guardrail.FindBlocked(guardrails, text) is not null ? "input contains a blocked term"
+            : null;
+        if (refusal is not null)
+        {
+            run.Input = null;
+            await run.EmitAsync(AgentRunEventKind.Guardrail, refusal, cancellationToken: cancellationToken).ConfigureAwait(false);
+            run.Finish(AgentFinishReason.ContentFilter);
+            return false;
+        }
+
+        if (guardrails.RedactPii && PiiRedactor.Redact(text, out var count) is var redacted && count > 0)
+        {
+            run.Input = new ChatMessage(ChatRole.User, redacted);
+            await run.EmitAsync(AgentRunEventKind.Guardrail, "personal data redacted from the input", cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    private static async Task GuardOutputAsync(AgentRun run, GuardrailOptions guardrails, CancellationToken cancellationToken)
+    {
+        if (run.LastAnswer() is not { } answer || run.FinishReason == AgentFinishReason.ApprovalRequired)
+        {
+            return;
+        }
+
+        var text = answer.Text;
+        var changed = false;
+        if (Guardrail.FindBlocked(guardrails, text) is not null)
+        {
+            text = Guardrail.WithheldOutput;
+            changed = true;
+            run.OverrideFinish(AgentFinishReason.ContentFilter);
+            await run.EmitAsync(AgentRunEventKind.Guardrail, "answer withheld: blocked term", cancellationToken: CancellationToken.None).ConfigureAwait(false);
+        }
+
+        if (guardrails.RedactPii && PiiRedactor.Redact(text, out var count) is var redacted && count > 0)
+        {
+            text = redacted;
+            changed = true;
+            await run.EmitAsync(AgentRunEventKind.Guardrail, "personal data redacted from the answer", cancellationToken: CancellationToken.None).ConfigureAwait(false);
+        }
+
+        if (guardrails.MaxOutputChars is { } max && text.Length > max)
+        {
+            text = text[..max] + "\n" + Guardrail.TruncatedOutput;
+            changed = true;
+            await run.EmitAsync(AgentRunEventKind.Guardrail, "answer cut to the length limit", cancellationToken: CancellationToken.None).ConfigureAwait(false);
+        }
+
+        if (changed)
+        {
+            var others = answer.Contents.Where(static c => c is not TextContent).ToList();
+            answer.Contents.Clear();
+            answer.Contents.Add(new TextContent(text));
+            foreach (var content in others)
+            {
+                answer.Contents.Add(content);
+            }
+        }
+
+        await run.WriteFinalTextAsync(text).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private AgentRun CreateRun(string? input, AgentSession session, AgentRunOptions? options, bool streaming, Func<AgentRunUpdate, ValueTask>? sink) =>
+        new(Name, session, input is null ? null : new ChatMessage(ChatRole.User, input), options?.Approvals ?? [], streaming, Options.AuditLog, Options.Clock, sink)
+        {
+            SuppressText = Options.Guardrails is { FiltersOutput: true },
+            EscalationRequested = options?.Escalate == true,
+            Route = options?.Route,
+        };
 
     private void Validate(string? input, AgentSession session)
     {

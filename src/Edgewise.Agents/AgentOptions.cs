@@ -1,3 +1,4 @@
+using Edgewise.Agents.Guardrails;
 using Edgewise.Agents.Storage;
 using Edgewise.Agents.Tools;
 
@@ -134,6 +135,12 @@ public sealed class AgentOptions
     /// chat client returns no structured function calls.
     /// </summary>
     public bool ParseToolCallsFromText { get; set; } = true;
+
+    /// <summary>Where runs escalate; null means never.</summary>
+    public EscalationOptions? Escalation { get; set; }
+
+    /// <summary>Input and output guardrails; null means none.</summary>
+    public GuardrailOptions? Guardrails { get; set; }
 
     /// <summary>Where every tool call, approval and denial is recorded; null means nowhere.</summary>
     public IAuditLog? AuditLog { get; set; }

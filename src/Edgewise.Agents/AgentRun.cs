@@ -41,8 +41,8 @@ public sealed class AgentRun
     /// <summary>The session; the core appends to its messages.</summary>
     public AgentSession Session { get; }
 
-    /// <summary>The new user message, or null when the run only resumes after approvals.</summary>
-    public ChatMessage? Input { get; }
+    /// <summary>The new user message (after input guardrails), or null when the run only resumes after approvals.</summary>
+    public ChatMessage? Input { get; internal set; }
 
     /// <summary>Answers to the session's pending approvals.</summary>
     public IReadOnlyList<ApprovalDecision> Decisions { get; }
@@ -80,9 +80,71 @@ public sealed class AgentRun
         cancellationToken.ThrowIfCancellationRequested();
     }
 
-    /// <summary>Streams a piece of answer text (ignored when not streaming).</summary>
-    public ValueTask WriteTextAsync(string text) =>
+    /// <summary>Streams a piece of answer text (ignored when not streaming, or while output guardrails hold the text back).</summary>
+    public ValueTask WriteTextAsync(string text) => SuppressText ? ValueTask.CompletedTask : WriteFinalTextAsync(text);
+
+    /// <summary>The router's choice that led to this run, if any.</summary>
+    public Routing.RouteDecision? Route { get; init; }
+
+    /// <summary>True when the caller asked to start on the escalation target.</summary>
+    public bool EscalationRequested { get; init; }
+
+    /// <summary>True while output guardrails must see the whole answer before any of it is shown.</summary>
+    internal bool SuppressText { get; init; }
+
+    internal ValueTask WriteFinalTextAsync(string text) =>
         _sink is null || string.IsNullOrEmpty(text) ? ValueTask.CompletedTask : _sink(AgentRunUpdate.FromText(text));
+
+    /// <summary>How far the session, messages and tool calls have got, for <see cref="Rollback"/>.</summary>
+    internal (int Session, int Messages, int ToolCalls) Checkpoint() => (Session.Messages.Count, _messages.Count, _toolCalls.Count);
+
+    /// <summary>Drops what was added since <paramref name="checkpoint"/> and returns it for <see cref="Restore"/> (events stay: they happened).</summary>
+    internal RunTail Rollback((int Session, int Messages, int ToolCalls) checkpoint)
+    {
+        var sessionTail = new List<ChatMessage>();
+        while (Session.Messages.Count > checkpoint.Session)
+        {
+            sessionTail.Insert(0, Session.Messages[^1]);
+            Session.Messages.RemoveAt(Session.Messages.Count - 1);
+        }
+
+        var tail = new RunTail(sessionTail, _messages[checkpoint.Messages..], _toolCalls[checkpoint.ToolCalls..], FinishReason);
+        _messages.RemoveRange(checkpoint.Messages, _messages.Count - checkpoint.Messages);
+        _toolCalls.RemoveRange(checkpoint.ToolCalls, _toolCalls.Count - checkpoint.ToolCalls);
+        FinishReason = null;
+        return tail;
+    }
+
+    /// <summary>Puts back what <see cref="Rollback"/> removed (after dropping anything added since).</summary>
+    internal void Restore((int Session, int Messages, int ToolCalls) checkpoint, RunTail tail)
+    {
+        Rollback(checkpoint);
+        foreach (var message in tail.SessionMessages)
+        {
+            Session.Messages.Add(message);
+        }
+
+        _messages.AddRange(tail.Messages);
+        _toolCalls.AddRange(tail.ToolCalls);
+        FinishReason = tail.FinishReason;
+    }
+
+    /// <summary>Replaces the finish reason (guardrails that withhold an answer).</summary>
+    internal void OverrideFinish(AgentFinishReason reason) => FinishReason = reason;
+
+    /// <summary>The last assistant message of this run with text, if any.</summary>
+    internal ChatMessage? LastAnswer()
+    {
+        for (var i = _messages.Count - 1; i >= 0; i--)
+        {
+            if (_messages[i].Role == ChatRole.Assistant && !string.IsNullOrEmpty(_messages[i].Text))
+            {
+                return _messages[i];
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>Appends <paramref name="message"/> to the session and to this run's messages.</summary>
     public void AddMessage(ChatMessage message)
@@ -113,20 +175,12 @@ public sealed class AgentRun
 
     internal AgentRunResult ToResult()
     {
-        var output = string.Empty;
         var finish = FinishReason ?? AgentFinishReason.Stop;
-        if (finish != AgentFinishReason.ApprovalRequired)
-        {
-            for (var i = _messages.Count - 1; i >= 0; i--)
-            {
-                if (_messages[i].Role == ChatRole.Assistant && !string.IsNullOrEmpty(_messages[i].Text))
-                {
-                    output = _messages[i].Text;
-                    break;
-                }
-            }
-        }
+        var output = finish == AgentFinishReason.ApprovalRequired ? string.Empty : LastAnswer()?.Text ?? string.Empty;
 
         return new AgentRunResult(Session.Id, output, [.. _messages], [.. _toolCalls], Usage, [.. _events], finish, [.. Session.PendingApprovals]);
     }
 }
+
+/// <summary>What a rollback removed from a run.</summary>
+internal sealed record RunTail(List<ChatMessage> SessionMessages, List<ChatMessage> Messages, List<AgentToolCall> ToolCalls, AgentFinishReason? FinishReason);

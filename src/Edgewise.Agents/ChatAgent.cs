@@ -32,7 +32,10 @@ public sealed class ChatAgent : Agent
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, runTimeout.Token);
         try
         {
-            await LoopAsync(run, linked.Token).ConfigureAwait(false);
+            if (await PrepareAsync(run, linked.Token).ConfigureAwait(false))
+            {
+                await ConverseWithEscalationAsync(run, linked.Token).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (runTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -40,7 +43,59 @@ public sealed class ChatAgent : Agent
         }
     }
 
-    private async Task LoopAsync(AgentRun run, CancellationToken cancellationToken)
+    private async Task ConverseWithEscalationAsync(AgentRun run, CancellationToken cancellationToken)
+    {
+        var escalation = Options.Escalation;
+        var allowed = escalation is not null && !Options.IsPrivate && !run.Session.IsPrivate;
+        if (escalation is not null && !allowed && run.EscalationRequested)
+        {
+            await run.EmitAsync(AgentRunEventKind.Escalation, "escalation skipped: private", cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+
+        if (allowed && run.EscalationRequested)
+        {
+            await run.EmitAsync(AgentRunEventKind.Escalation, "escalated to " + escalation!.TargetName + ": requested", cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (await TryTargetAsync(run, escalation, cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+
+        var checkpoint = run.Checkpoint();
+        await ConverseAsync(run, _chatClient, cancellationToken).ConfigureAwait(false);
+        if (!allowed || escalation!.ValidateOutput is not { } validate || run.FinishReason != AgentFinishReason.Stop
+            || validate(run.LastAnswer()?.Text ?? string.Empty))
+        {
+            return;
+        }
+
+        await run.EmitAsync(AgentRunEventKind.Escalation, "escalated to " + escalation.TargetName + ": the local answer failed validation", cancellationToken: cancellationToken).ConfigureAwait(false);
+        var local = run.Rollback(checkpoint);
+        if (!await TryTargetAsync(run, escalation, cancellationToken).ConfigureAwait(false))
+        {
+            run.Restore(checkpoint, local);
+        }
+    }
+
+    /// <summary>Runs the conversation on the escalation target; on failure drops its partial turn, says so, and returns false.</summary>
+    private async Task<bool> TryTargetAsync(AgentRun run, EscalationOptions escalation, CancellationToken cancellationToken)
+    {
+        var checkpoint = run.Checkpoint();
+        try
+        {
+            await ConverseAsync(run, escalation.Target, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            run.Rollback(checkpoint);
+            await run.EmitAsync(AgentRunEventKind.Escalation, "escalation target unreachable; continued locally", cancellationToken: cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+    }
+
+    /// <summary>Resolves pending approvals and appends the input; false when the run stays paused.</summary>
+    private async Task<bool> PrepareAsync(AgentRun run, CancellationToken cancellationToken)
     {
         if (run.Session.PendingApprovals.Count > 0)
         {
@@ -53,7 +108,7 @@ public sealed class ChatAgent : Agent
             if (stillPending)
             {
                 run.Finish(AgentFinishReason.ApprovalRequired);
-                return;
+                return false;
             }
         }
 
@@ -62,11 +117,16 @@ public sealed class ChatAgent : Agent
             run.AddMessage(input);
         }
 
+        return true;
+    }
+
+    private async Task ConverseAsync(AgentRun run, IChatClient chatClient, CancellationToken cancellationToken)
+    {
         var chatOptions = CreateChatOptions();
         var consecutiveErrors = 0;
         for (var round = 0; ; round++)
         {
-            var response = await CallModelAsync(run, chatOptions, cancellationToken).ConfigureAwait(false);
+            var response = await CallModelAsync(run, chatClient, chatOptions, cancellationToken).ConfigureAwait(false);
             run.AddUsage(response.Usage);
             var calls = new List<FunctionCallContent>();
             foreach (var message in response.Messages)
@@ -118,7 +178,7 @@ public sealed class ChatAgent : Agent
         }
     }
 
-    private async Task<ChatResponse> CallModelAsync(AgentRun run, ChatOptions chatOptions, CancellationToken cancellationToken)
+    private async Task<ChatResponse> CallModelAsync(AgentRun run, IChatClient chatClient, ChatOptions chatOptions, CancellationToken cancellationToken)
     {
         var messages = new List<ChatMessage>(run.Session.Messages.Count + 1);
         if (SystemPrompt() is { } system)
@@ -129,12 +189,12 @@ public sealed class ChatAgent : Agent
         messages.AddRange(run.Session.Messages);
         if (!run.Streaming)
         {
-            return await _chatClient.GetResponseAsync(messages, chatOptions, cancellationToken).ConfigureAwait(false);
+            return await chatClient.GetResponseAsync(messages, chatOptions, cancellationToken).ConfigureAwait(false);
         }
 
         var gate = new StreamingTextGate(enabled: Options.Tools.Count > 0 && Options.ParseToolCallsFromText);
         var updates = new List<ChatResponseUpdate>();
-        await foreach (var update in _chatClient.GetStreamingResponseAsync(messages, chatOptions, cancellationToken).ConfigureAwait(false))
+        await foreach (var update in chatClient.GetStreamingResponseAsync(messages, chatOptions, cancellationToken).ConfigureAwait(false))
         {
             updates.Add(update);
             var hasCall = update.Contents.Any(static c => c is FunctionCallContent);

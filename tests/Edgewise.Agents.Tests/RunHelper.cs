@@ -5,17 +5,18 @@ namespace Edgewise.Agents.Tests;
 /// <summary>Runs an agent either way and checks the streaming contract when streaming.</summary>
 internal static class RunHelper
 {
-    public static async Task<AgentRunResult> RunAsync(Agent agent, string? input, AgentSession session, bool streaming, IReadOnlyList<ApprovalDecision>? decisions = null)
+    public static async Task<AgentRunResult> RunAsync(Agent agent, string? input, AgentSession session, bool streaming, IReadOnlyList<ApprovalDecision>? decisions = null, AgentRunOptions? options = null)
     {
+        options ??= decisions is null ? null : new AgentRunOptions { Approvals = decisions };
         if (!streaming)
         {
-            return await agent.RunAsync(input, session, decisions, TestContext.Current.CancellationToken);
+            return await agent.RunAsync(input, session, options, TestContext.Current.CancellationToken);
         }
 
         var text = new StringBuilder();
         var events = new List<AgentRunEvent>();
         AgentRunResult? result = null;
-        await foreach (var update in agent.RunStreamingAsync(input, session, decisions, TestContext.Current.CancellationToken))
+        await foreach (var update in agent.RunStreamingAsync(input, session, options, TestContext.Current.CancellationToken))
         {
             Assert.Null(result);
             if (update.Text is not null)

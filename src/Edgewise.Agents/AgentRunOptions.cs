@@ -1,0 +1,17 @@
+namespace Edgewise.Agents;
+
+/// <summary>Per-run choices; null properties mean the defaults.</summary>
+public sealed class AgentRunOptions
+{
+    /// <summary>Answers to the session's pending approvals.</summary>
+    public IReadOnlyList<ApprovalDecision>? Approvals { get; init; }
+
+    /// <summary>
+    /// True to start on the agent's escalation target (e.g. because the router was not confident). Ignored for
+    /// private agents and sessions; an unreachable target falls back to the local model with an event.
+    /// </summary>
+    public bool Escalate { get; init; }
+
+    /// <summary>The router's choice that led to this run, recorded as a <c>routed</c> event; null when not routed.</summary>
+    public Routing.RouteDecision? Route { get; init; }
+}
