@@ -8,7 +8,7 @@ namespace Edgewise.Numerics;
 /// A thread pool for compute kernels: <see cref="ThreadCount"/> − 1 dedicated workers plus the calling thread share the
 /// chunks of one job through an atomic counter. Workers spin briefly after a job (the next matrix product of a
 /// forward pass usually follows within microseconds), then block. One job runs at a time; a call from inside a job
-/// runs inline on the calling thread. Nothing is allocated per dispatch.
+/// (on the calling thread or on a worker) runs inline on that thread. Nothing is allocated per dispatch.
 /// </summary>
 public sealed unsafe class ComputePool : IDisposable
 {
@@ -184,6 +184,9 @@ public sealed unsafe class ComputePool : IDisposable
 
     private void WorkerLoop()
     {
+        // A chunk that calls Run again (on any pool) runs that job inline: waiting for this pool's dispatch lock
+        // from one of its own workers would deadlock against the caller that holds it.
+        t_running = this;
         var seen = 0;
         while (true)
         {

@@ -150,7 +150,8 @@ public static unsafe class MatMul
             {
                 var prepare = new PrepareJob(weightType, x, act, cols, actBytes);
                 Run(pool, ref prepare, n);
-                var blockRows = RowsPerChunk(rows, rowBytes * Math.Min(n, TokenTile), pool?.ThreadCount ?? 1);
+                var threads = pool?.ThreadCount ?? 1;
+                var blockRows = n == 1 ? RowsPerChunk(rows, rowBytes, threads) : Math.Clamp(rows / (4 * threads), 1, 64);
                 var rowJob = new LegacyJob(weightType, (byte*)weights, act, y, rowBytes, actBytes, rows, cols / 32, n, blockRows);
                 Run(pool, ref rowJob, (rows + blockRows - 1) / blockRows);
                 return;
@@ -205,7 +206,7 @@ public static unsafe class MatMul
         }
     }
 
-    /// <summary>One chunk = a block of weight rows against every prepared activation row (Q8_0, Q4_0, Q5_0).</summary>
+    /// <summary>One chunk = a block of weight rows against every prepared activation row (Q8_0, Q4_0, Q5_0); tiled for batches.</summary>
     private readonly struct LegacyJob(
         TensorType weightType, byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int blocks, int n, int rowsPerChunk)
         : IComputeJob
@@ -214,6 +215,13 @@ public static unsafe class MatMul
         {
             var r0 = chunk * rowsPerChunk;
             var r1 = Math.Min(rows, r0 + rowsPerChunk);
+            if (n > 1)
+            {
+                var scratch = stackalloc float[LegacyTile.ScratchFloats(blocks)];
+                LegacyTile.Rows(weightType, weights, rowBytes, r0, r1, blocks, activations, actBytes, n, output, rows, scratch);
+                return;
+            }
+
             var scales = stackalloc float[2 * blocks];
             for (var r = r0; r < r1; r++)
             {

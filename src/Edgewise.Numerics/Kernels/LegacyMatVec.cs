@@ -259,12 +259,12 @@ internal static unsafe class LegacyMatVec
 
     /// <summary>16 packed bytes → 32 nibbles: low nibbles first, then high nibbles (one 16-bit shift, one mask).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> Nibbles(Vector128<byte> packed) =>
+    public static Vector256<byte> Nibbles(Vector128<byte> packed) =>
         Vector256.Create(packed, Sse2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte()) & Vector256.Create((byte)0x0F);
 
     /// <summary>Bit k of <paramref name="bits"/> → byte k = 0xFF when set, else 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> HighBits(uint bits)
+    public static Vector256<byte> HighBits(uint bits)
     {
         var spread = Avx2.Shuffle(
             Vector256.Create(bits).AsByte(),
