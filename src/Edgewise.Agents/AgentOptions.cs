@@ -26,6 +26,7 @@ public sealed class AgentOptions
     private TimeSpan? _runTimeout;
     private TimeSpan? _approvalTimeout;
     private int? _maxToolResultBytes;
+    private int? _maxHistoryMessages;
 
     /// <summary>The agent's name: 1–64 characters of letters, digits, <c>-</c>, <c>_</c> and <c>.</c>.</summary>
     public string Name
@@ -135,6 +136,24 @@ public sealed class AgentOptions
     /// chat client returns no structured function calls.
     /// </summary>
     public bool ParseToolCallsFromText { get; set; } = true;
+
+    /// <summary>
+    /// The most session messages sent to the model per call (the context window budget); the oldest are dropped,
+    /// always starting the window at a user message so no tool result loses its call. At least 2; null means all.
+    /// </summary>
+    public int? MaxHistoryMessages
+    {
+        get => _maxHistoryMessages;
+        set
+        {
+            if (value is { } n)
+            {
+                ArgumentOutOfRangeException.ThrowIfLessThan(n, 2);
+            }
+
+            _maxHistoryMessages = value;
+        }
+    }
 
     /// <summary>Where runs escalate; null means never.</summary>
     public EscalationOptions? Escalation { get; set; }

@@ -186,7 +186,12 @@ public sealed class ChatAgent : Agent
             messages.Add(new ChatMessage(ChatRole.System, system));
         }
 
-        messages.AddRange(run.Session.Messages);
+        var history = run.Session.Messages;
+        for (var i = HistoryStart(history); i < history.Count; i++)
+        {
+            messages.Add(history[i]);
+        }
+
         if (!run.Streaming)
         {
             return await chatClient.GetResponseAsync(messages, chatOptions, cancellationToken).ConfigureAwait(false);
@@ -209,6 +214,44 @@ public sealed class ChatAgent : Agent
             || (gate.HasHeldText && ToolCallParser.Parse(response.Text, out _).Count > 0);
         await run.WriteTextAsync(gate.Flush(foundCalls)).ConfigureAwait(false);
         return response;
+    }
+
+    /// <summary>Where the window of at most <see cref="AgentOptions.MaxHistoryMessages"/> messages starts: at a user message.</summary>
+    private int HistoryStart(IList<ChatMessage> history)
+    {
+        if (Options.MaxHistoryMessages is not { } max || history.Count <= max)
+        {
+            return 0;
+        }
+
+        var lastUser = -1;
+        for (var i = history.Count - 1; i >= 0; i--)
+        {
+            if (history[i].Role == ChatRole.User)
+            {
+                if (i < history.Count - max)
+                {
+                    break;
+                }
+
+                lastUser = i;
+            }
+        }
+
+        if (lastUser >= 0)
+        {
+            return lastUser;
+        }
+
+        for (var i = history.Count - 1; i >= 0; i--)
+        {
+            if (history[i].Role == ChatRole.User)
+            {
+                return i;
+            }
+        }
+
+        return 0;
     }
 
     /// <summary>The message as stored: tool calls written as text become <see cref="FunctionCallContent"/>s.</summary>
