@@ -27,6 +27,22 @@ public sealed class ComputePoolTests
         }
     }
 
+    private struct SlowNestedJob(ComputePool pool, int[] counts, int[] workerChunks) : IComputeJob
+    {
+        public readonly void Execute(int chunk)
+        {
+            // Slow enough that the worker thread claims chunks too, so nested calls start on the worker.
+            Thread.Sleep(2);
+            if (Thread.CurrentThread.Name?.StartsWith("Edgewise compute", StringComparison.Ordinal) == true)
+            {
+                Interlocked.Increment(ref workerChunks[0]);
+            }
+
+            var inner = new ArrayJob(counts);
+            pool.Run(ref inner, counts.Length);
+        }
+    }
+
     private readonly struct ArrayJob(int[] counts) : IComputeJob
     {
         public void Execute(int chunk) => Interlocked.Increment(ref counts[chunk]);
@@ -99,6 +115,29 @@ public sealed class ComputePoolTests
         var job = new NestedJob(pool, counts);
         pool.Run(ref job, 4);
         Assert.All(counts, c => Assert.Equal(4, c));
+    }
+
+    [Fact]
+    public async Task Run_NestedCallOnWorkerThread_RunsInlineWithoutDeadlock()
+    {
+        // Disposed only on success: after a deadlock, Dispose would wait forever for the stuck worker.
+        var pool = new ComputePool(2, spinMicroseconds: 100_000);
+        var counts = new int[8];
+        var workerChunks = new int[1];
+        var run = Task.Run(() =>
+        {
+            for (var round = 0; round < 20; round++)
+            {
+                var job = new SlowNestedJob(pool, counts, workerChunks);
+                pool.Run(ref job, 8);
+            }
+        }, TestContext.Current.CancellationToken);
+
+        // A deadlock shows as a TimeoutException here instead of a hung test run.
+        await run.WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
+        pool.Dispose();
+        Assert.All(counts, c => Assert.Equal(20 * 8, c));
+        Assert.True(workerChunks[0] > 0, "the worker thread never ran a chunk, so the nested path was not exercised");
     }
 
     [Fact]
