@@ -30,6 +30,10 @@ public static unsafe class MatMul
         {
             rowBytes = Math.Max(rowBytes, LegacyMatVec.PreparedBytes(cols));
         }
+        else if (weightType == TensorType.F16)
+        {
+            rowBytes = Math.Max(rowBytes, F16MatVec.PreparedBytes(cols));
+        }
 
         return checked(rowBytes * n);
     }
@@ -122,9 +126,14 @@ public static unsafe class MatMul
         }
 
         var fast = path is SimdPath.Vector256 or SimdPath.Vector512 && LegacyMatVec.IsSupported && LegacyMatVec.Handles(weightType);
+        var half = path is SimdPath.Vector256 or SimdPath.Vector512 && F16MatVec.IsSupported && weightType == TensorType.F16;
         if (fast)
         {
             actBytes = LegacyMatVec.PreparedBytes(cols);
+        }
+        else if (half)
+        {
+            actBytes = F16MatVec.PreparedBytes(cols);
         }
 
         var need = actBytes * n;
@@ -154,6 +163,20 @@ public static unsafe class MatMul
                 var blockRows = n == 1 ? RowsPerChunk(rows, rowBytes, threads) : Math.Clamp(rows / (4 * threads), 1, 64);
                 var rowJob = new LegacyJob(weightType, (byte*)weights, act, y, rowBytes, actBytes, rows, cols / 32, n, blockRows);
                 Run(pool, ref rowJob, (rows + blockRows - 1) / blockRows);
+                return;
+            }
+
+            if (half)
+            {
+                for (var t = 0; t < n; t++)
+                {
+                    F16MatVec.Prepare(new ReadOnlySpan<float>(x + ((long)t * cols), cols), (float*)(act + ((long)t * actBytes)));
+                }
+
+                var threads = pool?.ThreadCount ?? 1;
+                var blockRows = n == 1 ? RowsPerChunk(rows, rowBytes, threads) : Math.Clamp(rows / (4 * threads), 1, 64);
+                var halfJob = new HalfJob((byte*)weights, act, y, rowBytes, actBytes, rows, cols, n, blockRows);
+                Run(pool, ref halfJob, (rows + blockRows - 1) / blockRows);
                 return;
             }
 
@@ -227,6 +250,17 @@ public static unsafe class MatMul
             {
                 LegacyMatVec.Row(weightType, weights + (r * rowBytes), blocks, activations, actBytes, n, output + r, rows, scales);
             }
+        }
+    }
+
+    /// <summary>One chunk = a block of F16 weight rows against every prepared activation row.</summary>
+    private readonly struct HalfJob(byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int cols, int n, int rowsPerChunk)
+        : IComputeJob
+    {
+        public void Execute(int chunk)
+        {
+            var r0 = chunk * rowsPerChunk;
+            F16MatVec.Rows(weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), cols, activations, actBytes, n, output, rows);
         }
     }
 

@@ -76,6 +76,52 @@ public sealed class MatMulTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(6)]
+    public void Compute_F16RowWithInfinityOrNaN_MatchesScalar(int n)
+    {
+        const int rows = 3, cols = 64;
+        var w = TestData.Gaussian(rows * cols, 11, 0.1f);
+        var weights = new byte[rows * cols * 2];
+        Quantize.Row(TensorType.F16, w, weights);
+        weights[(0 * cols + 5) * 2] = 0x00;
+        weights[(0 * cols + 5) * 2 + 1] = 0x7C;
+        weights[(2 * cols + 40) * 2] = 0x01;
+        weights[(2 * cols + 40) * 2 + 1] = 0xFE;
+        var input = TestData.Gaussian(n * cols, 12, 1.0f);
+        var act = new byte[VecDot.ActivationRowBytes(TensorType.F16, cols)];
+        foreach (var path in SimdSupport.Available)
+        {
+            var output = new float[n * rows];
+            unsafe
+            {
+                fixed (byte* p = weights)
+                {
+                    MatMul.Compute(TensorType.F16, (nint)p, rows, cols, input, output, n, null, default, path);
+                }
+            }
+
+            for (var t = 0; t < n; t++)
+            {
+                VecDot.ConvertActivations(TensorType.F16, input.AsSpan(t * cols, cols), act);
+                for (var r = 0; r < rows; r++)
+                {
+                    var expected = VecDot.Compute(TensorType.F16, weights.AsSpan(r * cols * 2, cols * 2), act, cols, SimdPath.Scalar);
+                    var actual = output[t * rows + r];
+                    if (r == 1)
+                    {
+                        Assert.True(float.IsFinite(actual), $"{path} t={t}: {actual}");
+                    }
+                    else
+                    {
+                        Assert.Equal(expected, actual);
+                    }
+                }
+            }
+        }
+    }
+
     [Fact]
     public void Compute_CallerScratch_SameResultAsThreadScratch()
     {

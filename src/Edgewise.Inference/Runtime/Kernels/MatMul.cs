@@ -30,7 +30,7 @@ internal sealed class MatMul
     {
         _compute = compute;
         _activations = GC.AllocateUninitializedArray<byte>(
-            checked(Math.Max((2 * maxColumns) + 512, (maxColumns / 32 * 68) + 576) * maxTokens), pinned: true);
+            checked(((4 * maxColumns) + 576) * maxTokens), pinned: true);
         _rounded = new float[(long)maxColumns * maxTokens];
         _bytes = new byte[2 * maxColumns + 64];
     }
