@@ -30,6 +30,7 @@ public class BenchCommandTests
             Assert.True(r.GetProperty("avg_ts").GetDouble() > 0);
             Assert.True(r.GetProperty("stddev_ts").GetDouble() >= 0);
             Assert.True(r.GetProperty("read_bandwidth_gbs").GetDouble() > 0);
+            Assert.True(r.GetProperty("cpu_ms_per_token").GetDouble() > 0);
         }
 
         Assert.Equal(8, results[0].GetProperty("n_prompt").GetInt32());

@@ -115,8 +115,8 @@ internal static class BenchCommand
         using var local = EngineCommands.LoadModel(path);
         var info = ModelFacts.Read(path, local);
         var results = new List<BenchResult>();
-        text?.Out.WriteLine($"| model | size | params | threads | test | t/s | bw ratio |");
-        text?.Out.WriteLine($"| --- | ---: | ---: | ---: | --- | ---: | ---: |");
+        text?.Out.WriteLine("| model | size | params | threads | test | t/s | bw ratio | cpu ms/token |");
+        text?.Out.WriteLine("| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |");
         foreach (var threads in settings.Threads)
         {
             var bandwidth = Edgewise.Numerics.ReadBandwidth.Measure(threads);
@@ -131,11 +131,11 @@ internal static class BenchCommand
             foreach (var (p, g, n) in tests)
             {
                 cancel.ThrowIfCancellationRequested();
-                var samples = Measure(local, p, g, n, threads, settings.Repetitions, cancel);
-                var result = BenchResult.Create(info, threads, p, g, n, samples, bandwidth);
+                var (wall, cpu) = Measure(local, p, g, n, threads, settings.Repetitions, cancel);
+                var result = BenchResult.Create(info, threads, p, g, n, wall, cpu, bandwidth);
                 results.Add(result);
                 text?.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {result.ModelType} | {result.ModelSize / 1048576.0:F2} MiB | {result.ModelNParams / 1e6:F1} M | {threads} | {result.Test} | {result.AvgTs:F2} ± {result.StddevTs:F2} | {(result.BandwidthRatio is { } b ? b.ToString("F2", CultureInfo.InvariantCulture) : "-")} |"));
+                    $"| {result.ModelType} | {result.ModelSize / 1048576.0:F2} MiB | {result.ModelNParams / 1e6:F1} M | {threads} | {result.Test} | {result.AvgTs:F2} ± {result.StddevTs:F2} | {(result.BandwidthRatio is { } b ? b.ToString("F2", CultureInfo.InvariantCulture) : "-")} | {result.CpuMsPerToken:F2} |"));
             }
 
             text?.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -145,8 +145,11 @@ internal static class BenchCommand
         return results;
     }
 
-    /// <summary>Per-repetition elapsed nanoseconds of one test, after one unmeasured warm-up run (at most 32 tokens for tg).</summary>
-    private static long[] Measure(LocalModel local, int prompt, int gen, int parallel, int threads, int repetitions, CancellationToken cancel)
+    /// <summary>
+    /// Per-repetition elapsed and process-CPU nanoseconds of one test, after one unmeasured warm-up run (at most 32
+    /// tokens for tg). CPU time includes the pool's idle spinning between jobs.
+    /// </summary>
+    private static (long[] Wall, long[] Cpu) Measure(LocalModel local, int prompt, int gen, int parallel, int threads, int repetitions, CancellationToken cancel)
     {
         var options = new ContextOptions
         {
@@ -165,6 +168,8 @@ internal static class BenchCommand
         }
 
         var samples = new long[repetitions];
+        var cpu = new long[repetitions];
+        using var process = Process.GetCurrentProcess();
         for (var rep = -1; rep < repetitions; rep++)
         {
             for (var s = 0; s < parallel; s++)
@@ -172,6 +177,8 @@ internal static class BenchCommand
                 context.ClearSequence(s);
             }
 
+            process.Refresh();
+            var cpuStart = process.TotalProcessorTime;
             var start = Stopwatch.GetTimestamp();
             if (prompt > 0)
             {
@@ -193,10 +200,12 @@ internal static class BenchCommand
             if (rep >= 0)
             {
                 samples[rep] = (long)Stopwatch.GetElapsedTime(start).TotalNanoseconds;
+                process.Refresh();
+                cpu[rep] = (long)(process.TotalProcessorTime - cpuStart).TotalNanoseconds;
             }
         }
 
-        return samples;
+        return (samples, cpu);
     }
 
     private sealed record BenchSettings(int[] Prompts, int[] Gens, int Repetitions, int[] Threads, int[] Parallel);
@@ -280,9 +289,10 @@ internal static class BenchCommand
         long WeightBytesPerToken,
         double ReadBandwidthGbs,
         double? BandwidthRatio,
+        double CpuMsPerToken,
         string ParallelMode)
     {
-        public static BenchResult Create(ModelFacts model, int threads, int prompt, int gen, int parallel, long[] samplesNs, double bandwidth)
+        public static BenchResult Create(ModelFacts model, int threads, int prompt, int gen, int parallel, long[] samplesNs, long[] cpuNs, double bandwidth)
         {
             var tokens = (double)(prompt + (gen * parallel));
             var ts = samplesNs.Select(ns => tokens * 1e9 / ns).ToArray();
@@ -296,6 +306,7 @@ internal static class BenchCommand
                 model.FileName, model.ModelType, model.ModelSize, model.Parameters, Math.Max(1, Math.Min(prompt, ContextOptions.DefaultBatchSize)), threads, "f16",
                 prompt, gen, parallel, test, avgNs, StandardDeviation(samplesNs.Select(v => (double)v).ToArray()), avgTs, StandardDeviation(ts),
                 samplesNs, ts, model.WeightBytesPerToken, Math.Round(bandwidth / 1e9, 2), ratio is { } r ? Math.Round(r, 4) : null,
+                Math.Round(cpuNs.Average() / 1e6 / tokens, 3),
                 parallel > 1 ? "round-robin sequences (no continuous batching yet)" : "single sequence");
         }
 
