@@ -34,6 +34,7 @@ internal static partial class JsonBody
         var body = await ReadCappedAsync(request.Body, maxBytes, context.RequestAborted).ConfigureAwait(false);
         try
         {
+            ValidateText(body);
             return JsonSerializer.Deserialize<T>(body, Options)
                 ?? throw ApiException.Invalid("The request body must be a JSON object.", null, ErrorCodes.InvalidJson);
         }
@@ -44,6 +45,22 @@ internal static partial class JsonBody
         catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
             throw ApiException.Invalid("The request body contains invalid text (bad UTF-8 or a lone surrogate).", null, ErrorCodes.InvalidJson);
+        }
+    }
+
+    /// <summary>
+    /// Decodes every string and property name once, so invalid UTF-8 and lone surrogate escapes (which the serializer
+    /// leaves inside <see cref="JsonElement"/> values until they are read) are refused up front (H06).
+    /// </summary>
+    private static void ValidateText(ReadOnlySpan<byte> body)
+    {
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = Options.MaxDepth, CommentHandling = JsonCommentHandling.Disallow });
+        while (reader.Read())
+        {
+            if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName)
+            {
+                _ = reader.GetString();
+            }
         }
     }
 

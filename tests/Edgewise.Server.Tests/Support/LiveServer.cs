@@ -66,7 +66,9 @@ internal sealed class LiveServer : IAsyncDisposable
     public static string Chat(string model = "test", string extra = "") =>
         $$"""{"model":"{{model}}","messages":[{"role":"user","content":"hi"}]{{extra}}}""";
 
-    public Task<HttpResponseMessage> PostChatAsync(string body, string? key = null, CancellationToken cancellationToken = default)
+    public Task<HttpResponseMessage> PostChatAsync(string body, string? key = null) => SendChatAsync(body, key, TestContext.Current.CancellationToken);
+
+    public Task<HttpResponseMessage> SendChatAsync(string body, string? key, CancellationToken cancellationToken)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = Json(body) };
         if (key is not null)

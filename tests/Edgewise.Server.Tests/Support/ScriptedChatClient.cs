@@ -38,10 +38,19 @@ internal sealed class ScriptedChatClient : IChatClient
         }
 
         Interlocked.Increment(ref _calls);
-        using var registration = cancellationToken.Register(() => Cancelled.TrySetResult());
-        await foreach (var update in _script(list, options, cancellationToken).WithCancellation(cancellationToken))
+        try
         {
-            yield return update;
+            await foreach (var update in _script(list, options, cancellationToken).WithCancellation(cancellationToken))
+            {
+                yield return update;
+            }
+        }
+        finally
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                Cancelled.TrySetResult();
+            }
         }
     }
 
