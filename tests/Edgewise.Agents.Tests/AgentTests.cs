@@ -198,6 +198,7 @@ public sealed class AgentTests
         Assert.Throws<ArgumentOutOfRangeException>(() => options.RunTimeout = TimeSpan.FromSeconds(121));
         Assert.Throws<ArgumentOutOfRangeException>(() => options.ToolTimeout = TimeSpan.FromSeconds(31));
         Assert.Throws<ArgumentException>(() => options.Name = "bad name");
+        Assert.Throws<ArgumentOutOfRangeException>(() => new AgentTool(AIFunctionFactory.Create(() => 1, "f"), timeout: TimeSpan.FromMinutes(5)));
         options.MaxToolRounds = 10;
         Assert.Equal(10, options.MaxToolRounds);
     }

@@ -11,14 +11,14 @@ public sealed class AgentTool
     /// <summary>Wraps <paramref name="function"/>.</summary>
     /// <param name="function">The function; its name is the tool name and its JSON schema validates arguments.</param>
     /// <param name="requiresApproval">True when a call pauses the run until a person approves it (side effects, A04).</param>
-    /// <param name="timeout">Per-call timeout; null means <see cref="AgentOptions.ToolTimeout"/>.</param>
+    /// <param name="timeout">Per-call timeout, at most 30 s; null means <see cref="AgentOptions.ToolTimeout"/>.</param>
     public AgentTool(AIFunction function, bool requiresApproval = false, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(function);
         ArgumentException.ThrowIfNullOrWhiteSpace(function.Name);
-        if (timeout is { } t && t <= TimeSpan.Zero)
+        if (timeout is { } t && (t <= TimeSpan.Zero || t > TimeSpan.FromSeconds(30)))
         {
-            throw new ArgumentOutOfRangeException(nameof(timeout), "The timeout must be positive.");
+            throw new ArgumentOutOfRangeException(nameof(timeout), "The timeout must be positive and at most 30 s (A08).");
         }
 
         Function = function;
