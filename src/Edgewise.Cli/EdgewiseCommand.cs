@@ -16,6 +16,7 @@ public static class EdgewiseCommand
         var root = new RootCommand("Edgewise: AI agents on small language models, on your own hardware.");
         root.Subcommands.Add(ModelCommands.Create(console));
         ModelStoreCommands.AddTo(root, console);
+        root.Subcommands.Add(ServeCommand.Create(console));
         foreach (var command in TextCommands.Create(console).Concat(EngineCommands.Create(console)))
         {
             root.Subcommands.Add(command);

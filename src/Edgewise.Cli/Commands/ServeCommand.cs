@@ -1,0 +1,113 @@
+using System.CommandLine;
+using Edgewise.Models.Management;
+using Edgewise.Models.Storage;
+using Edgewise.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Hosting;
+
+namespace Edgewise.Cli.Commands;
+
+/// <summary>
+/// <c>edgewise serve</c>: runs the HTTP server (OpenAI-compatible API, health, metrics) until SIGTERM or Ctrl+C, then
+/// drains: readiness turns 503 at once, in-flight requests get up to 30 s, and the process exits 0 (S01).
+/// </summary>
+internal static class ServeCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var host = new Option<string>("--host") { Description = "Address to bind (default 127.0.0.1; anything beyond loopback needs API keys).", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--port") { Description = "Port (default 11435).", DefaultValueFactory = _ => ServerOptions.DefaultPort };
+        var models = new Option<string[]>("--model", "-m") { Description = "GGUF file or model name/alias to serve (repeatable); served as the file name without .gguf, or the alias.", AllowMultipleArgumentsPerToken = false };
+        var keyEnv = new Option<string>("--api-key-env") { Description = "Environment variable holding comma-separated API keys.", DefaultValueFactory = _ => EdgewiseServer.ApiKeysEnvironmentVariable };
+        var parallel = new Option<int?>("--parallel") { Description = "Requests generating at once per model (default 4)." };
+        var command = new Command("serve", "Serve models over an OpenAI-compatible HTTP API.") { host, port, models, keyEnv, parallel };
+        command.SetAction(async (r, cancel) =>
+        {
+            ServerOptions options;
+            try
+            {
+                options = Options(r.GetValue(host)!, r.GetValue(port), r.GetValue(models) ?? [], r.GetValue(parallel), console, cancel);
+                foreach (var key in EdgewiseServer.ParseApiKeys(Environment.GetEnvironmentVariable(r.GetValue(keyEnv)!)))
+                {
+                    options.ApiKeys.Add(key);
+                }
+            }
+            catch (Exception e) when (e is CliException or Models.ModelException)
+            {
+                return ModelStoreCommands.Guard(console, () => throw e);
+            }
+
+            return await RunAsync(options, console).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static ServerOptions Options(string host, int port, string[] models, int? parallel, CliConsole console, CancellationToken cancel)
+    {
+        var manager = new ModelManagerOptions();
+        var store = ModelStore.OpenDefault();
+        var options = new ServerOptions
+        {
+            Host = host,
+            Port = port,
+            ModelManager = manager,
+            FallbackResolver = new StoreModelResolver(store, manager),
+            DataDirectory = store.Root,
+        };
+        if (parallel is { } p)
+        {
+            options.Admission.ParallelSequences = p;
+        }
+
+        foreach (var model in models)
+        {
+            var path = ModelStoreCommands.ResolveModelPath(model, console, cancel);
+            var name = File.Exists(model) ? Path.GetFileNameWithoutExtension(model) : model;
+            options.Models.Add(new ServerModel(name, Path.GetFullPath(path)));
+        }
+
+        return options;
+    }
+
+    private static async Task<int> RunAsync(ServerOptions options, CliConsole console)
+    {
+        WebApplication app;
+        try
+        {
+            app = EdgewiseServer.Build(options);
+        }
+        catch (ServerConfigurationException e)
+        {
+            console.Error.WriteLine($"error: {e.Message}");
+            return CliConsole.UsageError;
+        }
+
+        await using (app.ConfigureAwait(false))
+        {
+            try
+            {
+                await app.StartAsync().ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                console.Error.WriteLine($"error: cannot listen on {options.Host}:{options.Port} (address in use or not available).");
+                return 1;
+            }
+
+            foreach (var url in app.Urls)
+            {
+                console.Out.WriteLine($"Edgewise listening on {url} (OpenAI API at {url}/v1)");
+            }
+
+            foreach (var model in options.Models)
+            {
+                console.Out.WriteLine($"  model: {model.Name}");
+            }
+
+            console.Out.WriteLine(options.ApiKeys.Count > 0 ? "  API keys required" : "  no API keys (loopback only)");
+            await app.WaitForShutdownAsync().ConfigureAwait(false);
+        }
+
+        return 0;
+    }
+}
