@@ -1,0 +1,381 @@
+using System.Globalization;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Edgewise.Agents.Configuration;
+
+/// <summary>Turns YAML text into an <see cref="EdgewiseConfig"/>: strict keys and types first, then cross-references.</summary>
+internal sealed class ConfigParser(string file, ToolRegistry tools)
+{
+    private static readonly string[] s_rootKeys = ["models", "agents", "routers", "mcp_servers", "limits"];
+    private static readonly string[] s_modelKeys = ["path", "alias", "context", "threads", "keep_alive"];
+    private static readonly string[] s_agentKeys =
+        ["description", "instructions", "model", "tools", "approval_required", "temperature", "max_tokens", "max_tool_rounds", "private", "escalation", "guardrails"];
+
+    private static readonly string[] s_guardrailKeys = ["redact_pii", "blocked_terms", "max_input_chars", "max_output_chars"];
+    private static readonly string[] s_routerKeys = ["model", "agents"];
+    private static readonly string[] s_mcpKeys = ["command", "args", "pinned"];
+    private static readonly string[] s_limitKeys = ["tool_timeout", "run_timeout", "approval_timeout", "max_tool_result_bytes", "max_history_messages", "session_retention"];
+
+    private readonly List<(YamlNodeReader Node, string Model)> _modelRefs = [];
+    private readonly List<(YamlNodeReader Node, string Tool)> _toolRefs = [];
+    private readonly List<(YamlNodeReader Node, string Agent)> _agentRefs = [];
+
+    public EdgewiseConfig Parse(string yaml)
+    {
+        var stream = new YamlStream();
+        var parser = new Parser(new StringReader(yaml));
+        try
+        {
+            stream.Load(parser);
+        }
+        catch (YamlException ex)
+        {
+            throw new ConfigException(file, ex.Start.Line, ex.Start.Column, string.Empty, "not valid YAML: " + ex.Message, ex);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // YamlDotNet's scanner fails this way on some unterminated flow collections; the last event read locates it.
+            var mark = parser.Current?.End ?? Mark.Empty;
+            throw new ConfigException(file, mark.Line, mark.Column, string.Empty, "not valid YAML: an unterminated [list] or {mapping}", ex);
+        }
+
+        if (stream.Documents.Count != 1)
+        {
+            throw new ConfigException(file, 1, 1, string.Empty, "expected exactly one YAML document");
+        }
+
+        var root = new YamlNodeReader(file, stream.Documents[0].RootNode, string.Empty);
+        var models = new Dictionary<string, ModelConfig>(StringComparer.Ordinal);
+        var agents = new Dictionary<string, AgentConfig>(StringComparer.Ordinal);
+        var routers = new Dictionary<string, RouterConfig>(StringComparer.Ordinal);
+        var mcp = new Dictionary<string, McpServerConfig>(StringComparer.Ordinal);
+        var limits = new LimitsConfig();
+        foreach (var (key, value) in root.Mapping(s_rootKeys))
+        {
+            if (value.IsNull)
+            {
+                continue;
+            }
+
+            switch (key)
+            {
+                case "models":
+                    foreach (var (name, node) in value.Mapping())
+                    {
+                        models[CheckName(node, name)] = ParseModel(name, node);
+                    }
+
+                    break;
+                case "agents":
+                    foreach (var (name, node) in value.Mapping())
+                    {
+                        agents[CheckName(node, name)] = ParseAgent(name, node);
+                    }
+
+                    break;
+                case "routers":
+                    foreach (var (name, node) in value.Mapping())
+                    {
+                        routers[CheckName(node, name)] = ParseRouter(name, node);
+                    }
+
+                    break;
+                case "mcp_servers":
+                    foreach (var (name, node) in value.Mapping())
+                    {
+                        mcp[CheckName(node, name)] = ParseMcp(name, node);
+                    }
+
+                    break;
+                default:
+                    limits = ParseLimits(value);
+                    break;
+            }
+        }
+
+        CheckReferences(models, agents, mcp);
+        return new EdgewiseConfig(file, models, agents, routers, mcp, limits);
+    }
+
+    private static string CheckName(YamlNodeReader node, string name)
+    {
+        if (name.Length > 64 || !name.All(static c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        {
+            throw node.Error("names are 1-64 characters of letters, digits, '-', '_' and '.'");
+        }
+
+        return name;
+    }
+
+    private static ModelConfig ParseModel(string name, YamlNodeReader node)
+    {
+        string? path = null, alias = null;
+        int? context = null, threads = null;
+        TimeSpan? keepAlive = null;
+        foreach (var (key, value) in node.Mapping(s_modelKeys))
+        {
+            switch (key)
+            {
+                case "path": path = value.String(); break;
+                case "alias": alias = value.String(); break;
+                case "context": context = value.Int(16, 1 << 20); break;
+                case "threads": threads = value.Int(1, 1024); break;
+                default: keepAlive = value.Duration(); break;
+            }
+        }
+
+        if ((path is null) == (alias is null))
+        {
+            throw node.Error("set exactly one of 'path' (a GGUF file) or 'alias' (a model store name)");
+        }
+
+        return new ModelConfig { Name = name, Path = path, Alias = alias, Context = context, Threads = threads, KeepAlive = keepAlive, Line = node.Node.Start.Line };
+    }
+
+    private AgentConfig ParseAgent(string name, YamlNodeReader node)
+    {
+        string description = string.Empty;
+        string? instructions = null, model = null, escalation = null;
+        IReadOnlyList<string> toolNames = [], approval = [];
+        float? temperature = null;
+        int? maxTokens = null, maxRounds = null;
+        var isPrivate = false;
+        GuardrailConfig? guardrails = null;
+        YamlNodeReader? escalationNode = null;
+        foreach (var (key, value) in node.Mapping(s_agentKeys))
+        {
+            switch (key)
+            {
+                case "description": description = value.String(); break;
+                case "instructions": instructions = value.String(); break;
+                case "model":
+                    model = value.String();
+                    _modelRefs.Add((value, model));
+                    break;
+                case "tools":
+                    toolNames = value.Strings();
+                    AddToolRefs(value, toolNames);
+                    break;
+                case "approval_required": approval = value.Strings(); break;
+                case "temperature":
+                    temperature = value.Float();
+                    if (temperature is < 0 or > 2)
+                    {
+                        throw value.Error("must be between 0 and 2");
+                    }
+
+                    break;
+                case "max_tokens": maxTokens = value.Int(1, 4096); break;
+                case "max_tool_rounds": maxRounds = value.Int(1, AgentOptions.MaxToolRoundsLimit); break;
+                case "private": isPrivate = value.Bool(); break;
+                case "escalation":
+                    escalation = value.String();
+                    escalationNode = value;
+                    _modelRefs.Add((value, escalation));
+                    break;
+                default: guardrails = ParseGuardrails(value); break;
+            }
+        }
+
+        if (model is null)
+        {
+            throw node.Child(node.Node, "model").Error("required key missing: the name of an entry under 'models'");
+        }
+
+        foreach (var tool in approval)
+        {
+            if (!toolNames.Contains(tool, StringComparer.Ordinal))
+            {
+                throw node.Child(node.Node, "approval_required").Error("'" + tool + "' is not in this agent's tools");
+            }
+        }
+
+        if (isPrivate && escalationNode is { } e)
+        {
+            throw e.Error("a private agent never escalates; remove 'escalation' or 'private'");
+        }
+
+        return new AgentConfig
+        {
+            Name = name,
+            Description = description,
+            Instructions = instructions,
+            Model = model,
+            Tools = toolNames,
+            ApprovalRequired = approval,
+            Temperature = temperature,
+            MaxTokens = maxTokens,
+            MaxToolRounds = maxRounds,
+            Private = isPrivate,
+            Escalation = escalation,
+            Guardrails = guardrails,
+            Line = node.Node.Start.Line,
+        };
+    }
+
+    private void AddToolRefs(YamlNodeReader value, IReadOnlyList<string> names)
+    {
+        var items = value.Sequence();
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (names.Take(i).Contains(names[i], StringComparer.Ordinal))
+            {
+                throw items[i].Error("'" + names[i] + "' is listed twice");
+            }
+
+            _toolRefs.Add((items[i], names[i]));
+        }
+    }
+
+    private static GuardrailConfig ParseGuardrails(YamlNodeReader node)
+    {
+        var redact = false;
+        IReadOnlyList<string> blocked = [];
+        int? maxIn = null, maxOut = null;
+        foreach (var (key, value) in node.Mapping(s_guardrailKeys))
+        {
+            switch (key)
+            {
+                case "redact_pii": redact = value.Bool(); break;
+                case "blocked_terms": blocked = value.Strings(); break;
+                case "max_input_chars": maxIn = value.Int(1, Agent.MaxInputChars); break;
+                default: maxOut = value.Int(16, int.MaxValue); break;
+            }
+        }
+
+        return new GuardrailConfig { RedactPii = redact, BlockedTerms = blocked, MaxInputChars = maxIn, MaxOutputChars = maxOut };
+    }
+
+    private RouterConfig ParseRouter(string name, YamlNodeReader node)
+    {
+        string? model = null;
+        IReadOnlyList<string>? agents = null;
+        foreach (var (key, value) in node.Mapping(s_routerKeys))
+        {
+            if (key == "model")
+            {
+                model = value.String();
+                _modelRefs.Add((value, model));
+            }
+            else
+            {
+                agents = value.Strings();
+                if (agents.Count < 2)
+                {
+                    throw value.Error("a router needs at least two agents");
+                }
+
+                var items = value.Sequence();
+                for (var i = 0; i < agents.Count; i++)
+                {
+                    _agentRefs.Add((items[i], agents[i]));
+                }
+            }
+        }
+
+        return new RouterConfig
+        {
+            Name = name,
+            Model = model ?? throw node.Child(node.Node, "model").Error("required key missing: the name of an entry under 'models'"),
+            Agents = agents ?? throw node.Child(node.Node, "agents").Error("required key missing: the agents to choose among"),
+        };
+    }
+
+    private static McpServerConfig ParseMcp(string name, YamlNodeReader node)
+    {
+        string? command = null;
+        IReadOnlyList<string> args = [];
+        var pinned = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in node.Mapping(s_mcpKeys))
+        {
+            switch (key)
+            {
+                case "command": command = value.String(); break;
+                case "args": args = value.Strings(); break;
+                default:
+                    foreach (var (tool, hash) in value.Mapping())
+                    {
+                        var text = hash.String();
+                        if (text.Length != 64 || !text.All(char.IsAsciiHexDigitLower))
+                        {
+                            throw hash.Error("expected a SHA-256 hash: 64 lowercase hex digits");
+                        }
+
+                        pinned[tool] = text;
+                    }
+
+                    break;
+            }
+        }
+
+        return new McpServerConfig
+        {
+            Name = name,
+            Command = command ?? throw node.Child(node.Node, "command").Error("required key missing: the server's executable"),
+            Args = args,
+            Pinned = pinned,
+        };
+    }
+
+    private static LimitsConfig ParseLimits(YamlNodeReader node)
+    {
+        TimeSpan? tool = null, run = null, approval = null, retention = null;
+        int? resultBytes = null, history = null;
+        foreach (var (key, value) in node.Mapping(s_limitKeys))
+        {
+            switch (key)
+            {
+                case "tool_timeout": tool = Capped(value, TimeSpan.FromSeconds(30), "30s"); break;
+                case "run_timeout": run = Capped(value, TimeSpan.FromSeconds(120), "120s"); break;
+                case "approval_timeout": approval = Capped(value, TimeSpan.FromDays(7), "7d"); break;
+                case "session_retention": retention = value.Duration(); break;
+                case "max_tool_result_bytes": resultBytes = value.Int(1024, 1024 * 1024); break;
+                default: history = value.Int(2, int.MaxValue); break;
+            }
+        }
+
+        return new LimitsConfig { ToolTimeout = tool, RunTimeout = run, ApprovalTimeout = approval, SessionRetention = retention, MaxToolResultBytes = resultBytes, MaxHistoryMessages = history };
+    }
+
+    private static TimeSpan Capped(YamlNodeReader value, TimeSpan cap, string capText)
+    {
+        var duration = value.Duration();
+        return duration <= cap ? duration : throw value.Error("must be at most " + capText);
+    }
+
+    private void CheckReferences(Dictionary<string, ModelConfig> models, Dictionary<string, AgentConfig> agents, Dictionary<string, McpServerConfig> mcp)
+    {
+        foreach (var (node, model) in _modelRefs)
+        {
+            if (!models.ContainsKey(model))
+            {
+                throw node.Error("unknown model '" + model + "'" + Known(models.Keys));
+            }
+        }
+
+        foreach (var (node, tool) in _toolRefs)
+        {
+            var slash = tool.IndexOf('/', StringComparison.Ordinal);
+            var known = slash > 0 ? mcp.ContainsKey(tool[..slash]) && slash < tool.Length - 1 : tools.Contains(tool);
+            if (!known)
+            {
+                throw node.Error("unknown tool '" + tool + "'" + (slash > 0 ? "; MCP tools are SERVER/TOOL with SERVER under 'mcp_servers'" : Known(tools.Names)));
+            }
+        }
+
+        foreach (var (node, agent) in _agentRefs)
+        {
+            if (!agents.ContainsKey(agent))
+            {
+                throw node.Error("unknown agent '" + agent + "'" + Known(agents.Keys));
+            }
+        }
+    }
+
+    private static string Known(IEnumerable<string> names)
+    {
+        var list = string.Join(", ", names.Order(StringComparer.Ordinal));
+        return list.Length == 0 ? string.Empty : string.Create(CultureInfo.InvariantCulture, $"; known: {list}");
+    }
+}

@@ -1,0 +1,155 @@
+using Edgewise.Agents.Guardrails;
+using Edgewise.Agents.Tools;
+using Microsoft.Extensions.AI;
+
+namespace Edgewise.Agents.Configuration;
+
+/// <summary>
+/// An <c>edgewise.yaml</c>: models, agents, routers, MCP servers and limits, validated as a whole on load so that
+/// every error is a <see cref="ConfigException"/> naming the file, line and key.
+/// </summary>
+public sealed class EdgewiseConfig
+{
+    /// <summary>The file name configurations are looked up by.</summary>
+    public const string DefaultFileName = "edgewise.yaml";
+
+    internal EdgewiseConfig(
+        string file,
+        IReadOnlyDictionary<string, ModelConfig> models,
+        IReadOnlyDictionary<string, AgentConfig> agents,
+        IReadOnlyDictionary<string, RouterConfig> routers,
+        IReadOnlyDictionary<string, McpServerConfig> mcpServers,
+        LimitsConfig limits)
+    {
+        File = file;
+        Models = models;
+        Agents = agents;
+        Routers = routers;
+        McpServers = mcpServers;
+        Limits = limits;
+    }
+
+    /// <summary>The file the configuration was read from, as given.</summary>
+    public string File { get; }
+
+    /// <summary>The folder relative model paths resolve against.</summary>
+    public string BaseDirectory => Path.GetDirectoryName(Path.GetFullPath(File)) ?? Directory.GetCurrentDirectory();
+
+    /// <summary>Models by name.</summary>
+    public IReadOnlyDictionary<string, ModelConfig> Models { get; }
+
+    /// <summary>Agents by name, in file order.</summary>
+    public IReadOnlyDictionary<string, AgentConfig> Agents { get; }
+
+    /// <summary>Routers by name.</summary>
+    public IReadOnlyDictionary<string, RouterConfig> Routers { get; }
+
+    /// <summary>MCP servers by name.</summary>
+    public IReadOnlyDictionary<string, McpServerConfig> McpServers { get; }
+
+    /// <summary>Limits applied to every agent.</summary>
+    public LimitsConfig Limits { get; }
+
+    /// <summary>Reads and validates <paramref name="path"/>; agents' tool names are checked against <paramref name="tools"/>.</summary>
+    /// <exception cref="ConfigException">The file is missing, not YAML, or invalid; the message names file, line and key.</exception>
+    public static EdgewiseConfig Load(string path, ToolRegistry tools)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        string text;
+        try
+        {
+            text = System.IO.File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException(path, 0, 0, string.Empty, "cannot read the file: " + ex.Message, ex);
+        }
+
+        return Parse(text, path, tools);
+    }
+
+    /// <summary>Validates YAML <paramref name="yaml"/> as if read from <paramref name="file"/>.</summary>
+    /// <exception cref="ConfigException">The text is not YAML or is invalid; the message names file, line and key.</exception>
+    public static EdgewiseConfig Parse(string yaml, string file, ToolRegistry tools)
+    {
+        ArgumentNullException.ThrowIfNull(yaml);
+        ArgumentException.ThrowIfNullOrWhiteSpace(file);
+        ArgumentNullException.ThrowIfNull(tools);
+        return new ConfigParser(file, tools).Parse(yaml);
+    }
+
+    /// <summary>Resolves a model's <see cref="ModelConfig.Path"/> against <see cref="BaseDirectory"/>; aliases are returned as is.</summary>
+    public string ResolveModelSource(ModelConfig model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return model.Path is { } path ? Path.GetFullPath(path, BaseDirectory) : model.Alias!;
+    }
+
+    /// <summary>
+    /// Builds the options of agent <paramref name="agentName"/>: its settings, the limits, its registry tools, the MCP
+    /// tools given (matched by <c>SERVER/TOOL</c> entries; unlisted ones are dropped) and its escalation target.
+    /// </summary>
+    /// <param name="agentName">An agent in <see cref="Agents"/>.</param>
+    /// <param name="tools">The registry the configuration was validated against.</param>
+    /// <param name="mcpTools">Tools loaded from MCP servers, keyed <c>SERVER/TOOL</c>; null means none.</param>
+    /// <param name="escalationTarget">Maps a model name to its chat client; null disables escalation.</param>
+    public AgentOptions CreateAgentOptions(
+        string agentName,
+        ToolRegistry tools,
+        IReadOnlyDictionary<string, AgentTool>? mcpTools = null,
+        Func<string, IChatClient>? escalationTarget = null)
+    {
+        ArgumentNullException.ThrowIfNull(tools);
+        if (!Agents.TryGetValue(agentName, out var agent))
+        {
+            throw new KeyNotFoundException("No agent named '" + agentName + "' in " + File + ".");
+        }
+
+        var options = new AgentOptions
+        {
+            Name = agent.Name,
+            Description = agent.Description,
+            Instructions = agent.Instructions,
+            Model = agent.Model,
+            Temperature = agent.Temperature,
+            MaxOutputTokens = agent.MaxTokens,
+            MaxToolRounds = agent.MaxToolRounds,
+            IsPrivate = agent.Private,
+            ToolTimeout = Limits.ToolTimeout,
+            RunTimeout = Limits.RunTimeout,
+            ApprovalTimeout = Limits.ApprovalTimeout,
+            MaxToolResultBytes = Limits.MaxToolResultBytes,
+            MaxHistoryMessages = Limits.MaxHistoryMessages,
+        };
+        foreach (var name in agent.Tools)
+        {
+            var approval = agent.ApprovalRequired.Contains(name, StringComparer.Ordinal);
+            if (tools.Contains(name))
+            {
+                options.Tools.Add(tools.Get(name, approval));
+            }
+            else if (mcpTools is not null && mcpTools.TryGetValue(name, out var mcp))
+            {
+                options.Tools.Add(approval && !mcp.RequiresApproval ? new AgentTool(mcp.Function, requiresApproval: true, mcp.Timeout) : mcp);
+            }
+        }
+
+        if (agent.Guardrails is { } g)
+        {
+            var guardrails = new GuardrailOptions { RedactPii = g.RedactPii, MaxInputChars = g.MaxInputChars, MaxOutputChars = g.MaxOutputChars };
+            foreach (var term in g.BlockedTerms)
+            {
+                guardrails.BlockedTerms.Add(term);
+            }
+
+            options.Guardrails = guardrails;
+        }
+
+        if (agent.Escalation is { } target && !agent.Private && escalationTarget is not null)
+        {
+            options.Escalation = new EscalationOptions(escalationTarget(target), target);
+        }
+
+        return options;
+    }
+}
