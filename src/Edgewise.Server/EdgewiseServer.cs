@@ -6,6 +6,7 @@ using Edgewise.Server.Health;
 using Edgewise.Server.Hosting;
 using Edgewise.Server.Http;
 using Edgewise.Server.Metrics;
+using Edgewise.Server.Ollama;
 using Edgewise.Server.OpenAi;
 using Edgewise.Server.Security;
 using Microsoft.AspNetCore.Builder;
@@ -61,6 +62,7 @@ public static class EdgewiseServer
         app.MapHealth();
         app.MapMetrics();
         app.MapOpenAi();
+        app.MapOllama();
         return app;
     }
 

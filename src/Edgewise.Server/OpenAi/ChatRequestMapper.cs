@@ -34,7 +34,7 @@ internal static class ChatRequestMapper
             FrequencyPenalty = (float?)Range(request.FrequencyPenalty, -2, 2, "frequency_penalty"),
             PresencePenalty = (float?)Range(request.PresencePenalty, -2, 2, "presence_penalty"),
             TopK = IntRange(request.TopK, 0, 1000, "top_k"),
-            MaxOutputTokens = MaxTokens(request),
+            MaxOutputTokens = MaxTokens(request) ?? MaxOutputTokens,
             Seed = request.Seed,
             StopSequences = Stop(request.Stop),
         };

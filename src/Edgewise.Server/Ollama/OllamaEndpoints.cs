@@ -1,0 +1,224 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Edgewise.Server.Errors;
+using Edgewise.Server.Hosting;
+using Edgewise.Server.Http;
+using Edgewise.Server.Metrics;
+using Edgewise.Server.OpenAi;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.AI;
+
+namespace Edgewise.Server.Ollama;
+
+/// <summary>
+/// The Ollama-compatible routes: <c>/api/chat</c> and <c>/api/generate</c> (NDJSON streaming by default, as Ollama
+/// does), <c>/api/tags</c>, <c>/api/ps</c> and <c>/api/version</c>. They share validation caps, admission and model
+/// leases with the OpenAI routes; errors are Ollama's <c>{"error":"..."}</c>.
+/// </summary>
+internal static class OllamaEndpoints
+{
+    /// <summary>The Ollama API version clients see.</summary>
+    public const string Version = "0.6.0";
+
+    public static IEndpointRouteBuilder MapOllama(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api");
+        group.MapGet("/version", (HttpContext context) => OpenAiEndpoints.WriteJsonAsync(context, new { version = Version }));
+        group.MapGet("/tags", Tags);
+        group.MapGet("/ps", Running);
+        group.MapPost("/chat", ChatAsync);
+        group.MapPost("/generate", GenerateAsync);
+        return app;
+    }
+
+    private static Task Tags(HttpContext context, ModelHost host)
+    {
+        var models = host.Resolver.Names.Select(name =>
+        {
+            var descriptor = host.Resolve(name);
+            var file = new FileInfo(descriptor.Path);
+            return new OllamaModelDto(name, name, file.Exists ? file.Length : 0) { ModifiedAt = file.Exists ? file.LastWriteTimeUtc.ToString("O", CultureInfo.InvariantCulture) : null };
+        }).ToList();
+        return OpenAiEndpoints.WriteJsonAsync(context, new { models });
+    }
+
+    private static Task Running(HttpContext context, ModelHost host)
+    {
+        var models = host.Manager.Loaded.Select(m => new OllamaModelDto(m.Name, m.Name, m.MemoryBytes)
+        {
+            ExpiresAt = m.ExpiresAt?.ToString("O", CultureInfo.InvariantCulture),
+            SizeVram = 0,
+        }).ToList();
+        return OpenAiEndpoints.WriteJsonAsync(context, new { models });
+    }
+
+    private static async Task ChatAsync(HttpContext context, ModelHost host, ServerOptions options, ServerMetrics metrics)
+    {
+        var request = await JsonBody.ReadAsync<OllamaChatRequest>(context, options.MaxRequestBodyBytes).ConfigureAwait(false);
+        var model = ChatRequestMapper.ModelName(request.Model);
+        if (request.Messages is not { Count: > 0 } dtos)
+        {
+            throw ApiException.Invalid("messages must be a non-empty array.", "messages");
+        }
+
+        var messages = dtos.Select((m, i) => new ChatMessage(Role(m?.Role, i), m?.Content ?? string.Empty)).ToList();
+        await RunAsync(context, host, metrics, model, messages, ChatOptionsFrom(request.Options, request.Format, model), request.Stream ?? true, chat: true).ConfigureAwait(false);
+    }
+
+    private static async Task GenerateAsync(HttpContext context, ModelHost host, ServerOptions options, ServerMetrics metrics)
+    {
+        var request = await JsonBody.ReadAsync<OllamaGenerateRequest>(context, options.MaxRequestBodyBytes).ConfigureAwait(false);
+        var model = ChatRequestMapper.ModelName(request.Model);
+        if (request.Prompt is null)
+        {
+            throw ApiException.Invalid("prompt is required.", "prompt");
+        }
+
+        List<ChatMessage> messages = string.IsNullOrEmpty(request.System)
+            ? [new ChatMessage(ChatRole.User, request.Prompt)]
+            : [new ChatMessage(ChatRole.System, request.System), new ChatMessage(ChatRole.User, request.Prompt)];
+        await RunAsync(context, host, metrics, model, messages, ChatOptionsFrom(request.Options, request.Format, model), request.Stream ?? true, chat: false).ConfigureAwait(false);
+    }
+
+    private static async Task RunAsync(HttpContext context, ModelHost host, ServerMetrics metrics, string model, List<ChatMessage> messages, ChatOptions options, bool stream, bool chat)
+    {
+        using var session = await host.StartAsync(model, RequestGuard.KeyOf(context), context.RequestAborted).ConfigureAwait(false);
+        var started = Stopwatch.GetTimestamp();
+        var text = new System.Text.StringBuilder();
+        UsageDetails? usage = null;
+        ChatFinishReason? finish = null;
+        var first = 0L;
+        try
+        {
+            await foreach (var update in session.Client.GetStreamingResponseAsync(messages, options, context.RequestAborted).ConfigureAwait(false))
+            {
+                usage = update.Contents.OfType<UsageContent>().FirstOrDefault()?.Details ?? usage;
+                finish = update.FinishReason ?? finish;
+                if (update.Text.Length == 0)
+                {
+                    continue;
+                }
+
+                if (first == 0)
+                {
+                    first = Stopwatch.GetTimestamp();
+                    metrics.RecordTimeToFirstToken(Stopwatch.GetElapsedTime(session.StartedTimestamp, first));
+                }
+
+                if (stream)
+                {
+                    await WriteLineAsync(context, Chunk(session.Model, update.Text, chat, done: false)).ConfigureAwait(false);
+                }
+                else
+                {
+                    text.Append(update.Text);
+                }
+            }
+        }
+        catch (Exception e) when (!context.Response.HasStarted && ModelHost.TranslateGeneration(e) is { } error)
+        {
+            throw error;
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        metrics.RecordGeneration(usage?.InputTokenCount ?? 0, usage?.OutputTokenCount ?? 0, first == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(first));
+        var final = Chunk(session.Model, stream ? string.Empty : text.ToString(), chat, done: true) with
+        {
+            DoneReason = finish == ChatFinishReason.Length ? "length" : "stop",
+            TotalDuration = (long)(elapsed.TotalMilliseconds * 1_000_000),
+            PromptEvalCount = usage?.InputTokenCount,
+            EvalCount = usage?.OutputTokenCount,
+            EvalDuration = first == 0 ? 0 : (long)(Stopwatch.GetElapsedTime(first).TotalMilliseconds * 1_000_000),
+        };
+        if (stream)
+        {
+            await WriteLineAsync(context, final).ConfigureAwait(false);
+        }
+        else
+        {
+            await OpenAiEndpoints.WriteJsonAsync(context, final).ConfigureAwait(false);
+        }
+    }
+
+    private static OllamaChunkDto Chunk(string model, string text, bool chat, bool done) => new(
+        model,
+        DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
+        chat ? new OllamaMessageDto { Role = "assistant", Content = text } : null,
+        chat ? null : text,
+        done);
+
+    private static async Task WriteLineAsync(HttpContext context, OllamaChunkDto chunk)
+    {
+        if (!context.Response.HasStarted)
+        {
+            context.Response.ContentType = "application/x-ndjson";
+        }
+
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(chunk, JsonBody.Options);
+        await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
+        await context.Response.Body.WriteAsync("\n"u8.ToArray(), context.RequestAborted).ConfigureAwait(false);
+        await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static ChatRole Role(string? role, int i) => role switch
+    {
+        "system" => ChatRole.System,
+        "user" => ChatRole.User,
+        "assistant" => ChatRole.Assistant,
+        "tool" => ChatRole.Tool,
+        _ => throw ApiException.Invalid("The role must be system, user, assistant or tool.", $"messages[{i}].role"),
+    };
+
+    private static ChatOptions ChatOptionsFrom(OllamaOptionsDto? o, JsonElement? format, string model)
+    {
+        var limit = ChatRequestMapper.MaxOutputTokens;
+        if (o?.Temperature is { } t && (!double.IsFinite(t) || t is < 0 or > 2))
+        {
+            throw ApiException.Invalid("temperature must be between 0 and 2.", "options.temperature");
+        }
+
+        if (o?.TopP is { } p && (!double.IsFinite(p) || p is < 0 or > 1))
+        {
+            throw ApiException.Invalid("top_p must be between 0 and 1.", "options.top_p");
+        }
+
+        if (o?.NumPredict is { } n && (n == 0 || n < -2 || n > limit))
+        {
+            throw ApiException.Invalid("num_predict must be -1 or between 1 and 4096.", "options.num_predict");
+        }
+
+        if (o?.TopK is { } k && k is < 0 or > 1000)
+        {
+            throw ApiException.Invalid("top_k must be between 0 and 1000.", "options.top_k");
+        }
+
+        if (o?.Stop is { } stop && (stop.Count > ChatRequestMapper.MaxStopSequences || stop.Exists(s => s is null || s.Length is 0 or > 256)))
+        {
+            throw ApiException.Invalid("stop must hold up to 4 strings of 1 to 256 characters.", "options.stop");
+        }
+
+        return new ChatOptions
+        {
+            ModelId = model,
+            Temperature = (float?)o?.Temperature,
+            TopP = (float?)o?.TopP,
+            TopK = o?.TopK,
+            Seed = o?.Seed,
+            MaxOutputTokens = o?.NumPredict is > 0 and var max ? max : limit,
+            StopSequences = o?.Stop is { Count: > 0 } s ? s : null,
+            ResponseFormat = Format(format),
+        };
+    }
+
+    private static ChatResponseFormat? Format(JsonElement? format) => format switch
+    {
+        null => null,
+        { ValueKind: JsonValueKind.Null } => null,
+        { ValueKind: JsonValueKind.String } f when f.GetString() == "json" => ChatResponseFormat.Json,
+        { ValueKind: JsonValueKind.Object } schema => ChatResponseFormat.ForJsonSchema(schema),
+        _ => throw ApiException.Invalid("format must be \"json\" or a JSON schema object.", "format"),
+    };
+}
