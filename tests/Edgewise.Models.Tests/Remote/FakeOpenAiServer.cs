@@ -8,7 +8,7 @@ namespace Edgewise.Models.Tests.Remote;
 /// <summary>
 /// A real HTTP server on loopback that speaks the OpenAI chat-completions wire format: each POST to
 /// <c>/v1/chat/completions</c> is answered by the next scripted reply (JSON, SSE chunks ending in <c>data: [DONE]</c>, a status
-/// with an error body, or a broken stream); <c>GET /v1/models</c> answers with <see cref="ModelsStatus"/>.
+/// with an error body, or a stream that breaks into malformed JSON after its events); <c>GET /v1/models</c> answers with <see cref="ModelsStatus"/>.
 /// </summary>
 internal sealed class FakeOpenAiServer : IAsyncDisposable
 {
@@ -146,8 +146,8 @@ internal sealed class FakeOpenAiServer : IAsyncDisposable
 
             if (breakAfter)
             {
-                context.Response.Abort();
-                throw new IOException("stream broken on purpose");
+                await output.WriteAsync("data: {\"choices\":[{\"delta\":\n\n"u8.ToArray(), stopping);
+                return;
             }
 
             await output.WriteAsync("data: [DONE]\n\n"u8.ToArray(), stopping);

@@ -1,0 +1,196 @@
+using Edgewise.Models.Remote;
+using Microsoft.Extensions.AI;
+using static Edgewise.Models.Tests.Remote.FakeOpenAiServer;
+using static Edgewise.Models.Tests.Remote.OpenAiCompatibleChatClientTests;
+
+namespace Edgewise.Models.Tests.Remote;
+
+public sealed class FailoverChatClientTests
+{
+    private static readonly ChatMessage[] s_hi = [new(ChatRole.User, "Hi")];
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task GetResponse_FirstEndpointDead_SecondAnswers(bool streaming)
+    {
+        await using var live = new FakeOpenAiServer(streaming ? Reply.Sse(Chunk(TextDelta("from second")), Chunk("{}", "stop")) : Reply.Json(Completion("from second")));
+        using var client = new FailoverChatClient([Backend("dead", DeadEndpoint()), Backend("live", live.Endpoint)]);
+
+        var response = await RunAsync(client, s_hi, null, streaming);
+
+        Assert.Equal("from second", response.Text);
+        Assert.Equal(1, live.ChatRequests);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task GetResponse_FirstAnswers500_SecondAnswers(bool streaming)
+    {
+        await using var failing = new FakeOpenAiServer(Reply.Json("{\"error\":{\"message\":\"boom\"}}", 500));
+        await using var live = new FakeOpenAiServer(streaming ? Reply.Sse(Chunk(TextDelta("ok")), Chunk("{}", "stop")) : Reply.Json(Completion("ok")));
+        using var client = new FailoverChatClient([Backend("failing", failing.Endpoint), Backend("live", live.Endpoint)]);
+
+        var response = await RunAsync(client, s_hi, null, streaming);
+
+        Assert.Equal("ok", response.Text);
+        Assert.Equal(1, failing.ChatRequests);
+        Assert.Equal(1, live.ChatRequests);
+    }
+
+    [Fact]
+    public async Task GetResponseAsync_FirstTimesOut_SecondAnswers()
+    {
+        await using var slow = new FakeOpenAiServer(Reply.Slow(TimeSpan.FromSeconds(30), Completion("late")));
+        await using var live = new FakeOpenAiServer(Reply.Json(Completion("fast")));
+        using var client = new FailoverChatClient([Backend("slow", slow.Endpoint, TimeSpan.FromMilliseconds(300)), Backend("live", live.Endpoint)]);
+
+        var response = await client.GetResponseAsync(s_hi, null, TestContext.Current.CancellationToken);
+
+        Assert.Equal("fast", response.Text);
+    }
+
+    [Theory]
+    [InlineData(400, false)]
+    [InlineData(401, true)]
+    [InlineData(404, false)]
+    public async Task GetResponse_First4xx_ThrowsWithoutTryingNext(int status, bool streaming)
+    {
+        await using var refusing = new FakeOpenAiServer(Reply.Json("{\"error\":{\"message\":\"no\"}}", status));
+        await using var live = new FakeOpenAiServer(Reply.Json(Completion("unused")));
+        using var client = new FailoverChatClient([Backend("refusing", refusing.Endpoint), Backend("live", live.Endpoint)]);
+
+        var error = await Assert.ThrowsAsync<ModelException>(() => RunAsync(client, s_hi, null, streaming));
+
+        Assert.NotEqual(ModelErrorCodes.BackendUnavailable, error.Code);
+        Assert.Equal(0, live.ChatRequests);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task GetResponse_AllDead_ThrowsBackendUnavailable(bool streaming)
+    {
+        await using var failing = new FakeOpenAiServer(Reply.Json("{}", 503));
+        using var client = new FailoverChatClient([Backend("a", DeadEndpoint()), Backend("b", DeadEndpoint()), Backend("c", failing.Endpoint)]);
+
+        var error = await Assert.ThrowsAsync<ModelException>(() => RunAsync(client, s_hi, null, streaming));
+
+        Assert.Equal(ModelErrorCodes.BackendUnavailable, error.Code);
+        Assert.Contains("edgewise doctor", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_FailsAfterFirstToken_DoesNotFallOver()
+    {
+        await using var breaking = new FakeOpenAiServer(Reply.SseThenBreak(Chunk(TextDelta("partial"))));
+        await using var live = new FakeOpenAiServer(Reply.Sse(Chunk(TextDelta("second")), Chunk("{}", "stop")));
+        using var client = new FailoverChatClient([Backend("breaking", breaking.Endpoint), Backend("live", live.Endpoint)]);
+        var seen = new List<string>();
+
+        var error = await Assert.ThrowsAsync<ModelException>(async () =>
+        {
+            await foreach (var update in client.GetStreamingResponseAsync(s_hi, null, TestContext.Current.CancellationToken))
+            {
+                seen.Add(update.Text);
+            }
+        });
+
+        Assert.Equal(RemoteErrorCodes.InvalidResponse, error.Code);
+        Assert.Equal(["partial"], seen);
+        Assert.Equal(0, live.ChatRequests);
+    }
+
+    [Fact]
+    public async Task GetResponseAsync_WithinCacheDuration_ChecksHealthOnce()
+    {
+        await using var server = new FakeOpenAiServer(Reply.Json(Completion("one")), Reply.Json(Completion("two")), Reply.Json(Completion("three")));
+        var clock = new ManualClock();
+        using var client = new FailoverChatClient([Backend("only", server.Endpoint)], new FailoverOptions { HealthCacheDuration = TimeSpan.FromSeconds(10) }, clock);
+
+        await client.GetResponseAsync(s_hi, null, TestContext.Current.CancellationToken);
+        clock.Advance(TimeSpan.FromSeconds(5));
+        await client.GetResponseAsync(s_hi, null, TestContext.Current.CancellationToken);
+        var withinCache = server.ModelsRequests;
+        clock.Advance(TimeSpan.FromSeconds(11));
+        await client.GetResponseAsync(s_hi, null, TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, withinCache);
+        Assert.Equal(2, server.ModelsRequests);
+        Assert.Equal(3, server.ChatRequests);
+    }
+
+    [Fact]
+    public async Task GetResponseAsync_UnhealthyCached_SkipsBackendUntilExpiry()
+    {
+        await using var sick = new FakeOpenAiServer(Reply.Json(Completion("recovered"))) { ModelsStatus = 503 };
+        await using var live = new FakeOpenAiServer(Reply.Json(Completion("a")), Reply.Json(Completion("b")));
+        var clock = new ManualClock();
+        using var client = new FailoverChatClient([Backend("sick", sick.Endpoint), Backend("live", live.Endpoint)], new FailoverOptions { HealthCacheDuration = TimeSpan.FromSeconds(10) }, clock);
+
+        Assert.Equal("a", (await client.GetResponseAsync(s_hi, null, TestContext.Current.CancellationToken)).Text);
+        Assert.Equal("b", (await client.GetResponseAsync(s_hi, null, TestContext.Current.CancellationToken)).Text);
+        Assert.Equal(1, sick.ModelsRequests);
+        sick.ModelsStatus = 200;
+        clock.Advance(TimeSpan.FromSeconds(11));
+
+        Assert.Equal("recovered", (await client.GetResponseAsync(s_hi, null, TestContext.Current.CancellationToken)).Text);
+        Assert.Equal(2, live.ChatRequests);
+    }
+
+    [Fact]
+    public async Task CheckHealthAsync_MixedBackends_ReportsEachInOrder()
+    {
+        await using var live = new FakeOpenAiServer();
+        using var client = new FailoverChatClient([Backend("dead", DeadEndpoint()), Backend("live", live.Endpoint)]);
+
+        var status = await client.CheckHealthAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(["dead", "live"], status.Select(s => s.Name));
+        Assert.False(status[0].Healthy);
+        Assert.True(status[1].Healthy);
+    }
+
+    [Fact]
+    public async Task GetResponseAsync_ApiKeyFromEnvironment_SentToBackend()
+    {
+        var variable = "EDGEWISE_TEST_KEY_" + Guid.NewGuid().ToString("N");
+        Environment.SetEnvironmentVariable(variable, "sk-from-env");
+        try
+        {
+            await using var server = new FakeOpenAiServer(Reply.Json(Completion("ok")));
+            using var client = new FailoverChatClient([new RemoteBackendOptions { Name = "k", Endpoint = server.Endpoint, Model = "fake-model", ApiKeyEnvironmentVariable = variable }]);
+
+            await client.GetResponseAsync(s_hi, null, TestContext.Current.CancellationToken);
+
+            Assert.True(server.Authorizations.TryDequeue(out var auth));
+            Assert.Equal("Bearer sk-from-env", auth);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(variable, null);
+        }
+    }
+
+    [Fact]
+    public void Constructor_InvalidBackends_Throws()
+    {
+        Assert.Throws<ArgumentException>(() => new FailoverChatClient([]));
+        Assert.Throws<ArgumentException>(() => new FailoverChatClient([new RemoteBackendOptions { Name = "x", Endpoint = new Uri("ftp://127.0.0.1/"), Model = "m" }]));
+        Assert.Throws<ArgumentException>(() => new FailoverChatClient([new RemoteBackendOptions { Name = "x", Endpoint = new Uri("http://127.0.0.1/v1"), Model = " " }]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new FailoverOptions { HealthCheckTimeout = TimeSpan.Zero });
+    }
+
+    private static RemoteBackendOptions Backend(string name, Uri endpoint, TimeSpan? timeout = null) =>
+        new() { Name = name, Endpoint = endpoint, Model = "fake-model", Timeout = timeout };
+
+    private sealed class ManualClock : TimeProvider
+    {
+        private DateTimeOffset _now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public void Advance(TimeSpan by) => _now += by;
+    }
+}
