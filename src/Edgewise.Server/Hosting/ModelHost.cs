@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Edgewise.Inference.Constraints;
 using Edgewise.Inference.Runtime;
 using Edgewise.Models;
 using Edgewise.Models.Management;
@@ -75,6 +76,10 @@ internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelM
             ErrorCodes.ContextLengthExceeded,
             $"The prompt needs {c.Required} tokens but the model's context holds {c.ContextLength}; shorten the messages.",
             "messages"),
+        UnsupportedSchemaFeatureException => ApiException.Invalid(
+            "The JSON schema uses a feature this server cannot enforce; simplify the schema.",
+            "response_format",
+            "unsupported_schema"),
         ModelException m => Translate(m),
         _ => null,
     };
