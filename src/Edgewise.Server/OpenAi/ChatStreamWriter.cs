@@ -22,6 +22,8 @@ internal static class ChatStreamWriter
 {
     private static readonly byte[] Done = Encoding.ASCII.GetBytes("data: [DONE]\n\n");
     private static readonly byte[] KeepAlive = Encoding.ASCII.GetBytes(": keep-alive\n\n");
+    private static readonly byte[] DataPrefix = Encoding.ASCII.GetBytes("data: ");
+    private static readonly byte[] EventEnd = Encoding.ASCII.GetBytes("\n\n");
 
     public static async Task WriteAsync(HttpContext context, ModelSession session, ChatCall call, TimeSpan keepAlive, ServerMetrics metrics)
     {
@@ -168,9 +170,9 @@ internal static class ChatStreamWriter
             var bytes = JsonSerializer.SerializeToUtf8Bytes(chunk, JsonBody.Options);
             await StartAsync().ConfigureAwait(false);
             var body = context.Response.Body;
-            await body.WriteAsync("data: "u8.ToArray(), context.RequestAborted).ConfigureAwait(false);
+            await body.WriteAsync(DataPrefix, context.RequestAborted).ConfigureAwait(false);
             await body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
-            await body.WriteAsync("\n\n"u8.ToArray(), context.RequestAborted).ConfigureAwait(false);
+            await body.WriteAsync(EventEnd, context.RequestAborted).ConfigureAwait(false);
             await body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
         }
 
