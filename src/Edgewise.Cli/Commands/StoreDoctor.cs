@@ -6,6 +6,7 @@ using Edgewise.Inference.Runtime;
 using Edgewise.Inference.Synthesis;
 using Edgewise.Models.Catalog;
 using Edgewise.Models.Hardware;
+using Edgewise.Models.Remote;
 using Edgewise.Models.Storage;
 using Edgewise.Tokenization;
 
@@ -14,7 +15,8 @@ namespace Edgewise.Cli.Commands;
 /// <summary>
 /// <c>edgewise doctor</c>: the hardware found, a decode speed measured on a synthetic model with real shapes, and per
 /// use case the largest catalog model that fits the memory budget and decodes at 5 tokens/s or more, its speed extrapolated from the measurement
-/// (decode is memory-bandwidth bound: tokens/s scale with the inverse of the weight bytes read per token).
+/// (decode is memory-bandwidth bound: tokens/s scale with the inverse of the weight bytes read per token); and the
+/// Ollama, llama-server and Foundry Local servers already running on loopback, with their models.
 /// </summary>
 internal static class StoreDoctor
 {
@@ -23,13 +25,17 @@ internal static class StoreDoctor
         var shape = new Option<string>("--shape") { Description = "Shape measured (see 'model shapes').", DefaultValueFactory = _ => "smollm2-135m" };
         var tokens = new Option<int>("--tokens") { Description = "Tokens decoded for the measurement.", DefaultValueFactory = _ => 16 };
         var noMeasure = new Option<bool>("--no-measure") { Description = "Skip the decode measurement." };
+        var noDiscover = new Option<bool>("--no-discover") { Description = "Skip looking for Ollama, llama-server and Foundry Local on loopback." };
         var json = ModelCommands.JsonOption();
-        var command = new Command("doctor", "Show the hardware, a measured decode speed and the models this machine should run.") { shape, tokens, noMeasure, json };
+        var command = new Command("doctor", "Show the hardware, a measured decode speed, the models this machine should run and local inference servers.") { shape, tokens, noMeasure, noDiscover, json };
         command.SetAction((r, cancel) => Task.FromResult(ModelStoreCommands.Guard(console, () =>
         {
             var home = EdgewiseHome.Resolve();
             var hw = new SystemHardwareProbe(home).Probe();
             var budget = VariantSelector.DefaultBudget(hw.TotalMemoryBytes);
+            var discovery = r.GetValue(noDiscover)
+                ? Task.FromResult<IReadOnlyList<DiscoveredServer>>([])
+                : LoopbackDiscovery.DiscoverAsync(null, null, cancel);
             Measurement? measured = null;
             if (!r.GetValue(noMeasure))
             {
@@ -38,9 +44,10 @@ internal static class StoreDoctor
             }
 
             var recommendations = CatalogTags.All.Select(tag => Recommend(tag, budget, measured)).ToList();
+            var localServers = discovery.GetAwaiter().GetResult();
             if (r.GetValue(json))
             {
-                console.WriteJson(new { hardware = hw, data_directory = home, memory_budget_bytes = budget, measurement = measured, recommendations });
+                console.WriteJson(new { hardware = hw, data_directory = home, memory_budget_bytes = budget, measurement = measured, recommendations, local_servers = localServers });
                 return 0;
             }
 
@@ -62,9 +69,34 @@ internal static class StoreDoctor
                     : string.Create(c, $"{rec.Tag,-14} {rec.Alias}:{rec.Quant} needs {ModelStoreCommands.Size(rec.MemoryBytes)}{(rec.EstimatedTokensPerSecond is { } e ? $", about {e:F1} tokens/s" : string.Empty)}  ->  edgewise pull {rec.Alias}:{rec.Quant}"));
             }
 
+            if (!r.GetValue(noDiscover))
+            {
+                WriteLocalServers(w, localServers);
+            }
+
             return 0;
         })));
         return command;
+    }
+
+    private static void WriteLocalServers(TextWriter w, IReadOnlyList<DiscoveredServer> servers)
+    {
+        var c = CultureInfo.InvariantCulture;
+        foreach (var server in servers)
+        {
+            var models = server.Models.Count == 0 ? "no models listed" : string.Join(", ", server.Models);
+            w.WriteLine(string.Create(c, $"local server   {server.Kind} at {server.Endpoint} ({server.Models.Count} models: {models})"));
+        }
+
+        if (servers.Count == 0)
+        {
+            w.WriteLine(string.Create(c, $"local server   none on loopback (ollama :{LoopbackDiscovery.OllamaDefaultPort}, llama-server :{LoopbackDiscovery.LlamaServerDefaultPort}, foundry-local :{LoopbackDiscovery.FoundryLocalDefaultPort})"));
+        }
+
+        if (!servers.Any(s => s.Kind == LocalServerKinds.FoundryLocal))
+        {
+            w.WriteLine("               Foundry Local picks its port at start; 'foundry service status' shows it if it runs elsewhere");
+        }
     }
 
     /// <summary>Interactive use needs at least this decode speed; slower candidates are only a last resort.</summary>
