@@ -17,7 +17,7 @@ public static class EdgewiseCommand
         root.Subcommands.Add(ModelCommands.Create(console));
         ModelStoreCommands.AddTo(root, console);
         root.Subcommands.Add(ServeCommand.Create(console));
-        foreach (var command in TextCommands.Create(console).Concat(EngineCommands.Create(console)))
+        foreach (var command in TextCommands.Create(console).Concat(EngineCommands.Create(console)).Concat(AgentCommands.Create(console)))
         {
             root.Subcommands.Add(command);
         }
