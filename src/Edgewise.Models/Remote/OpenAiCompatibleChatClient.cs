@@ -14,7 +14,7 @@ namespace Edgewise.Models.Remote;
 /// messages: <see cref="ModelErrorCodes.Unauthorized"/> (401/403), <see cref="ModelErrorCodes.RemoteNotFound"/> (404),
 /// <see cref="RemoteErrorCodes.RequestRejected"/> (other 4xx), <see cref="ModelErrorCodes.BackendUnavailable"/> (5xx),
 /// <see cref="ModelErrorCodes.Offline"/> (no connection), <see cref="ModelErrorCodes.Timeout"/> and
-/// <see cref="RemoteErrorCodes.InvalidResponse"/> (a body that is not the wire format). The SDK's own retries are off: a
+/// <see cref="RemoteErrorCodes.InvalidResponse"/> (a body that is not the wire format, or a stream that ends without a finish reason). The SDK's own retries are off: a
 /// failover list decides what to try next.
 /// </summary>
 public sealed class OpenAiCompatibleChatClient : IChatClient
@@ -70,17 +70,15 @@ public sealed class OpenAiCompatibleChatClient : IChatClient
         ArgumentNullException.ThrowIfNull(messages);
         var request = OpenAiRequestMapper.ToMessages(messages);
         var sdkOptions = OpenAiRequestMapper.ToOptions(options);
-        Sdk.ChatCompletion completion;
         try
         {
-            completion = (await ClientFor(options).CompleteChatAsync(request, sdkOptions, cancellationToken).ConfigureAwait(false)).Value;
+            var completion = (await ClientFor(options).CompleteChatAsync(request, sdkOptions, cancellationToken).ConfigureAwait(false)).Value;
+            return OpenAiResponseMapper.ToResponse(completion);
         }
         catch (Exception e) when (RemoteErrors.Map(e, cancellationToken) is { } mapped && !ReferenceEquals(mapped, e))
         {
             throw mapped;
         }
-
-        return OpenAiResponseMapper.ToResponse(completion);
     }
 
     /// <inheritdoc />
@@ -115,6 +113,12 @@ public sealed class OpenAiCompatibleChatClient : IChatClient
                     yield return converted;
                 }
             }
+        }
+
+        if (!stream.Finished)
+        {
+            // A dropped connection can look like a clean end of the stream; every OpenAI-compatible server sends a finish reason.
+            throw new ModelException(RemoteErrorCodes.InvalidResponse, "The remote backend's stream ended before the response was finished.");
         }
 
         if (stream.Finish() is { } last)

@@ -17,11 +17,15 @@ internal sealed class OpenAiStreamState
     private DateTimeOffset? _created;
     private ChatFinishReason? _finish;
 
+    /// <summary>Whether a chunk has carried a finish reason.</summary>
+    public bool Finished { get; private set; }
+
     public IEnumerable<ChatResponseUpdate> Convert(Sdk.StreamingChatCompletionUpdate update)
     {
         _responseId ??= update.CompletionId;
         _model ??= update.Model;
         _created ??= update.CreatedAt == default ? null : update.CreatedAt;
+        Finished |= update.FinishReason is not null;
         if (OpenAiResponseMapper.FinishReason(update.FinishReason) is { } finish)
         {
             _finish = finish;

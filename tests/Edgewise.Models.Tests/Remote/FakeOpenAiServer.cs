@@ -108,6 +108,8 @@ internal sealed class FakeOpenAiServer : IAsyncDisposable
 
         public static Reply SseThenBreak(params string[] events) => new SseReply(events, breakAfter: true);
 
+        public static Reply SseTruncated(params string[] events) => new SseReply(events, breakAfter: null);
+
         public static Reply Slow(TimeSpan delay, string body) => new SlowReply(delay, body);
 
         public abstract Task WriteAsync(HttpListenerContext context, CancellationToken stopping);
@@ -131,7 +133,7 @@ internal sealed class FakeOpenAiServer : IAsyncDisposable
         }
     }
 
-    private sealed class SseReply(string[] events, bool breakAfter) : Reply
+    private sealed class SseReply(string[] events, bool? breakAfter) : Reply
     {
         public override async Task WriteAsync(HttpListenerContext context, CancellationToken stopping)
         {
@@ -144,7 +146,12 @@ internal sealed class FakeOpenAiServer : IAsyncDisposable
                 await output.FlushAsync(stopping);
             }
 
-            if (breakAfter)
+            if (breakAfter is null)
+            {
+                return;
+            }
+
+            if (breakAfter.Value)
             {
                 await output.WriteAsync("data: {\"choices\":[{\"delta\":\n\n"u8.ToArray(), stopping);
                 return;

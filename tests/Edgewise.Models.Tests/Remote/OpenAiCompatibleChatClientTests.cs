@@ -164,6 +164,50 @@ public sealed class OpenAiCompatibleChatClientTests
         Assert.Equal(RemoteErrorCodes.InvalidResponse, error.Code);
     }
 
+    [Fact]
+    public async Task GetResponseAsync_NoChoices_ThrowsInvalidResponse()
+    {
+        await using var server = new FakeOpenAiServer(Reply.Json("{\"id\":\"x\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"m\",\"choices\":[]}"));
+        using var client = new OpenAiCompatibleChatClient(server.Endpoint, "fake-model");
+
+        var error = await Assert.ThrowsAsync<ModelException>(() => client.GetResponseAsync([new(ChatRole.User, "Hi")], null, Cancel));
+
+        Assert.Equal(RemoteErrorCodes.InvalidResponse, error.Code);
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_StreamEndsWithoutFinish_ThrowsAfterPartialText()
+    {
+        await using var server = new FakeOpenAiServer(Reply.SseTruncated(Chunk(TextDelta("half"))));
+        using var client = new OpenAiCompatibleChatClient(server.Endpoint, "fake-model");
+        var seen = new List<string>();
+
+        var error = await Assert.ThrowsAsync<ModelException>(async () =>
+        {
+            await foreach (var update in client.GetStreamingResponseAsync([new(ChatRole.User, "Hi")], null, Cancel))
+            {
+                seen.Add(update.Text);
+            }
+        });
+
+        Assert.Equal(RemoteErrorCodes.InvalidResponse, error.Code);
+        Assert.Equal(["half"], seen);
+    }
+
+    [Fact]
+    public async Task GetResponseAsync_ModelIdOption_OverridesDefaultModel()
+    {
+        await using var server = new FakeOpenAiServer(Reply.Json(Completion("ok")));
+        using var client = new OpenAiCompatibleChatClient(server.Endpoint, "fake-model", "sk-x");
+
+        await client.GetResponseAsync([new(ChatRole.User, "Hi")], new ChatOptions { ModelId = "other-model" }, Cancel);
+
+        Assert.True(server.Bodies.TryDequeue(out var body));
+        Assert.Equal("other-model", body.GetProperty("model").GetString());
+        Assert.True(server.Authorizations.TryDequeue(out var auth));
+        Assert.Equal("Bearer sk-x", auth);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
