@@ -218,9 +218,15 @@ internal static class BenchCommand
             using var file = GgufFile.Open(path);
             long size = 0, parameters = 0, embedding = 0, embeddingRow = 0;
             var untied = false;
+            var bytesByType = new Dictionary<GgmlType, long>();
             foreach (var tensor in file.Tensors)
             {
                 size += tensor.ByteSize;
+                if (tensor.Dimensions.Count > 1)
+                {
+                    bytesByType[tensor.Type] = bytesByType.GetValueOrDefault(tensor.Type) + tensor.ByteSize;
+                }
+
                 parameters += tensor.ElementCount;
                 if (tensor.Name == "token_embd.weight")
                 {
@@ -234,7 +240,9 @@ internal static class BenchCommand
             }
 
             var perToken = untied ? size - embedding + embeddingRow : size;
-            var fileType = file.Metadata.GetInt64(GgufKeys.General.FileType) is { } ft ? FileTypeName(ft) : "unknown";
+            var fileType = file.Metadata.GetDouble(GgufKeys.General.FileType) is { } ft
+                ? FileTypeName((long)ft)
+                : bytesByType.Count > 0 ? "mostly " + bytesByType.MaxBy(p => p.Value).Key.ToString().ToUpperInvariant() : "unknown";
             var arch = local.Architecture.ToString().ToLowerInvariant();
             return new ModelFacts(Path.GetFileName(path), $"{arch} {SizeLabel(parameters)} {fileType}", size, parameters, perToken);
         }
