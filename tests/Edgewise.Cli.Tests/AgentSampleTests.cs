@@ -1,0 +1,194 @@
+using System.Runtime.CompilerServices;
+using System.Text.RegularExpressions;
+using Edgewise.Agents;
+using Edgewise.Agents.Configuration;
+using Edgewise.Cli.Commands;
+using Edgewise.Server.Storage;
+using Edgewise.Testing;
+using Microsoft.Extensions.AI;
+
+namespace Edgewise.Cli.Tests;
+
+/// <summary>Each sample under samples/ validates, runs its one command end to end, and keeps its promises.</summary>
+public sealed partial class AgentSampleTests : IAsyncLifetime
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "edgewise-samples-" + Guid.NewGuid().ToString("N"));
+    private SqliteDatabase? _database;
+
+    public async ValueTask InitializeAsync()
+    {
+        Directory.CreateDirectory(_dir);
+        _database = await SqliteDatabase.OpenAsync(new StorageOptions { DatabasePath = Path.Combine(_dir, "loop.db") }, TestContext.Current.CancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _database!.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private static string Sample(string name)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "samples", name, "edgewise.yaml");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new FileNotFoundException("samples/" + name + "/edgewise.yaml was not found above the test assembly.");
+    }
+
+    /// <summary>A copy of the sample whose model paths point at the reference models wherever ../shared is.</summary>
+    private string WithReferenceModels(string sample)
+    {
+        var text = ModelPath().Replace(File.ReadAllText(sample), m => "path: " + SharedPaths.ReferenceFile("models", m.Groups[1].Value));
+        var path = Path.Combine(_dir, Path.GetFileName(Path.GetDirectoryName(sample)!) + ".yaml");
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private static EdgewiseConfig Load(string sample) => EdgewiseConfig.Load(Sample(sample), ToolRegistry.CreateDefault());
+
+    private async Task<(string Output, AgentSession Session)> ChatAsync(EdgewiseConfig config, string agent, IChatClient client, string input)
+    {
+        var store = new SqliteSessionStore(_database!);
+        var session = new AgentSession { AgentName = agent, IsPrivate = config.Agents[agent].Private };
+        using var output = new StringWriter();
+        await AgentChatLoop.RunAsync(new ChatAgent(client, config.CreateAgentOptions(agent, ToolRegistry.CreateDefault(), escalationTarget: _ => client)), session, store, new StringReader(input), output, new NoCancellation());
+        return (output.ToString(), (await store.GetAsync(session.Id, TestContext.Current.CancellationToken))!);
+    }
+
+    [Theory]
+    [InlineData("retail-kiosk", "kiosk")]
+    [InlineData("clinic-assistant", "clinic")]
+    [InlineData("it-helpdesk", "network")]
+    public async Task Sample_OneCommand_ChatsOnTheReferenceModelAndSavesTheSession(string sample, string agent)
+    {
+        var (listCode, listed, listError) = CliRunner.Run("agents", "ls", "--config", Sample(sample));
+        Assert.True(listCode == 0, listError);
+        Assert.Contains(agent, listed, StringComparison.Ordinal);
+
+        var home = Path.Combine(_dir, "home-" + sample);
+        var (code, output, error) = await AgentCommandTests.RunCliAsync(home, "hello\n/bye\n", "chat", agent, "--config", WithReferenceModels(Sample(sample)));
+
+        Assert.True(code == 0, error);
+        Assert.Matches("session [0-9a-f]{32}", output);
+        Assert.True(File.Exists(Path.Combine(home, "agents.db")));
+    }
+
+    [Fact]
+    public async Task RetailKiosk_LookupThenOrder_OrderWaitsForApproval()
+    {
+        var config = Load("retail-kiosk");
+        var client = new SampleScript()
+            .Call("inventory_lookup", ("product", "trail running shoes"))
+            .Call("price_quote", ("product", "SKU-100"), ("quantity", 2))
+            .Text("Two pairs cost 179.80 EUR.")
+            .Call("place_order", ("product", "SKU-100"), ("quantity", 2))
+            .Text("Your order is placed.");
+
+        var (output, session) = await ChatAsync(config, "kiosk", client, "trail shoes for two?\nbuy them\ny\n/bye\n");
+
+        Assert.Contains("[tool_result inventory_lookup]", output, StringComparison.Ordinal);
+        Assert.Contains("[tool_result price_quote]", output, StringComparison.Ordinal);
+        Assert.Contains("approve place_order", output, StringComparison.Ordinal);
+        Assert.Contains("[approval_granted place_order]", output, StringComparison.Ordinal);
+        var results = session.Messages.SelectMany(m => m.Contents.OfType<FunctionResultContent>()).Select(r => r.Result?.ToString()).ToList();
+        Assert.Contains(results, r => r!.Contains("4 in stock", StringComparison.Ordinal));
+        Assert.Contains(results, r => r!.Contains("179.80 EUR", StringComparison.Ordinal));
+        Assert.Contains(results, r => r!.Contains("order placed: 2 x SKU-100", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RetailKiosk_OutOfStock_OffersAlternatives()
+    {
+        var config = Load("retail-kiosk");
+        var client = new SampleScript().Call("find_alternatives", ("product", "road running shoes")).Text("Try the trail shoes.");
+
+        var (_, session) = await ChatAsync(config, "kiosk", client, "road shoes?\n/bye\n");
+
+        var results = session.Messages.SelectMany(m => m.Contents.OfType<FunctionResultContent>()).Select(r => r.Result?.ToString()).ToList();
+        Assert.Contains(results, r => r!.Contains("SKU-100 trail running shoes", StringComparison.Ordinal) && !r.Contains("SKU-101", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ClinicAssistant_IsPrivate_NeverEscalatesAndAnswersAvailability()
+    {
+        var config = Load("clinic-assistant");
+        var options = config.CreateAgentOptions("clinic", ToolRegistry.CreateDefault(), escalationTarget: _ => throw new InvalidOperationException("a private agent asked for an escalation target"));
+        Assert.True(options.IsPrivate);
+        Assert.Null(options.Escalation);
+
+        var client = new SampleScript().Call("appointment_availability", ("department", "dental")).Text("Dental has 11:00 and 15:30.");
+        var (output, session) = await ChatAsync(config, "clinic", client, "dentist today?\n/bye\n");
+
+        Assert.True(session.IsPrivate);
+        Assert.DoesNotContain("[escalation", output, StringComparison.Ordinal);
+        Assert.Contains(session.Messages.SelectMany(m => m.Contents.OfType<FunctionResultContent>()), r => r.Result!.ToString()!.Contains("11:00, 15:30", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ItHelpdesk_RouterOverTwoSpecialists_EscalatesToTheBigModel()
+    {
+        var config = Load("it-helpdesk");
+
+        Assert.Equal(["network", "accounts"], config.Routers["helpdesk"].Agents);
+        var requested = new List<string>();
+        using var target = new SampleScript();
+        var network = config.CreateAgentOptions("network", ToolRegistry.CreateDefault(), escalationTarget: name => { requested.Add(name); return target; });
+        var accounts = config.CreateAgentOptions("accounts", ToolRegistry.CreateDefault());
+
+        Assert.Equal("big", network.Escalation!.TargetName);
+        Assert.Equal(["big"], requested);
+        Assert.True(Assert.Single(accounts.Tools).RequiresApproval);
+    }
+
+    [GeneratedRegex(@"path: \S*/reference/models/(\S+\.gguf)")]
+    private static partial Regex ModelPath();
+
+    private sealed class NoCancellation : IAnswerCancellation
+    {
+        public CancellationTokenSource BeginAnswer() => new();
+    }
+
+    private sealed class SampleScript : IChatClient
+    {
+        private readonly Queue<ChatResponse> _turns = new();
+        private int _calls;
+
+        public SampleScript Text(string text)
+        {
+            _turns.Enqueue(new ChatResponse(new ChatMessage(ChatRole.Assistant, text)) { FinishReason = ChatFinishReason.Stop });
+            return this;
+        }
+
+        public SampleScript Call(string name, params (string Key, object Value)[] arguments)
+        {
+            var call = new FunctionCallContent("call_" + ++_calls, name, arguments.ToDictionary(a => a.Key, a => (object?)a.Value));
+            _turns.Enqueue(new ChatResponse(new ChatMessage(ChatRole.Assistant, [call])) { FinishReason = ChatFinishReason.ToolCalls });
+            return this;
+        }
+
+        public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+            Task.FromResult(_turns.Dequeue());
+
+        public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+            IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            var response = await GetResponseAsync(messages, options, cancellationToken);
+            foreach (var update in response.ToChatResponseUpdates())
+            {
+                yield return update;
+            }
+        }
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose()
+        {
+        }
+    }
+}
