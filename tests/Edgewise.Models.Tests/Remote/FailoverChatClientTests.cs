@@ -15,7 +15,7 @@ public sealed class FailoverChatClientTests
     public async Task GetResponse_FirstEndpointDead_SecondAnswers(bool streaming)
     {
         await using var live = new FakeOpenAiServer(streaming ? Reply.Sse(Chunk(TextDelta("from second")), Chunk("{}", "stop")) : Reply.Json(Completion("from second")));
-        using var client = new FailoverChatClient([Backend("dead", DeadEndpoint()), Backend("live", live.Endpoint)]);
+        using var client = new FailoverChatClient([Backend("dead", DeadEndpoint()), Backend("live", live.Endpoint)], Lenient());
 
         var response = await RunAsync(client, s_hi, null, streaming);
 
@@ -30,7 +30,7 @@ public sealed class FailoverChatClientTests
     {
         await using var failing = new FakeOpenAiServer(Reply.Json("{\"error\":{\"message\":\"boom\"}}", 500));
         await using var live = new FakeOpenAiServer(streaming ? Reply.Sse(Chunk(TextDelta("ok")), Chunk("{}", "stop")) : Reply.Json(Completion("ok")));
-        using var client = new FailoverChatClient([Backend("failing", failing.Endpoint), Backend("live", live.Endpoint)]);
+        using var client = new FailoverChatClient([Backend("failing", failing.Endpoint), Backend("live", live.Endpoint)], Lenient());
 
         var response = await RunAsync(client, s_hi, null, streaming);
 
@@ -44,7 +44,7 @@ public sealed class FailoverChatClientTests
     {
         await using var slow = new FakeOpenAiServer(Reply.Slow(TimeSpan.FromSeconds(30), Completion("late")));
         await using var live = new FakeOpenAiServer(Reply.Json(Completion("fast")));
-        using var client = new FailoverChatClient([Backend("slow", slow.Endpoint, TimeSpan.FromMilliseconds(300)), Backend("live", live.Endpoint)]);
+        using var client = new FailoverChatClient([Backend("slow", slow.Endpoint, TimeSpan.FromMilliseconds(300)), Backend("live", live.Endpoint)], Lenient());
 
         var response = await client.GetResponseAsync(s_hi, null, TestContext.Current.CancellationToken);
 
@@ -59,7 +59,7 @@ public sealed class FailoverChatClientTests
     {
         await using var refusing = new FakeOpenAiServer(Reply.Json("{\"error\":{\"message\":\"no\"}}", status));
         await using var live = new FakeOpenAiServer(Reply.Json(Completion("unused")));
-        using var client = new FailoverChatClient([Backend("refusing", refusing.Endpoint), Backend("live", live.Endpoint)]);
+        using var client = new FailoverChatClient([Backend("refusing", refusing.Endpoint), Backend("live", live.Endpoint)], Lenient());
 
         var error = await Assert.ThrowsAsync<ModelException>(() => RunAsync(client, s_hi, null, streaming));
 
@@ -73,7 +73,7 @@ public sealed class FailoverChatClientTests
     public async Task GetResponse_AllDead_ThrowsBackendUnavailable(bool streaming)
     {
         await using var failing = new FakeOpenAiServer(Reply.Json("{}", 503));
-        using var client = new FailoverChatClient([Backend("a", DeadEndpoint()), Backend("b", DeadEndpoint()), Backend("c", failing.Endpoint)]);
+        using var client = new FailoverChatClient([Backend("a", DeadEndpoint()), Backend("b", DeadEndpoint()), Backend("c", failing.Endpoint)], Lenient());
 
         var error = await Assert.ThrowsAsync<ModelException>(() => RunAsync(client, s_hi, null, streaming));
 
@@ -86,7 +86,7 @@ public sealed class FailoverChatClientTests
     {
         await using var breaking = new FakeOpenAiServer(Reply.SseThenBreak(Chunk(TextDelta("partial"))));
         await using var live = new FakeOpenAiServer(Reply.Sse(Chunk(TextDelta("second")), Chunk("{}", "stop")));
-        using var client = new FailoverChatClient([Backend("breaking", breaking.Endpoint), Backend("live", live.Endpoint)]);
+        using var client = new FailoverChatClient([Backend("breaking", breaking.Endpoint), Backend("live", live.Endpoint)], Lenient());
         var seen = new List<string>();
 
         var error = await Assert.ThrowsAsync<ModelException>(async () =>
@@ -107,7 +107,7 @@ public sealed class FailoverChatClientTests
     {
         await using var server = new FakeOpenAiServer(Reply.Json(Completion("one")), Reply.Json(Completion("two")), Reply.Json(Completion("three")));
         var clock = new ManualClock();
-        using var client = new FailoverChatClient([Backend("only", server.Endpoint)], new FailoverOptions { HealthCacheDuration = TimeSpan.FromSeconds(10) }, clock);
+        using var client = new FailoverChatClient([Backend("only", server.Endpoint)], new FailoverOptions { HealthCacheDuration = TimeSpan.FromSeconds(10), HealthCheckTimeout = TimeSpan.FromSeconds(10) }, clock);
 
         await client.GetResponseAsync(s_hi, null, TestContext.Current.CancellationToken);
         clock.Advance(TimeSpan.FromSeconds(5));
@@ -127,7 +127,7 @@ public sealed class FailoverChatClientTests
         await using var sick = new FakeOpenAiServer(Reply.Json(Completion("recovered"))) { ModelsStatus = 503 };
         await using var live = new FakeOpenAiServer(Reply.Json(Completion("a")), Reply.Json(Completion("b")));
         var clock = new ManualClock();
-        using var client = new FailoverChatClient([Backend("sick", sick.Endpoint), Backend("live", live.Endpoint)], new FailoverOptions { HealthCacheDuration = TimeSpan.FromSeconds(10) }, clock);
+        using var client = new FailoverChatClient([Backend("sick", sick.Endpoint), Backend("live", live.Endpoint)], new FailoverOptions { HealthCacheDuration = TimeSpan.FromSeconds(10), HealthCheckTimeout = TimeSpan.FromSeconds(10) }, clock);
 
         Assert.Equal("a", (await client.GetResponseAsync(s_hi, null, TestContext.Current.CancellationToken)).Text);
         Assert.Equal("b", (await client.GetResponseAsync(s_hi, null, TestContext.Current.CancellationToken)).Text);
@@ -143,7 +143,7 @@ public sealed class FailoverChatClientTests
     public async Task CheckHealthAsync_MixedBackends_ReportsEachInOrder()
     {
         await using var live = new FakeOpenAiServer();
-        using var client = new FailoverChatClient([Backend("dead", DeadEndpoint()), Backend("live", live.Endpoint)]);
+        using var client = new FailoverChatClient([Backend("dead", DeadEndpoint()), Backend("live", live.Endpoint)], Lenient());
 
         var status = await client.CheckHealthAsync(TestContext.Current.CancellationToken);
 
@@ -160,7 +160,7 @@ public sealed class FailoverChatClientTests
         try
         {
             await using var server = new FakeOpenAiServer(Reply.Json(Completion("ok")));
-            using var client = new FailoverChatClient([new RemoteBackendOptions { Name = "k", Endpoint = server.Endpoint, Model = "fake-model", ApiKeyEnvironmentVariable = variable }]);
+            using var client = new FailoverChatClient([new RemoteBackendOptions { Name = "k", Endpoint = server.Endpoint, Model = "fake-model", ApiKeyEnvironmentVariable = variable }], Lenient());
 
             await client.GetResponseAsync(s_hi, null, TestContext.Current.CancellationToken);
 
@@ -181,6 +181,9 @@ public sealed class FailoverChatClientTests
         Assert.Throws<ArgumentException>(() => new FailoverChatClient([new RemoteBackendOptions { Name = "x", Endpoint = new Uri("http://127.0.0.1/v1"), Model = " " }]));
         Assert.Throws<ArgumentOutOfRangeException>(() => new FailoverOptions { HealthCheckTimeout = TimeSpan.Zero });
     }
+
+    /// <summary>Health checks that a loaded shared test machine cannot time out for a server that answers at once.</summary>
+    private static FailoverOptions Lenient() => new() { HealthCheckTimeout = TimeSpan.FromSeconds(10) };
 
     private static RemoteBackendOptions Backend(string name, Uri endpoint, TimeSpan? timeout = null) =>
         new() { Name = name, Endpoint = endpoint, Model = "fake-model", Timeout = timeout };

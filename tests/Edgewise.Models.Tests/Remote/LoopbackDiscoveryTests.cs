@@ -6,6 +6,9 @@ namespace Edgewise.Models.Tests.Remote;
 
 public sealed class LoopbackDiscoveryTests
 {
+    /// <summary>A probe time-out that a loaded shared test machine cannot trip for a server that answers at once.</summary>
+    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(10);
+
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -13,7 +16,7 @@ public sealed class LoopbackDiscoveryTests
     {
         await using var ollama = new LoopbackServer(Routes(("/api/tags", "{\"models\":[{\"name\":\"qwen2.5:0.5b\",\"size\":1},{\"name\":\"llama3.2:1b\"}]}")));
 
-        var found = await LoopbackDiscovery.DiscoverAsync([new(LocalServerKinds.Ollama, ollama.Port)], null, Cancel);
+        var found = await LoopbackDiscovery.DiscoverAsync([new(LocalServerKinds.Ollama, ollama.Port)], Generous, Cancel);
 
         var server = Assert.Single(found);
         Assert.Equal(LocalServerKinds.Ollama, server.Kind);
@@ -27,7 +30,7 @@ public sealed class LoopbackDiscoveryTests
     {
         await using var llama = new LoopbackServer(Routes(("/v1/models", "{\"object\":\"list\",\"data\":[{\"id\":\"qwen2.5-0.5b-instruct-q8_0.gguf\",\"object\":\"model\"}]}")));
 
-        var found = await LoopbackDiscovery.DiscoverAsync([new(LocalServerKinds.LlamaServer, llama.Port)], null, Cancel);
+        var found = await LoopbackDiscovery.DiscoverAsync([new(LocalServerKinds.LlamaServer, llama.Port)], Generous, Cancel);
 
         Assert.Equal(["qwen2.5-0.5b-instruct-q8_0.gguf"], Assert.Single(found).Models);
     }
@@ -37,7 +40,7 @@ public sealed class LoopbackDiscoveryTests
     {
         await using var llama = new LoopbackServer(Routes(("/health", "{\"status\":\"ok\"}")));
 
-        var found = await LoopbackDiscovery.DiscoverAsync([new(LocalServerKinds.LlamaServer, llama.Port)], null, Cancel);
+        var found = await LoopbackDiscovery.DiscoverAsync([new(LocalServerKinds.LlamaServer, llama.Port)], Generous, Cancel);
 
         Assert.Empty(Assert.Single(found).Models);
     }
@@ -51,7 +54,7 @@ public sealed class LoopbackDiscoveryTests
 
         var found = await LoopbackDiscovery.DiscoverAsync(
             [new(LocalServerKinds.Ollama, stranger.Port), new(LocalServerKinds.LlamaServer, dead), new(LocalServerKinds.FoundryLocal, foundry.Port), new(LocalServerKinds.LlamaServer, stranger.Port)],
-            null,
+            Generous,
             Cancel);
 
         var server = Assert.Single(found);
