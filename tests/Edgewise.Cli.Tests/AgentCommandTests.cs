@@ -128,6 +128,22 @@ public sealed partial class AgentCommandTests : IDisposable
         Assert.Contains("no saved session nosuchsession", result.Err, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Chat_P03_DatabaseNotSqlite_RefusesWithoutOverwriting()
+    {
+        var home = Path.Combine(_dir, "home");
+        Directory.CreateDirectory(home);
+        var db = Path.Combine(home, "agents.db");
+        await File.WriteAllTextAsync(db, "this is not a database, it is a shopping list", TestContext.Current.CancellationToken);
+
+        var result = await RunCliAsync(home, "/bye\n", "chat", "kiosk", "--config", KioskConfig());
+
+        Assert.Equal(2, result.Code);
+        Assert.Contains(db, result.Err, StringComparison.Ordinal);
+        Assert.Contains("not an SQLite database", result.Err, StringComparison.Ordinal);
+        Assert.Equal("this is not a database, it is a shopping list", await File.ReadAllTextAsync(db, TestContext.Current.CancellationToken));
+    }
+
     /// <summary>Runs edgewise as a child process (stdin and EDGEWISE_HOME are process-wide).</summary>
     internal static async Task<(int Code, string Out, string Err)> RunCliAsync(string home, string input, params string[] args)
     {

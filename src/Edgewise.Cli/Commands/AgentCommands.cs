@@ -98,7 +98,18 @@ internal static class AgentCommands
 
             var home = EdgewiseHome.Resolve();
             Directory.CreateDirectory(home);
-            await using var database = await SqliteDatabase.OpenAsync(new StorageOptions { DatabasePath = Path.Combine(home, DatabaseFileName) }, cancel).ConfigureAwait(false);
+            var databasePath = Path.Combine(home, DatabaseFileName);
+            SqliteDatabase database;
+            try
+            {
+                database = await SqliteDatabase.OpenAsync(new StorageOptions { DatabasePath = databasePath }, cancel).ConfigureAwait(false);
+            }
+            catch (StorageException e)
+            {
+                return Guard(console, () => throw new CliException(databasePath + ": " + e.Message));
+            }
+
+            await using var databaseScope = database.ConfigureAwait(false);
             var store = new SqliteSessionStore(database);
             AgentSession session;
             if (r.GetValue(sessionId) is { } id)
