@@ -8,7 +8,8 @@ namespace Edgewise.Models.Remote;
 /// whose cached health check passes; a connection failure, time-out or 5xx marks it unhealthy and the next one is tried.
 /// A 4xx or a malformed answer is the caller's or the server's fault, not an outage, and is thrown as is. Streaming falls
 /// over only until the first update has been yielded; after that an error ends the stream. When no backend answers, the
-/// request fails with <see cref="ModelErrorCodes.BackendUnavailable"/>.
+/// request fails with <see cref="ModelErrorCodes.BackendUnavailable"/>. Each backend is asked for its own configured
+/// model: a request's <see cref="ChatOptions.ModelId"/> (often a local alias) is not forwarded.
 /// </summary>
 public sealed class FailoverChatClient : IChatClient
 {
@@ -63,6 +64,7 @@ public sealed class FailoverChatClient : IChatClient
     {
         ArgumentNullException.ThrowIfNull(messages);
         var list = messages as IList<ChatMessage> ?? [.. messages];
+        var forwarded = WithoutModelId(options);
         ModelException? last = null;
         foreach (var entry in _entries)
         {
@@ -73,7 +75,7 @@ public sealed class FailoverChatClient : IChatClient
 
             try
             {
-                var response = await entry.Client.GetResponseAsync(list, options, cancellationToken).ConfigureAwait(false);
+                var response = await entry.Client.GetResponseAsync(list, forwarded, cancellationToken).ConfigureAwait(false);
                 entry.Health.Record(healthy: true);
                 return response;
             }
@@ -92,6 +94,7 @@ public sealed class FailoverChatClient : IChatClient
     {
         ArgumentNullException.ThrowIfNull(messages);
         var list = messages as IList<ChatMessage> ?? [.. messages];
+        var forwarded = WithoutModelId(options);
         ModelException? last = null;
         foreach (var entry in _entries)
         {
@@ -100,7 +103,7 @@ public sealed class FailoverChatClient : IChatClient
                 continue;
             }
 
-            var updates = entry.Client.GetStreamingResponseAsync(list, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            var updates = entry.Client.GetStreamingResponseAsync(list, forwarded, cancellationToken).GetAsyncEnumerator(cancellationToken);
             bool any;
             try
             {
@@ -158,6 +161,18 @@ public sealed class FailoverChatClient : IChatClient
         }
 
         _http.Dispose();
+    }
+
+    private static ChatOptions? WithoutModelId(ChatOptions? options)
+    {
+        if (options?.ModelId is null)
+        {
+            return options;
+        }
+
+        var copy = options.Clone();
+        copy.ModelId = null;
+        return copy;
     }
 
     private static ModelException AllFailed(ModelException? last)

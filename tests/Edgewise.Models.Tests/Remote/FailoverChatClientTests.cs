@@ -174,6 +174,18 @@ public sealed class FailoverChatClientTests
     }
 
     [Fact]
+    public async Task GetResponseAsync_RequestModelId_EachBackendGetsItsConfiguredModel()
+    {
+        await using var server = new FakeOpenAiServer(Reply.Json(Completion("ok")));
+        using var client = new FailoverChatClient([Backend("only", server.Endpoint)], Lenient());
+
+        await client.GetResponseAsync(s_hi, new ChatOptions { ModelId = "qwen2.5-0.5b" }, TestContext.Current.CancellationToken);
+
+        Assert.True(server.Bodies.TryDequeue(out var body));
+        Assert.Equal("fake-model", body.GetProperty("model").GetString());
+    }
+
+    [Fact]
     public void Constructor_InvalidBackends_Throws()
     {
         Assert.Throws<ArgumentException>(() => new FailoverChatClient([]));
