@@ -26,6 +26,7 @@ public class ModelSynthCommandTests
             Assert.Equal(1536, hp.FeedForwardLength);
             Assert.Equal(49152, hp.VocabSize);
             Assert.True(hp.TiedOutput);
+            Assert.Equal(7, file.Metadata.GetInt64(GgufKeys.General.FileType)); // llama_ftype MOSTLY_Q8_0
             // shared/reference/README.md: smollm2-135m has 134.5 M parameters.
             Assert.Equal(134.5, file.Tensors.Sum(t => t.ElementCount) / 1e6, 1);
             Assert.All(file.Tensors.Where(t => t.Dimensions.Count == 2), t => Assert.Equal(GgmlType.Q8_0, t.Type));

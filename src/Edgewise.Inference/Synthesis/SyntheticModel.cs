@@ -51,6 +51,7 @@ public static class SyntheticModel
 
         writer.AddRange(vocabulary is null ? SyntheticVocabulary.Create(shape.VocabSize) : CopyTokenizer(vocabulary, shape.VocabSize));
         writer.Add(GgufKeys.General.QuantizationVersion, GgufValue.UInt32(2));
+        writer.Add(GgufKeys.General.FileType, GgufValue.UInt32(scheme.FileType));
 
         var layout = ModelTensorLayout.For(hp);
         var index = 0UL;
