@@ -76,12 +76,33 @@ internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelM
             ErrorCodes.ContextLengthExceeded,
             $"The prompt needs {c.Required} tokens but the model's context holds {c.ContextLength}; shorten the messages.",
             "messages"),
-        UnsupportedSchemaFeatureException => ApiException.Invalid(
-            "The JSON schema uses a feature this server cannot enforce; simplify the schema.",
+        UnsupportedSchemaFeatureException u => ApiException.Invalid(
+            $"The JSON schema uses {DescribeSchemaFeature(u.Feature)}, which this server cannot enforce; simplify the schema.",
             "response_format",
             "unsupported_schema"),
         ModelException m => Translate(m),
         _ => null,
+    };
+
+    /// <summary>
+    /// Names the refused schema feature by its JSON Schema keyword when it is one (a closed set, so nothing from the
+    /// request is echoed back, SECURITY.md H18); anything else is described generically.
+    /// </summary>
+    internal static string DescribeSchemaFeature(string feature)
+    {
+        var end = feature.IndexOfAny([' ', '(', '\'']);
+        var keyword = end < 0 ? feature : feature[..end];
+        return s_schemaKeywords.Contains(keyword) ? $"'{keyword}'" : "a keyword or value it does not support";
+    }
+
+    private static readonly HashSet<string> s_schemaKeywords = new(StringComparer.Ordinal)
+    {
+        "type", "enum", "const", "properties", "required", "additionalProperties", "patternProperties", "propertyNames",
+        "minProperties", "maxProperties", "dependentRequired", "dependentSchemas", "unevaluatedProperties", "items",
+        "prefixItems", "additionalItems", "unevaluatedItems", "contains", "minContains", "maxContains", "minItems",
+        "maxItems", "uniqueItems", "minLength", "maxLength", "pattern", "format", "minimum", "maximum",
+        "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "allOf", "anyOf", "oneOf", "not", "if", "then", "else",
+        "$ref", "$defs", "definitions", "$anchor", "$dynamicRef", "$dynamicAnchor", "$recursiveRef", "$id",
     };
 
     private static ApiException Translate(ModelException e) => e.Code switch

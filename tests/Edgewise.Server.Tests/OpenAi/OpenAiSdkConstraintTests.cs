@@ -99,7 +99,20 @@ public sealed class OpenAiSdkConstraintTests
         using var response = await server.PostChatAsync("""{"model":"phi4","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object","patternProperties":{"^x":{}}}}}}""");
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal("response_format", (await LiveServer.ErrorOf(response)).GetProperty("param").GetString());
+        var error = await LiveServer.ErrorOf(response);
+        Assert.Equal("response_format", error.GetProperty("param").GetString());
+        Assert.Equal("unsupported_schema", error.GetProperty("code").GetString());
+        Assert.Contains("'patternProperties'", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("patternProperties", "'patternProperties'")]
+    [InlineData("format 'ipv4'", "'format'")]
+    [InlineData("$ref (anchor)", "'$ref'")]
+    [InlineData("x-secret-<script>", "a keyword or value it does not support")]
+    public void DescribeSchemaFeature_NamesOnlyKnownKeywords(string feature, string expected)
+    {
+        Assert.Equal(expected, Edgewise.Server.Hosting.ModelHost.DescribeSchemaFeature(feature));
     }
 
     private static async Task<(string Id, string Arguments)> StreamCallAsync(ChatClient sdk, List<ChatMessage> conversation, ChatCompletionOptions options)
