@@ -80,6 +80,52 @@ public sealed partial class AgentSampleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ItHelpdesk_RouterCommand_RoutesOnTheReferenceModel()
+    {
+        var home = Path.Combine(_dir, "home-router");
+
+        var (code, output, error) = await AgentCommandTests.RunCliAsync(home, "my vpn is down\n/bye\n", "chat", "helpdesk", "--config", WithReferenceModels(Sample("it-helpdesk")));
+
+        Assert.True(code == 0, error);
+        Assert.Matches(@"\(routed to (network|accounts), confidence [01]\.\d\d", output);
+        Assert.Matches("session [0-9a-f]{32} for agent (network|accounts)", output);
+    }
+
+    [Fact]
+    public void ItHelpdesk_RouterWithSession_IsRefused()
+    {
+        var (code, _, error) = CliRunner.Run("chat", "helpdesk", "--config", Sample("it-helpdesk"), "--session", "abc");
+
+        Assert.Equal(2, code);
+        Assert.Contains("name the agent instead of router 'helpdesk'", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ItHelpdesk_RoutedLoop_SendsEachMessageToThePickedSpecialist()
+    {
+        var config = Load("it-helpdesk");
+        var routerClient = new SampleScript().Text("{\"agent\": \"accounts\", \"confidence\": 0.9}").Text("{\"agent\": \"network\", \"confidence\": 0.8}");
+        var accountsClient = new SampleScript().Call("reset_password", ("user", "ana")).Text("Reset link sent.");
+        var networkClient = new SampleScript().Call("service_status", ("service", "vpn")).Text("VPN is degraded.");
+        var accounts = new ChatAgent(accountsClient, config.CreateAgentOptions("accounts", ToolRegistry.CreateDefault()));
+        var network = new ChatAgent(networkClient, config.CreateAgentOptions("network", ToolRegistry.CreateDefault()));
+        var store = new SqliteSessionStore(_database!);
+        using var output = new StringWriter();
+
+        await AgentChatLoop.RunRoutedAsync(
+            new Edgewise.Agents.Routing.AgentRouter(routerClient, [network, accounts]), store, new StringReader("I forgot my password\ny\nvpn?\n/bye\n"), output, new NoCancellation());
+
+        var text = output.ToString();
+        Assert.Contains("(routed to accounts, confidence 0.90)", text, StringComparison.Ordinal);
+        Assert.Contains("[approval_granted reset_password]", text, StringComparison.Ordinal);
+        Assert.Contains("Reset link sent.", text, StringComparison.Ordinal);
+        Assert.Contains("(routed to network, confidence 0.80)", text, StringComparison.Ordinal);
+        Assert.Contains("VPN is degraded.", text, StringComparison.Ordinal);
+        var sessions = await store.ListAsync(cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(["accounts", "network"], sessions.Select(x => x.AgentName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task RetailKiosk_LookupThenOrder_OrderWaitsForApproval()
     {
         var config = Load("retail-kiosk");

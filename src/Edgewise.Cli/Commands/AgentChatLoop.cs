@@ -1,4 +1,6 @@
+using System.Globalization;
 using Edgewise.Agents;
+using Edgewise.Agents.Routing;
 using Edgewise.Agents.Storage;
 
 namespace Edgewise.Cli.Commands;
@@ -18,36 +20,67 @@ internal static class AgentChatLoop
         output.WriteLine("session " + session.Id + " (continue it with --session " + session.Id + ")");
         if (session.PendingApprovals.Count > 0)
         {
-            await RunTurnAsync(agent, session, store, null, input, output, cancellation).ConfigureAwait(false);
+            await RunTurnAsync(agent, session, store, null, null, input, output, cancellation).ConfigureAwait(false);
         }
 
+        while (await ReadInputAsync(input, output).ConfigureAwait(false) is { } line)
+        {
+            await RunTurnAsync(agent, session, store, line, null, input, output, cancellation).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The loop of <c>edgewise chat ROUTER</c>: each line goes to the agent the router picks (a low-confidence pick
+    /// asks for escalation); each agent keeps its own session, created on its first turn.
+    /// </summary>
+    public static async Task RunRoutedAsync(AgentRouter router, ISessionStore store, TextReader input, TextWriter output, IAnswerCancellation cancellation)
+    {
+        output.WriteLine(Help);
+        var sessions = new Dictionary<string, AgentSession>(StringComparer.Ordinal);
+        while (await ReadInputAsync(input, output).ConfigureAwait(false) is { } line)
+        {
+            var decision = await router.RouteAsync(line).ConfigureAwait(false);
+            var agent = decision.Agent;
+            // Abs: a router answer of -0 parses as negative zero, which would print as "-0.00".
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"(routed to {agent.Name}, confidence {Math.Abs(decision.Confidence):0.00}{(decision.IsFallback ? ", fallback" : string.Empty)})"));
+            if (!sessions.TryGetValue(agent.Name, out var session))
+            {
+                session = new AgentSession { AgentName = agent.Name, IsPrivate = agent.Options.IsPrivate };
+                sessions[agent.Name] = session;
+                output.WriteLine("session " + session.Id + " for agent " + agent.Name);
+            }
+
+            await RunTurnAsync(agent, session, store, line, decision.ToRunOptions(), input, output, cancellation).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Prompts and reads one input line; handles /help and blank lines; null at /bye or end of input.</summary>
+    private static async Task<string?> ReadInputAsync(TextReader input, TextWriter output)
+    {
         while (true)
         {
             output.Write(">>> ");
             output.Flush();
             var line = await input.ReadLineAsync().ConfigureAwait(false);
-            if (line is null || line.Trim() == "/bye")
+            switch (line?.Trim())
             {
-                return;
-            }
-
-            switch (line.Trim())
-            {
+                case null or "/bye":
+                    return null;
                 case "":
                     continue;
                 case "/help" or "/?":
                     output.WriteLine(Help);
                     continue;
+                default:
+                    return line;
             }
-
-            await RunTurnAsync(agent, session, store, line, input, output, cancellation).ConfigureAwait(false);
         }
     }
 
     /// <summary>Runs one input, then keeps resuming while the agent waits for approvals the user answers.</summary>
-    private static async Task RunTurnAsync(Agent agent, AgentSession session, ISessionStore store, string? text, TextReader input, TextWriter output, IAnswerCancellation cancellation)
+    private static async Task RunTurnAsync(
+        Agent agent, AgentSession session, ISessionStore store, string? text, AgentRunOptions? options, TextReader input, TextWriter output, IAnswerCancellation cancellation)
     {
-        AgentRunOptions? options = null;
         while (true)
         {
             var result = await RunOnceAsync(agent, session, text, options, output, cancellation).ConfigureAwait(false);

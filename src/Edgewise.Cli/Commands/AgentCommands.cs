@@ -2,6 +2,7 @@ using System.CommandLine;
 using Edgewise.Agents;
 using Edgewise.Agents.Configuration;
 using Edgewise.Agents.Mcp;
+using Edgewise.Agents.Routing;
 using Edgewise.Agents.Tools;
 using Edgewise.Inference;
 using Edgewise.Inference.Model;
@@ -74,7 +75,7 @@ internal static class AgentCommands
 
     private static Command Chat(CliConsole console)
     {
-        var agentName = new Argument<string>("agent") { Description = "The agent's name in the configuration." };
+        var agentName = new Argument<string>("agent") { Description = "The name of an agent, or of a router that picks one of its agents per message." };
         var config = ConfigOption();
         var sessionId = new Option<string?>("--session") { Description = "Continue this saved session." };
         var command = new Command("chat", "Chat with a configured agent in the terminal; the session is saved under EDGEWISE_HOME.") { agentName, config, sessionId };
@@ -82,14 +83,12 @@ internal static class AgentCommands
         {
             var registry = ToolRegistry.CreateDefault();
             EdgewiseConfig loaded;
-            AgentConfig agentConfig;
+            RouterConfig? router;
+            List<AgentConfig> members;
             try
             {
                 loaded = EdgewiseConfig.Load(r.GetValue(config)!, registry);
-                var name = r.GetValue(agentName)!;
-                agentConfig = loaded.Agents.TryGetValue(name, out var found)
-                    ? found
-                    : throw new CliException("no agent '" + name + "' in " + loaded.File + (loaded.Agents.Count > 0 ? "; agents: " + string.Join(", ", loaded.Agents.Keys) : string.Empty));
+                (router, members) = Select(loaded, r.GetValue(agentName)!, r.GetValue(sessionId));
             }
             catch (Exception e) when (e is ConfigException or CliException)
             {
@@ -111,46 +110,57 @@ internal static class AgentCommands
 
             await using var databaseScope = database.ConfigureAwait(false);
             var store = new SqliteSessionStore(database);
-            AgentSession session;
-            if (r.GetValue(sessionId) is { } id)
+            AgentSession? session = null;
+            if (router is null)
             {
-                var saved = await store.GetAsync(id, cancel).ConfigureAwait(false);
-                var problem = saved is null ? "no saved session " + id
-                    : !string.Equals(saved.AgentName, agentConfig.Name, StringComparison.Ordinal) ? "session " + id + " belongs to agent '" + saved.AgentName + "'"
-                    : null;
-                if (problem is not null)
+                var agentConfig = members[0];
+                if (r.GetValue(sessionId) is { } id)
                 {
-                    return Guard(console, () => throw new CliException(problem));
-                }
+                    var saved = await store.GetAsync(id, cancel).ConfigureAwait(false);
+                    var problem = saved is null ? "no saved session " + id
+                        : !string.Equals(saved.AgentName, agentConfig.Name, StringComparison.Ordinal) ? "session " + id + " belongs to agent '" + saved.AgentName + "'"
+                        : null;
+                    if (problem is not null)
+                    {
+                        return Guard(console, () => throw new CliException(problem));
+                    }
 
-                session = saved!;
-            }
-            else
-            {
-                session = new AgentSession { AgentName = agentConfig.Name, IsPrivate = agentConfig.Private };
+                    session = saved!;
+                }
+                else
+                {
+                    session = new AgentSession { AgentName = agentConfig.Name, IsPrivate = agentConfig.Private };
+                }
             }
 
             using var clients = new AgentModelClients(loaded, console, cancel);
-            IChatClient client;
-            try
-            {
-                client = clients.Get(agentConfig.Model);
-            }
-            catch (Exception e) when (e is Gguf.InvalidModelFileException or CliException or Models.ModelException)
-            {
-                return ModelStoreCommands.Guard(console, () => throw e);
-            }
-
             var audit = new SqliteAuditLog(database);
             var mcpSources = new List<McpToolSource>();
             try
             {
-                var mcpTools = await StartMcpToolsAsync(loaded, agentConfig, audit, mcpSources, console, cancel).ConfigureAwait(false);
-                var options = loaded.CreateAgentOptions(agentConfig.Name, registry, mcpTools, target => clients.Lazy(target));
-                options.AuditLog = audit;
-                var agent = new ChatAgent(client, options);
+                var agents = new List<Agent>();
+                foreach (var member in members)
+                {
+                    var mcpTools = await StartMcpToolsAsync(loaded, member, audit, mcpSources, console, cancel).ConfigureAwait(false);
+                    var options = loaded.CreateAgentOptions(member.Name, registry, mcpTools, target => clients.Lazy(target));
+                    options.AuditLog = audit;
+                    agents.Add(new ChatAgent(clients.Get(member.Model), options));
+                }
+
                 using var keys = new CtrlC();
-                await AgentChatLoop.RunAsync(agent, session, store, Console.In, console.Out, keys).ConfigureAwait(false);
+                if (router is null)
+                {
+                    await AgentChatLoop.RunAsync(agents[0], session!, store, Console.In, console.Out, keys).ConfigureAwait(false);
+                }
+                else
+                {
+                    var agentRouter = new AgentRouter(clients.Get(router.Model), agents);
+                    await AgentChatLoop.RunRoutedAsync(agentRouter, store, Console.In, console.Out, keys).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (e is Gguf.InvalidModelFileException or CliException or Models.ModelException)
+            {
+                return ModelStoreCommands.Guard(console, () => throw e);
             }
             finally
             {
@@ -163,6 +173,25 @@ internal static class AgentCommands
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The agent named <paramref name="name"/>, or the router so named with its agents.</summary>
+    private static (RouterConfig? Router, List<AgentConfig> Members) Select(EdgewiseConfig config, string name, string? sessionId)
+    {
+        if (config.Agents.TryGetValue(name, out var agent))
+        {
+            return (null, [agent]);
+        }
+
+        if (config.Routers.TryGetValue(name, out var router))
+        {
+            return sessionId is null
+                ? (router, [.. router.Agents.Select(a => config.Agents[a])])
+                : throw new CliException("--session continues an agent's session; name the agent instead of router '" + name + "'");
+        }
+
+        var known = config.Agents.Keys.Concat(config.Routers.Keys).ToList();
+        throw new CliException("no agent '" + name + "' in " + config.File + (known.Count > 0 ? "; agents: " + string.Join(", ", known) : string.Empty));
     }
 
     /// <summary>Starts the MCP servers the agent's tools name and returns their pinned tools keyed <c>SERVER/TOOL</c>.</summary>
