@@ -167,6 +167,24 @@ internal static class KQuantSearch
         return scale;
     }
 
+    /// <summary>The first element of largest magnitude, with its sign (0 for an empty or all-zero span).</summary>
+    private static float LargestMagnitude(ReadOnlySpan<float> x)
+    {
+        var max = 0.0f;
+        var amax = 0.0f;
+        foreach (var v in x)
+        {
+            var ax = MathF.Abs(v);
+            if (ax > amax)
+            {
+                amax = ax;
+                max = v;
+            }
+        }
+
+        return max;
+    }
+
     /// <summary>
     /// Symmetric scale fit for signed quants −nmax..nmax−1 stored offset by nmax (ggml's make_qx_quants without
     /// importance weights, weighting rule 1: w = x²). Returns the signed scale.
@@ -174,19 +192,8 @@ internal static class KQuantSearch
     public static float MakeQxQuants(int nmax, ReadOnlySpan<float> x, Span<sbyte> levels)
     {
         var n = x.Length;
-        var max = 0.0f;
-        var amax = 0.0f;
-        for (var i = 0; i < n; i++)
-        {
-            var ax = MathF.Abs(x[i]);
-            if (ax > amax)
-            {
-                amax = ax;
-                max = x[i];
-            }
-        }
-
-        if (amax < GroupMaxEps)
+        var max = LargestMagnitude(x);
+        if (MathF.Abs(max) < GroupMaxEps)
         {
             levels[..n].Clear();
             return 0.0f;
@@ -246,19 +253,8 @@ internal static class KQuantSearch
     public static float MakeQ3Quants(int nmax, ReadOnlySpan<float> x, Span<sbyte> levels)
     {
         var n = x.Length;
-        var max = 0.0f;
-        var amax = 0.0f;
-        for (var i = 0; i < n; i++)
-        {
-            var ax = MathF.Abs(x[i]);
-            if (ax > amax)
-            {
-                amax = ax;
-                max = x[i];
-            }
-        }
-
-        if (amax < GroupMaxEps)
+        var max = LargestMagnitude(x);
+        if (MathF.Abs(max) < GroupMaxEps)
         {
             levels[..n].Clear();
             return 0.0f;
