@@ -18,7 +18,7 @@ using Microsoft.Extensions.Logging;
 namespace Edgewise.Server;
 
 /// <summary>Builds the Edgewise HTTP server: the composition root of endpoints, limits, admission, health and metrics.</summary>
-public static class EdgewiseServer
+public static partial class EdgewiseServer
 {
     /// <summary>The environment variable holding API keys, comma-separated.</summary>
     public const string ApiKeysEnvironmentVariable = "EDGEWISE_API_KEYS";
@@ -57,14 +57,28 @@ public static class EdgewiseServer
         app.Lifetime.ApplicationStopping.Register(state.BeginDrain);
         var guard = app.Services.GetRequiredService<RequestGuard>();
         app.UseRouting();
+        UseObservability(app);
         app.Use((context, next) => guard.InvokeAsync(context, next));
         app.UseRequestDecompression();
         app.MapHealth();
         app.MapMetrics();
         app.MapOpenAi();
         app.MapOllama();
+        MapAgentEndpoints(app);
         return app;
     }
+
+    /// <summary>Adds tracing and alerting middleware and their admin routes (EdgewiseServer.Observability.cs).</summary>
+    static partial void UseObservability(WebApplication app);
+
+    /// <summary>Registers the services tracing and alerting need.</summary>
+    static partial void AddObservabilityServices(IServiceCollection services, ServerOptions options);
+
+    /// <summary>Maps the agent and session routes (EdgewiseServer.Agents.cs).</summary>
+    static partial void MapAgentEndpoints(WebApplication app);
+
+    /// <summary>Registers the services the agent routes need.</summary>
+    static partial void AddAgentServices(IServiceCollection services, ServerOptions options);
 
     private static void Validate(ServerOptions options)
     {
@@ -124,5 +138,7 @@ public static class EdgewiseServer
             options.Memory ?? new SystemHardwareProbe(options.DataDirectory),
             options.ModelManager));
         services.AddSingleton<ModelHost>();
+        AddObservabilityServices(services, options);
+        AddAgentServices(services, options);
     }
 }

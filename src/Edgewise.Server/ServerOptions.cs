@@ -8,7 +8,7 @@ namespace Edgewise.Server;
 /// bind 127.0.0.1:11435, no keys on loopback, 4 MiB bodies, a queue of 32 per model with 4 parallel sequences,
 /// 2 concurrent requests per key, 30 s queue wait, an SSE keep-alive comment every 15 s.
 /// </summary>
-public sealed class ServerOptions
+public sealed partial class ServerOptions
 {
     /// <summary>The default port.</summary>
     public const int DefaultPort = 11435;

@@ -5,10 +5,12 @@ using YamlDotNet.RepresentationModel;
 namespace Edgewise.Agents.Configuration;
 
 /// <summary>Turns YAML text into an <see cref="EdgewiseConfig"/>: strict keys and types first, then cross-references.</summary>
-internal sealed class ConfigParser(string file, ToolRegistry tools)
+internal sealed partial class ConfigParser(string file, ToolRegistry tools)
 {
-    private static readonly string[] s_rootKeys = ["models", "agents", "routers", "mcp_servers", "limits"];
-    private static readonly string[] s_modelKeys = ["path", "alias", "context", "threads", "keep_alive"];
+    /// <summary>Root sections read and validated by the server (Edgewise.Server), not by this parser.</summary>
+    internal static readonly string[] ServerSections = ["server", "telemetry", "alerts"];
+
+    private static readonly string[] s_rootKeys = ["models", "agents", "routers", "mcp_servers", "limits", .. ServerSections];
     private static readonly string[] s_agentKeys =
         ["description", "instructions", "model", "tools", "approval_required", "temperature", "max_tokens", "max_tool_rounds", "private", "escalation", "guardrails"];
 
@@ -53,7 +55,7 @@ internal sealed class ConfigParser(string file, ToolRegistry tools)
         var limits = new LimitsConfig();
         foreach (var (key, value) in root.Mapping(s_rootKeys))
         {
-            if (value.IsNull)
+            if (value.IsNull || ServerSections.Contains(key, StringComparer.Ordinal))
             {
                 continue;
             }
@@ -106,31 +108,6 @@ internal sealed class ConfigParser(string file, ToolRegistry tools)
         }
 
         return name;
-    }
-
-    private static ModelConfig ParseModel(string name, YamlNodeReader node)
-    {
-        string? path = null, alias = null;
-        int? context = null, threads = null;
-        TimeSpan? keepAlive = null;
-        foreach (var (key, value) in node.Mapping(s_modelKeys))
-        {
-            switch (key)
-            {
-                case "path": path = value.String(); break;
-                case "alias": alias = value.String(); break;
-                case "context": context = value.Int(16, 1 << 20); break;
-                case "threads": threads = value.Int(1, 1024); break;
-                default: keepAlive = value.Duration(); break;
-            }
-        }
-
-        if ((path is null) == (alias is null))
-        {
-            throw node.Error("set exactly one of 'path' (a GGUF file) or 'alias' (a model store name)");
-        }
-
-        return new ModelConfig { Name = name, Path = path, Alias = alias, Context = context, Threads = threads, KeepAlive = keepAlive, Line = node.Node.Start.Line };
     }
 
     private AgentConfig ParseAgent(string name, YamlNodeReader node)
