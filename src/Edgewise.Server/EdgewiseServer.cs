@@ -35,6 +35,7 @@ public static partial class EdgewiseServer
     {
         ArgumentNullException.ThrowIfNull(options);
         Validate(options);
+        ApplyModelConfiguration(options);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(EdgewiseServer).Assembly.GetName().Name });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -67,6 +68,9 @@ public static partial class EdgewiseServer
         MapAgentEndpoints(app);
         return app;
     }
+
+    /// <summary>Registers the models of <see cref="ServerOptions.Configuration"/> with their settings (EdgewiseServer.Models.cs).</summary>
+    static partial void ApplyModelConfiguration(ServerOptions options);
 
     /// <summary>Adds tracing and alerting middleware and their admin routes (EdgewiseServer.Observability.cs).</summary>
     static partial void UseObservability(WebApplication app);

@@ -1,3 +1,4 @@
+using Edgewise.Agents.Configuration;
 using Edgewise.Models.Hardware;
 using Edgewise.Models.Management;
 
@@ -27,6 +28,12 @@ public sealed partial class ServerOptions
 
     /// <summary>Exact browser origins that get CORS headers; none by default (H03).</summary>
     public IList<string> AllowedOrigins { get; } = [];
+
+    /// <summary>
+    /// The loaded <c>edgewise.yaml</c> (models with their settings, agents, routers, MCP servers), or null when serving
+    /// without one. Its models are registered beside <see cref="Models"/>.
+    /// </summary>
+    public EdgewiseConfig? Configuration { get; set; }
 
     /// <summary>Models registered at start: a name clients use and the GGUF file it loads.</summary>
     public IList<ServerModel> Models { get; } = [];
