@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Edgewise.Gguf;
 using Edgewise.Gguf.Architectures;
 using Edgewise.Inference.Constraints;
+using Edgewise.Inference.Generation;
 using Edgewise.Inference.Model;
 using Edgewise.Inference.Runtime;
 using Edgewise.Inference.Sampling;
@@ -23,6 +24,12 @@ namespace Edgewise.Inference;
 /// </summary>
 public sealed class LocalChatClient : IChatClient
 {
+    /// <summary>The <c>AdditionalProperties</c> key that asks for logprobs (options) and carries them (responses and updates).</summary>
+    public const string LogprobsKey = "logprobs";
+
+    /// <summary>The <c>ChatOptions.AdditionalProperties</c> key for the number of alternatives per token (0 … 20).</summary>
+    public const string TopLogprobsKey = "top_logprobs";
+
     private readonly LocalModel _model;
     private readonly Context _context;
     private readonly Tokenizer _tokenizer;
@@ -82,10 +89,40 @@ public sealed class LocalChatClient : IChatClient
     }
 
     /// <inheritdoc/>
-    public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
-        await GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken).ConfigureAwait(false);
+    /// <remarks>
+    /// With <c>options.AdditionalProperties["logprobs"] = true</c> (and optionally <c>["top_logprobs"]</c>, 0 … 20)
+    /// the response's <c>AdditionalProperties["logprobs"]</c> holds every generated token's
+    /// <see cref="TokenLogprob"/>, in order.
+    /// </remarks>
+    public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var updates = new List<ChatResponseUpdate>();
+        List<TokenLogprob>? logprobs = null;
+        await foreach (var update in GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
+        {
+            updates.Add(update);
+            if (update.AdditionalProperties?.TryGetValue(LogprobsKey, out var value) == true && value is IReadOnlyList<TokenLogprob> list)
+            {
+                (logprobs ??= []).AddRange(list);
+            }
+        }
+
+        var response = updates.ToChatResponse();
+        if (logprobs is not null)
+        {
+            response.AdditionalProperties ??= [];
+            response.AdditionalProperties[LogprobsKey] = logprobs;
+        }
+
+        return response;
+    }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// With <c>options.AdditionalProperties["logprobs"] = true</c> (and optionally <c>["top_logprobs"]</c>, 0 … 20)
+    /// every update's <c>AdditionalProperties["logprobs"]</c> holds the <see cref="TokenLogprob"/> of the tokens
+    /// generated since the previous update (an <see cref="IReadOnlyList{T}"/>; an end-of-generation token is not listed).
+    /// </remarks>
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
         IEnumerable<ChatMessage> messages,
         ChatOptions? options = null,
@@ -94,6 +131,7 @@ public sealed class LocalChatClient : IChatClient
         ArgumentNullException.ThrowIfNull(messages);
         var constraint = ChatConstraints.FromOptions(options, _toolFormat);
         var prompt = _prompt.Tokenize(messages, ChatConstraints.ToolDefinitions(options));
+        var logprobCalculator = LogprobCalculator.FromOptions(options, _tokenizer);
         var constraintSampler = constraint?.CreateSampler(_tokenizer);
         var sampler = SamplerChain.Create(ToSampling(options), _context.VocabSize, constraintSampler);
         var toolText = constraint is ToolCallConstraint toolConstraint ? new ToolCallText(toolConstraint) : null;
@@ -117,18 +155,24 @@ public sealed class LocalChatClient : IChatClient
 
             var finish = ChatFinishReason.Length;
             var generated = 0;
+            var pending = logprobCalculator is null ? null : new List<TokenLogprob>();
             var input = prompt;
             while (generated < maxTokens)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var step = input;
-                var token = await Task.Run(() => EvaluateAndSample(step, sequence, sampler), cancellationToken).ConfigureAwait(false);
+                var (token, logprob) = await Task.Run(() => EvaluateAndSample(step, sequence, sampler, logprobCalculator), cancellationToken).ConfigureAwait(false);
                 generated++;
                 sampler.Accept(token);
                 if (_tokenizer.IsEndOfGeneration(token))
                 {
                     finish = ChatFinishReason.Stop;
                     break;
+                }
+
+                if (logprob is not null)
+                {
+                    pending!.Add(logprob);
                 }
 
                 var text = stops.Push(detokenizer.Append(token));
@@ -139,7 +183,7 @@ public sealed class LocalChatClient : IChatClient
 
                 if (text.Length > 0)
                 {
-                    yield return Update(text, responseId, created);
+                    yield return Update(text, responseId, created, ref pending);
                 }
 
                 if (stops.Stopped)
@@ -172,7 +216,7 @@ public sealed class LocalChatClient : IChatClient
                 calls = parsed;
             }
 
-            var final = Update(tail, responseId, created);
+            var final = Update(tail, responseId, created, ref pending);
             final.FinishReason = calls.Count > 0 ? ChatFinishReason.ToolCalls : finish;
             foreach (var call in calls)
             {
@@ -247,19 +291,31 @@ public sealed class LocalChatClient : IChatClient
         };
     }
 
-    private ChatResponseUpdate Update(string text, string responseId, DateTimeOffset created) => new(ChatRole.Assistant, text)
+    private ChatResponseUpdate Update(string text, string responseId, DateTimeOffset created, ref List<TokenLogprob>? logprobs)
     {
-        ResponseId = responseId,
-        MessageId = responseId,
-        ModelId = ModelId,
-        CreatedAt = created,
-    };
+        var update = new ChatResponseUpdate(ChatRole.Assistant, text)
+        {
+            ResponseId = responseId,
+            MessageId = responseId,
+            ModelId = ModelId,
+            CreatedAt = created,
+        };
+        if (logprobs is not null)
+        {
+            update.AdditionalProperties = new() { [LogprobsKey] = logprobs };
+            logprobs = [];
+        }
 
-    private int EvaluateAndSample(int[] tokens, int sequence, SamplerChain sampler)
+        return update;
+    }
+
+    private (int Token, TokenLogprob? Logprob) EvaluateAndSample(int[] tokens, int sequence, SamplerChain sampler, LogprobCalculator? logprobs)
     {
         lock (_evaluate)
         {
-            return sampler.Sample(_context.Evaluate(tokens, sequence));
+            var logits = _context.Evaluate(tokens, sequence);
+            var token = sampler.Sample(logits);
+            return (token, logprobs?.Compute(logits, token));
         }
     }
 
