@@ -25,8 +25,11 @@ internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelM
 
     public AdmissionQueue Admission => admission;
 
-    /// <summary>Admits and leases <paramref name="model"/>; dispose the session when the response is done.</summary>
-    public async Task<ModelSession> StartAsync(string model, int? key, CancellationToken cancellationToken)
+    /// <summary>
+    /// Admits and leases <paramref name="model"/>; dispose the session when the response is done. <paramref name="keepAlive"/>
+    /// overrides how long the model stays loaded once idle (zero: unload when this request ends; negative: keep loaded).
+    /// </summary>
+    public async Task<ModelSession> StartAsync(string model, int? key, CancellationToken cancellationToken, TimeSpan? keepAlive = null)
     {
         if (state.Draining)
         {
@@ -37,7 +40,7 @@ internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelM
         var ticket = await admission.EnterAsync(descriptor.Name, key, cancellationToken).ConfigureAwait(false);
         try
         {
-            var lease = await manager.AcquireAsync(model, null, cancellationToken).ConfigureAwait(false);
+            var lease = await manager.AcquireAsync(model, keepAlive, cancellationToken).ConfigureAwait(false);
             return new ModelSession(descriptor.Name, lease, ticket);
         }
         catch (ModelException e)

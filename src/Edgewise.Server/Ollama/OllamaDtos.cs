@@ -14,6 +14,8 @@ internal sealed class OllamaChatRequest
     public JsonElement? Format { get; set; }
 
     public OllamaOptionsDto? Options { get; set; }
+
+    public JsonElement? KeepAlive { get; set; }
 }
 
 /// <summary>The body of Ollama's <c>POST /api/generate</c>.</summary>
@@ -30,6 +32,8 @@ internal sealed class OllamaGenerateRequest
     public JsonElement? Format { get; set; }
 
     public OllamaOptionsDto? Options { get; set; }
+
+    public JsonElement? KeepAlive { get; set; }
 }
 
 /// <summary>An Ollama chat message.</summary>

@@ -15,7 +15,7 @@ namespace Edgewise.Server.Ollama;
 
 /// <summary>
 /// The Ollama-compatible routes: <c>/api/chat</c> and <c>/api/generate</c> (NDJSON streaming by default, as Ollama
-/// does), <c>/api/tags</c>, <c>/api/ps</c> and <c>/api/version</c>. They share validation caps, admission and model
+/// does, with <c>keep_alive</c> per request), <c>/api/tags</c>, <c>/api/ps</c> and <c>/api/version</c>. They share validation caps, admission and model
 /// leases with the OpenAI routes; errors are Ollama's <c>{"error":"..."}</c>.
 /// </summary>
 internal static class OllamaEndpoints
@@ -59,33 +59,65 @@ internal static class OllamaEndpoints
     {
         var request = await JsonBody.ReadAsync<OllamaChatRequest>(context, options.MaxRequestBodyBytes).ConfigureAwait(false);
         var model = ChatRequestMapper.ModelName(request.Model);
+        var keepAlive = OllamaKeepAlive.Parse(request.KeepAlive);
         if (request.Messages is not { Count: > 0 } dtos)
         {
-            throw ApiException.Invalid("messages must be a non-empty array.", "messages");
+            await LoadOrUnloadAsync(context, host, model, keepAlive, chat: true).ConfigureAwait(false);
+            return;
         }
 
         var messages = dtos.Select((m, i) => new ChatMessage(Role(m?.Role, i), m?.Content ?? string.Empty)).ToList();
-        await RunAsync(context, host, metrics, model, messages, ChatOptionsFrom(request.Options, request.Format, model), request.Stream ?? true, chat: true).ConfigureAwait(false);
+        var chatOptions = ChatOptionsFrom(request.Options, request.Format, model);
+        await RunAsync(context, host, metrics, new Generation(model, messages, chatOptions, keepAlive, request.Stream ?? true, Chat: true)).ConfigureAwait(false);
     }
 
     private static async Task GenerateAsync(HttpContext context, ModelHost host, ServerOptions options, ServerMetrics metrics)
     {
         var request = await JsonBody.ReadAsync<OllamaGenerateRequest>(context, options.MaxRequestBodyBytes).ConfigureAwait(false);
         var model = ChatRequestMapper.ModelName(request.Model);
-        if (request.Prompt is null)
+        var keepAlive = OllamaKeepAlive.Parse(request.KeepAlive);
+        if (string.IsNullOrEmpty(request.Prompt))
         {
-            throw ApiException.Invalid("prompt is required.", "prompt");
+            await LoadOrUnloadAsync(context, host, model, keepAlive, chat: false).ConfigureAwait(false);
+            return;
         }
 
         List<ChatMessage> messages = string.IsNullOrEmpty(request.System)
             ? [new ChatMessage(ChatRole.User, request.Prompt)]
             : [new ChatMessage(ChatRole.System, request.System), new ChatMessage(ChatRole.User, request.Prompt)];
-        await RunAsync(context, host, metrics, model, messages, ChatOptionsFrom(request.Options, request.Format, model), request.Stream ?? true, chat: false).ConfigureAwait(false);
+        var chatOptions = ChatOptionsFrom(request.Options, request.Format, model);
+        await RunAsync(context, host, metrics, new Generation(model, messages, chatOptions, keepAlive, request.Stream ?? true, Chat: false)).ConfigureAwait(false);
     }
 
-    private static async Task RunAsync(HttpContext context, ModelHost host, ServerMetrics metrics, string model, List<ChatMessage> messages, ChatOptions options, bool stream, bool chat)
+    /// <summary>
+    /// A request without prompt or messages, as <c>ollama run</c> preloading and <c>ollama stop</c> send it: keep_alive 0
+    /// unloads the model (404 when the name is unknown; idle models go at once, busy ones when their last request ends),
+    /// anything else loads it and sets how long it stays. One JSON object with done_reason "unload" or "load".
+    /// </summary>
+    private static async Task LoadOrUnloadAsync(HttpContext context, ModelHost host, string model, TimeSpan? keepAlive, bool chat)
     {
-        using var session = await host.StartAsync(model, RequestGuard.KeyOf(context), context.RequestAborted).ConfigureAwait(false);
+        string name;
+        string reason;
+        if (keepAlive == TimeSpan.Zero)
+        {
+            name = host.Resolve(model).Name;
+            host.Manager.Unload(name);
+            reason = "unload";
+        }
+        else
+        {
+            using var session = await host.StartAsync(model, RequestGuard.KeyOf(context), context.RequestAborted, keepAlive).ConfigureAwait(false);
+            name = session.Model;
+            reason = "load";
+        }
+
+        await OpenAiEndpoints.WriteJsonAsync(context, Chunk(name, string.Empty, chat, done: true) with { DoneReason = reason }).ConfigureAwait(false);
+    }
+
+    private static async Task RunAsync(HttpContext context, ModelHost host, ServerMetrics metrics, Generation generation)
+    {
+        var (model, messages, options, keepAlive, stream, chat) = generation;
+        using var session = await host.StartAsync(model, RequestGuard.KeyOf(context), context.RequestAborted, keepAlive).ConfigureAwait(false);
         var started = Stopwatch.GetTimestamp();
         var text = new System.Text.StringBuilder();
         UsageDetails? usage = null;
@@ -123,6 +155,9 @@ internal static class OllamaEndpoints
             throw error;
         }
 
+        // The lease ends before the last line is written, so a keep_alive of 0 has unloaded the model by the time the
+        // client sees done (and /api/ps no longer lists it).
+        session.Dispose();
         var elapsed = Stopwatch.GetElapsedTime(started);
         metrics.RecordGeneration(usage?.InputTokenCount ?? 0, usage?.OutputTokenCount ?? 0, first == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(first));
         var final = Chunk(session.Model, stream ? string.Empty : text.ToString(), chat, done: true) with
@@ -162,6 +197,9 @@ internal static class OllamaEndpoints
         await context.Response.Body.WriteAsync("\n"u8.ToArray(), context.RequestAborted).ConfigureAwait(false);
         await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
     }
+
+    /// <summary>A parsed chat or generate request.</summary>
+    private sealed record Generation(string Model, List<ChatMessage> Messages, ChatOptions Options, TimeSpan? KeepAlive, bool Stream, bool Chat);
 
     private static ChatRole Role(string? role, int i) => role switch
     {
