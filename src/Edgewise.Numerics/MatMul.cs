@@ -127,6 +127,7 @@ public static unsafe class MatMul
 
         var fast = path is SimdPath.Vector256 or SimdPath.Vector512 && LegacyMatVec.IsSupported && LegacyMatVec.Handles(weightType);
         var half = path is SimdPath.Vector256 or SimdPath.Vector512 && F16MatVec.IsSupported && weightType == TensorType.F16;
+        var kquant = path is SimdPath.Vector256 or SimdPath.Vector512 && KQuantMatVec.IsSupported && KQuantMatVec.Handles(weightType);
         if (fast)
         {
             actBytes = LegacyMatVec.PreparedBytes(cols);
@@ -182,6 +183,15 @@ public static unsafe class MatMul
 
             var convert = new ConvertJob(weightType, x, act, cols, actBytes);
             Run(pool, ref convert, n);
+            if (kquant)
+            {
+                var threads = pool?.ThreadCount ?? 1;
+                var blockRows = n == 1 ? RowsPerChunk(rows, rowBytes, threads) : Math.Clamp(rows / (4 * threads), 1, 64);
+                var kJob = new KQuantJob(weightType, (byte*)weights, act, y, rowBytes, actBytes, rows, cols / 256, n, blockRows);
+                Run(pool, ref kJob, (rows + blockRows - 1) / blockRows);
+                return;
+            }
+
             var kernel = DotKernels.Get(weightType, path);
             var perChunk = RowsPerChunk(rows, rowBytes * Math.Min(n, TokenTile), pool?.ThreadCount ?? 1);
             var job = new MatMulJob((byte*)weights, act, y, rowBytes, actBytes, rows, cols, n, perChunk, kernel);
@@ -261,6 +271,18 @@ public static unsafe class MatMul
         {
             var r0 = chunk * rowsPerChunk;
             F16MatVec.Rows(weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), cols, activations, actBytes, n, output, rows);
+        }
+    }
+
+    /// <summary>One chunk = a block of Q4_K/Q5_K/Q6_K weight rows against every Q8_K activation row.</summary>
+    private readonly struct KQuantJob(
+        TensorType weightType, byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int blocks, int n, int rowsPerChunk)
+        : IComputeJob
+    {
+        public void Execute(int chunk)
+        {
+            var r0 = chunk * rowsPerChunk;
+            KQuantMatVec.Rows(weightType, weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), blocks, activations, actBytes, n, output, rows);
         }
     }
 
