@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using Edgewise.Agents.Diagnostics;
 using Edgewise.Agents.Guardrails;
 using Microsoft.Extensions.AI;
 
@@ -37,7 +38,11 @@ public abstract class Agent
     /// (answer, limit, or a pause for approval). A null input resumes a paused session with the approvals in
     /// <paramref name="options"/>.
     /// </summary>
-    /// <exception cref="ArgumentException">The input is too long, or the session belongs to another agent.</exception>
+    /// <remarks>
+    /// A session handed off to another agent (<see cref="AgentOptions.Handoffs"/>) continues with that agent: the run
+    /// starts with the session's current agent when it is reachable from this one through handoffs.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The input is too long, or the session belongs to an agent not reachable from this one.</exception>
     /// <exception cref="SessionBusyException">The session is already running.</exception>
     public async Task<AgentRunResult> RunAsync(
         string? input,
@@ -45,12 +50,12 @@ public abstract class Agent
         AgentRunOptions? options = null,
         CancellationToken cancellationToken = default)
     {
-        Validate(input, session);
+        var owner = Validate(input, session);
         session.Enter();
         try
         {
-            var run = CreateRun(input, session, options, streaming: false, sink: null);
-            await ExecuteAsync(run, cancellationToken).ConfigureAwait(false);
+            var run = owner.CreateRun(input, session, options, streaming: false, sink: null);
+            await owner.ExecuteAsync(run, cancellationToken).ConfigureAwait(false);
             return run.ToResult();
         }
         finally
@@ -70,8 +75,8 @@ public abstract class Agent
         AgentRunOptions? options = null,
         CancellationToken cancellationToken = default)
     {
-        Validate(input, session);
-        return StreamAsync(input, session, options, cancellationToken);
+        var owner = Validate(input, session);
+        return owner.StreamAsync(input, session, options, cancellationToken);
     }
 
     /// <summary>
@@ -133,6 +138,11 @@ public abstract class Agent
     private async Task ExecuteAsync(AgentRun run, CancellationToken cancellationToken)
     {
         run.Session.AgentName ??= Name;
+        if (Options.IsPrivate)
+        {
+            run.Session.IsPrivate = true;
+        }
+
         await run.EmitAsync(AgentRunEventKind.RunStarted, "run started", cancellationToken: cancellationToken).ConfigureAwait(false);
         if (run.Route is { } route)
         {
@@ -140,15 +150,28 @@ public abstract class Agent
             await run.EmitAsync(AgentRunEventKind.Routed, detail, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
-        var guardrails = Options.Guardrails;
-        if (guardrails is null || await GuardInputAsync(run, guardrails, cancellationToken).ConfigureAwait(false))
+        var current = this;
+        if (Options.Guardrails is not { } guardrails || await GuardInputAsync(run, guardrails, cancellationToken).ConfigureAwait(false))
         {
             await RunCoreAsync(run, cancellationToken).ConfigureAwait(false);
+            while (run.HandoffTarget is { } target)
+            {
+                run.HandoffTarget = null;
+                current = target;
+                run.AgentName = target.Name;
+                run.Session.AgentName = target.Name;
+                if (target.Options.IsPrivate)
+                {
+                    run.Session.IsPrivate = true;
+                }
+
+                await target.RunCoreAsync(run, cancellationToken).ConfigureAwait(false);
+            }
         }
 
-        if (guardrails is { FiltersOutput: true })
+        if (current.Options.Guardrails is { FiltersOutput: true } outputGuardrails)
         {
-            await GuardOutputAsync(run, guardrails, cancellationToken).ConfigureAwait(false);
+            await GuardOutputAsync(run, outputGuardrails, cancellationToken).ConfigureAwait(false);
         }
 
         run.Finish(AgentFinishReason.Stop);
@@ -170,6 +193,7 @@ public abstract class Agent
         if (refusal is not null)
         {
             run.Input = null;
+            AgentMetrics.GuardrailIntervened(run.AgentName, "input");
             await run.EmitAsync(AgentRunEventKind.Guardrail, refusal, cancellationToken: cancellationToken).ConfigureAwait(false);
             run.Finish(AgentFinishReason.ContentFilter);
             return false;
@@ -178,6 +202,7 @@ public abstract class Agent
         if (guardrails.RedactPii && PiiRedactor.Redact(text, out var count) is var redacted && count > 0)
         {
             run.Input = new ChatMessage(ChatRole.User, redacted);
+            AgentMetrics.GuardrailIntervened(run.AgentName, "input");
             await run.EmitAsync(AgentRunEventKind.Guardrail, "personal data redacted from the input", cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
@@ -198,6 +223,7 @@ public abstract class Agent
             text = Guardrail.WithheldOutput;
             changed = true;
             run.OverrideFinish(AgentFinishReason.ContentFilter);
+            AgentMetrics.GuardrailIntervened(run.AgentName, "output");
             await run.EmitAsync(AgentRunEventKind.Guardrail, "answer withheld: blocked term", cancellationToken: CancellationToken.None).ConfigureAwait(false);
         }
 
@@ -205,6 +231,7 @@ public abstract class Agent
         {
             text = redacted;
             changed = true;
+            AgentMetrics.GuardrailIntervened(run.AgentName, "output");
             await run.EmitAsync(AgentRunEventKind.Guardrail, "personal data redacted from the answer", cancellationToken: CancellationToken.None).ConfigureAwait(false);
         }
 
@@ -212,6 +239,7 @@ public abstract class Agent
         {
             text = text[..max] + "\n" + Guardrail.TruncatedOutput;
             changed = true;
+            AgentMetrics.GuardrailIntervened(run.AgentName, "output");
             await run.EmitAsync(AgentRunEventKind.Guardrail, "answer cut to the length limit", cancellationToken: CancellationToken.None).ConfigureAwait(false);
         }
 
@@ -233,12 +261,13 @@ public abstract class Agent
     private AgentRun CreateRun(string? input, AgentSession session, AgentRunOptions? options, bool streaming, Func<AgentRunUpdate, ValueTask>? sink) =>
         new(Name, session, input is null ? null : new ChatMessage(ChatRole.User, input), options?.Approvals ?? [], streaming, Options.AuditLog, Options.Clock, sink)
         {
-            SuppressText = Options.Guardrails is { FiltersOutput: true },
+            SuppressText = Reachable().Any(static a => a.Options.Guardrails is { FiltersOutput: true }),
             EscalationRequested = options?.Escalate == true,
             Route = options?.Route,
         };
 
-    private void Validate(string? input, AgentSession session)
+    /// <summary>Checks the request and returns the agent that runs it: the session's current agent, reachable through handoffs.</summary>
+    private Agent Validate(string? input, AgentSession session)
     {
         ArgumentNullException.ThrowIfNull(session);
         if (input is { Length: > MaxInputChars })
@@ -246,14 +275,36 @@ public abstract class Agent
             throw new ArgumentException("The input is too long.", nameof(input));
         }
 
-        if (session.AgentName is { } owner && !string.Equals(owner, Name, StringComparison.Ordinal))
+        var owner = this;
+        if (session.AgentName is { } name && !string.Equals(name, Name, StringComparison.Ordinal))
         {
-            throw new ArgumentException("The session belongs to another agent.", nameof(session));
+            owner = Reachable().FirstOrDefault(a => string.Equals(a.Name, name, StringComparison.Ordinal))
+                ?? throw new ArgumentException("The session belongs to another agent.", nameof(session));
         }
 
         if (input is null && session.PendingApprovals.Count == 0)
         {
             throw new ArgumentException("An input is required unless the session waits for approvals.", nameof(input));
         }
+
+        return owner;
+    }
+
+    /// <summary>This agent and every agent reachable from it through handoffs, breadth first.</summary>
+    private List<Agent> Reachable()
+    {
+        var seen = new List<Agent> { this };
+        for (var i = 0; i < seen.Count; i++)
+        {
+            foreach (var target in seen[i].Options.Handoffs)
+            {
+                if (!seen.Contains(target))
+                {
+                    seen.Add(target);
+                }
+            }
+        }
+
+        return seen;
     }
 }

@@ -15,6 +15,9 @@ public sealed class AgentOptions
     /// <summary>The default number of tool rounds per run.</summary>
     public const int DefaultMaxToolRounds = 8;
 
+    /// <summary>The most handoffs one run may make; after that the handoff tools are no longer offered (bounds handoff loops).</summary>
+    public const int MaxHandoffsPerRun = 3;
+
     /// <summary>The default cap on one tool result, in UTF-8 bytes (SECURITY A07).</summary>
     public const int DefaultMaxToolResultBytes = 32 * 1024;
 
@@ -154,6 +157,19 @@ public sealed class AgentOptions
             _maxHistoryMessages = value;
         }
     }
+
+    /// <summary>
+    /// How the history is kept within the context budget (drop or summarize the oldest turns); null means
+    /// <see cref="MaxHistoryMessages"/> alone decides (dropping).
+    /// </summary>
+    public ContextWindowOptions? Context { get; set; }
+
+    /// <summary>
+    /// Agents this agent may hand the session to. The model gets one <c>handoff_to_NAME</c> tool per target; calling
+    /// it continues the run (and the session) with that agent. Targets may hand back; a run makes at most
+    /// <see cref="MaxHandoffsPerRun"/> handoffs. A private agent's handoff makes the session private.
+    /// </summary>
+    public IList<Agent> Handoffs { get; } = [];
 
     /// <summary>Where runs escalate; null means never.</summary>
     public EscalationOptions? Escalation { get; set; }

@@ -15,7 +15,6 @@ public sealed class AgentRun
     private readonly List<AgentRunEvent> _events = [];
     private readonly Func<AgentRunUpdate, ValueTask>? _sink;
     private readonly IAuditLog? _audit;
-    private readonly string _agentName;
     private readonly TimeProvider _clock;
 
     internal AgentRun(
@@ -28,7 +27,7 @@ public sealed class AgentRun
         TimeProvider clock,
         Func<AgentRunUpdate, ValueTask>? sink)
     {
-        _agentName = agentName;
+        AgentName = agentName;
         Session = session;
         Input = input;
         Decisions = decisions;
@@ -36,7 +35,23 @@ public sealed class AgentRun
         _audit = audit;
         _clock = clock;
         _sink = sink;
+        StartedAt = clock.GetUtcNow();
     }
+
+    /// <summary>The agent running now: the one called, or the target of the last handoff.</summary>
+    public string AgentName { get; internal set; }
+
+    /// <summary>When the run started; the run timeout counts from here across handoffs.</summary>
+    internal DateTimeOffset StartedAt { get; }
+
+    /// <summary>The agent a handoff tool chose; the base class continues the run with it.</summary>
+    internal Agent? HandoffTarget { get; set; }
+
+    /// <summary>How many handoffs this run made.</summary>
+    internal int Handoffs { get; set; }
+
+    /// <summary>The history index up to which dropped messages were already reported in a <c>context</c> event.</summary>
+    internal int ContextDropReported { get; set; }
 
     /// <summary>The session; the core appends to its messages.</summary>
     public AgentSession Session { get; }
@@ -69,7 +84,7 @@ public sealed class AgentRun
         _events.Add(runEvent);
         if (_audit is not null)
         {
-            await _audit.AppendAsync(AuditRecord.FromEvent(Session.Id, _agentName, runEvent), CancellationToken.None).ConfigureAwait(false);
+            await _audit.AppendAsync(AuditRecord.FromEvent(Session.Id, AgentName, runEvent), CancellationToken.None).ConfigureAwait(false);
         }
 
         if (_sink is not null)
@@ -178,7 +193,10 @@ public sealed class AgentRun
         var finish = FinishReason ?? AgentFinishReason.Stop;
         var output = finish == AgentFinishReason.ApprovalRequired ? string.Empty : LastAnswer()?.Text ?? string.Empty;
 
-        return new AgentRunResult(Session.Id, output, [.. _messages], [.. _toolCalls], Usage, [.. _events], finish, [.. Session.PendingApprovals]);
+        return new AgentRunResult(Session.Id, output, [.. _messages], [.. _toolCalls], Usage, [.. _events], finish, [.. Session.PendingApprovals])
+        {
+            AgentName = AgentName,
+        };
     }
 }
 

@@ -52,6 +52,12 @@ public readonly struct AgentRunEventKind : IEquatable<AgentRunEventKind>
     /// <summary>The run moved to another chat client (escalation), or stayed local because the target was unreachable.</summary>
     public static AgentRunEventKind Escalation { get; } = new("escalation");
 
+    /// <summary>The session was handed to another agent, which continues the run (detail: <c>handed off to NAME</c>).</summary>
+    public static AgentRunEventKind Handoff { get; } = new("handoff");
+
+    /// <summary>The history exceeded the context budget: the oldest turns were left out or summarized.</summary>
+    public static AgentRunEventKind Context { get; } = new("context");
+
     /// <summary>A run ended; the event's detail is the finish reason.</summary>
     public static AgentRunEventKind RunCompleted { get; } = new("run_completed");
 

@@ -26,6 +26,9 @@ public sealed class AgentRunResult
         PendingApprovals = pendingApprovals;
     }
 
+    /// <summary>The agent that ended the run: after a handoff, the target; null when the producer did not say.</summary>
+    public string? AgentName { get; init; }
+
     /// <summary>The session the run belongs to.</summary>
     public string SessionId { get; }
 

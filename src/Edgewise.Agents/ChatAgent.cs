@@ -1,3 +1,4 @@
+using Edgewise.Agents.Diagnostics;
 using Edgewise.Agents.Tools;
 using Microsoft.Extensions.AI;
 
@@ -7,13 +8,15 @@ namespace Edgewise.Agents;
 /// An agent over one <see cref="IChatClient"/> with our own tool loop: the model is called with the agent's
 /// instructions, history and tool declarations; requested calls run under <see cref="ToolExecutor"/>'s policy and
 /// their results go back to the model, until it answers, a tool needs approval, three calls in a row fail
-/// (<c>tool_error</c>), or the run uses its tool rounds or run time (<c>max_iterations</c>).
+/// (<c>tool_error</c>), the run uses its tool rounds or run time (<c>max_iterations</c>), or the model hands the
+/// session to another agent (<see cref="AgentOptions.Handoffs"/>).
 /// </summary>
-public sealed class ChatAgent : Agent
+public sealed partial class ChatAgent : Agent
 {
     private const int MaxConsecutiveToolErrors = 3;
     private readonly IChatClient _chatClient;
     private readonly ToolExecutor _executor;
+    private readonly ContextWindow _context;
 
     /// <summary>Creates an agent that talks to <paramref name="chatClient"/>.</summary>
     public ChatAgent(IChatClient chatClient, AgentOptions options)
@@ -22,13 +25,21 @@ public sealed class ChatAgent : Agent
         ArgumentNullException.ThrowIfNull(chatClient);
         _chatClient = chatClient;
         _executor = new ToolExecutor(options);
+        _context = new ContextWindow(options);
     }
 
     /// <inheritdoc/>
     protected override async Task RunCoreAsync(AgentRun run, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(run);
-        using var runTimeout = new CancellationTokenSource(Options.EffectiveRunTimeout, Options.Clock);
+        var left = Options.EffectiveRunTimeout - (run.Now - run.StartedAt);
+        if (left <= TimeSpan.Zero)
+        {
+            run.Finish(AgentFinishReason.MaxIterations);
+            return;
+        }
+
+        using var runTimeout = new CancellationTokenSource(left, Options.Clock);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, runTimeout.Token);
         try
         {
@@ -54,6 +65,7 @@ public sealed class ChatAgent : Agent
 
         if (allowed && run.EscalationRequested)
         {
+            AgentMetrics.Escalated(Name, "requested");
             await run.EmitAsync(AgentRunEventKind.Escalation, "escalated to " + escalation!.TargetName + ": requested", cancellationToken: cancellationToken).ConfigureAwait(false);
             if (await TryTargetAsync(run, escalation, cancellationToken).ConfigureAwait(false))
             {
@@ -69,6 +81,7 @@ public sealed class ChatAgent : Agent
             return;
         }
 
+        AgentMetrics.Escalated(Name, "validation");
         await run.EmitAsync(AgentRunEventKind.Escalation, "escalated to " + escalation.TargetName + ": the local answer failed validation", cancellationToken: cancellationToken).ConfigureAwait(false);
         var local = run.Rollback(checkpoint);
         if (!await TryTargetAsync(run, escalation, cancellationToken).ConfigureAwait(false))
@@ -89,6 +102,7 @@ public sealed class ChatAgent : Agent
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             run.Rollback(checkpoint);
+            AgentMetrics.EscalationFellBack(Name);
             await run.EmitAsync(AgentRunEventKind.Escalation, "escalation target unreachable; continued locally", cancellationToken: cancellationToken).ConfigureAwait(false);
             return false;
         }
@@ -115,14 +129,17 @@ public sealed class ChatAgent : Agent
         if (run.Input is { } input)
         {
             run.AddMessage(input);
+            run.Input = null;
         }
 
+        await _context.SummarizeAsync(run, _chatClient, cancellationToken).ConfigureAwait(false);
         return true;
     }
 
     private async Task ConverseAsync(AgentRun run, IChatClient chatClient, CancellationToken cancellationToken)
     {
-        var chatOptions = CreateChatOptions();
+        var handoffs = HandoffTools(run);
+        var chatOptions = CreateChatOptions(handoffs);
         var consecutiveErrors = 0;
         for (var round = 0; ; round++)
         {
@@ -149,8 +166,15 @@ public sealed class ChatAgent : Agent
             }
 
             var contents = new List<AIContent>();
+            var handoffCalls = new List<(FunctionCallContent Call, Agent Target)>();
             foreach (var call in calls)
             {
+                if (handoffs.TryGetValue(call.Name, out var target))
+                {
+                    handoffCalls.Add((call, target));
+                    continue;
+                }
+
                 var outcome = await _executor.ExecuteAsync(run, call, cancellationToken).ConfigureAwait(false);
                 if (outcome.Result is not null)
                 {
@@ -159,9 +183,19 @@ public sealed class ChatAgent : Agent
                 }
             }
 
+            if (handoffCalls.Count > 0)
+            {
+                contents.AddRange(await HandOffAsync(run, handoffCalls, cancellationToken).ConfigureAwait(false));
+            }
+
             if (contents.Count > 0)
             {
                 run.AddMessage(new ChatMessage(ChatRole.Tool, contents));
+            }
+
+            if (run.HandoffTarget is not null)
+            {
+                return;
             }
 
             if (run.Session.PendingApprovals.Count > 0)
@@ -186,8 +220,13 @@ public sealed class ChatAgent : Agent
             messages.Add(new ChatMessage(ChatRole.System, system));
         }
 
+        if (ContextWindow.SummaryNote(run.Session) is { } note)
+        {
+            messages.Add(note);
+        }
+
         var history = run.Session.Messages;
-        for (var i = HistoryStart(history); i < history.Count; i++)
+        for (var i = await _context.StartAsync(run, cancellationToken).ConfigureAwait(false); i < history.Count; i++)
         {
             messages.Add(history[i]);
         }
@@ -197,7 +236,7 @@ public sealed class ChatAgent : Agent
             return await chatClient.GetResponseAsync(messages, chatOptions, cancellationToken).ConfigureAwait(false);
         }
 
-        var gate = new StreamingTextGate(enabled: Options.Tools.Count > 0 && Options.ParseToolCallsFromText);
+        var gate = new StreamingTextGate(enabled: HasTools && Options.ParseToolCallsFromText);
         var updates = new List<ChatResponseUpdate>();
         await foreach (var update in chatClient.GetStreamingResponseAsync(messages, chatOptions, cancellationToken).ConfigureAwait(false))
         {
@@ -216,44 +255,6 @@ public sealed class ChatAgent : Agent
         return response;
     }
 
-    /// <summary>Where the window of at most <see cref="AgentOptions.MaxHistoryMessages"/> messages starts: at a user message.</summary>
-    private int HistoryStart(IList<ChatMessage> history)
-    {
-        if (Options.MaxHistoryMessages is not { } max || history.Count <= max)
-        {
-            return 0;
-        }
-
-        var lastUser = -1;
-        for (var i = history.Count - 1; i >= 0; i--)
-        {
-            if (history[i].Role == ChatRole.User)
-            {
-                if (i < history.Count - max)
-                {
-                    break;
-                }
-
-                lastUser = i;
-            }
-        }
-
-        if (lastUser >= 0)
-        {
-            return lastUser;
-        }
-
-        for (var i = history.Count - 1; i >= 0; i--)
-        {
-            if (history[i].Role == ChatRole.User)
-            {
-                return i;
-            }
-        }
-
-        return 0;
-    }
-
     /// <summary>The message as stored: tool calls written as text become <see cref="FunctionCallContent"/>s.</summary>
     private ChatMessage ExtractCalls(ChatMessage message, List<FunctionCallContent> calls)
     {
@@ -269,7 +270,7 @@ public sealed class ChatAgent : Agent
             return message;
         }
 
-        if (Options.Tools.Count == 0 || !Options.ParseToolCallsFromText)
+        if (!HasTools || !Options.ParseToolCallsFromText)
         {
             return message;
         }
@@ -298,6 +299,7 @@ public sealed class ChatAgent : Agent
         {
             var callId = string.IsNullOrEmpty(call.CallId) ? ToolCallParser.NewCallId() : call.CallId;
             var content = ToolOutput.Error(call.Name, callId, "max_iterations", "The tool round limit was reached; this call did not run.");
+            AgentMetrics.ToolDenied(Name, "policy");
             await run.EmitAsync(AgentRunEventKind.Denied, "tool round limit reached", call.Name, callId, cancellationToken: cancellationToken).ConfigureAwait(false);
             run.AddToolCall(new AgentToolCall(callId, call.Name, "{}", ToolCallStatus.Denied, content));
             contents.Add(new FunctionResultContent(callId, content));
@@ -306,21 +308,23 @@ public sealed class ChatAgent : Agent
         run.AddMessage(new ChatMessage(ChatRole.Tool, contents));
     }
 
-    private ChatOptions CreateChatOptions()
+    private ChatOptions CreateChatOptions(Dictionary<string, Agent> handoffs)
     {
         var chatOptions = new ChatOptions { Temperature = Options.Temperature, MaxOutputTokens = Options.MaxOutputTokens };
-        if (Options.Tools.Count > 0)
+        if (Options.Tools.Count > 0 || handoffs.Count > 0)
         {
-            chatOptions.Tools = [.. Options.Tools.Select(static t => t.Function.AsDeclarationOnly())];
+            chatOptions.Tools = [.. Options.Tools.Select(static t => t.Function.AsDeclarationOnly()), .. handoffs.Select(static h => HandoffDeclaration(h.Key, h.Value))];
             chatOptions.ToolMode = ChatToolMode.Auto;
         }
 
         return chatOptions;
     }
 
+    private bool HasTools => Options.Tools.Count > 0 || Options.Handoffs.Count > 0;
+
     private string? SystemPrompt()
     {
-        if (Options.Tools.Count == 0)
+        if (!HasTools)
         {
             return Options.Instructions;
         }

@@ -39,6 +39,12 @@ public sealed class AgentConfig
     /// <summary>The guardrails; null means none.</summary>
     public GuardrailConfig? Guardrails { get; init; }
 
+    /// <summary>Agents this agent may hand the session to (<c>handoffs:</c>).</summary>
+    public IReadOnlyList<string> Handoffs { get; init; } = [];
+
+    /// <summary>The context window budget and strategy (<c>context:</c>); null means the <c>limits</c> default.</summary>
+    public ContextConfig? Context { get; init; }
+
     /// <summary>The line of the entry in the configuration file.</summary>
     public long Line { get; init; }
 }
@@ -59,6 +65,22 @@ public sealed class GuardrailConfig
     public int? MaxOutputChars { get; init; }
 }
 
+/// <summary>An agent's <c>context:</c> block.</summary>
+public sealed class ContextConfig
+{
+    /// <summary><c>drop</c> (default) or <c>summarize</c>.</summary>
+    public ContextStrategy Strategy { get; init; } = ContextStrategy.Drop;
+
+    /// <summary>The most history messages sent per model call; null means no message limit.</summary>
+    public int? MaxMessages { get; init; }
+
+    /// <summary>The most history characters sent per model call; null means no character limit.</summary>
+    public int? MaxChars { get; init; }
+
+    /// <summary>The longest summary kept; null means the default (2000).</summary>
+    public int? SummaryMaxChars { get; init; }
+}
+
 /// <summary>A router entry under <c>routers:</c>: a small model that picks one of its agents per request.</summary>
 public sealed class RouterConfig
 {
@@ -72,14 +94,20 @@ public sealed class RouterConfig
     public required IReadOnlyList<string> Agents { get; init; }
 }
 
-/// <summary>An MCP server entry under <c>mcp_servers:</c>, started as a stdio child process.</summary>
+/// <summary>
+/// An MCP server entry under <c>mcp_servers:</c>: a stdio child process (<c>command</c>, <c>args</c>) or a server
+/// reached over streamable HTTP (<c>url</c>); exactly one of the two.
+/// </summary>
 public sealed class McpServerConfig
 {
     /// <summary>The server's name, the prefix of its tools in agent tool lists (<c>NAME/TOOL</c>).</summary>
     public required string Name { get; init; }
 
-    /// <summary>The executable.</summary>
-    public required string Command { get; init; }
+    /// <summary>The executable of a stdio server; empty when <see cref="Url"/> is set.</summary>
+    public string Command { get; init; } = string.Empty;
+
+    /// <summary>The endpoint of a streamable HTTP server (http or https); null for a stdio server.</summary>
+    public Uri? Url { get; init; }
 
     /// <summary>Its arguments.</summary>
     public IReadOnlyList<string> Args { get; init; } = [];

@@ -12,11 +12,12 @@ internal sealed partial class ConfigParser(string file, ToolRegistry tools)
 
     private static readonly string[] s_rootKeys = ["models", "agents", "routers", "mcp_servers", "limits", .. ServerSections];
     private static readonly string[] s_agentKeys =
-        ["description", "instructions", "model", "tools", "approval_required", "temperature", "max_tokens", "max_tool_rounds", "private", "escalation", "guardrails"];
+        ["description", "instructions", "model", "tools", "approval_required", "temperature", "max_tokens", "max_tool_rounds", "private", "escalation", "guardrails", "handoffs", "context"];
 
+    private static readonly string[] s_contextKeys = ["strategy", "max_messages", "max_chars", "summary_max_chars"];
     private static readonly string[] s_guardrailKeys = ["redact_pii", "blocked_terms", "max_input_chars", "max_output_chars"];
     private static readonly string[] s_routerKeys = ["model", "agents"];
-    private static readonly string[] s_mcpKeys = ["command", "args", "pinned"];
+    private static readonly string[] s_mcpKeys = ["command", "args", "url", "pinned"];
     private static readonly string[] s_limitKeys = ["tool_timeout", "run_timeout", "approval_timeout", "max_tool_result_bytes", "max_history_messages", "session_retention"];
 
     private readonly List<(YamlNodeReader Node, string Model)> _modelRefs = [];
@@ -119,6 +120,8 @@ internal sealed partial class ConfigParser(string file, ToolRegistry tools)
         int? maxTokens = null, maxRounds = null;
         var isPrivate = false;
         GuardrailConfig? guardrails = null;
+        ContextConfig? context = null;
+        IReadOnlyList<string> handoffs = [];
         YamlNodeReader? escalationNode = null;
         foreach (var (key, value) in node.Mapping(s_agentKeys))
         {
@@ -151,6 +154,11 @@ internal sealed partial class ConfigParser(string file, ToolRegistry tools)
                     escalationNode = value;
                     _modelRefs.Add((value, escalation));
                     break;
+                case "handoffs":
+                    handoffs = value.Strings();
+                    AddHandoffRefs(name, value, handoffs);
+                    break;
+                case "context": context = ParseContext(value); break;
                 default: guardrails = ParseGuardrails(value); break;
             }
         }
@@ -187,6 +195,8 @@ internal sealed partial class ConfigParser(string file, ToolRegistry tools)
             Private = isPrivate,
             Escalation = escalation,
             Guardrails = guardrails,
+            Handoffs = handoffs,
+            Context = context,
             Line = node.Node.Start.Line,
         };
     }
@@ -203,6 +213,56 @@ internal sealed partial class ConfigParser(string file, ToolRegistry tools)
 
             _toolRefs.Add((items[i], names[i]));
         }
+    }
+
+    private void AddHandoffRefs(string agent, YamlNodeReader value, IReadOnlyList<string> names)
+    {
+        var items = value.Sequence();
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (string.Equals(names[i], agent, StringComparison.Ordinal))
+            {
+                throw items[i].Error("an agent cannot hand off to itself");
+            }
+
+            if (names.Take(i).Contains(names[i], StringComparer.Ordinal))
+            {
+                throw items[i].Error("'" + names[i] + "' is listed twice");
+            }
+
+            _agentRefs.Add((items[i], names[i]));
+        }
+    }
+
+    private static ContextConfig ParseContext(YamlNodeReader node)
+    {
+        var strategy = ContextStrategy.Drop;
+        int? maxMessages = null, maxChars = null, summaryChars = null;
+        foreach (var (key, value) in node.Mapping(s_contextKeys))
+        {
+            switch (key)
+            {
+                case "strategy":
+                    var text = value.String();
+                    strategy = text switch
+                    {
+                        "drop" => ContextStrategy.Drop,
+                        "summarize" => ContextStrategy.Summarize,
+                        _ => throw value.Error("expected 'drop' or 'summarize'"),
+                    };
+                    break;
+                case "max_messages": maxMessages = value.Int(2, int.MaxValue); break;
+                case "max_chars": maxChars = value.Int(256, int.MaxValue); break;
+                default: summaryChars = value.Int(100, 16384); break;
+            }
+        }
+
+        if (maxMessages is null && maxChars is null)
+        {
+            throw node.Error("set 'max_messages', 'max_chars' or both: the budget the strategy keeps to");
+        }
+
+        return new ContextConfig { Strategy = strategy, MaxMessages = maxMessages, MaxChars = maxChars, SummaryMaxChars = summaryChars };
     }
 
     private static GuardrailConfig ParseGuardrails(YamlNodeReader node)
@@ -262,6 +322,7 @@ internal sealed partial class ConfigParser(string file, ToolRegistry tools)
     private static McpServerConfig ParseMcp(string name, YamlNodeReader node)
     {
         string? command = null;
+        Uri? url = null;
         IReadOnlyList<string> args = [];
         var pinned = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, value) in node.Mapping(s_mcpKeys))
@@ -270,6 +331,13 @@ internal sealed partial class ConfigParser(string file, ToolRegistry tools)
             {
                 case "command": command = value.String(); break;
                 case "args": args = value.Strings(); break;
+                case "url":
+                    if (!Uri.TryCreate(value.String(), UriKind.Absolute, out url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+                    {
+                        throw value.Error("expected an absolute http or https URL");
+                    }
+
+                    break;
                 default:
                     foreach (var (tool, hash) in value.Mapping())
                     {
@@ -286,13 +354,17 @@ internal sealed partial class ConfigParser(string file, ToolRegistry tools)
             }
         }
 
-        return new McpServerConfig
+        if ((command is null) == (url is null))
         {
-            Name = name,
-            Command = command ?? throw node.Child(node.Node, "command").Error("required key missing: the server's executable"),
-            Args = args,
-            Pinned = pinned,
-        };
+            throw node.Error("set exactly one of 'command' (a stdio server) or 'url' (a streamable HTTP server)");
+        }
+
+        if (url is not null && args.Count > 0)
+        {
+            throw node.Child(node.Node, "args").Error("'args' belongs to a 'command' server, not to a 'url' one");
+        }
+
+        return new McpServerConfig { Name = name, Command = command ?? string.Empty, Url = url, Args = args, Pinned = pinned };
     }
 
     private static LimitsConfig ParseLimits(YamlNodeReader node)

@@ -134,6 +134,15 @@ public sealed class EdgewiseConfig
             }
         }
 
+        if (agent.Context is { } context)
+        {
+            options.Context = new ContextWindowOptions { Strategy = context.Strategy, MaxMessages = context.MaxMessages, MaxChars = context.MaxChars };
+            if (context.SummaryMaxChars is { } summaryChars)
+            {
+                options.Context.SummaryMaxChars = summaryChars;
+            }
+        }
+
         if (agent.Guardrails is { } g)
         {
             var guardrails = new GuardrailOptions { RedactPii = g.RedactPii, MaxInputChars = g.MaxInputChars, MaxOutputChars = g.MaxOutputChars };
@@ -151,5 +160,59 @@ public sealed class EdgewiseConfig
         }
 
         return options;
+    }
+
+    /// <summary>
+    /// Fills each agent's <see cref="AgentOptions.Handoffs"/> from its <c>handoffs:</c> list. Call it once the agents
+    /// are built (handoffs may form cycles, so they are linked after construction). Targets missing from
+    /// <paramref name="agents"/> are skipped: build every agent a session may reach to offer all its handoffs.
+    /// </summary>
+    /// <param name="agents">Built agents, matched to configuration entries by name.</param>
+    public void LinkHandoffs(IEnumerable<Agent> agents)
+    {
+        ArgumentNullException.ThrowIfNull(agents);
+        var byName = new Dictionary<string, Agent>(StringComparer.Ordinal);
+        foreach (var agent in agents)
+        {
+            byName.TryAdd(agent.Name, agent);
+        }
+
+        foreach (var agent in byName.Values)
+        {
+            if (!Agents.TryGetValue(agent.Name, out var config))
+            {
+                continue;
+            }
+
+            foreach (var name in config.Handoffs)
+            {
+                if (byName.TryGetValue(name, out var target) && !agent.Options.Handoffs.Contains(target))
+                {
+                    agent.Options.Handoffs.Add(target);
+                }
+            }
+        }
+    }
+
+    /// <summary>The agents a session starting with <paramref name="agentName"/> may reach through handoffs, itself first.</summary>
+    public IReadOnlyList<string> HandoffClosure(string agentName)
+    {
+        ArgumentNullException.ThrowIfNull(agentName);
+        var names = new List<string> { agentName };
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (Agents.TryGetValue(names[i], out var config))
+            {
+                foreach (var target in config.Handoffs)
+                {
+                    if (!names.Contains(target, StringComparer.Ordinal))
+                    {
+                        names.Add(target);
+                    }
+                }
+            }
+        }
+
+        return names;
     }
 }

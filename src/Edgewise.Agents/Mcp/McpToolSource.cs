@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Edgewise.Agents.Configuration;
 using Edgewise.Agents.Storage;
 using Edgewise.Agents.Tools;
 using ModelContextProtocol.Client;
@@ -9,10 +10,10 @@ using ModelContextProtocol.Client;
 namespace Edgewise.Agents.Mcp;
 
 /// <summary>
-/// Tools from an MCP server over stdio (the official ModelContextProtocol client). Definitions are pinned by
+/// Tools from an MCP server over stdio or streamable HTTP (the official ModelContextProtocol client). Definitions are pinned by
 /// hash (A09): only tools whose current definition hash equals the pin given for their name become agent tools;
-/// new, changed or flagged definitions stay disabled and each refusal is an audit row. The child process is
-/// stopped when the source is disposed.
+/// new, changed or flagged definitions stay disabled and each refusal is an audit row. Disposing the source stops
+/// a stdio child process or ends the HTTP session.
 /// </summary>
 public sealed class McpToolSource : IAsyncDisposable
 {
@@ -52,6 +53,45 @@ public sealed class McpToolSource : IAsyncDisposable
         });
         var client = await McpClient.CreateAsync(transport, cancellationToken: cancellationToken).ConfigureAwait(false);
         return new McpToolSource(client, serverName, audit);
+    }
+
+    /// <summary>
+    /// Connects to an MCP server over streamable HTTP at <paramref name="url"/> (no SSE fallback), sending
+    /// <paramref name="headers"/> with every request (e.g. an <c>Authorization</c> header).
+    /// </summary>
+    public static async Task<McpToolSource> ConnectHttpAsync(
+        string serverName,
+        Uri url,
+        IReadOnlyDictionary<string, string>? headers = null,
+        IAuditLog? audit = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(serverName);
+        ArgumentNullException.ThrowIfNull(url);
+        if (!url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ArgumentException("The MCP server URL must be an absolute http or https URL.", nameof(url));
+        }
+
+        var transport = new HttpClientTransport(new HttpClientTransportOptions
+        {
+            Name = serverName,
+            Endpoint = url,
+            TransportMode = HttpTransportMode.StreamableHttp,
+            ConnectionTimeout = TimeSpan.FromSeconds(10),
+            AdditionalHeaders = headers?.ToDictionary(static p => p.Key, static p => p.Value, StringComparer.OrdinalIgnoreCase),
+        });
+        var client = await McpClient.CreateAsync(transport, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return new McpToolSource(client, serverName, audit);
+    }
+
+    /// <summary>Starts (stdio) or connects to (HTTP) the server <paramref name="server"/> describes.</summary>
+    public static Task<McpToolSource> StartAsync(McpServerConfig server, IAuditLog? audit = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        return server.Url is { } url
+            ? ConnectHttpAsync(server.Name, url, audit: audit, cancellationToken: cancellationToken)
+            : StartStdioAsync(server.Name, server.Command, server.Args, audit: audit, cancellationToken: cancellationToken);
     }
 
     /// <summary>

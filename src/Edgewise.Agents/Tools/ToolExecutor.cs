@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Edgewise.Agents.Diagnostics;
 using Microsoft.Extensions.AI;
 
 namespace Edgewise.Agents.Tools;
@@ -36,6 +37,7 @@ internal sealed class ToolExecutor(AgentOptions options)
         var tool = Find(name);
         if (tool is null)
         {
+            AgentMetrics.ToolDenied(run.AgentName, "policy");
             await run.EmitAsync(AgentRunEventKind.Denied, "tool not in the agent's allow-list", name, callId, hash, cancellationToken).ConfigureAwait(false);
             return Record(run, name, callId, canonical, ToolCallStatus.Denied, ToolOutput.Error(name, callId, "tool_not_available", "No tool with this name is available to you."), failed: true);
         }
@@ -97,6 +99,7 @@ internal sealed class ToolExecutor(AgentOptions options)
                 continue;
             }
 
+            AgentMetrics.ToolDenied(run.AgentName, "approval");
             await run.EmitAsync(AgentRunEventKind.ApprovalDenied, denial, request.ToolName, request.CallId, request.ArgumentsHash, cancellationToken).ConfigureAwait(false);
             var content = ToolOutput.Error(request.ToolName, request.CallId, "approval_denied", "The user did not approve this call; it did not run.");
             run.AddToolCall(new AgentToolCall(request.CallId, request.ToolName, request.Arguments, ToolCallStatus.Denied, content));
@@ -114,6 +117,7 @@ internal sealed class ToolExecutor(AgentOptions options)
 
     private async Task<Outcome> InvokeAsync(AgentRun run, AgentTool tool, string callId, JsonElement arguments, string canonical, string hash, CancellationToken cancellationToken)
     {
+        AgentMetrics.ToolCalled(run.AgentName, tool.Name);
         await run.EmitAsync(AgentRunEventKind.ToolCall, "tool invoked", tool.Name, callId, hash, cancellationToken).ConfigureAwait(false);
         var functionArguments = new AIFunctionArguments();
         foreach (var property in arguments.EnumerateObject())
