@@ -11,6 +11,7 @@ using Edgewise.Server.OpenAi;
 using Edgewise.Server.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -44,9 +45,14 @@ public static partial class EdgewiseServer
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
             kestrel.Limits.MaxRequestHeaderCount = 100;
-            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
-            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromMinutes(2);
-            kestrel.Limits.MaxConcurrentConnections = 1024;
+            var c = options.Connections;
+            kestrel.Limits.RequestHeadersTimeout = c.HeadersTimeout;
+            kestrel.Limits.KeepAliveTimeout = c.KeepAliveTimeout;
+            kestrel.Limits.MaxConcurrentConnections = c.MaxConnections;
+            kestrel.Limits.MaxConcurrentUpgradedConnections = c.MaxConnections;
+            kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(c.MinDataRateBytesPerSecond, c.MinDataRateGracePeriod);
+            kestrel.Limits.MinResponseDataRate = new MinDataRate(c.MinDataRateBytesPerSecond, c.MinDataRateGracePeriod);
+            kestrel.Limits.MaxResponseBufferSize = c.MaxResponseBufferBytes;
             Listen(kestrel, options);
         });
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
@@ -98,6 +104,29 @@ public static partial class EdgewiseServer
                 $"Refusing to listen beyond loopback without API keys: set {ApiKeysEnvironmentVariable} or configure keys, or bind 127.0.0.1.");
         }
 
+        if (options.Profile == ServerProfile.Production && keys == 0)
+        {
+            throw new ServerConfigurationException(
+                $"The production profile requires API keys, even on loopback: set {ApiKeysEnvironmentVariable} or server.api_keys.");
+        }
+
+        if (options.Profile == ServerProfile.Production && options.AllowedOrigins.Count > 0)
+        {
+            throw new ServerConfigurationException("The production profile serves no browser origins (CORS): remove allowed_origins or use the development profile.");
+        }
+
+        var c = options.Connections;
+        if (c.HeadersTimeout <= TimeSpan.Zero || c.KeepAliveTimeout <= TimeSpan.Zero || c.MaxConnections < 1 || c.MinDataRateBytesPerSecond <= 0
+            || c.MinDataRateGracePeriod < TimeSpan.FromSeconds(1) || c.MaxResponseBufferBytes < 1 || options.ShutdownTimeout < TimeSpan.Zero)
+        {
+            throw new ServerConfigurationException("Connection limits must be positive and the data-rate grace period at least 1 s.");
+        }
+
+        if (options.Certificate is { HasPrivateKey: false })
+        {
+            throw new ServerConfigurationException("The TLS certificate has no private key.");
+        }
+
         if (!HostPolicy.IsWildcard(options.Host) && !string.Equals(options.Host, "localhost", StringComparison.OrdinalIgnoreCase) && !IPAddress.TryParse(options.Host.Trim('[', ']'), out _))
         {
             throw new ServerConfigurationException("The host must be an IP address, localhost, or 0.0.0.0/:: for all interfaces.");
@@ -110,19 +139,28 @@ public static partial class EdgewiseServer
         }
     }
 
-    private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, ServerOptions options)
+    private static void Listen(KestrelServerOptions kestrel, ServerOptions options)
     {
+        var certificate = options.Certificate;
+        void Configure(ListenOptions listen)
+        {
+            if (certificate is not null)
+            {
+                listen.UseHttps(certificate);
+            }
+        }
+
         if (HostPolicy.IsWildcard(options.Host))
         {
-            kestrel.ListenAnyIP(options.Port);
+            kestrel.ListenAnyIP(options.Port, Configure);
         }
         else if (string.Equals(options.Host, "localhost", StringComparison.OrdinalIgnoreCase))
         {
-            kestrel.ListenLocalhost(options.Port);
+            kestrel.ListenLocalhost(options.Port, Configure);
         }
         else
         {
-            kestrel.Listen(IPAddress.Parse(options.Host.Trim('[', ']')), options.Port);
+            kestrel.Listen(IPAddress.Parse(options.Host.Trim('[', ']')), options.Port, Configure);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using Edgewise.Agents.Configuration;
 using Edgewise.Models.Hardware;
 using Edgewise.Models.Management;
@@ -13,6 +14,13 @@ public sealed partial class ServerOptions
 {
     /// <summary>The default port.</summary>
     public const int DefaultPort = 11435;
+
+    /// <summary>
+    /// The profile whose defaults these options started from (default <see cref="ServerProfile.Development"/>); in
+    /// <see cref="ServerProfile.Production"/> the server refuses to start without API keys, even on loopback, and
+    /// refuses CORS origins. Set it with <see cref="ApplyProfile"/> so the limits follow.
+    /// </summary>
+    public ServerProfile Profile { get; private set; } = ServerProfile.Development;
 
     /// <summary>Address to bind (default 127.0.0.1). A non-loopback address needs <see cref="ApiKeys"/> (H01).</summary>
     public string Host { get; set; } = "127.0.0.1";
@@ -44,6 +52,12 @@ public sealed partial class ServerOptions
     /// <summary>Admission control settings.</summary>
     public AdmissionOptions Admission { get; } = new();
 
+    /// <summary>Connection limits against slow or idle clients (H10, H15).</summary>
+    public ConnectionOptions Connections { get; } = new();
+
+    /// <summary>The server certificate (with its private key); when set the server speaks HTTPS only. Null: plain HTTP.</summary>
+    public X509Certificate2? Certificate { get; set; }
+
     /// <summary>Interval of the SSE keep-alive comment (default 15 s; H16).</summary>
     public TimeSpan StreamKeepAlive { get; set; } = TimeSpan.FromSeconds(15);
 
@@ -67,6 +81,64 @@ public sealed partial class ServerOptions
 
     /// <summary>Memory probe; null for the system probe.</summary>
     public IMemoryProbe? Memory { get; set; }
+
+    /// <summary>
+    /// Switches to <paramref name="profile"/> and resets the body, admission, connection and shutdown limits to its
+    /// defaults (docs/server.md lists them). Call it before setting individual limits.
+    /// </summary>
+    public void ApplyProfile(ServerProfile profile)
+    {
+        Profile = profile;
+        var production = profile == ServerProfile.Production;
+        MaxRequestBodyBytes = production ? 1L * 1024 * 1024 : 4L * 1024 * 1024;
+        ShutdownTimeout = TimeSpan.FromSeconds(30);
+        Admission.ParallelSequences = 4;
+        Admission.QueueLength = production ? 16 : 32;
+        Admission.PerKeyConcurrency = 2;
+        Admission.QueueTimeout = production ? TimeSpan.FromSeconds(15) : TimeSpan.FromSeconds(30);
+        Connections.HeadersTimeout = production ? TimeSpan.FromSeconds(10) : TimeSpan.FromSeconds(30);
+        Connections.KeepAliveTimeout = production ? TimeSpan.FromSeconds(30) : TimeSpan.FromMinutes(2);
+        Connections.MaxConnections = production ? 256 : 1024;
+        Connections.MinDataRateBytesPerSecond = 240;
+        Connections.MinDataRateGracePeriod = TimeSpan.FromSeconds(5);
+        Connections.MaxResponseBufferBytes = 64 * 1024;
+    }
+}
+
+/// <summary>Configuration profiles: sets of defaults (docs/server.md).</summary>
+public enum ServerProfile
+{
+    /// <summary>SECURITY.md §3 defaults: no keys asked on loopback, 4 MiB bodies, queue 32.</summary>
+    Development,
+
+    /// <summary>Stricter: API keys required on every bind, no CORS, 1 MiB bodies, queue 16, shorter timeouts.</summary>
+    Production,
+}
+
+/// <summary>Kestrel connection limits (SECURITY.md H10 slowloris and idle connections, H15 slow readers).</summary>
+public sealed class ConnectionOptions
+{
+    /// <summary>Time a client has to send all request headers (default 30 s); slower connections are closed.</summary>
+    public TimeSpan HeadersTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an idle keep-alive connection stays open (default 2 min).</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Open connections at most (default 1024); more are refused at accept.</summary>
+    public long MaxConnections { get; set; } = 1024;
+
+    /// <summary>
+    /// Slowest request body upload and response download allowed, in bytes per second after
+    /// <see cref="MinDataRateGracePeriod"/> (default 240, Kestrel's): a client trickling a body or never reading a stream
+    /// is disconnected, which cancels its generation and frees its slot.
+    /// </summary>
+    public double MinDataRateBytesPerSecond { get; set; } = 240;
+
+    /// <summary>Time before <see cref="MinDataRateBytesPerSecond"/> is enforced (default 5 s; at least 1 s).</summary>
+    public TimeSpan MinDataRateGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Response bytes buffered per connection before writes wait for the client (default 64 KiB; H15).</summary>
+    public long MaxResponseBufferBytes { get; set; } = 64 * 1024;
 }
 
 /// <summary>A model registered at start.</summary>

@@ -1,29 +1,80 @@
 using System.Globalization;
+using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace Edgewise.Agents.Configuration;
 
-/// <summary>Reads one YAML node strictly, naming the file, line and key path in every error.</summary>
-internal readonly struct YamlNodeReader
+/// <summary>
+/// Reads one YAML node strictly, naming the file, line and key path in every error (<see cref="ConfigException"/>).
+/// Used by the agents configuration parser and by the server for its own sections of <c>edgewise.yaml</c>.
+/// </summary>
+public readonly struct YamlNodeReader
 {
     private readonly string _file;
 
+    /// <summary>Wraps <paramref name="node"/> of <paramref name="file"/>, found at key path <paramref name="path"/>.</summary>
     public YamlNodeReader(string file, YamlNode node, string path)
     {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(path);
         _file = file;
         Node = node;
         Path = path;
     }
 
+    /// <summary>The YAML node.</summary>
     public YamlNode Node { get; }
 
+    /// <summary>The dotted key path of the node, e.g. <c>server.limits.parallel</c>; empty for the root.</summary>
     public string Path { get; }
 
+    /// <summary>The file the node was read from, as given.</summary>
+    public string File => _file;
+
+    /// <summary>The 1-based line of the node.</summary>
+    public long Line => Node.Start.Line;
+
+    /// <summary>
+    /// Parses <paramref name="yaml"/> (one document) as if read from <paramref name="file"/> and returns its root.
+    /// </summary>
+    /// <exception cref="ConfigException">The text is not YAML or holds more or fewer than one document.</exception>
+    public static YamlNodeReader Parse(string yaml, string file)
+    {
+        ArgumentNullException.ThrowIfNull(yaml);
+        ArgumentNullException.ThrowIfNull(file);
+        var stream = new YamlStream();
+        var parser = new Parser(new StringReader(yaml));
+        try
+        {
+            stream.Load(parser);
+        }
+        catch (YamlException ex)
+        {
+            throw new ConfigException(file, ex.Start.Line, ex.Start.Column, string.Empty, "not valid YAML: " + ex.Message, ex);
+        }
+        catch (InvalidOperationException ex)
+        {
+            var mark = parser.Current?.End ?? Mark.Empty;
+            throw new ConfigException(file, mark.Line, mark.Column, string.Empty, "not valid YAML: an unterminated [list] or {mapping}", ex);
+        }
+
+        if (stream.Documents.Count != 1)
+        {
+            throw new ConfigException(file, 1, 1, string.Empty, "expected exactly one YAML document");
+        }
+
+        return new YamlNodeReader(file, stream.Documents[0].RootNode, string.Empty);
+    }
+
+    /// <summary>An error about this node: file, line, column and key path, then <paramref name="problem"/>.</summary>
     public ConfigException Error(string problem, Exception? inner = null) =>
         new(_file, Node.Start.Line, Node.Start.Column, Path, problem, inner);
 
+    /// <summary>A reader for <paramref name="node"/>, a child of this node under <paramref name="key"/>.</summary>
     public YamlNodeReader Child(YamlNode node, string key) => new(_file, node, Path.Length == 0 ? key : Path + "." + key);
 
+    /// <summary>True for an empty or null scalar (<c>~</c>, <c>null</c>, nothing), unless quoted.</summary>
     public bool IsNull => Node is YamlScalarNode { Value: null or "" or "~" or "null", Style: not (YamlDotNet.Core.ScalarStyle.SingleQuoted or YamlDotNet.Core.ScalarStyle.DoubleQuoted) };
 
     /// <summary>The entries of a mapping, each key checked against <paramref name="allowed"/>.</summary>
@@ -54,6 +105,7 @@ internal readonly struct YamlNodeReader
         return result;
     }
 
+    /// <summary>The items of a list.</summary>
     public IReadOnlyList<YamlNodeReader> Sequence()
     {
         if (Node is not YamlSequenceNode sequence)
@@ -70,6 +122,7 @@ internal readonly struct YamlNodeReader
         return result;
     }
 
+    /// <summary>A text value.</summary>
     public string String()
     {
         if (Node is not YamlScalarNode { Value: { } value } || IsNull)
@@ -80,6 +133,7 @@ internal readonly struct YamlNodeReader
         return value;
     }
 
+    /// <summary>A list of text values.</summary>
     public IReadOnlyList<string> Strings()
     {
         var items = Sequence();
@@ -92,6 +146,7 @@ internal readonly struct YamlNodeReader
         return result;
     }
 
+    /// <summary>A whole number between <paramref name="min"/> and <paramref name="max"/>.</summary>
     public int Int(int min, int max)
     {
         if (!int.TryParse(Scalar("a whole number"), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
@@ -107,6 +162,7 @@ internal readonly struct YamlNodeReader
         return value;
     }
 
+    /// <summary>A finite number.</summary>
     public float Float()
     {
         if (!float.TryParse(Scalar("a number"), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !float.IsFinite(value))
@@ -117,6 +173,7 @@ internal readonly struct YamlNodeReader
         return value;
     }
 
+    /// <summary><c>true</c> or <c>false</c>.</summary>
     public bool Bool() => Scalar("true or false") switch
     {
         "true" => true,
@@ -143,6 +200,34 @@ internal readonly struct YamlNodeReader
             "d" => TimeSpan.FromDays(n),
             _ => throw Error("expected a duration with a unit: ms, s, m, h or d"),
         };
+    }
+
+    /// <summary>
+    /// A size in bytes between <paramref name="min"/> and <paramref name="max"/>: a whole number, optionally with a unit
+    /// <c>KiB</c>, <c>MiB</c> or <c>GiB</c> (powers of 1024), e.g. <c>4MiB</c>.
+    /// </summary>
+    public long Bytes(long min, long max)
+    {
+        var text = Scalar("a size such as 4MiB");
+        var (digits, scale) = text switch
+        {
+            _ when text.EndsWith("KiB", StringComparison.Ordinal) => (text[..^3], 1L << 10),
+            _ when text.EndsWith("MiB", StringComparison.Ordinal) => (text[..^3], 1L << 20),
+            _ when text.EndsWith("GiB", StringComparison.Ordinal) => (text[..^3], 1L << 30),
+            _ => (text, 1L),
+        };
+        if (!long.TryParse(digits.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n > long.MaxValue / scale)
+        {
+            throw Error("expected a size: a whole number of bytes, or with KiB, MiB or GiB, e.g. 4MiB");
+        }
+
+        var value = n * scale;
+        if (value < min || value > max)
+        {
+            throw Error(string.Create(CultureInfo.InvariantCulture, $"must be between {min} and {max} bytes"));
+        }
+
+        return value;
     }
 
     private string Scalar(string expected)

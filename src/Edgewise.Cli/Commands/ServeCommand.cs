@@ -1,36 +1,54 @@
 using System.CommandLine;
+using Edgewise.Agents.Configuration;
 using Edgewise.Models.Management;
 using Edgewise.Models.Storage;
 using Edgewise.Server;
+using Edgewise.Server.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
 
 namespace Edgewise.Cli.Commands;
 
 /// <summary>
-/// <c>edgewise serve</c>: runs the HTTP server (OpenAI-compatible API, health, metrics) until SIGTERM or Ctrl+C, then
-/// drains: readiness turns 503 at once, in-flight requests get up to 30 s, and the process exits 0 (S01).
+/// <c>edgewise serve</c>: runs the HTTP server (OpenAI- and Ollama-compatible APIs, health, metrics) until SIGTERM or
+/// Ctrl+C, then drains: readiness turns 503 at once, in-flight requests get up to the shutdown timeout (30 s), and the
+/// process exits 0 (S01). <c>--config</c> loads edgewise.yaml (models, agents and the server section); flags override it.
 /// </summary>
 internal static class ServeCommand
 {
     public static Command Create(CliConsole console)
     {
-        var host = new Option<string>("--host") { Description = "Address to bind (default 127.0.0.1; anything beyond loopback needs API keys).", DefaultValueFactory = _ => "127.0.0.1" };
-        var port = new Option<int>("--port") { Description = "Port (default 11435).", DefaultValueFactory = _ => ServerOptions.DefaultPort };
+        var host = new Option<string?>("--host") { Description = "Address to bind (default 127.0.0.1, or server.host of the config; anything beyond loopback needs API keys)." };
+        var port = new Option<int?>("--port") { Description = "Port (default 11435, or server.port of the config)." };
         var models = new Option<string[]>("--model", "-m") { Description = "GGUF file or model name/alias to serve (repeatable); served as the file name without .gguf, or the alias.", AllowMultipleArgumentsPerToken = false };
-        var keyEnv = new Option<string>("--api-key-env") { Description = "Environment variable holding comma-separated API keys.", DefaultValueFactory = _ => EdgewiseServer.ApiKeysEnvironmentVariable };
+        var config = new Option<string?>("--config", "-c") { Description = "edgewise.yaml: its models and agents, and its server section (profile, keys, hosts, TLS, limits); flags override it." };
+        var keyEnv = new Option<string>("--api-key-env") { Description = "Environment variable holding comma-separated API keys (added to the config's).", DefaultValueFactory = _ => EdgewiseServer.ApiKeysEnvironmentVariable };
         var parallel = new Option<int?>("--parallel") { Description = "Requests generating at once per model (default 4)." };
-        var command = new Command("serve", "Serve models over an OpenAI-compatible HTTP API.") { host, port, models, keyEnv, parallel };
+        var command = new Command("serve", "Serve models over OpenAI- and Ollama-compatible HTTP APIs.") { host, port, models, config, keyEnv, parallel };
         command.SetAction(async (r, cancel) =>
         {
             ServerOptions options;
             try
             {
-                options = Options(r.GetValue(host)!, r.GetValue(port), r.GetValue(models) ?? [], r.GetValue(parallel), console, cancel);
+                options = Options(r.GetValue(models) ?? [], console, cancel);
+                if (r.GetValue(config) is { } path)
+                {
+                    options.Configuration = EdgewiseConfig.Load(path, ToolRegistry.CreateDefault());
+                    ServerConfigReader.Load(path, options);
+                }
+
+                options.Host = r.GetValue(host) ?? options.Host;
+                options.Port = r.GetValue(port) ?? options.Port;
+                options.Admission.ParallelSequences = r.GetValue(parallel) ?? options.Admission.ParallelSequences;
                 foreach (var key in EdgewiseServer.ParseApiKeys(Environment.GetEnvironmentVariable(r.GetValue(keyEnv)!)))
                 {
                     options.ApiKeys.Add(key);
                 }
+            }
+            catch (ConfigException e)
+            {
+                console.Error.WriteLine($"error: {e.Message}");
+                return CliConsole.UsageError;
             }
             catch (Exception e) when (e is CliException or Models.ModelException)
             {
@@ -42,23 +60,16 @@ internal static class ServeCommand
         return command;
     }
 
-    private static ServerOptions Options(string host, int port, string[] models, int? parallel, CliConsole console, CancellationToken cancel)
+    private static ServerOptions Options(string[] models, CliConsole console, CancellationToken cancel)
     {
         var manager = new ModelManagerOptions();
         var store = ModelStore.OpenDefault();
         var options = new ServerOptions
         {
-            Host = host,
-            Port = port,
             ModelManager = manager,
             FallbackResolver = new StoreModelResolver(store, manager),
             DataDirectory = store.Root,
         };
-        if (parallel is { } p)
-        {
-            options.Admission.ParallelSequences = p;
-        }
-
         foreach (var model in models)
         {
             var path = ModelStoreCommands.ResolveModelPath(model, console, cancel);
@@ -105,6 +116,7 @@ internal static class ServeCommand
             }
 
             console.Out.WriteLine(options.ApiKeys.Count > 0 ? "  API keys required" : "  no API keys (loopback only)");
+            console.Out.WriteLine(options.Profile == ServerProfile.Production ? "  profile: production" : "  profile: development");
             await app.WaitForShutdownAsync().ConfigureAwait(false);
         }
 
