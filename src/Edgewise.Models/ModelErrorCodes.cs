@@ -1,6 +1,9 @@
 namespace Edgewise.Models;
 
-/// <summary>The stable error codes of <see cref="ModelException"/>; the HTTP layer maps them to status codes.</summary>
+/// <summary>
+/// The stable error codes of <see cref="ModelException"/>, for the store, downloads, loading and remote backends alike; the
+/// HTTP layer maps them to status codes.
+/// </summary>
 public static class ModelErrorCodes
 {
     /// <summary>A model name, tag, quantization or digest is malformed or would reach outside the store (M13).</summary>
@@ -48,6 +51,15 @@ public static class ModelErrorCodes
     /// <summary>The path given to import is neither a GGUF file nor an Ollama models directory.</summary>
     public const string ImportFailed = "import_failed";
 
+    /// <summary>A remote backend refused the request as invalid (a 4xx other than 401, 403 and 404).</summary>
+    public const string RequestRejected = "request_rejected";
+
+    /// <summary>A remote backend answered with a body that is not a valid OpenAI chat-completions response.</summary>
+    public const string InvalidResponse = "invalid_response";
+
     /// <summary>No backend in a failover list answered.</summary>
     public const string BackendUnavailable = "backend_unavailable";
+
+    /// <summary>A loaded model's file was truncated, replaced or removed; the model was unloaded and its file cannot be loaded again as it is (M14).</summary>
+    public const string ModelFileChanged = "model_file_changed";
 }

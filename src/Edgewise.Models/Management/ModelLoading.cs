@@ -1,3 +1,4 @@
+using Edgewise.Gguf;
 using Edgewise.Inference;
 using Edgewise.Inference.Model;
 using Edgewise.Inference.Runtime;
@@ -13,7 +14,17 @@ namespace Edgewise.Models.Management;
 /// <param name="Path">The GGUF file.</param>
 /// <param name="MemoryBytes">Memory it will take: weights, KV cache at the configured context and sequences, overhead.</param>
 /// <param name="Settings">Its settings.</param>
-public sealed record ModelDescriptor(string Name, string Path, long MemoryBytes, ModelSettings Settings);
+public sealed record ModelDescriptor(string Name, string Path, long MemoryBytes, ModelSettings Settings)
+{
+    /// <summary>
+    /// The file's expected sha256 when known (store models: the manifest's digest). After the file changed under a
+    /// loaded model (M14) the manager re-checks it before loading again.
+    /// </summary>
+    public Sha256Digest? Sha256 { get; init; }
+
+    /// <summary>True for a remote OpenAI-compatible model (<see cref="ModelSettings.RemoteBackends"/> is not empty).</summary>
+    public bool IsRemote => Settings.RemoteBackends.Count > 0;
+}
 
 /// <summary>Turns a requested name into a descriptor; replaceable in tests.</summary>
 public interface IModelResolver
@@ -51,20 +62,37 @@ public sealed class StoreModelResolver(ModelStore store, ModelManagerOptions opt
         var context = Math.Min(settings.ContextLength ?? ContextOptions.DefaultMaxContextLength, manifest.ContextLength);
         var kvFactor = settings.KvCacheType == KvCacheType.F32 ? 2 : 1;
         var memory = VariantSelector.MemoryNeeded(manifest.Size, manifest.KvBytesPerToken * kvFactor, context, settings.ParallelSequences ?? 1);
-        return new ModelDescriptor(manifest.FullName, store.GetModelPath(manifest), memory, settings);
+        return new ModelDescriptor(manifest.FullName, store.GetModelPath(manifest), memory, settings)
+        {
+            Sha256 = Sha256Digest.TryParse(manifest.Digest, out var digest) ? digest : null,
+        };
     }
 }
 
-/// <summary>Loads models into the embedded engine: a memory-mapped <see cref="LocalModel"/> and a <see cref="LocalChatClient"/>.</summary>
+/// <summary>
+/// Loads models into the embedded engine: a memory-mapped <see cref="LocalModel"/> and a <see cref="LocalChatClient"/>.
+/// With <see cref="ModelSettings.MemoryLock"/> the mapped weights are locked in RAM; a refusal is reported through
+/// <see cref="Warning"/> and the model is served unlocked.
+/// </summary>
 public sealed class LocalModelLoader : IModelLoader
 {
+    /// <summary>Receives warnings (e.g. mlock refused by <c>RLIMIT_MEMLOCK</c>); null drops them.</summary>
+    public Action<string>? Warning { get; init; }
+
     /// <inheritdoc/>
     public ILoadedModel Load(ModelDescriptor descriptor, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
-        var model = LocalModel.Load(descriptor.Path);
+        if (descriptor.IsRemote)
+        {
+            throw new ArgumentException("Remote models load through RemoteModelLoader.", nameof(descriptor));
+        }
+
+        var file = GgufFile.Open(descriptor.Path);
+        LocalModel? model = null;
         try
         {
+            model = LocalModel.Load(file, ownsFile: true);
             var s = descriptor.Settings;
             var context = new ContextOptions
             {
@@ -73,23 +101,76 @@ public sealed class LocalModelLoader : IModelLoader
                 KvCacheType = s.KvCacheType,
             };
             var client = new LocalChatClient(model, new LocalChatClientOptions { Context = context, ModelId = descriptor.Name, MaxConcurrentRequests = s.ParallelSequences });
-            return new Loaded(model, client);
+            var locked = s.MemoryLock ? LockWeights(file, descriptor.Name) : default;
+            return new Loaded(model, client, locked);
         }
         catch
         {
-            model.Dispose();
+            if (model is null)
+            {
+                file.Dispose();
+            }
+            else
+            {
+                model.Dispose();
+            }
+
             throw;
         }
     }
 
-    private sealed class Loaded(LocalModel model, LocalChatClient client) : ILoadedModel
+    /// <summary>The span of a file's tensor data: from its first tensor's address to its last tensor's end.</summary>
+    internal static (nint Address, long Length) WeightRange(GgufFile file)
+    {
+        nint start = 0;
+        nint end = 0;
+        foreach (var tensor in file.Tensors)
+        {
+            var address = file.GetTensorAddress(tensor);
+            if (start == 0 || address < start)
+            {
+                start = address;
+            }
+
+            if (address + (nint)tensor.ByteSize > end)
+            {
+                end = address + (nint)tensor.ByteSize;
+            }
+        }
+
+        return (start, end - start);
+    }
+
+    private (nint Address, long Length) LockWeights(GgufFile file, string name)
+    {
+        var range = WeightRange(file);
+        if (MemoryLock.TryLock(range.Address, range.Length) is { } problem)
+        {
+            Warning?.Invoke($"mlock of model '{name}' ({range.Length} bytes) failed: {problem}; serving it unlocked.");
+            return default;
+        }
+
+        return range;
+    }
+
+    private sealed class Loaded(LocalModel model, LocalChatClient client, (nint Address, long Length) locked) : ILoadedModel, ILockedMemory
     {
         public IChatClient ChatClient => client;
+
+        public long LockedBytes => locked.Length;
 
         public void Dispose()
         {
             client.Dispose();
+            MemoryLock.Unlock(locked.Address, locked.Length);
             model.Dispose();
         }
     }
+}
+
+/// <summary>A loaded model that may hold memory locked in RAM.</summary>
+public interface ILockedMemory
+{
+    /// <summary>Bytes locked with <c>mlock</c>; zero when nothing is locked.</summary>
+    long LockedBytes { get; }
 }

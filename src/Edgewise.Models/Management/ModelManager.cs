@@ -7,9 +7,10 @@ namespace Edgewise.Models.Management;
 /// (lease count 0, not pinned) are evicted least recently used first, and when only busy models hold the memory the
 /// load waits for a lease to end, up to <see cref="ModelManagerOptions.LoadWaitTimeout"/>. An idle model stays loaded
 /// for its keep-alive (the request's, else its settings', else the default 5 min; zero unloads at once; negative
-/// never). Clock, memory probe, resolver and loader are injected.
+/// never). A local model whose file is truncated or replaced while loaded is retired (M14, see ModelManager.FileChecks.cs).
+/// Clock, memory probe, resolver and loader are injected.
 /// </summary>
-public sealed class ModelManager : IDisposable
+public sealed partial class ModelManager : IDisposable
 {
     private readonly IModelResolver _resolver;
     private readonly IModelLoader _loader;
@@ -34,6 +35,9 @@ public sealed class ModelManager : IDisposable
         _options = options ?? new ModelManagerOptions();
         _clock = clock ?? TimeProvider.System;
         MemoryBudgetBytes = _options.MemoryBudgetBytes ?? Hardware.VariantSelector.DefaultBudget(memory.TotalBytes);
+        _fileCheckTimer = _options.FileCheckInterval > TimeSpan.Zero
+            ? _clock.CreateTimer(static s => ((ModelManager)s!).CheckFiles(), this, _options.FileCheckInterval, _options.FileCheckInterval)
+            : null;
     }
 
     /// <summary>The memory budget for all loaded models.</summary>
@@ -80,6 +84,7 @@ public sealed class ModelManager : IDisposable
             throw InsufficientMemory();
         }
 
+        CheckFile(descriptor.Name);
         if (TryLease(descriptor.Name, keepAlive) is { } fast)
         {
             return fast;
@@ -104,10 +109,12 @@ public sealed class ModelManager : IDisposable
             }
 
             await MakeRoomAsync(descriptor, linked.Token, cancellationToken).ConfigureAwait(false);
+            var stamp = descriptor.IsRemote ? null : FileStamp.Read(descriptor.Path);
+            await VerifyChangedFileAsync(descriptor, cancellationToken).ConfigureAwait(false);
             var model = await Task.Run(() => _loader.Load(descriptor, cancellationToken), cancellationToken).ConfigureAwait(false);
             lock (_sync)
             {
-                var entry = new Entry(descriptor, model, _clock.GetUtcNow()) { KeepAlive = KeepAliveFor(descriptor, keepAlive), Leases = 1 };
+                var entry = new Entry(descriptor, model, _clock.GetUtcNow()) { KeepAlive = KeepAliveFor(descriptor, keepAlive), Leases = 1, Stamp = stamp };
                 _entries.Add(descriptor.Name, entry);
                 return new ModelLease(this, entry);
             }
@@ -154,6 +161,7 @@ public sealed class ModelManager : IDisposable
             }
 
             _disposed = true;
+            _fileCheckTimer?.Dispose();
             all = [.. _entries.Values];
             foreach (var e in all)
             {
@@ -176,7 +184,12 @@ public sealed class ModelManager : IDisposable
         {
             entry.Leases--;
             entry.LastReleased = _clock.GetUtcNow();
-            if (entry.Leases == 0 && _entries.ContainsKey(entry.Descriptor.Name))
+            if (entry.Leases == 0 && entry.Retired)
+            {
+                _retired.Remove(entry);
+                evicted = entry;
+            }
+            else if (entry.Leases == 0 && _entries.ContainsKey(entry.Descriptor.Name))
             {
                 if (entry.KeepAlive == TimeSpan.Zero && !entry.Descriptor.Settings.Pinned)
                 {
@@ -238,7 +251,7 @@ public sealed class ModelManager : IDisposable
             var evicted = new List<Entry>();
             lock (_sync)
             {
-                var used = _entries.Values.Sum(e => e.Descriptor.MemoryBytes);
+                var used = _entries.Values.Sum(e => e.Descriptor.MemoryBytes) + _retired.Sum(e => e.Descriptor.MemoryBytes);
                 foreach (var idle in _entries.Values.Where(e => e.Leases == 0 && !e.Descriptor.Settings.Pinned).OrderBy(e => e.LastReleased ?? e.LoadedAt).ToList())
                 {
                     if (used + descriptor.MemoryBytes <= MemoryBudgetBytes)
@@ -251,7 +264,7 @@ public sealed class ModelManager : IDisposable
                 }
 
                 var fits = used + descriptor.MemoryBytes <= MemoryBudgetBytes;
-                if (!fits && !_entries.Values.Any(e => e.Leases > 0 && !e.Descriptor.Settings.Pinned))
+                if (!fits && _retired.Count == 0 && !_entries.Values.Any(e => e.Leases > 0 && !e.Descriptor.Settings.Pinned))
                 {
                     // Only pinned models hold the memory: waiting cannot help.
                     DisposeAll(evicted);
@@ -324,6 +337,12 @@ public sealed class ModelManager : IDisposable
         public DateTimeOffset? LastReleased { get; set; }
 
         public ITimer? Timer { get; set; }
+
+        /// <summary>The file's size and write time when it was loaded; null for remote models.</summary>
+        public FileStamp? Stamp { get; init; }
+
+        /// <summary>Removed because its file changed (M14); disposed when its last lease ends.</summary>
+        public bool Retired { get; set; }
     }
 
     private sealed class ExpiryState(ModelManager manager, Entry entry)

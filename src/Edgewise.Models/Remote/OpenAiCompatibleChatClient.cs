@@ -12,9 +12,9 @@ namespace Edgewise.Models.Remote;
 /// An <see cref="IChatClient"/> over any OpenAI-compatible chat-completions endpoint (Ollama, llama-server, vLLM, Foundry
 /// Local, OpenAI itself) through the official OpenAI .NET SDK. Failures surface as <see cref="ModelException"/> with fixed
 /// messages: <see cref="ModelErrorCodes.Unauthorized"/> (401/403), <see cref="ModelErrorCodes.RemoteNotFound"/> (404),
-/// <see cref="RemoteErrorCodes.RequestRejected"/> (other 4xx), <see cref="ModelErrorCodes.BackendUnavailable"/> (5xx),
+/// <see cref="ModelErrorCodes.RequestRejected"/> (other 4xx), <see cref="ModelErrorCodes.BackendUnavailable"/> (5xx),
 /// <see cref="ModelErrorCodes.Offline"/> (no connection), <see cref="ModelErrorCodes.Timeout"/> and
-/// <see cref="RemoteErrorCodes.InvalidResponse"/> (a body that is not the wire format, or a stream that ends without a finish reason). The SDK's own retries are off: a
+/// <see cref="ModelErrorCodes.InvalidResponse"/> (a body that is not the wire format, or a stream that ends without a finish reason). The SDK's own retries are off: a
 /// failover list decides what to try next.
 /// </summary>
 public sealed class OpenAiCompatibleChatClient : IChatClient
@@ -118,7 +118,7 @@ public sealed class OpenAiCompatibleChatClient : IChatClient
         if (!stream.Finished)
         {
             // A dropped connection can look like a clean end of the stream; every OpenAI-compatible server sends a finish reason.
-            throw new ModelException(RemoteErrorCodes.InvalidResponse, "The remote backend's stream ended before the response was finished.");
+            throw new ModelException(ModelErrorCodes.InvalidResponse, "The remote backend's stream ended before the response was finished.");
         }
 
         if (stream.Finish() is { } last)

@@ -36,8 +36,8 @@ internal static class RemoteErrors
 
     /// <summary>The exception for a response body that is not the expected wire format.</summary>
     public static ModelException InvalidResponse(Exception? error = null) => error is null
-        ? new ModelException(RemoteErrorCodes.InvalidResponse, "The remote backend sent a response that is not a valid OpenAI chat completion.")
-        : new ModelException(RemoteErrorCodes.InvalidResponse, "The remote backend sent a response that is not a valid OpenAI chat completion.", error);
+        ? new ModelException(ModelErrorCodes.InvalidResponse, "The remote backend sent a response that is not a valid OpenAI chat completion.")
+        : new ModelException(ModelErrorCodes.InvalidResponse, "The remote backend sent a response that is not a valid OpenAI chat completion.", error);
 
     /// <summary>Whether a failover list should try the next backend after <paramref name="error"/>: connection failures, time-outs and 5xx.</summary>
     public static bool IsTransient(ModelException error) =>
@@ -49,6 +49,6 @@ internal static class RemoteErrors
         404 => new ModelException(ModelErrorCodes.RemoteNotFound, "The remote backend does not know this model or path; check the endpoint URL (it usually ends in /v1) and the model name.", error),
         408 => new ModelException(ModelErrorCodes.Timeout, "The remote backend did not answer in time.", error),
         >= 500 => new ModelException(ModelErrorCodes.BackendUnavailable, "The remote backend failed with a server error.", error),
-        _ => new ModelException(RemoteErrorCodes.RequestRejected, "The remote backend rejected the request.", error),
+        _ => new ModelException(ModelErrorCodes.RequestRejected, "The remote backend rejected the request.", error),
     };
 }

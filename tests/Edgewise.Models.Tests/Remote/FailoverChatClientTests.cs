@@ -97,7 +97,7 @@ public sealed class FailoverChatClientTests
             }
         });
 
-        Assert.Equal(RemoteErrorCodes.InvalidResponse, error.Code);
+        Assert.Equal(ModelErrorCodes.InvalidResponse, error.Code);
         Assert.Equal(["partial"], seen);
         Assert.Equal(0, live.ChatRequests);
     }

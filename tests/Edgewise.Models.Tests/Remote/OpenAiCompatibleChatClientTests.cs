@@ -135,7 +135,7 @@ public sealed class OpenAiCompatibleChatClientTests
     [InlineData(401, ModelErrorCodes.Unauthorized, true)]
     [InlineData(404, ModelErrorCodes.RemoteNotFound, false)]
     [InlineData(404, ModelErrorCodes.RemoteNotFound, true)]
-    [InlineData(400, RemoteErrorCodes.RequestRejected, false)]
+    [InlineData(400, ModelErrorCodes.RequestRejected, false)]
     [InlineData(500, ModelErrorCodes.BackendUnavailable, false)]
     [InlineData(500, ModelErrorCodes.BackendUnavailable, true)]
     public async Task GetResponse_ErrorStatus_ThrowsModelExceptionWithFixedMessage(int status, string code, bool streaming)
@@ -161,7 +161,7 @@ public sealed class OpenAiCompatibleChatClientTests
 
         var error = await Assert.ThrowsAsync<ModelException>(() => RunAsync(client, [new(ChatRole.User, "Hi")], null, streaming));
 
-        Assert.Equal(RemoteErrorCodes.InvalidResponse, error.Code);
+        Assert.Equal(ModelErrorCodes.InvalidResponse, error.Code);
     }
 
     [Fact]
@@ -172,7 +172,7 @@ public sealed class OpenAiCompatibleChatClientTests
 
         var error = await Assert.ThrowsAsync<ModelException>(() => client.GetResponseAsync([new(ChatRole.User, "Hi")], null, Cancel));
 
-        Assert.Equal(RemoteErrorCodes.InvalidResponse, error.Code);
+        Assert.Equal(ModelErrorCodes.InvalidResponse, error.Code);
     }
 
     [Fact]
@@ -190,7 +190,7 @@ public sealed class OpenAiCompatibleChatClientTests
             }
         });
 
-        Assert.Equal(RemoteErrorCodes.InvalidResponse, error.Code);
+        Assert.Equal(ModelErrorCodes.InvalidResponse, error.Code);
         Assert.Equal(["half"], seen);
     }
 
