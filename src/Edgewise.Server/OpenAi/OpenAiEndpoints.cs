@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Edgewise.Server.Agents;
 using Edgewise.Server.Hosting;
 using Edgewise.Server.Http;
 using Edgewise.Server.Metrics;
@@ -8,7 +9,11 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Edgewise.Server.OpenAi;
 
-/// <summary>The OpenAI-compatible routes: chat completions and the model list.</summary>
+/// <summary>
+/// The OpenAI-compatible routes: chat completions and the model list. A configured agent's or router's name is
+/// accepted as <c>model</c> (agents first) and answered by the agent (<see cref="AgentChatCompletions"/>); agents are
+/// listed beside the models.
+/// </summary>
 internal static class OpenAiEndpoints
 {
     public static IEndpointRouteBuilder MapOpenAi(this IEndpointRouteBuilder app)
@@ -20,10 +25,16 @@ internal static class OpenAiEndpoints
         return app;
     }
 
-    private static async Task ChatCompletionsAsync(HttpContext context, ModelHost host, ServerOptions options, ServerMetrics metrics)
+    private static async Task ChatCompletionsAsync(HttpContext context, ModelHost host, ServerOptions options, ServerMetrics metrics, AgentCatalog agents)
     {
         var request = await JsonBody.ReadAsync<ChatCompletionRequest>(context, options.MaxRequestBodyBytes).ConfigureAwait(false);
         var call = ChatRequestMapper.Map(request);
+        if (agents.IsAgent(call.Model) || agents.IsRouter(call.Model))
+        {
+            await AgentChatCompletions.HandleAsync(context, call, agents, options).ConfigureAwait(false);
+            return;
+        }
+
         using var session = await host.StartAsync(call.Model, RequestGuard.KeyOf(context), context.RequestAborted).ConfigureAwait(false);
         if (call.Stream)
         {
@@ -51,16 +62,17 @@ internal static class OpenAiEndpoints
         await WriteJsonAsync(context, dto).ConfigureAwait(false);
     }
 
-    private static Task ListModels(HttpContext context, ModelHost host)
+    private static Task ListModels(HttpContext context, ModelHost host, AgentCatalog agents)
     {
-        var names = host.Resolver.Names.Concat(host.Manager.Loaded.Select(m => m.Name)).Distinct(StringComparer.Ordinal);
+        var agentNames = agents.Config is { } config ? config.Agents.Keys.Concat(config.Routers.Keys) : [];
+        var names = host.Resolver.Names.Concat(host.Manager.Loaded.Select(m => m.Name)).Concat(agentNames).Distinct(StringComparer.Ordinal);
         var list = new ModelListDto(names.Select(n => Describe(host, n)).ToList());
         return WriteJsonAsync(context, list);
     }
 
-    private static Task GetModel(HttpContext context, ModelHost host, string id)
+    private static Task GetModel(HttpContext context, ModelHost host, AgentCatalog agents, string id)
     {
-        var known = host.Resolver.Names.Contains(id, StringComparer.Ordinal) || host.Manager.Loaded.Any(m => string.Equals(m.Name, id, StringComparison.Ordinal));
+        var known = agents.IsAgent(id) || agents.IsRouter(id) || host.Resolver.Names.Contains(id, StringComparer.Ordinal) || host.Manager.Loaded.Any(m => string.Equals(m.Name, id, StringComparison.Ordinal));
         if (!known)
         {
             host.Resolve(ChatRequestMapper.ModelName(id));

@@ -56,7 +56,7 @@ public sealed class SqliteDatabaseTests : IDisposable
             var log = new SqliteAuditLog(database);
             for (var i = 0; i < 200; i++)
             {
-                await log.AppendAsync(new Agents.Storage.AuditRecord(DateTimeOffset.UtcNow, "s" + i, "a", "tool_call", new string('x', 200)), TestContext.Current.CancellationToken);
+                await log.AppendAsync(new Edgewise.Agents.Storage.AuditRecord(DateTimeOffset.UtcNow, "s" + i, "a", "tool_call", new string('x', 200)), TestContext.Current.CancellationToken);
             }
         }
 

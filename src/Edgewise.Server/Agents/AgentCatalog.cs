@@ -1,0 +1,124 @@
+using Edgewise.Agents;
+using Edgewise.Agents.Configuration;
+using Edgewise.Agents.Mcp;
+using Edgewise.Agents.Routing;
+using Edgewise.Agents.Tools;
+using Edgewise.Server.Errors;
+using Edgewise.Server.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Edgewise.Server.Agents;
+
+/// <summary>
+/// The agents and routers of <see cref="ServerOptions.Configuration"/>, built per request over
+/// <see cref="HostedChatClient"/>s bound to the caller's key. MCP servers named by agents' tools start once, on
+/// first use, and stop with the server; their tools are pinned by hash as in <c>edgewise chat</c>.
+/// </summary>
+internal sealed partial class AgentCatalog(ServerOptions options, ModelHost host, AgentSessions sessions, ILogger<AgentCatalog> logger) : IAsyncDisposable
+{
+    private readonly ToolRegistry _tools = options.Agents.Tools ?? ToolRegistry.CreateDefault();
+    private readonly SemaphoreSlim _mcpGate = new(1, 1);
+    private readonly Dictionary<string, (McpToolSource Source, IReadOnlyList<AgentTool> Tools)> _mcp = new(StringComparer.Ordinal);
+
+    /// <summary>The configuration, or null when serving without one.</summary>
+    public EdgewiseConfig? Config => options.Configuration;
+
+    /// <summary>True when <paramref name="name"/> is a configured agent.</summary>
+    public bool IsAgent(string name) => Config?.Agents.ContainsKey(name) == true;
+
+    /// <summary>True when <paramref name="name"/> is a configured router.</summary>
+    public bool IsRouter(string name) => Config?.Routers.ContainsKey(name) == true;
+
+    /// <summary>The agent config <paramref name="name"/>; 404 when there is none.</summary>
+    public AgentConfig AgentConfig(string name) =>
+        Config is { } c && c.Agents.TryGetValue(name, out var agent) ? agent : throw NotFound();
+
+    /// <summary>The 404 for a name that is neither an agent nor a router.</summary>
+    public static ApiException NotFound() => new(404, ErrorTypes.NotFound, "agent_not_found", "No agent or router has this name.", "name");
+
+    /// <summary>Builds agent <paramref name="name"/> for a caller with admission key <paramref name="key"/>.</summary>
+    public async Task<Agent> CreateAgentAsync(string name, int? key, CancellationToken cancellationToken)
+    {
+        var config = Config ?? throw NotFound();
+        var agentConfig = AgentConfig(name);
+        var mcpTools = await McpToolsAsync(config, agentConfig, cancellationToken).ConfigureAwait(false);
+        var agentOptions = config.CreateAgentOptions(name, _tools, mcpTools, target => new HostedChatClient(host, target, key));
+        agentOptions.AuditLog = sessions.Audit;
+        agentOptions.TimeProvider = sessions.Clock;
+        if (options.Agents.ApprovalTimeout is { } timeout)
+        {
+            agentOptions.ApprovalTimeout = timeout;
+        }
+
+        return new ChatAgent(new HostedChatClient(host, agentConfig.Model, key), agentOptions);
+    }
+
+    /// <summary>Builds router <paramref name="name"/> over its agents.</summary>
+    public async Task<AgentRouter> CreateRouterAsync(string name, int? key, CancellationToken cancellationToken)
+    {
+        var router = Config is { } c && c.Routers.TryGetValue(name, out var found) ? found : throw NotFound();
+        var agents = new List<Agent>();
+        foreach (var member in router.Agents)
+        {
+            agents.Add(await CreateAgentAsync(member, key, cancellationToken).ConfigureAwait(false));
+        }
+
+        return new AgentRouter(new HostedChatClient(host, router.Model, key), agents);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var (source, _) in _mcp.Values)
+        {
+            await source.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _mcp.Clear();
+        _mcpGate.Dispose();
+    }
+
+    private async Task<Dictionary<string, AgentTool>?> McpToolsAsync(EdgewiseConfig config, AgentConfig agent, CancellationToken cancellationToken)
+    {
+        var servers = agent.Tools.Where(t => t.Contains('/', StringComparison.Ordinal)).Select(t => t[..t.IndexOf('/', StringComparison.Ordinal)]).Distinct(StringComparer.Ordinal).ToList();
+        if (servers.Count == 0)
+        {
+            return null;
+        }
+
+        var tools = new Dictionary<string, AgentTool>(StringComparer.Ordinal);
+        await _mcpGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var name in servers)
+            {
+                if (!_mcp.TryGetValue(name, out var entry))
+                {
+                    var server = config.McpServers[name];
+                    var source = await McpToolSource.StartStdioAsync(name, server.Command, server.Args, audit: sessions.Audit, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    var (loaded, definitions) = await source.LoadToolsAsync(server.Pinned, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    foreach (var definition in definitions.Where(d => !d.Enabled))
+                    {
+                        LogUnpinned(logger, name, definition.Name);
+                    }
+
+                    entry = (source, loaded);
+                    _mcp[name] = entry;
+                }
+
+                foreach (var tool in entry.Tools)
+                {
+                    tools[name + "/" + tool.Name] = tool;
+                }
+            }
+        }
+        finally
+        {
+            _mcpGate.Release();
+        }
+
+        return tools;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "MCP tool {Server}/{Tool} is disabled until its definition is pinned")]
+    private static partial void LogUnpinned(ILogger logger, string server, string tool);
+}

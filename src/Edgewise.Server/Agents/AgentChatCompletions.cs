@@ -1,0 +1,143 @@
+using Edgewise.Agents;
+using Edgewise.Server.Errors;
+using Edgewise.Server.Http;
+using Edgewise.Server.OpenAi;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.AI;
+
+namespace Edgewise.Server.Agents;
+
+/// <summary>
+/// An agent (or router) named as <c>model</c> in <c>POST /v1/chat/completions</c>, so any OpenAI client can talk to
+/// it. Stateless: the request's messages before the last user message are the history (system messages are dropped;
+/// the agent has its own instructions), the last user message is the input, request-supplied tools are ignored
+/// (A03), and nothing is stored. A tool that needs approval cannot run here: the answer says to use the agents API.
+/// </summary>
+internal static class AgentChatCompletions
+{
+    public static async Task HandleAsync(HttpContext context, ChatCall call, AgentCatalog catalog, ServerOptions options)
+    {
+        var messages = call.Messages;
+        var last = messages.Count - 1;
+        if (last < 0 || messages[last].Role != ChatRole.User || string.IsNullOrWhiteSpace(messages[last].Text))
+        {
+            throw ApiException.Invalid("An agent needs the last message to be a user message with text.", "messages");
+        }
+
+        var input = messages[last].Text;
+        if (input.Length > Agent.MaxInputChars)
+        {
+            throw ApiException.Invalid("The last message is too long.", "messages");
+        }
+
+        var cancel = context.RequestAborted;
+        var key = RequestGuard.KeyOf(context);
+        Agent agent;
+        AgentRunOptions? runOptions = null;
+        if (catalog.IsRouter(call.Model))
+        {
+            var router = await catalog.CreateRouterAsync(call.Model, key, cancel).ConfigureAwait(false);
+            var decision = await AgentRunner.RouteAsync(router, input, cancel).ConfigureAwait(false);
+            agent = decision.Agent;
+            runOptions = decision.ToRunOptions();
+        }
+        else
+        {
+            agent = await catalog.CreateAgentAsync(call.Model, key, cancel).ConfigureAwait(false);
+        }
+
+        var session = new AgentSession { AgentName = agent.Name, IsPrivate = agent.Options.IsPrivate, Owner = SessionOwner.Of(context) };
+        for (var i = 0; i < last; i++)
+        {
+            if (messages[i].Role != ChatRole.System)
+            {
+                session.Messages.Add(messages[i]);
+            }
+        }
+
+        var id = ChatResponses.NewId();
+        var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        if (!call.Stream)
+        {
+            AgentRunResult result;
+            try
+            {
+                result = await agent.RunAsync(input, session, runOptions, cancel).ConfigureAwait(false);
+            }
+            catch (Exception e) when (AgentRunner.Translate(e) is { } error)
+            {
+                throw error;
+            }
+
+            var response = new ChatResponse(new ChatMessage(ChatRole.Assistant, Answer(result, agent.Name)))
+            {
+                FinishReason = Finish(result),
+                Usage = result.Usage,
+            };
+            await OpenAiEndpoints.WriteJsonAsync(context, ChatResponses.ToCompletion(response, call.Model, id, created)).ConfigureAwait(false);
+            return;
+        }
+
+        var sse = new AgentSse(context);
+        var roleSent = false;
+        Task WriteDeltaAsync(string? text, string? finish)
+        {
+            var delta = new DeltaDto(roleSent ? null : "assistant", text, null);
+            roleSent = true;
+            return sse.WriteAsync(null, new ChatCompletionChunkDto(id, created, call.Model, [new ChunkChoiceDto(0, delta, finish)], null));
+        }
+
+        AgentRunResult? streamed;
+        try
+        {
+            streamed = await sse.PumpAsync(agent.RunStreamingAsync(input, session, runOptions, cancel), options.StreamKeepAlive, update =>
+                update.Text is { Length: > 0 } text ? WriteDeltaAsync(text, null) : Task.CompletedTask).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!cancel.IsCancellationRequested && AgentRunner.Translate(e) is { } error)
+        {
+            if (!sse.Started)
+            {
+                throw error;
+            }
+
+            await sse.WriteAsync(null, new { error = new { message = error.Message, type = error.Type, param = error.Param, code = error.Code } }).ConfigureAwait(false);
+            return;
+        }
+
+        if (streamed is null)
+        {
+            return;
+        }
+
+        if (streamed.FinishReason == AgentFinishReason.ApprovalRequired)
+        {
+            await WriteDeltaAsync(Answer(streamed, agent.Name), null).ConfigureAwait(false);
+        }
+
+        await WriteDeltaAsync(null, ChatResponses.FinishReason(Finish(streamed))).ConfigureAwait(false);
+        if (call.IncludeUsage)
+        {
+            await sse.WriteAsync(null, new ChatCompletionChunkDto(id, created, call.Model, [], ChatResponses.Usage(streamed.Usage))).ConfigureAwait(false);
+        }
+
+        await sse.DoneAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The answer text; for a run paused on an approval, a fixed explanation instead.</summary>
+    internal static string Answer(AgentRunResult result, string agentName)
+    {
+        if (result.FinishReason != AgentFinishReason.ApprovalRequired)
+        {
+            return result.Output;
+        }
+
+        var tools = string.Join(", ", result.PendingApprovals.Select(p => p.ToolName).Distinct(StringComparer.Ordinal));
+        return "The agent '" + agentName + "' needs approval to call " + tools + ", which the chat completions endpoint cannot give. "
+            + "Approvals need the agents API: POST /v1/agents/" + agentName + "/runs, then POST /v1/sessions/{session_id}/approvals/{call_id}.";
+    }
+
+    private static ChatFinishReason Finish(AgentRunResult result) =>
+        result.FinishReason == AgentFinishReason.Length ? ChatFinishReason.Length
+        : result.FinishReason == AgentFinishReason.ContentFilter ? ChatFinishReason.ContentFilter
+        : ChatFinishReason.Stop;
+}

@@ -1,0 +1,115 @@
+using System.Text;
+using Edgewise.Agents;
+using Edgewise.Agents.Routing;
+using Edgewise.Server.Errors;
+using Edgewise.Server.Hosting;
+using Edgewise.Server.OpenAi;
+using Microsoft.AspNetCore.Http;
+
+namespace Edgewise.Server.Agents;
+
+/// <summary>
+/// Runs an agent for a request and persists the session: as one JSON answer, or as server-sent events
+/// (<c>session</c>, then <c>text</c> and <c>event</c> as they happen, then <c>result</c>). The session is saved
+/// before the result is sent, so an acknowledged turn is durable. A client that leaves cancels the run; what the
+/// model had said is kept in the session as an assistant message flagged <c>interrupted</c> (H13, H14).
+/// </summary>
+internal sealed class AgentRunner(AgentSessions sessions, ServerOptions options)
+{
+    public async Task RunAsync(HttpContext context, Agent agent, AgentSession session, string? input, AgentRunOptions? runOptions, bool stream)
+    {
+        var aborted = context.RequestAborted;
+        if (!stream)
+        {
+            AgentRunResult result;
+            try
+            {
+                result = await agent.RunAsync(input, session, runOptions, aborted).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+            {
+                await SaveInterruptedAsync(session, string.Empty).ConfigureAwait(false);
+                throw;
+            }
+            catch (Exception e) when (Translate(e) is { } error)
+            {
+                throw error;
+            }
+
+            await sessions.SaveAsync(session, CancellationToken.None).ConfigureAwait(false);
+            await OpenAiEndpoints.WriteJsonAsync(context, AgentWire.Run(result, agent.Name)).ConfigureAwait(false);
+            return;
+        }
+
+        var sse = new AgentSse(context);
+        var partial = new StringBuilder();
+        AgentRunResult? streamed;
+        try
+        {
+            await sse.WriteAsync("session", new { session_id = session.Id, agent = agent.Name }).ConfigureAwait(false);
+            streamed = await sse.PumpAsync(agent.RunStreamingAsync(input, session, runOptions, aborted), options.StreamKeepAlive, async update =>
+            {
+                if (update.Text is { } text)
+                {
+                    partial.Append(text);
+                    await sse.WriteAsync("text", new { text }).ConfigureAwait(false);
+                }
+                else if (update.Event is { } e)
+                {
+                    if (e.ToolName is not null)
+                    {
+                        partial.Clear();
+                    }
+
+                    await sse.WriteAsync("event", AgentWire.Event(e)).ConfigureAwait(false);
+                }
+            }).ConfigureAwait(false);
+        }
+        catch (Exception) when (aborted.IsCancellationRequested)
+        {
+            await SaveInterruptedAsync(session, partial.ToString()).ConfigureAwait(false);
+            throw new OperationCanceledException(aborted);
+        }
+        catch (Exception e) when (Translate(e) is { } error)
+        {
+            await sse.WriteAsync("error", new { error = new { message = error.Message, type = error.Type, param = error.Param, code = error.Code } }).ConfigureAwait(false);
+            return;
+        }
+
+        if (streamed is null)
+        {
+            return;
+        }
+
+        await sessions.SaveAsync(session, CancellationToken.None).ConfigureAwait(false);
+        await sse.WriteAsync("result", AgentWire.Run(streamed, agent.Name)).ConfigureAwait(false);
+    }
+
+    /// <summary>Asks <paramref name="router"/> for the agent to answer <paramref name="input"/>, with model failures as HTTP errors.</summary>
+    public static async Task<RouteDecision> RouteAsync(AgentRouter router, string input, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await router.RouteAsync(input, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (Translate(e) is { } error)
+        {
+            throw error;
+        }
+    }
+
+    /// <summary>Maps failures raised inside a run to HTTP errors; null for unexpected ones.</summary>
+    public static ApiException? Translate(Exception e) => e switch
+    {
+        SessionBusyException => AgentSessions.Busy(),
+        _ => ModelHost.TranslateGeneration(e),
+    };
+
+    /// <summary>Keeps the cut-off turn: the input and whatever was said, flagged interrupted; saved even though the request is gone.</summary>
+    private async Task SaveInterruptedAsync(AgentSession session, string partial)
+    {
+        session.Messages.Add(AgentWire.Interrupted(partial));
+        session.UpdatedAt = sessions.Clock.GetUtcNow();
+        await sessions.SaveAsync(session, CancellationToken.None).ConfigureAwait(false);
+    }
+}
