@@ -1,4 +1,5 @@
 using Edgewise.Numerics.Formats;
+using Edgewise.Numerics.Kernels;
 
 namespace Edgewise.Numerics;
 
@@ -60,8 +61,10 @@ public static class Quantize
         RowGeometry.Check(type, src.Length, nameof(src), dst.Length, nameof(dst));
         switch (type)
         {
+            case TensorType.Q8_0 when ActivationQuantizer.IsSupported: ActivationQuantizer.Q80Row(src, dst); break;
             case TensorType.Q8_0: Q80.QuantizeActivations(src, dst); break;
             case TensorType.Q8_1: Q80.QuantizeActivationsQ81(src, dst); break;
+            case TensorType.Q8_K when ActivationQuantizer.IsSupported: ActivationQuantizer.Q8KRow(src, dst); break;
             default: Q8K.Quantize(src, dst); break;
         }
     }
