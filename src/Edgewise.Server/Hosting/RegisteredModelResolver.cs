@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Edgewise.Gguf;
 using Edgewise.Gguf.Architectures;
+using Edgewise.Inference.Runtime;
 using Edgewise.Models;
 using Edgewise.Models.Hardware;
 using Edgewise.Models.Management;
@@ -9,8 +10,9 @@ namespace Edgewise.Server.Hosting;
 
 /// <summary>
 /// Resolves the models registered at start (<see cref="ServerOptions.Models"/>) by their exact name, then asks the
-/// fallback resolver (the model store, in <c>edgewise serve</c>). Memory is planned like the store does: weights plus
-/// an F16 KV cache at the configured context for the configured sequences, plus overhead.
+/// fallback resolver (configured aliases and remote endpoints, then the model store in <c>edgewise serve</c>). Memory is
+/// planned like the store does: weights plus a KV cache (F16, or F32 at twice the size) at the configured context for the
+/// configured sequences, plus overhead.
 /// </summary>
 internal sealed class RegisteredModelResolver : IModelResolver
 {
@@ -32,8 +34,13 @@ internal sealed class RegisteredModelResolver : IModelResolver
         _fallback = fallback;
     }
 
-    /// <summary>The registered names, in registration order.</summary>
-    public IEnumerable<string> Names => _models.Keys;
+    /// <summary>The registered names, in registration order, then the configured aliases and remote models.</summary>
+    public IEnumerable<string> Names => _fallback is ConfiguredModelResolver configured ? _models.Keys.Concat(configured.Names) : _models.Keys;
+
+    /// <summary>The names of models marked <see cref="ModelSettings.Preload"/>, in registration order.</summary>
+    public IEnumerable<string> PreloadNames =>
+        _models.Values.Where(m => m.Settings?.Preload == true).Select(m => m.Name)
+            .Concat(_fallback is ConfiguredModelResolver configured ? configured.PreloadNames : []);
 
     public ModelDescriptor Resolve(string name)
     {
@@ -62,7 +69,7 @@ internal sealed class RegisteredModelResolver : IModelResolver
         {
             using var file = GgufFile.Open(path);
             var hp = ModelTensorLayout.Validate(file.Header).Hyperparameters;
-            var kvPerToken = 2L * hp.BlockCount * (hp.KeyValueLength + (long)hp.ValueLength);
+            var kvPerToken = 2L * hp.BlockCount * (hp.KeyValueLength + (long)hp.ValueLength) * (settings.KvCacheType == KvCacheType.F32 ? 2 : 1);
             var context = settings.ContextLength ?? Math.Min(hp.ContextLength, VariantSelector.DefaultContextLength);
             return VariantSelector.MemoryNeeded(info.Length, kvPerToken, context, settings.ParallelSequences ?? 1);
         }
@@ -70,5 +77,38 @@ internal sealed class RegisteredModelResolver : IModelResolver
         {
             throw new ModelException(ModelErrorCodes.InvalidModelFile, "The model file is not a runnable GGUF model.", e);
         }
+    }
+}
+
+/// <summary>An <c>edgewise.yaml</c> entry that is not a file: a store alias (<paramref name="Alias"/>) or a remote model (no alias, remote backends in its settings).</summary>
+internal sealed record ConfiguredModel(string Name, string? Alias, ModelSettings Settings);
+
+/// <summary>
+/// Answers configured store aliases under their entry name with their entry's settings (the inner resolver finds the file)
+/// and configured remote models (no file, no memory from the budget); anything else goes to the inner resolver.
+/// </summary>
+internal sealed class ConfiguredModelResolver(IEnumerable<ConfiguredModel> models, IModelResolver? inner) : IModelResolver
+{
+    private readonly Dictionary<string, ConfiguredModel> _models = models.ToDictionary(m => m.Name, StringComparer.Ordinal);
+
+    public IEnumerable<string> Names => _models.Keys;
+
+    public IEnumerable<string> PreloadNames => _models.Values.Where(m => m.Settings.Preload).Select(m => m.Name);
+
+    public ModelDescriptor Resolve(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (!_models.TryGetValue(name, out var model))
+        {
+            return inner?.Resolve(name) ?? throw new ModelException(ModelErrorCodes.ModelNotFound, "The model does not exist.");
+        }
+
+        if (model.Alias is not { } alias)
+        {
+            return new ModelDescriptor(model.Name, string.Empty, 0, model.Settings);
+        }
+
+        var found = inner?.Resolve(alias) ?? throw new ModelException(ModelErrorCodes.ModelNotFound, "The model is not installed: run 'edgewise pull NAME'.");
+        return found with { Name = model.Name, Settings = model.Settings };
     }
 }

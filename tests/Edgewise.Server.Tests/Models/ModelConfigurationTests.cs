@@ -1,0 +1,189 @@
+using System.Net;
+using System.Text.Json;
+using Edgewise.Agents.Configuration;
+using Edgewise.Inference.Runtime;
+using Edgewise.Models.Management;
+using Edgewise.Server.Hosting;
+using Edgewise.Server.Tests.Support;
+using Edgewise.Testing;
+using Microsoft.Extensions.AI;
+
+namespace Edgewise.Server.Tests.Models;
+
+/// <summary>The <c>models</c> section of edgewise.yaml reaches the server: settings, remote backends, failover, preload, pinning.</summary>
+public sealed class ModelConfigurationTests
+{
+    private static readonly string Phi4 = SharedPaths.ReferenceFile("models", "ref-phi4-Q4_K_M.gguf");
+
+    private static EdgewiseConfig Config(string yaml) => EdgewiseConfig.Parse(yaml, "/etc/edgewise/edgewise.yaml", ToolRegistry.CreateDefault());
+
+    private static async Task<string> ContentOf(HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(response.IsSuccessStatusCode, body);
+        return JsonDocument.Parse(body).RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!;
+    }
+
+    [Fact]
+    public async Task Build_PathEntry_RegistersItWithItsSettings()
+    {
+        var config = Config($"""
+            models:
+              small:
+                path: {Phi4}
+                context: 256
+                threads: 1
+                parallel: 2
+                kv_cache: f32
+                keep_alive: 0
+                pin: true
+                mlock: true
+            """);
+        await using var server = await LiveServer.StartAsync(ScriptedChatClient.Text("x"), o => o.Configuration = config);
+
+        var descriptor = server.Service<RegisteredModelResolver>().Resolve("small");
+
+        Assert.Equal(Phi4, descriptor.Path);
+        var s = descriptor.Settings;
+        Assert.Equal(256, s.ContextLength);
+        Assert.Equal(1, s.Threads);
+        Assert.Equal(2, s.ParallelSequences);
+        Assert.Equal(KvCacheType.F32, s.KvCacheType);
+        Assert.Equal(TimeSpan.Zero, s.KeepAlive);
+        Assert.True(s.Pinned);
+        Assert.True(s.MemoryLock);
+        Assert.False(descriptor.IsRemote);
+        Assert.Contains("small", server.Service<RegisteredModelResolver>().Names);
+    }
+
+    [Fact]
+    public async Task Chat_RemoteEntry_IsAnsweredByTheRemoteServer()
+    {
+        await using var remote = await LiveServer.StartAsync(ScriptedChatClient.Text("from ", "remote"));
+        var config = Config($"""
+            models:
+              lab:
+                url: {remote.BaseAddress}v1
+                model: test
+            """);
+        await using var server = await LiveServer.StartAsync(ScriptedChatClient.Text("local"), o => o.Configuration = config);
+
+        using var response = await server.PostChatAsync(LiveServer.Chat("lab"));
+
+        Assert.Equal("from remote", await ContentOf(response));
+        Assert.Contains(server.Service<ModelManager>().Loaded, m => m.Name == "lab" && m.MemoryBytes == 0);
+    }
+
+    [Fact]
+    public async Task Chat_RemoteDown_FailsOverInOrder()
+    {
+        await using var backup = await LiveServer.StartAsync(ScriptedChatClient.Text("backup answered"));
+        var config = Config($"""
+            models:
+              lab:
+                url: http://127.0.0.1:9/v1
+                model: test
+                failover: [backup]
+              backup:
+                url: {backup.BaseAddress}v1
+                model: test
+            """);
+        await using var server = await LiveServer.StartAsync(ScriptedChatClient.Text("local"), o => o.Configuration = config);
+
+        using var response = await server.PostChatAsync(LiveServer.Chat("lab"));
+
+        Assert.Equal("backup answered", await ContentOf(response));
+    }
+
+    [Fact]
+    public void Build_FailoverToLocalModel_NamesFileLineAndKey()
+    {
+        var config = Config($"""
+            models:
+              lab:
+                url: http://127.0.0.1:9/v1
+                model: test
+                failover: [small]
+              small:
+                path: {Phi4}
+            """);
+        var options = LiveServer.NewOptions();
+        options.Configuration = config;
+
+        var e = Assert.Throws<ServerConfigurationException>(() => EdgewiseServer.Build(options));
+
+        Assert.Contains("/etc/edgewise/edgewise.yaml:3: models.lab.failover:", e.Message, StringComparison.Ordinal);
+        Assert.Contains("'small' is a local model", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_EntryNamedLikeACommandLineModel_IsRefused()
+    {
+        var options = LiveServer.NewOptions();
+        options.Models.Add(new ServerModel("small", Phi4));
+        options.Configuration = Config($"models:\n  small:\n    path: {Phi4}\n");
+
+        var e = Assert.Throws<ServerConfigurationException>(() => EdgewiseServer.Build(options));
+
+        Assert.Contains("models.small", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Preload_MarkedModels_AreLoadedAtStartAndOthersAreNot()
+    {
+        var config = Config($"""
+            models:
+              warm:
+                path: {Phi4}
+                context: 128
+                preload: true
+              cold:
+                path: {Phi4}
+                context: 128
+            """);
+        await using var server = await LiveServer.StartAsync(ScriptedChatClient.Text("x"), o => (o.Configuration, o.Loader) = (config, new LocalModelLoader()));
+
+        await EdgewiseServer.PreloadModelsAsync(server.App.Services, TestContext.Current.CancellationToken);
+
+        var loaded = server.Service<ModelManager>().Loaded;
+        Assert.Equal(["warm"], loaded.Select(m => m.Name));
+        Assert.False(server.Service<ServerState>().Loading);
+    }
+
+    [Fact]
+    public async Task Preload_NothingMarked_LoadsNothing()
+    {
+        var config = Config($"models:\n  cold:\n    path: {Phi4}\n");
+        await using var server = await LiveServer.StartAsync(ScriptedChatClient.Text("x"), o => o.Configuration = config);
+
+        await EdgewiseServer.PreloadModelsAsync(server.App.Services, TestContext.Current.CancellationToken);
+
+        Assert.Empty(server.Service<ModelManager>().Loaded);
+    }
+
+    [Fact]
+    public async Task Pin_PinnedModelHoldsTheBudget_OtherModelIsRefusedNotSwapped()
+    {
+        var config = Config($"""
+            models:
+              router:
+                path: {Phi4}
+                context: 128
+                pin: true
+                keep_alive: 0
+                preload: true
+            """);
+        await using var server = await LiveServer.StartRealAsync("other", "ref-qwen2-Q4_K_M.gguf", new ModelSettings { ContextLength = 128 }, o =>
+        {
+            o.Configuration = config;
+            o.ModelManager = new ModelManagerOptions { MemoryBudgetBytes = 100L << 20 };
+        });
+        await EdgewiseServer.PreloadModelsAsync(server.App.Services, TestContext.Current.CancellationToken);
+        Assert.Equal(["router"], server.Service<ModelManager>().Loaded.Select(m => m.Name));
+
+        using var response = await server.PostChatAsync(LiveServer.Chat("other"));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(["router"], server.Service<ModelManager>().Loaded.Select(m => m.Name));
+    }
+}
