@@ -70,6 +70,7 @@ public static partial class EdgewiseServer
         app.MapHealth();
         app.MapMetrics();
         app.MapOpenAi();
+        app.MapCompletions();
         app.MapOllama();
         MapAgentEndpoints(app);
         return app;

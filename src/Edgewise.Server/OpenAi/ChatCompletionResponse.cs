@@ -13,8 +13,9 @@ internal sealed record ChatCompletionDto(string Id, long Created, string Model, 
 /// <summary>One choice of a completion.</summary>
 internal sealed record ChoiceDto(int Index, ResponseMessageDto Message, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? FinishReason)
 {
+    /// <summary>Per-token log probabilities when the request asked for them; null otherwise.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
-    public object? Logprobs => null;
+    public ChatLogprobsDto? Logprobs { get; init; }
 }
 
 /// <summary>The assistant message of a choice.</summary>
@@ -35,7 +36,11 @@ internal sealed record ChatCompletionChunkDto(string Id, long Created, string Mo
 }
 
 /// <summary>The choice of a chunk.</summary>
-internal sealed record ChunkChoiceDto(int Index, DeltaDto Delta, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? FinishReason);
+internal sealed record ChunkChoiceDto(int Index, DeltaDto Delta, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? FinishReason)
+{
+    /// <summary>Log probabilities of the tokens this chunk adds, when the request asked for them.</summary>
+    public ChatLogprobsDto? Logprobs { get; init; }
+}
 
 /// <summary>What a chunk adds to the message.</summary>
 internal sealed record DeltaDto(string? Role, string? Content, IReadOnlyList<ToolCallDto>? ToolCalls);

@@ -43,9 +43,15 @@ internal static class ChatRequestMapper
             throw ApiException.Invalid("Only n = 1 is supported.", "n");
         }
 
-        if (IntRange(request.TopLogprobs, 0, MaxTopLogprobs, "top_logprobs") is not null || request.Logprobs == true)
+        var topLogprobs = IntRange(request.TopLogprobs, 0, MaxTopLogprobs, "top_logprobs");
+        if (topLogprobs is not null && request.Logprobs != true)
         {
-            throw ApiException.Invalid("Log probabilities are not supported by this server.", request.Logprobs == true ? "logprobs" : "top_logprobs");
+            throw ApiException.Invalid("top_logprobs requires logprobs to be true.", "top_logprobs");
+        }
+
+        if (request.Logprobs == true)
+        {
+            Logprobs.Request(options, topLogprobs ?? 0);
         }
 
         if (request.LogitBias is { Count: > 0 })
@@ -212,7 +218,7 @@ internal static class ChatRequestMapper
         return IntRange(request.MaxCompletionTokens ?? request.MaxTokens, 1, MaxOutputTokens, param);
     }
 
-    private static List<string>? Stop(JsonElement? stop)
+    internal static List<string>? Stop(JsonElement? stop)
     {
         if (stop is not { } s || s.ValueKind == JsonValueKind.Null)
         {
@@ -345,7 +351,7 @@ internal static class ChatRequestMapper
         }
     }
 
-    private static double? Range(double? value, double min, double max, string param)
+    internal static double? Range(double? value, double min, double max, string param)
     {
         if (value is { } v && (!double.IsFinite(v) || v < min || v > max))
         {
@@ -355,7 +361,7 @@ internal static class ChatRequestMapper
         return value;
     }
 
-    private static int? IntRange(int? value, int min, int max, string param)
+    internal static int? IntRange(int? value, int min, int max, string param)
     {
         if (value is { } v && (v < min || v > max))
         {

@@ -30,7 +30,10 @@ internal static class ChatStreamWriter
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         var channel = Channel.CreateBounded<ChatResponseUpdate>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
         var producer = ProduceAsync(session.Client, call, channel.Writer, stop.Token);
-        var state = new StreamState(context, session.Model, ChatResponses.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        var state = new StreamState(context, session.Model, ChatResponses.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds())
+        {
+            PendingLogprobs = Logprobs.Requested(call.Options) ? [] : null,
+        };
         try
         {
             await ConsumeAsync(state, channel.Reader, call, keepAlive, metrics, session.StartedTimestamp, stop.Token).ConfigureAwait(false);
@@ -106,6 +109,7 @@ internal static class ChatStreamWriter
 
                 var calls = update.Contents.OfType<FunctionCallContent>().Select(c => ChatResponses.ToolCall(c, s.NextToolIndex++)).ToList();
                 sawToolCall |= calls.Count > 0;
+                s.PendingLogprobs?.AddRange(Logprobs.Of(update.AdditionalProperties));
                 var text = update.Text;
                 if (text.Length == 0 && calls.Count == 0)
                 {
@@ -147,6 +151,9 @@ internal static class ChatStreamWriter
 
         public int NextToolIndex { get; set; }
 
+        /// <summary>Logprobs received but not yet sent (tokens that produced no text yet); null when not asked for.</summary>
+        public List<Edgewise.Inference.TokenLogprob>? PendingLogprobs { get; init; }
+
         public async Task StartAsync()
         {
             if (Started)
@@ -165,7 +172,14 @@ internal static class ChatStreamWriter
 
         public async Task WriteChunkAsync(DeltaDto? delta, string? finish, UsageDto? usage)
         {
-            IReadOnlyList<ChunkChoiceDto> choices = delta is null ? [] : [new ChunkChoiceDto(0, delta, finish)];
+            ChatLogprobsDto? logprobs = null;
+            if (delta is not null && PendingLogprobs is { } pending)
+            {
+                logprobs = Logprobs.ToChat([.. pending]);
+                pending.Clear();
+            }
+
+            IReadOnlyList<ChunkChoiceDto> choices = delta is null ? [] : [new ChunkChoiceDto(0, delta, finish) { Logprobs = logprobs }];
             var chunk = new ChatCompletionChunkDto(id, created, model, choices, usage);
             var bytes = JsonSerializer.SerializeToUtf8Bytes(chunk, JsonBody.Options);
             await StartAsync().ConfigureAwait(false);
