@@ -45,7 +45,7 @@ public sealed class ModelTensorLayoutTests
     [InlineData("phi3", "blk.0.attn_qkv.weight")]
     [InlineData("llama", "output_norm.weight")]
     [InlineData("llama", "token_embd.weight")]
-    public void Load_MissingTensor_TensorMissing(string arch, string tensor)
+    public void G17_M08_Load_MissingTensor_TensorMissing(string arch, string tensor)
     {
         var bytes = new TinyModel(arch).Override(tensor, null).Build();
 
@@ -61,7 +61,7 @@ public sealed class ModelTensorLayoutTests
     [InlineData("phi3", "blk.1.ffn_up.weight", new long[] { 32, 64 })]
     [InlineData("llama", "blk.0.ffn_down.weight", new long[] { 32, 64 })]
     [InlineData("llama", "output_norm.weight", new long[] { 32, 1 })]
-    public void Load_WrongShape_TensorShapeMismatch(string arch, string tensor, long[] shape)
+    public void G17_M08_Load_WrongShape_TensorShapeMismatch(string arch, string tensor, long[] shape)
     {
         var bytes = new TinyModel(arch).Override(tensor, shape).Build();
 
@@ -71,7 +71,7 @@ public sealed class ModelTensorLayoutTests
     }
 
     [Fact]
-    public void Load_EmbeddingRowsDifferFromVocabulary_TensorShapeMismatch()
+    public void G18_M08_Load_EmbeddingRowsDifferFromVocabulary_TensorShapeMismatch()
     {
         var bytes = new TinyModel("llama").Override(TensorNames.TokenEmbedding, [32, 47]).Build();
 
