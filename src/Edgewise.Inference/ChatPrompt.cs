@@ -41,9 +41,10 @@ internal sealed class ChatPrompt
     /// <summary>
     /// The rendered prompt text for <paramref name="messages"/>, ending with the assistant header. Function calls
     /// become the assistant's <c>tool_calls</c>, function results <c>tool</c> messages, and <paramref name="tools"/>
-    /// (OpenAI function shape) the template's <c>tools</c>.
+    /// (OpenAI function shape) the template's <c>tools</c>. Without <paramref name="addGenerationPrompt"/> the text
+    /// stops after the last message (a prefix of any longer conversation's prompt).
     /// </summary>
-    public string Render(IEnumerable<ChatMessage> messages, IReadOnlyList<System.Text.Json.JsonElement>? tools = null)
+    public string Render(IEnumerable<ChatMessage> messages, IReadOnlyList<System.Text.Json.JsonElement>? tools = null, bool addGenerationPrompt = true)
     {
         var array = new JsonArray();
         foreach (var message in messages)
@@ -110,7 +111,7 @@ internal sealed class ChatPrompt
         {
             Messages = array,
             Tools = toolArray,
-            AddGenerationPrompt = true,
+            AddGenerationPrompt = addGenerationPrompt,
             BosToken = _bos,
             EosToken = _eos,
             Limits = s_limits,
@@ -118,9 +119,9 @@ internal sealed class ChatPrompt
     }
 
     /// <summary>Renders and tokenizes <paramref name="messages"/> (with <paramref name="tools"/> when given).</summary>
-    public int[] Tokenize(IEnumerable<ChatMessage> messages, IReadOnlyList<System.Text.Json.JsonElement>? tools = null)
+    public int[] Tokenize(IEnumerable<ChatMessage> messages, IReadOnlyList<System.Text.Json.JsonElement>? tools = null, bool addGenerationPrompt = true)
     {
-        var text = Render(messages, tools);
+        var text = Render(messages, tools, addGenerationPrompt);
         var startsWithBos = _bos is { Length: > 0 } && text.StartsWith(_bos, StringComparison.Ordinal);
         return _tokenizer.Encode(text, addSpecial: !startsWithBos, parseSpecial: true);
     }

@@ -19,8 +19,12 @@ namespace Edgewise.Inference;
 /// <see cref="ChatOptions.ResponseFormat"/> JSON object or JSON schema, tool mode required/named/auto with the model
 /// family's tool-call format, or choices; parsed tool calls are returned as <see cref="FunctionCallContent"/> with
 /// arguments already valid for the tool's schema, and a schema feature that cannot be enforced is refused with
-/// <see cref="UnsupportedSchemaFeatureException"/> before anything is generated. Each request holds one sequence of a shared context, freed when
-/// the request ends or is cancelled (cancellation is observed between decode steps).
+/// <see cref="UnsupportedSchemaFeatureException"/> before anything is generated. Requests run through continuous
+/// batching: up to <see cref="LocalChatClientOptions.MaxConcurrentRequests"/> sequences of one shared context are
+/// decoded together, one forward pass per step for all of them (the weights are read once per step), joining and
+/// leaving between steps; more requests wait their turn. A request's sequence is freed when it ends or is cancelled
+/// (cancellation is observed between decode steps). Prompts reuse the KV entries of earlier prompts with the same
+/// prefix (see <see cref="LocalChatClientOptions.PrefixCacheBytes"/> and <see cref="WarmPrefixAsync"/>).
 /// </summary>
 public sealed class LocalChatClient : IChatClient
 {
@@ -34,9 +38,8 @@ public sealed class LocalChatClient : IChatClient
     private readonly Context _context;
     private readonly Tokenizer _tokenizer;
     private readonly ChatPrompt _prompt;
-    private readonly SemaphoreSlim _sequences;
-    private readonly Stack<int> _free = new();
-    private readonly Lock _evaluate = new();
+    private readonly BatchScheduler _scheduler;
+    private readonly PrefixCache? _prefixes;
     private readonly int? _defaultMaxOutputTokens;
     private readonly ChatClientMetadata _metadata;
     private readonly ToolCallFormat _toolFormat;
@@ -60,12 +63,9 @@ public sealed class LocalChatClient : IChatClient
             Threads = contextOptions.Threads,
             SequenceCount = sequences,
         });
-        for (var i = sequences - 1; i >= 0; i--)
-        {
-            _free.Push(i);
-        }
-
-        _sequences = new SemaphoreSlim(sequences, sequences);
+        var prefixBytes = options.PrefixCacheBytes ?? LocalChatClientOptions.DefaultPrefixCacheBytes;
+        _prefixes = prefixBytes > 0 ? new PrefixCache(_context.Cache, prefixBytes) : null;
+        _scheduler = new BatchScheduler(_context, _prefixes);
         _defaultMaxOutputTokens = options.DefaultMaxOutputTokens;
         ModelId = options.ModelId ?? model.Name ?? model.Hyperparameters.ArchitectureName;
         _metadata = new ChatClientMetadata("edgewise", null, ModelId);
@@ -142,100 +142,123 @@ public sealed class LocalChatClient : IChatClient
             throw new ContextLimitExceededException(0, prompt.Length + 1, _context.ContextLength);
         }
 
+
         var responseId = Guid.NewGuid().ToString("N");
         var created = DateTimeOffset.UtcNow;
         var stops = new StopSequenceMatcher(options?.StopSequences);
         var detokenizer = new StreamingDetokenizer(_tokenizer);
-        await _sequences.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var sequence = TakeSequence();
+        var finish = ChatFinishReason.Length;
+        var generated = 0;
+        var pending = logprobCalculator is null ? null : new List<TokenLogprob>();
+        var sequence = maxTokens > 0 ? new ChatSequence(prompt, sampler, logprobCalculator, _tokenizer, maxTokens) : null;
         try
         {
-            _context.ClearSequence(sequence);
-            sampler.AcceptPrompt(prompt);
-
-            var finish = ChatFinishReason.Length;
-            var generated = 0;
-            var pending = logprobCalculator is null ? null : new List<TokenLogprob>();
-            var input = prompt;
-            while (generated < maxTokens)
+            if (sequence is not null)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var step = input;
-                var (token, logprob) = await Task.Run(() => EvaluateAndSample(step, sequence, sampler, logprobCalculator), cancellationToken).ConfigureAwait(false);
-                generated++;
-                sampler.Accept(token);
-                if (_tokenizer.IsEndOfGeneration(token))
+                _scheduler.Enqueue(sequence);
+                await foreach (var (token, logprob) in sequence.Tokens.ReadAllAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    finish = ChatFinishReason.Stop;
-                    break;
-                }
+                    cancellationToken.ThrowIfCancellationRequested();
+                    generated++;
+                    if (_tokenizer.IsEndOfGeneration(token))
+                    {
+                        finish = ChatFinishReason.Stop;
+                        break;
+                    }
 
-                if (logprob is not null)
-                {
-                    pending!.Add(logprob);
-                }
+                    if (logprob is not null)
+                    {
+                        pending!.Add(logprob);
+                    }
 
-                var text = stops.Push(detokenizer.Append(token));
-                if (toolText is not null)
-                {
-                    text = toolText.Push(text);
-                }
+                    var text = stops.Push(detokenizer.Append(token));
+                    if (toolText is not null)
+                    {
+                        text = toolText.Push(text);
+                    }
 
-                if (text.Length > 0)
-                {
-                    yield return Update(text, responseId, created, ref pending);
-                }
+                    if (text.Length > 0)
+                    {
+                        yield return Update(text, responseId, created, ref pending);
+                    }
 
-                if (stops.Stopped)
-                {
-                    finish = ChatFinishReason.Stop;
-                    break;
+                    if (stops.Stopped)
+                    {
+                        finish = ChatFinishReason.Stop;
+                        break;
+                    }
                 }
-
-                if (_context.GetRemainingCapacity(sequence) == 0)
-                {
-                    break;
-                }
-
-                input = [token];
             }
-
-            var tail = stops.Push(detokenizer.Flush());
-            tail += stops.Flush();
-            if (stops.Stopped)
-            {
-                finish = ChatFinishReason.Stop;
-            }
-
-            IReadOnlyList<FunctionCallContent> calls = [];
-            if (toolText is not null)
-            {
-                tail = toolText.Push(tail);
-                var (rest, parsed) = toolText.Finish(constraintSampler!.IsComplete && !constraintSampler.IsFailed);
-                tail += rest;
-                calls = parsed;
-            }
-
-            var final = Update(tail, responseId, created, ref pending);
-            final.FinishReason = calls.Count > 0 ? ChatFinishReason.ToolCalls : finish;
-            foreach (var call in calls)
-            {
-                final.Contents.Add(call);
-            }
-
-            final.Contents.Add(new UsageContent(new UsageDetails
-            {
-                InputTokenCount = prompt.Length,
-                OutputTokenCount = generated,
-                TotalTokenCount = prompt.Length + generated,
-            }));
-            yield return final;
         }
         finally
         {
-            ReleaseSequence(sequence);
+            sequence?.Cancel();
         }
+
+        var tail = stops.Push(detokenizer.Flush());
+        tail += stops.Flush();
+        if (stops.Stopped)
+        {
+            finish = ChatFinishReason.Stop;
+        }
+
+        IReadOnlyList<FunctionCallContent> calls = [];
+        if (toolText is not null)
+        {
+            tail = toolText.Push(tail);
+            var (rest, parsed) = toolText.Finish(constraintSampler!.IsComplete && !constraintSampler.IsFailed);
+            tail += rest;
+            calls = parsed;
+        }
+
+        var final = Update(tail, responseId, created, ref pending);
+        final.FinishReason = calls.Count > 0 ? ChatFinishReason.ToolCalls : finish;
+        foreach (var call in calls)
+        {
+            final.Contents.Add(call);
+        }
+
+        final.Contents.Add(new UsageContent(new UsageDetails
+        {
+            InputTokenCount = prompt.Length,
+            OutputTokenCount = generated,
+            TotalTokenCount = prompt.Length + generated,
+        }));
+        yield return final;
     }
+
+    /// <summary>
+    /// Renders <paramref name="messages"/> (typically an agent's system prompt; with the tool definitions of
+    /// <paramref name="options"/>, as a request with those options would) without the assistant header, evaluates
+    /// the tokens and keeps their KV entries in the prefix cache, so later requests whose prompts start the same way
+    /// skip that part of prompt processing. Returns how many of the prefix tokens are now cached (whole cache blocks;
+    /// 0 when the prefix cache is off or too small).
+    /// </summary>
+    /// <exception cref="ContextLimitExceededException">The prefix does not fit in the context.</exception>
+    public async Task<int> WarmPrefixAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var tokens = _prompt.Tokenize(messages, ChatConstraints.ToolDefinitions(options), addGenerationPrompt: false);
+        if (_prefixes is null || tokens.Length == 0)
+        {
+            return 0;
+        }
+
+        var sequence = new PrefillSequence(tokens);
+        _scheduler.Enqueue(sequence);
+        using (cancellationToken.Register(sequence.Cancel))
+        {
+            await sequence.Completion.ConfigureAwait(false);
+        }
+
+        return tokens.Length / PrefixCache.BlockTokens * PrefixCache.BlockTokens;
+    }
+
+    /// <summary>Prompt tokens run through the model so far (tokens restored from the prefix cache are not counted).</summary>
+    internal long EvaluatedPromptTokens => _scheduler.EvaluatedPromptTokens;
+
+    /// <summary>The prefix cache, when enabled.</summary>
+    internal PrefixCache? PrefixCache => _prefixes;
 
     /// <inheritdoc/>
     public object? GetService(Type serviceType, object? serviceKey = null)
@@ -262,8 +285,8 @@ public sealed class LocalChatClient : IChatClient
     /// <inheritdoc/>
     public void Dispose()
     {
+        _scheduler.Dispose();
         _context.Dispose();
-        _sequences.Dispose();
     }
 
     private static SamplingOptions ToSampling(ChatOptions? options) => new()
@@ -307,33 +330,5 @@ public sealed class LocalChatClient : IChatClient
         }
 
         return update;
-    }
-
-    private (int Token, TokenLogprob? Logprob) EvaluateAndSample(int[] tokens, int sequence, SamplerChain sampler, LogprobCalculator? logprobs)
-    {
-        lock (_evaluate)
-        {
-            var logits = _context.Evaluate(tokens, sequence);
-            var token = sampler.Sample(logits);
-            return (token, logprobs?.Compute(logits, token));
-        }
-    }
-
-    private int TakeSequence()
-    {
-        lock (_free)
-        {
-            return _free.Pop();
-        }
-    }
-
-    private void ReleaseSequence(int sequence)
-    {
-        lock (_free)
-        {
-            _free.Push(sequence);
-        }
-
-        _sequences.Release();
     }
 }

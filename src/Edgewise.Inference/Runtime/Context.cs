@@ -13,6 +13,11 @@ public sealed class Context : IDisposable
     private readonly KvCache _cache;
     private readonly ForwardPass _pass;
     private readonly float[] _logits;
+    private readonly int[] _sequences;
+    private readonly int[] _positions;
+    private readonly int[] _logitTokens;
+    private DecodeBatch? _decodeBatch;
+    private float[]? _decodeLogits;
     private int _busy;
     private bool _disposed;
 
@@ -28,6 +33,9 @@ public sealed class Context : IDisposable
         _cache = new KvCache(KvCacheType, options.SequenceCount ?? 1, hp.BlockCount, ContextLength, hp.KeyValueLength);
         _pass = new ForwardPass(weights, hp, model.Definition, _cache, compute, BatchSize);
         _logits = new float[checked(MaxLogitRows * hp.VocabSize)];
+        _sequences = new int[BatchSize];
+        _positions = new int[BatchSize];
+        _logitTokens = new int[BatchSize];
     }
 
     /// <summary>The model.</summary>
@@ -126,7 +134,15 @@ public sealed class Context : IDisposable
                 var count = Math.Min(BatchSize, tokens.Length - offset);
                 var position = start + offset;
                 var last = offset + count == tokens.Length;
-                _pass.Run(tokens.Slice(offset, count), sequence, position, allLogits || last ? _logits : null, allLogits ? offset : 0, allLogits);
+                for (var t = 0; t < count; t++)
+                {
+                    _sequences[t] = sequence;
+                    _positions[t] = position + t;
+                    _logitTokens[t] = t;
+                }
+
+                var logitTokens = allLogits ? _logitTokens.AsSpan(0, count) : last ? _logitTokens.AsSpan(count - 1, 1) : [];
+                _pass.Run(tokens.Slice(offset, count), _sequences, _positions, logitTokens, _logits, allLogits ? offset : 0);
 
                 _cache.SetLength(sequence, position + count);
             }
@@ -142,6 +158,86 @@ public sealed class Context : IDisposable
         }
 
         return _logits.AsSpan(0, (allLogits ? tokens.Length : 1) * vocab);
+    }
+
+    /// <summary>
+    /// Continuous-batching decode step: appends token i of <paramref name="tokens"/> to sequence
+    /// <paramref name="sequences"/>[i] (distinct sequences) and runs all of them in one forward pass, so the weights
+    /// are read once for the whole step. Returns one row of logits per token, in order (tokens.Length ×
+    /// <see cref="VocabSize"/>), valid until the next call. Allocates nothing after the first call.
+    /// </summary>
+    /// <exception cref="ArgumentException">The spans differ in length, are empty or longer than <see cref="BatchSize"/>, or a sequence repeats.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A token id is outside the vocabulary, or a sequence does not exist.</exception>
+    /// <exception cref="ContextLimitExceededException">A sequence is full; nothing was done.</exception>
+    public ReadOnlySpan<float> Decode(ReadOnlySpan<int> tokens, ReadOnlySpan<int> sequences)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (tokens.Length != sequences.Length || tokens.IsEmpty || tokens.Length > Math.Min(BatchSize, SequenceCount))
+        {
+            throw new ArgumentException("Give one token per sequence, at least one and at most the batch size and the sequence count.", nameof(tokens));
+        }
+
+        _decodeBatch ??= new DecodeBatch(Math.Min(BatchSize, SequenceCount));
+        _decodeLogits ??= new float[checked(_decodeBatch.Tokens.Length * VocabSize)];
+        _decodeBatch.Clear();
+        for (var i = 0; i < tokens.Length; i++)
+        {
+            var sequence = sequences[i];
+            CheckSequence(sequence);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)tokens[i], (uint)VocabSize, nameof(tokens));
+            if (sequences[..i].Contains(sequence))
+            {
+                throw new ArgumentException("A sequence appears twice in one step.", nameof(sequences));
+            }
+
+            var position = _cache.Length(sequence);
+            if (position >= ContextLength)
+            {
+                throw new ContextLimitExceededException(sequence, position + 1, ContextLength);
+            }
+
+            _decodeBatch.Add(tokens[i], sequence, position, logits: true);
+        }
+
+        EvaluateBatch(_decodeBatch, _decodeLogits);
+        return _decodeLogits.AsSpan(0, tokens.Length * VocabSize);
+    }
+
+    /// <summary>The KV cache (for the batch scheduler and the prefix cache).</summary>
+    internal KvCache Cache => _cache;
+
+    /// <summary>
+    /// Runs one mixed batch: token t of <paramref name="batch"/> goes to sequence sequences[t] at position
+    /// positions[t]; each sequence's tokens must continue it (the first at its current length, then consecutive).
+    /// Writes the logits of the batch's logit tokens, in order, as rows of <paramref name="logits"/>, and extends each
+    /// sequence. Not thread-safe with <see cref="Evaluate"/>.
+    /// </summary>
+    internal void EvaluateBatch(DecodeBatch batch, float[] logits)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        if (Interlocked.Exchange(ref _busy, 1) != 0)
+        {
+            throw new InvalidOperationException("The context is already evaluating; a context serves one call at a time.");
+        }
+
+        try
+        {
+            _pass.Run(batch.Tokens.AsSpan(0, batch.Count), batch.Sequences, batch.Positions, batch.LogitTokens.AsSpan(0, batch.LogitCount), logits, 0);
+            for (var t = 0; t < batch.Count; t++)
+            {
+                var sequence = batch.Sequences[t];
+                _cache.SetLength(sequence, Math.Max(_cache.Length(sequence), batch.Positions[t] + 1));
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _busy, 0);
+        }
     }
 
     /// <inheritdoc/>

@@ -62,11 +62,13 @@ internal sealed class ForwardPass
     }
 
     /// <summary>
-    /// Runs <paramref name="tokens"/> (at most the batch size) of <paramref name="sequence"/> at positions
-    /// <paramref name="firstPosition"/> …, and writes logits for the last token, or for every token when
-    /// <paramref name="allLogits"/>, to logits[logitRow · vocab ..]; no logits when <paramref name="logits"/> is null.
+    /// Runs <paramref name="tokens"/> (at most the batch size), token t belonging to sequence
+    /// <paramref name="sequences"/>[t] at position <paramref name="positions"/>[t] (tokens of one sequence in
+    /// position order; several sequences may share the batch, each attending to its own cache). Writes the logits of
+    /// the tokens listed in <paramref name="logitTokens"/> (batch indices), in that order, to rows
+    /// <paramref name="logitRow"/> … of <paramref name="logits"/>; none when the list is empty.
     /// </summary>
-    public void Run(ReadOnlySpan<int> tokens, int sequence, int firstPosition, float[]? logits, int logitRow, bool allLogits)
+    public void Run(ReadOnlySpan<int> tokens, int[] sequences, int[] positions, ReadOnlySpan<int> logitTokens, float[]? logits, int logitRow)
     {
         var n = tokens.Length;
         var e = _hp.EmbeddingLength;
@@ -77,29 +79,28 @@ internal sealed class ForwardPass
             row.CopyTo(dst);
         }
 
-        _rope.Prepare(firstPosition, n);
+        _rope.Prepare(positions.AsSpan(0, n));
         for (var layer = 0; layer < _weights.Layers.Count; layer++)
         {
-            AttentionBlock(_weights.Layers[layer], layer, sequence, firstPosition, n);
+            AttentionBlock(_weights.Layers[layer], layer, sequences, positions, n);
             FeedForwardBlock(_weights.Layers[layer], n);
         }
 
-        if (logits is null)
+        if (logits is null || logitTokens.IsEmpty)
         {
             return;
         }
 
-        var first = allLogits ? 0 : n - 1;
-        var rows = n - first;
-        for (var t = 0; t < rows; t++)
+        var rows = logitTokens.Length;
+        for (var r = 0; r < rows; r++)
         {
-            VectorMath.RmsNorm(_x.AsSpan((first + t) * e, e), _weights.OutputNorm, _hp.RmsEpsilon, _xn.AsSpan(t * e, e));
+            VectorMath.RmsNorm(_x.AsSpan(logitTokens[r] * e, e), _weights.OutputNorm, _hp.RmsEpsilon, _xn.AsSpan(r * e, e));
         }
 
         _matMul.Run(_weights.Output, _xn, rows, logits, _weights.Output.Rows, logitRow * _weights.Output.Rows);
     }
 
-    private void AttentionBlock(LayerWeights w, int layer, int sequence, int firstPosition, int n)
+    private void AttentionBlock(LayerWeights w, int layer, int[] sequences, int[] positions, int n)
     {
         var e = _hp.EmbeddingLength;
         var hd = _hp.HeadDimension;
@@ -138,8 +139,8 @@ internal sealed class ForwardPass
 
         _rope.Apply(qBuf.AsSpan(qOff), _hp.HeadCount, hd, qStride);
         _rope.Apply(kBuf.AsSpan(kOff), _hp.HeadCountKv, hd, kStride);
-        _cache.Store(sequence, layer, firstPosition, n, kBuf, kStride, kOff, vBuf, vStride, vOff);
-        _attention.Run(_cache, sequence, layer, firstPosition, n, qBuf, qStride, qOff, _attn);
+        _cache.Store(sequences.AsSpan(0, n), positions.AsSpan(0, n), layer, kBuf, kStride, kOff, vBuf, vStride, vOff);
+        _attention.Run(_cache, layer, sequences, positions, n, qBuf, qStride, qOff, _attn);
         _matMul.Run(w.AttentionOutput, _attn, n, _tmp, e);
         for (var t = 0; t < n; t++)
         {

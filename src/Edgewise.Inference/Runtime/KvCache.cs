@@ -59,14 +59,18 @@ internal sealed class KvCache
 
     public ushort[] ValuesF16(int sequence, int layer) => _valuesF16![(sequence * Layers) + layer];
 
-    /// <summary>Stores <paramref name="tokens"/> rows of K and V (row t from k[t·kStride + kOffset ..]) at <paramref name="position"/>.</summary>
-    public void Store(int sequence, int layer, int position, int tokens, float[] k, int kStride, int kOffset, float[] v, int vStride, int vOffset)
+    /// <summary>
+    /// Stores one row of K and V per token (row t from k[t·kStride + kOffset ..]) in sequence
+    /// <paramref name="sequences"/>[t] at position <paramref name="positions"/>[t].
+    /// </summary>
+    public void Store(ReadOnlySpan<int> sequences, ReadOnlySpan<int> positions, int layer, float[] k, int kStride, int kOffset, float[] v, int vStride, int vOffset)
     {
-        for (var t = 0; t < tokens; t++)
+        for (var t = 0; t < sequences.Length; t++)
         {
+            var sequence = sequences[t];
             var ks = k.AsSpan((t * kStride) + kOffset, Width);
             var vs = v.AsSpan((t * vStride) + vOffset, Width);
-            var at = (long)(position + t) * Width;
+            var at = (long)positions[t] * Width;
             if (Type == KvCacheType.F32)
             {
                 ks.CopyTo(KeysF32(sequence, layer).AsSpan((int)at, Width));
@@ -82,6 +86,54 @@ internal sealed class KvCache
                     vd[i] = Fp16.FromSingle(vs[i]);
                 }
             }
+        }
+    }
+
+    /// <summary>Values one position holds over all layers, for K or for V.</summary>
+    public int PositionValues => Layers * Width;
+
+    /// <summary>
+    /// Copies positions <paramref name="position"/> … + <paramref name="count"/> − 1 of every layer of
+    /// <paramref name="sequence"/> into <paramref name="keys"/> and <paramref name="values"/> (layer-major,
+    /// count × <see cref="Width"/> per layer), stored as this cache's element type.
+    /// </summary>
+    public void CopyOut(int sequence, int position, int count, Array keys, Array values) => Copy(sequence, position, count, keys, values, toCache: false);
+
+    /// <summary>The reverse of <see cref="CopyOut"/>: writes the saved positions back into <paramref name="sequence"/>.</summary>
+    public void CopyIn(int sequence, int position, int count, Array keys, Array values) => Copy(sequence, position, count, keys, values, toCache: true);
+
+    /// <summary>A buffer for <see cref="CopyOut"/> of <paramref name="count"/> positions.</summary>
+    public Array CreateBlock(int count) => Type == KvCacheType.F32 ? new float[count * PositionValues] : new ushort[count * PositionValues];
+
+    private void Copy(int sequence, int position, int count, Array keys, Array values, bool toCache)
+    {
+        var span = count * Width;
+        var at = position * Width;
+        for (var layer = 0; layer < Layers; layer++)
+        {
+            var block = layer * span;
+            if (Type == KvCacheType.F32)
+            {
+                CopyRows(KeysF32(sequence, layer).AsSpan(at, span), ((float[])keys).AsSpan(block, span), toCache);
+                CopyRows(ValuesF32(sequence, layer).AsSpan(at, span), ((float[])values).AsSpan(block, span), toCache);
+            }
+            else
+            {
+                CopyRows(KeysF16(sequence, layer).AsSpan(at, span), ((ushort[])keys).AsSpan(block, span), toCache);
+                CopyRows(ValuesF16(sequence, layer).AsSpan(at, span), ((ushort[])values).AsSpan(block, span), toCache);
+            }
+        }
+    }
+
+    private static void CopyRows<T>(Span<T> cache, Span<T> saved, bool toCache)
+    {
+        if (toCache)
+        {
+            saved.CopyTo(cache);
+        }
+        else
+        {
+            cache.CopyTo(saved);
         }
     }
 

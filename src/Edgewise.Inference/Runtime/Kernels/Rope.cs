@@ -37,13 +37,14 @@ internal sealed class Rope
         _sin = new float[maxTokens * (rotaryDims / 2)];
     }
 
-    /// <summary>Computes the angles for positions <paramref name="firstPosition"/> … + <paramref name="tokens"/> − 1.</summary>
-    public void Prepare(int firstPosition, int tokens)
+    /// <summary>Computes the angles for token t at position <paramref name="positions"/>[t].</summary>
+    public void Prepare(ReadOnlySpan<int> positions)
     {
         var pairs = _rotaryDims / 2;
+        var tokens = positions.Length;
         for (var t = 0; t < tokens; t++)
         {
-            float theta = firstPosition + t;
+            float theta = positions[t];
             for (var i = 0; i < pairs; i++)
             {
                 var f = _factors is null ? 1.0f : _factors[i];
