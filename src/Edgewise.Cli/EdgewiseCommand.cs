@@ -22,6 +22,8 @@ public static class EdgewiseCommand
             root.Subcommands.Add(command);
         }
 
+        ObservabilityCommands.AddTo(root, console);
+
         var configuration = new InvocationConfiguration
         {
             Output = output,
