@@ -181,6 +181,7 @@ public static partial class EdgewiseServer
             options.Memory ?? new SystemHardwareProbe(options.DataDirectory),
             options.ModelManager));
         services.AddSingleton<ModelHost>();
+        services.AddSingleton<OllamaPull>();
         AddObservabilityServices(services, options);
         AddAgentServices(services, options);
     }

@@ -1,7 +1,10 @@
 using System.Security.Cryptography.X509Certificates;
 using Edgewise.Agents.Configuration;
+using Edgewise.Models.Catalog;
+using Edgewise.Models.Download;
 using Edgewise.Models.Hardware;
 using Edgewise.Models.Management;
+using Edgewise.Models.Storage;
 
 namespace Edgewise.Server;
 
@@ -75,6 +78,15 @@ public sealed partial class ServerOptions
 
     /// <summary>Resolves names that were not registered at start (e.g. the model store); null for none.</summary>
     public IModelResolver? FallbackResolver { get; set; }
+
+    /// <summary>The model store <c>/api/pull</c> downloads into; null: pulling is not offered (404).</summary>
+    public ModelStore? Store { get; set; }
+
+    /// <summary>The catalog <c>/api/pull</c> resolves names in; null for the built-in catalog.</summary>
+    public ModelCatalog? Catalog { get; set; }
+
+    /// <summary>Download settings for <c>/api/pull</c> (endpoint, retries); null: from the environment (HF_ENDPOINT, HF_TOKEN).</summary>
+    public DownloadOptions? Download { get; set; }
 
     /// <summary>Model loader; null for the embedded engine (<see cref="LocalModelLoader"/>).</summary>
     public IModelLoader? Loader { get; set; }

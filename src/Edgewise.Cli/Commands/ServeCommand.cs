@@ -69,6 +69,7 @@ internal static class ServeCommand
             ModelManager = manager,
             FallbackResolver = new StoreModelResolver(store, manager),
             DataDirectory = store.Root,
+            Store = store,
         };
         foreach (var model in models)
         {

@@ -15,7 +15,8 @@ namespace Edgewise.Server.Ollama;
 
 /// <summary>
 /// The Ollama-compatible routes: <c>/api/chat</c> and <c>/api/generate</c> (NDJSON streaming by default, as Ollama
-/// does, with <c>keep_alive</c> per request), <c>/api/tags</c>, <c>/api/ps</c> and <c>/api/version</c>. They share validation caps, admission and model
+/// does, with <c>keep_alive</c> per request), <c>/api/tags</c>, <c>/api/ps</c>, <c>/api/show</c>, <c>/api/pull</c> and
+/// <c>/api/version</c>. They share validation caps, admission and model
 /// leases with the OpenAI routes; errors are Ollama's <c>{"error":"..."}</c>.
 /// </summary>
 internal static class OllamaEndpoints
@@ -31,7 +32,21 @@ internal static class OllamaEndpoints
         group.MapGet("/ps", Running);
         group.MapPost("/chat", ChatAsync);
         group.MapPost("/generate", GenerateAsync);
+        group.MapPost("/show", ShowAsync);
+        group.MapPost("/pull", (HttpContext context, OllamaPull pull) => pull.RunAsync(context));
         return app;
+    }
+
+    private static async Task ShowAsync(HttpContext context, ModelHost host, ServerOptions options)
+    {
+        var request = await JsonBody.ReadAsync<OllamaShowRequest>(context, options.MaxRequestBodyBytes).ConfigureAwait(false);
+        var descriptor = host.Resolve(ChatRequestMapper.ModelName(OllamaShow.NameOf(request)));
+        if (descriptor.IsRemote)
+        {
+            throw ApiException.Invalid("The model is served by a remote backend; its details are not available here.", "model");
+        }
+
+        await OpenAiEndpoints.WriteJsonAsync(context, OllamaShow.Describe(descriptor.Name, descriptor.Path)).ConfigureAwait(false);
     }
 
     private static Task Tags(HttpContext context, ModelHost host)
