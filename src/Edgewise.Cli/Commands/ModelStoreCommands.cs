@@ -28,6 +28,7 @@ internal static class ModelStoreCommands
         root.Subcommands.Add(Remove(console));
         root.Subcommands.Add(ImportCommand(console));
         root.Subcommands.Add(StoreDoctor.Create(console));
+        ProcessCommands.AddTo(root, console);
     }
 
     /// <summary>
