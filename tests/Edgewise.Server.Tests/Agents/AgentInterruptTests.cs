@@ -1,0 +1,71 @@
+using System.Text.Json;
+using Edgewise.Server.Admission;
+using Edgewise.Server.Tests.Support;
+using Microsoft.Extensions.AI;
+
+namespace Edgewise.Server.Tests.Agents;
+
+/// <summary>H13 for agent runs: a streaming client that leaves cancels the run, frees the slot and keeps the partial turn.</summary>
+public sealed class AgentInterruptTests
+{
+    [Fact]
+    public async Task Run_H13_StreamingClientDisconnects_CancelsFreesSlotAndPersistsInterruptedTurn()
+    {
+        var model = ScriptedChatClient.Endless();
+        await using var server = await AgentServer.StartAsync(AgentServer.Yaml(), new Dictionary<string, IChatClient> { ["small"] = model, ["tiny"] = AgentScripts.Picks("helper") });
+        var admission = AgentServer.Service<AdmissionQueue>(server.App);
+
+        string sessionId;
+        var texts = 0;
+        using (var abort = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken))
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/v1/agents/helper/runs") { Content = AgentServer.Json("""{"input":"talk forever","stream":true}""") };
+            using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, abort.Token);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(abort.Token));
+            string? sessionLine = null;
+            string? pendingEvent = null;
+            while (texts < 3 && await reader.ReadLineAsync(abort.Token) is { } line)
+            {
+                if (line.StartsWith("event: ", StringComparison.Ordinal))
+                {
+                    pendingEvent = line[7..];
+                }
+                else if (line.StartsWith("data: ", StringComparison.Ordinal))
+                {
+                    sessionLine ??= pendingEvent == "session" ? line[6..] : null;
+                    texts += pendingEvent == "text" ? 1 : 0;
+                }
+            }
+
+            sessionId = JsonDocument.Parse(sessionLine!).RootElement.GetProperty("session_id").GetString()!;
+            await abort.CancelAsync();
+        }
+
+        await model.Cancelled.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        await LiveServer.WaitUntilAsync(() => admission.Snapshot().All(s => s.Running == 0 && s.Queued == 0));
+        JsonElement session = default;
+        await WaitForAsync(async () =>
+        {
+            var (status, body) = await server.CallAsync(HttpMethod.Get, "/v1/sessions/" + sessionId);
+            session = body;
+            return status == 200;
+        });
+
+        Assert.Equal(3, texts);
+        var messages = session.GetProperty("messages").EnumerateArray().ToList();
+        Assert.Equal("talk forever", messages[0].GetProperty("content").GetString());
+        var partial = messages[^1];
+        Assert.Equal("assistant", partial.GetProperty("role").GetString());
+        Assert.True(partial.GetProperty("interrupted").GetBoolean());
+        Assert.StartsWith("xxx", partial.GetProperty("content").GetString(), StringComparison.Ordinal);
+    }
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition)
+    {
+        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!await condition())
+        {
+            await Task.Delay(20, guard.Token);
+        }
+    }
+}
