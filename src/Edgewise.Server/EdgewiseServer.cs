@@ -180,6 +180,7 @@ public static partial class EdgewiseServer
             new TrackingModelLoader(options.Loader ?? new LocalModelLoader(), sp.GetRequiredService<ServerState>()),
             options.Memory ?? new SystemHardwareProbe(options.DataDirectory),
             options.ModelManager));
+        services.AddHttpContextAccessor();
         services.AddSingleton<ModelHost>();
         services.AddSingleton<OllamaPull>();
         AddObservabilityServices(services, options);

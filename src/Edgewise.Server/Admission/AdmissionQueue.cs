@@ -4,12 +4,23 @@ using Edgewise.Server.Metrics;
 
 namespace Edgewise.Server.Admission;
 
+/// <summary>How a request is scheduled among waiting ones (header <c>X-Edgewise-Priority</c>).</summary>
+internal enum RequestPriority
+{
+    /// <summary>A person is waiting (the default): admitted before any waiting batch request.</summary>
+    Interactive,
+
+    /// <summary>Background work: admitted only when no interactive request waits.</summary>
+    Batch,
+}
+
 /// <summary>
 /// The one scheduling module of the server: per model, <see cref="AdmissionOptions.ParallelSequences"/> requests run
 /// and up to <see cref="AdmissionOptions.QueueLength"/> wait (more get 503 + Retry-After at once, H11; a wait longer
 /// than <see cref="AdmissionOptions.QueueTimeout"/> gets 503); per API key at most
-/// <see cref="AdmissionOptions.PerKeyConcurrency"/> requests run or wait (more get 429, H12). A request whose client
-/// leaves while it waits gives its place up at once.
+/// <see cref="AdmissionOptions.PerKeyConcurrency"/> requests run or wait (more get 429, H12). A freed slot goes to the
+/// oldest waiting interactive request, else the oldest waiting batch request. A request whose client leaves while it
+/// waits gives its place up at once.
 /// </summary>
 internal sealed class AdmissionQueue(AdmissionOptions options, ServerMetrics metrics)
 {
@@ -21,9 +32,10 @@ internal sealed class AdmissionQueue(AdmissionOptions options, ServerMetrics met
 
     /// <summary>Waits for a slot for <paramref name="model"/>; <paramref name="key"/> is the caller's key index, or null when keys are off.</summary>
     /// <exception cref="ApiException">503 when the queue is full or the wait timed out, 429 when the key is at its limit.</exception>
-    public async Task<IDisposable> EnterAsync(string model, int? key, CancellationToken cancellationToken)
+    public async Task<IDisposable> EnterAsync(string model, int? key, CancellationToken cancellationToken, RequestPriority priority = RequestPriority.Interactive)
     {
         ModelSlots slots;
+        LinkedListNode<TaskCompletionSource> waiter;
         lock (_sync)
         {
             if (key is { } k)
@@ -40,11 +52,11 @@ internal sealed class AdmissionQueue(AdmissionOptions options, ServerMetrics met
 
             if (!_models.TryGetValue(model, out slots!))
             {
-                slots = new ModelSlots(options.ParallelSequences);
+                slots = new ModelSlots();
                 _models.Add(model, slots);
             }
 
-            if (slots.Gate.Wait(0))
+            if (slots.Running < options.ParallelSequences)
             {
                 slots.Running++;
                 return new Ticket(this, slots, key);
@@ -57,28 +69,24 @@ internal sealed class AdmissionQueue(AdmissionOptions options, ServerMetrics met
                 throw ApiException.Busy(ErrorCodes.QueueFull, "The server is at capacity for this model; retry shortly.", RetryAfter);
             }
 
-            slots.Waiting++;
+            waiter = slots.Queue(priority).AddLast(new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         }
 
         var started = Stopwatch.GetTimestamp();
         var entered = false;
         try
         {
-            entered = await slots.Gate.WaitAsync(options.QueueTimeout, cancellationToken).ConfigureAwait(false);
+            await waiter.Value.Task.WaitAsync(options.QueueTimeout, cancellationToken).ConfigureAwait(false);
+            entered = true;
+        }
+        catch (TimeoutException)
+        {
         }
         finally
         {
-            lock (_sync)
+            if (!entered)
             {
-                slots.Waiting--;
-                if (entered)
-                {
-                    slots.Running++;
-                }
-                else
-                {
-                    ReleaseKeyLocked(key);
-                }
+                Abandon(slots, waiter, key);
             }
         }
 
@@ -101,6 +109,22 @@ internal sealed class AdmissionQueue(AdmissionOptions options, ServerMetrics met
         }
     }
 
+    /// <summary>A waiter that timed out or was cancelled leaves the queue; when a slot was handed to it meanwhile, the slot moves on.</summary>
+    private void Abandon(ModelSlots slots, LinkedListNode<TaskCompletionSource> waiter, int? key)
+    {
+        lock (_sync)
+        {
+            if (waiter.List is { } list)
+            {
+                list.Remove(waiter);
+                ReleaseKeyLocked(key);
+                return;
+            }
+        }
+
+        Leave(slots, key);
+    }
+
     private void ReleaseKeyLocked(int? key)
     {
         if (key is { } k && _keys.TryGetValue(k, out var n))
@@ -116,24 +140,39 @@ internal sealed class AdmissionQueue(AdmissionOptions options, ServerMetrics met
         }
     }
 
+    /// <summary>Frees a running request's slot: it passes to the next waiter (interactive first) or is counted free.</summary>
     private void Leave(ModelSlots slots, int? key)
     {
+        TaskCompletionSource? next = null;
         lock (_sync)
         {
-            slots.Running--;
             ReleaseKeyLocked(key);
+            var queue = slots.Interactive.Count > 0 ? slots.Interactive : slots.Batch.Count > 0 ? slots.Batch : null;
+            if (queue is not null)
+            {
+                next = queue.First!.Value;
+                queue.RemoveFirst();
+            }
+            else
+            {
+                slots.Running--;
+            }
         }
 
-        slots.Gate.Release();
+        next?.TrySetResult();
     }
 
-    private sealed class ModelSlots(int parallel)
+    private sealed class ModelSlots
     {
-        public SemaphoreSlim Gate { get; } = new(parallel, parallel);
+        public LinkedList<TaskCompletionSource> Interactive { get; } = new();
+
+        public LinkedList<TaskCompletionSource> Batch { get; } = new();
 
         public int Running { get; set; }
 
-        public int Waiting { get; set; }
+        public int Waiting => Interactive.Count + Batch.Count;
+
+        public LinkedList<TaskCompletionSource> Queue(RequestPriority priority) => priority == RequestPriority.Batch ? Batch : Interactive;
     }
 
     private sealed class Ticket(AdmissionQueue queue, ModelSlots slots, int? key) : IDisposable

@@ -5,6 +5,8 @@ using Edgewise.Models;
 using Edgewise.Models.Management;
 using Edgewise.Server.Admission;
 using Edgewise.Server.Errors;
+using Edgewise.Server.Http;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 
@@ -13,9 +15,10 @@ namespace Edgewise.Server.Hosting;
 /// <summary>
 /// The path from an endpoint to a chat client: resolve the name (404 for unknown models before anything is queued, so
 /// queues and metric labels exist only for real models), wait for admission, then lease the model from the
-/// <see cref="ModelManager"/>. Model-layer failures become fixed HTTP errors here (H09, M12, M13).
+/// <see cref="ModelManager"/>. The admission priority comes from the current request's <c>X-Edgewise-Priority</c> header.
+/// Model-layer failures become fixed HTTP errors here (H09, M12, M13).
 /// </summary>
-internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelManager manager, AdmissionQueue admission, ServerState state, ILogger<ModelHost> logger)
+internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelManager manager, AdmissionQueue admission, ServerState state, IHttpContextAccessor http, ILogger<ModelHost> logger)
 {
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(2);
 
@@ -37,7 +40,8 @@ internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelM
         }
 
         var descriptor = Resolve(model);
-        var ticket = await admission.EnterAsync(descriptor.Name, key, cancellationToken).ConfigureAwait(false);
+        var priority = RequestGuard.PriorityOf(http.HttpContext);
+        var ticket = await admission.EnterAsync(descriptor.Name, key, cancellationToken, priority).ConfigureAwait(false);
         try
         {
             var lease = await manager.AcquireAsync(model, keepAlive, cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Edgewise.Server.Admission;
 using Edgewise.Server.Errors;
 using Edgewise.Server.Health;
 using Edgewise.Server.Hosting;
@@ -20,8 +21,30 @@ internal sealed partial class RequestGuard(ServerOptions options, HostPolicy hos
 {
     private const string KeyItem = "edgewise.key";
 
+    /// <summary>The header that asks for batch scheduling.</summary>
+    public const string PriorityHeader = "X-Edgewise-Priority";
+
     /// <summary>The index of the caller's API key, or null when keys are off.</summary>
     public static int? KeyOf(HttpContext context) => context.Items.TryGetValue(KeyItem, out var key) ? (int?)key : null;
+
+    /// <summary>The request's <see cref="PriorityHeader"/>: <c>interactive</c> (default) or <c>batch</c>; anything else is a 400.</summary>
+    public static RequestPriority PriorityOf(HttpContext? context)
+    {
+        var values = context?.Request.Headers[PriorityHeader] ?? default;
+        if (values.Count == 0)
+        {
+            return RequestPriority.Interactive;
+        }
+
+        return values.Count == 1 && values[0] is { } value
+            ? value.Trim().ToUpperInvariant() switch
+            {
+                "INTERACTIVE" => RequestPriority.Interactive,
+                "BATCH" => RequestPriority.Batch,
+                _ => throw ApiException.Invalid("X-Edgewise-Priority must be interactive or batch.", null),
+            }
+            : throw ApiException.Invalid("X-Edgewise-Priority must be interactive or batch.", null);
+    }
 
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
