@@ -144,6 +144,97 @@ public sealed partial class AgentCommandTests : IDisposable
         Assert.Equal("this is not a database, it is a shopping list", await File.ReadAllTextAsync(db, TestContext.Current.CancellationToken));
     }
 
+    [Fact]
+    public void AgentsLs_Routers_ListedInTextAndJson()
+    {
+        var path = WriteConfig("models:\n  small: {path: a.gguf}\nagents:\n  a: {model: small, handoffs: [b]}\n  b: {model: small}\nrouters:\n  front: {model: small, agents: [a, b]}\n");
+
+        var (code, output, _) = CliRunner.Run("agents", "ls", "--config", path);
+        var (jsonCode, json, _) = CliRunner.Run("agents", "ls", "--config", path, "--json");
+
+        Assert.Equal((0, 0), (code, jsonCode));
+        Assert.Matches(@"ROUTER\s+MODEL\s+AGENTS", output);
+        Assert.Matches(@"front\s+small\s+a, b", output);
+        using var document = JsonDocument.Parse(json);
+        var router = document.RootElement.GetProperty("routers")[0];
+        Assert.Equal("front", router.GetProperty("name").GetString());
+        Assert.Equal(["a", "b"], router.GetProperty("agents").EnumerateArray().Select(a => a.GetString()));
+        Assert.Equal(["b"], document.RootElement.GetProperty("data")[0].GetProperty("handoffs").EnumerateArray().Select(a => a.GetString()));
+    }
+
+    [Fact]
+    public async Task Sessions_LsShowRm_OverTheDatabase()
+    {
+        var db = Path.Combine(_dir, "agents.db");
+        var session = new Edgewise.Agents.AgentSession { AgentName = "kiosk" };
+        session.Messages.Add(new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.User, "do you have boots?"));
+        session.Messages.Add(new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.Assistant, "Yes, 2 in stock."));
+        await using (var database = await SqliteDatabase.OpenAsync(new StorageOptions { DatabasePath = db }, TestContext.Current.CancellationToken))
+        {
+            await new SqliteSessionStore(database).SaveAsync(session, TestContext.Current.CancellationToken);
+        }
+
+        var ls = CliRunner.Run("sessions", "ls", "--db", db);
+        var show = CliRunner.Run("sessions", "show", session.Id, "--db", db);
+        var showJson = CliRunner.Run("sessions", "show", session.Id, "--db", db, "--json");
+        var rm = CliRunner.Run("sessions", "rm", session.Id, "--db", db);
+        var again = CliRunner.Run("sessions", "rm", session.Id, "--db", db);
+        var empty = CliRunner.Run("sessions", "ls", "--db", db, "--json");
+
+        Assert.Matches(session.Id + @"\s+kiosk\s+2\s", ls.Out);
+        Assert.Contains("user: do you have boots?", show.Out, StringComparison.Ordinal);
+        Assert.Contains("assistant: Yes, 2 in stock.", show.Out, StringComparison.Ordinal);
+        Assert.Equal(session.Id, Edgewise.Agents.AgentSession.FromJson(showJson.Out).Id);
+        Assert.Equal((0, "deleted session " + session.Id), (rm.ExitCode, rm.Out.Trim()));
+        Assert.Equal(2, again.ExitCode);
+        Assert.Contains("no saved session", again.Err, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(empty.Out);
+        Assert.Equal(0, json.RootElement.GetProperty("data").GetArrayLength());
+    }
+
+    [Fact]
+    public void Sessions_NoDatabaseYet_ListsNoneAndCreatesNothing()
+    {
+        var db = Path.Combine(_dir, "absent.db");
+
+        var (code, output, _) = CliRunner.Run("sessions", "ls", "--db", db);
+
+        Assert.Equal((0, "no sessions"), (code, output.Trim()));
+        Assert.False(File.Exists(db));
+    }
+
+    [Fact]
+    public async Task AuditVerify_P06_IntactThenEditedRow_ReportsTheRow()
+    {
+        var db = Path.Combine(_dir, "agents.db");
+        await using (var database = await SqliteDatabase.OpenAsync(new StorageOptions { DatabasePath = db }, TestContext.Current.CancellationToken))
+        {
+            var audit = new SqliteAuditLog(database);
+            for (var i = 0; i < 5; i++)
+            {
+                await audit.AppendAsync(new Edgewise.Agents.Storage.AuditRecord(DateTimeOffset.UtcNow, "s1", "kiosk", "tool_call", "tool invoked") { ToolName = "t" + i }, TestContext.Current.CancellationToken);
+            }
+        }
+
+        var good = CliRunner.Run("audit", "verify", "--db", db);
+        Assert.Equal(0, good.ExitCode);
+        Assert.Contains("audit log verified: 5 rows", good.Out, StringComparison.Ordinal);
+
+        using (var raw = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" + db + ";Pooling=False"))
+        {
+            raw.Open();
+            using var command = raw.CreateCommand();
+            command.CommandText = "DROP TRIGGER audit_no_update; UPDATE audit SET detail = 'nothing happened' WHERE seq = 3;";
+            command.ExecuteNonQuery();
+        }
+
+        var bad = CliRunner.Run("audit", "verify", "--db", db, "--json");
+        Assert.Equal(1, bad.ExitCode);
+        using var json = JsonDocument.Parse(bad.Out);
+        Assert.False(json.RootElement.GetProperty("valid").GetBoolean());
+        Assert.Equal(3, json.RootElement.GetProperty("first_broken_seq").GetInt64());
+    }
+
     /// <summary>Runs edgewise as a child process (stdin and EDGEWISE_HOME are process-wide).</summary>
     internal static async Task<(int Code, string Out, string Err)> RunCliAsync(string home, string input, params string[] args)
     {

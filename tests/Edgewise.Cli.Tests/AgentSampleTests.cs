@@ -192,6 +192,33 @@ public sealed partial class AgentSampleTests : IAsyncLifetime
         Assert.True(Assert.Single(accounts.Tools).RequiresApproval);
     }
 
+    [Fact]
+    public async Task ItHelpdesk_NetworkHandsOffToAccounts_SessionContinuesWithAccounts()
+    {
+        var config = Load("it-helpdesk");
+        var networkClient = new SampleScript().Call("handoff_to_accounts").Text("unused");
+        var accountsClient = new SampleScript().Text("Let us reset your password.").Text("Done: check your mail.");
+        var agents = new List<Edgewise.Agents.Agent>
+        {
+            new ChatAgent(networkClient, config.CreateAgentOptions("network", ToolRegistry.CreateDefault())),
+            new ChatAgent(accountsClient, config.CreateAgentOptions("accounts", ToolRegistry.CreateDefault())),
+        };
+        config.LinkHandoffs(agents);
+        var session = new Edgewise.Agents.AgentSession { AgentName = "network" };
+        var store = new SqliteSessionStore(_database!);
+        using var output = new StringWriter();
+
+        await AgentChatLoop.RunAsync(agents[0], session, store, new StringReader("the vpn rejects my password\nthanks\n/bye\n"), output, new NoCancellation());
+
+        var text = output.ToString();
+        Assert.Contains("[handoff handoff_to_accounts] handed off to accounts", text, StringComparison.Ordinal);
+        Assert.Contains("Let us reset your password.", text, StringComparison.Ordinal);
+        Assert.Contains("Done: check your mail.", text, StringComparison.Ordinal);
+        var saved = await store.GetAsync(session.Id, TestContext.Current.CancellationToken);
+        Assert.Equal("accounts", saved!.AgentName);
+        Assert.Equal(Edgewise.Agents.ContextStrategy.Summarize, agents[1].Options.Context!.Strategy);
+    }
+
     [GeneratedRegex(@"path: \S*/reference/models/(\S+\.gguf)")]
     private static partial Regex ModelPath();
 

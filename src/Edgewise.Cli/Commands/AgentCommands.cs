@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Edgewise.Agents;
 using Edgewise.Agents.Configuration;
 using Edgewise.Agents.Mcp;
@@ -13,13 +14,16 @@ using Microsoft.Extensions.AI;
 
 namespace Edgewise.Cli.Commands;
 
-/// <summary><c>edgewise agents ls</c> and <c>edgewise chat AGENT</c> over an <c>edgewise.yaml</c>.</summary>
+/// <summary>
+/// <c>edgewise agents ls</c> and <c>edgewise chat AGENT</c> over an <c>edgewise.yaml</c>; <c>edgewise sessions
+/// ls|show|rm</c> and <c>edgewise audit verify</c> over the sessions database.
+/// </summary>
 internal static class AgentCommands
 {
     /// <summary>The SQLite file under EDGEWISE_HOME that holds chat sessions and their audit log.</summary>
     public const string DatabaseFileName = "agents.db";
 
-    public static IEnumerable<Command> Create(CliConsole console) => [Agents(console), Chat(console)];
+    public static IEnumerable<Command> Create(CliConsole console) => [Agents(console), Chat(console), Sessions(console), Audit(console)];
 
     private static Option<string> ConfigOption() => new("--config")
     {
@@ -48,7 +52,9 @@ internal static class AgentCommands
                         approval_required = a.ApprovalRequired,
                         @private = a.Private,
                         escalation = a.Escalation,
+                        handoffs = a.Handoffs,
                     }),
+                    routers = loaded.Routers.Values.Select(r => new { name = r.Name, model = r.Model, agents = r.Agents }),
                 });
                 return 0;
             }
@@ -66,6 +72,17 @@ internal static class AgentCommands
             {
                 var tools = agent.Tools.Count.ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(5);
                 console.Out.WriteLine(agent.Name.PadRight(width) + "  " + agent.Model.PadRight(modelWidth) + "  " + tools + "  " + agent.Description);
+            }
+
+            if (loaded.Routers.Count > 0)
+            {
+                var routerWidth = Math.Max(6, loaded.Routers.Keys.Max(k => k.Length));
+                console.Out.WriteLine();
+                console.Out.WriteLine("ROUTER".PadRight(routerWidth) + "  MODEL  AGENTS");
+                foreach (var router in loaded.Routers.Values)
+                {
+                    console.Out.WriteLine(router.Name.PadRight(routerWidth) + "  " + router.Model + "  " + string.Join(", ", router.Agents));
+                }
             }
 
             return 0;
@@ -118,7 +135,8 @@ internal static class AgentCommands
                 {
                     var saved = await store.GetAsync(id, cancel).ConfigureAwait(false);
                     var problem = saved is null ? "no saved session " + id
-                        : !string.Equals(saved.AgentName, agentConfig.Name, StringComparison.Ordinal) ? "session " + id + " belongs to agent '" + saved.AgentName + "'"
+                        : !loaded.HandoffClosure(agentConfig.Name).Contains(saved.AgentName ?? agentConfig.Name, StringComparer.Ordinal)
+                            ? "session " + id + " belongs to agent '" + saved.AgentName + "'"
                         : null;
                     if (problem is not null)
                     {
@@ -139,13 +157,19 @@ internal static class AgentCommands
             try
             {
                 var agents = new List<Agent>();
-                foreach (var member in members)
+                var reachable = members.SelectMany(m => loaded.HandoffClosure(m.Name)).Distinct(StringComparer.Ordinal).Select(n => loaded.Agents[n]).ToList();
+                var built = new List<Agent>();
+                foreach (var member in reachable)
                 {
                     var mcpTools = await StartMcpToolsAsync(loaded, member, audit, mcpSources, console, cancel).ConfigureAwait(false);
                     var options = loaded.CreateAgentOptions(member.Name, registry, mcpTools, target => clients.Lazy(target));
                     options.AuditLog = audit;
-                    agents.Add(new ChatAgent(clients.Get(member.Model), options));
+                    var entry = members.Any(m => m.Name == member.Name);
+                    built.Add(new ChatAgent(entry ? clients.Get(member.Model) : clients.Lazy(member.Model), options));
                 }
+
+                loaded.LinkHandoffs(built);
+                agents.AddRange(built.Where(a => members.Any(m => m.Name == a.Name)));
 
                 using var keys = new CtrlC();
                 if (router is null)
@@ -203,7 +227,7 @@ internal static class AgentCommands
         foreach (var name in servers)
         {
             var server = config.McpServers[name];
-            var source = await McpToolSource.StartStdioAsync(name, server.Command, server.Args, audit: audit, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var source = await McpToolSource.StartAsync(server, audit, cancellationToken).ConfigureAwait(false);
             sources.Add(source);
             var (loaded, definitions) = await source.LoadToolsAsync(server.Pinned, cancellationToken: cancellationToken).ConfigureAwait(false);
             foreach (var tool in loaded)
@@ -218,6 +242,169 @@ internal static class AgentCommands
         }
 
         return tools;
+    }
+
+    private static Option<string?> DatabaseOption() => new("--db")
+    {
+        Description = "The sessions database (default: agents.db under EDGEWISE_HOME).",
+    };
+
+    private static Command Sessions(CliConsole console)
+    {
+        var db = DatabaseOption();
+        var json = ModelCommands.JsonOption();
+        var limit = new Option<int>("--limit") { Description = "The most sessions listed (default 100).", DefaultValueFactory = _ => 100 };
+        var ls = new Command("ls", "List saved sessions, most recently updated first.") { db, json, limit };
+        ls.SetAction((r, cancel) => WithDatabaseAsync(console, r.GetValue(db), cancel, async database =>
+        {
+            var sessions = database is null ? [] : await new SqliteSessionStore(database).ListAsync(null, Math.Clamp(r.GetValue(limit), 1, 10000), cancel).ConfigureAwait(false);
+            if (r.GetValue(json))
+            {
+                console.WriteJson(new { data = sessions.Select(s => new { id = s.Id, agent = s.AgentName, messages = s.MessageCount, created_at = s.CreatedAt, updated_at = s.UpdatedAt }) });
+                return 0;
+            }
+
+            if (sessions.Count == 0)
+            {
+                console.Out.WriteLine("no sessions");
+                return 0;
+            }
+
+            console.Out.WriteLine("ID".PadRight(32) + "  AGENT".PadRight(18) + "  MESSAGES  UPDATED");
+            foreach (var s in sessions)
+            {
+                console.Out.WriteLine(s.Id.PadRight(32) + "  " + (s.AgentName ?? "-").PadRight(16) + "  " + s.MessageCount.ToString(CultureInfo.InvariantCulture).PadLeft(8)
+                    + "  " + s.UpdatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + "Z");
+            }
+
+            return 0;
+        }));
+
+        var showId = new Argument<string>("id") { Description = "The session id." };
+        var show = new Command("show", "Show a saved session: its messages, tool calls and pending approvals.") { showId, db, json };
+        show.SetAction((r, cancel) => WithDatabaseAsync(console, r.GetValue(db), cancel, async database =>
+        {
+            var id = r.GetValue(showId)!;
+            var session = database is null ? null : await new SqliteSessionStore(database).GetAsync(id, cancel).ConfigureAwait(false);
+            if (session is null)
+            {
+                throw new CliException("no saved session " + id);
+            }
+
+            if (r.GetValue(json))
+            {
+                console.Out.WriteLine(session.ToJson());
+                return 0;
+            }
+
+            console.Out.WriteLine("session " + session.Id + " agent " + (session.AgentName ?? "-") + (session.IsPrivate ? " (private)" : string.Empty));
+            console.Out.WriteLine("created " + session.CreatedAt.ToString("u", CultureInfo.InvariantCulture) + ", updated " + session.UpdatedAt.ToString("u", CultureInfo.InvariantCulture));
+            foreach (var message in session.Messages)
+            {
+                WriteMessage(console.Out, message);
+            }
+
+            foreach (var request in session.PendingApprovals)
+            {
+                console.Out.WriteLine("[approval pending] " + request.ToolName + " " + request.Arguments + " (call " + request.CallId + ")");
+            }
+
+            return 0;
+        }));
+
+        var rmId = new Argument<string>("id") { Description = "The session id." };
+        var rm = new Command("rm", "Delete a saved session (its audit rows stay: the audit log is append-only).") { rmId, db };
+        rm.SetAction((r, cancel) => WithDatabaseAsync(console, r.GetValue(db), cancel, async database =>
+        {
+            var id = r.GetValue(rmId)!;
+            if (database is null || !await new SqliteSessionStore(database).DeleteAsync(id, cancel).ConfigureAwait(false))
+            {
+                throw new CliException("no saved session " + id);
+            }
+
+            console.Out.WriteLine("deleted session " + id);
+            return 0;
+        }));
+        return new Command("sessions", "Saved agent sessions.") { ls, show, rm };
+    }
+
+    private static Command Audit(CliConsole console)
+    {
+        var db = DatabaseOption();
+        var json = ModelCommands.JsonOption();
+        var verify = new Command("verify", "Walk the audit log's hash chain; exit 1 at the first row that does not verify (P06).") { db, json };
+        verify.SetAction((r, cancel) => WithDatabaseAsync(console, r.GetValue(db), cancel, async database =>
+        {
+            var result = database is null
+                ? new AuditVerification(true, 0, null, SqliteAuditLog.GenesisHash)
+                : await new SqliteAuditLog(database).VerifyAsync(cancel).ConfigureAwait(false);
+            if (r.GetValue(json))
+            {
+                console.WriteJson(new { valid = result.IsValid, rows_checked = result.RowsChecked, first_broken_seq = result.FirstBrokenSeq, head_hash = result.HeadHash });
+            }
+            else if (result.IsValid)
+            {
+                console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit log verified: {result.RowsChecked} rows, head {result.HeadHash}"));
+            }
+            else
+            {
+                console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit log broken at row {result.FirstBrokenSeq} ({result.RowsChecked} rows verified before it)"));
+            }
+
+            return result.IsValid ? 0 : 1;
+        }));
+        return new Command("audit", "The agents' audit log.") { verify };
+    }
+
+    private static void WriteMessage(TextWriter output, ChatMessage message)
+    {
+        foreach (var content in message.Contents)
+        {
+            switch (content)
+            {
+                case TextContent text when !string.IsNullOrEmpty(text.Text):
+                    output.WriteLine(message.Role.Value + ": " + text.Text);
+                    break;
+                case FunctionCallContent call:
+                    output.WriteLine("[tool_call " + call.Name + " " + call.CallId + "]");
+                    break;
+                case FunctionResultContent result:
+                    output.WriteLine("[tool_result " + result.CallId + "] " + result.Result);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Opens the sessions database (when it exists: reading commands never create one) and runs <paramref name="body"/>
+    /// with it, or with null when there is no database file yet.
+    /// </summary>
+    private static async Task<int> WithDatabaseAsync(CliConsole console, string? path, CancellationToken cancellationToken, Func<SqliteDatabase?, Task<int>> body)
+    {
+        var databasePath = path ?? Path.Combine(EdgewiseHome.Resolve(), DatabaseFileName);
+        try
+        {
+            if (!File.Exists(databasePath))
+            {
+                return await body(null).ConfigureAwait(false);
+            }
+
+            var database = await SqliteDatabase.OpenAsync(new StorageOptions { DatabasePath = databasePath }, cancellationToken).ConfigureAwait(false);
+            await using (database.ConfigureAwait(false))
+            {
+                return await body(database).ConfigureAwait(false);
+            }
+        }
+        catch (StorageException e)
+        {
+            console.Error.WriteLine("error: " + databasePath + ": " + e.Message);
+            return CliConsole.UsageError;
+        }
+        catch (CliException e)
+        {
+            console.Error.WriteLine("error: " + e.Message);
+            return CliConsole.UsageError;
+        }
     }
 
     private static int Guard(CliConsole console, Func<int> body)
