@@ -5,6 +5,7 @@ using Edgewise.Agents.Routing;
 using Edgewise.Agents.Tools;
 using Edgewise.Server.Errors;
 using Edgewise.Server.Hosting;
+using Edgewise.Server.Metrics;
 using Microsoft.Extensions.Logging;
 
 namespace Edgewise.Server.Agents;
@@ -14,7 +15,7 @@ namespace Edgewise.Server.Agents;
 /// <see cref="HostedChatClient"/>s bound to the caller's key. MCP servers named by agents' tools start once, on
 /// first use, and stop with the server; their tools are pinned by hash as in <c>edgewise chat</c>.
 /// </summary>
-internal sealed partial class AgentCatalog(ServerOptions options, ModelHost host, AgentSessions sessions, ILogger<AgentCatalog> logger) : IAsyncDisposable
+internal sealed partial class AgentCatalog(ServerOptions options, ModelHost host, ServerMetrics metrics, AgentSessions sessions, ILogger<AgentCatalog> logger) : IAsyncDisposable
 {
     private readonly ToolRegistry _tools = options.Agents.Tools ?? ToolRegistry.CreateDefault();
     private readonly SemaphoreSlim _mcpGate = new(1, 1);
@@ -42,7 +43,7 @@ internal sealed partial class AgentCatalog(ServerOptions options, ModelHost host
         var config = Config ?? throw NotFound();
         var agentConfig = AgentConfig(name);
         var mcpTools = await McpToolsAsync(config, agentConfig, cancellationToken).ConfigureAwait(false);
-        var agentOptions = config.CreateAgentOptions(name, _tools, mcpTools, target => new HostedChatClient(host, target, key));
+        var agentOptions = config.CreateAgentOptions(name, _tools, mcpTools, target => new HostedChatClient(host, metrics, target, key));
         agentOptions.AuditLog = sessions.Audit;
         agentOptions.TimeProvider = sessions.Clock;
         if (options.Agents.ApprovalTimeout is { } timeout)
@@ -50,7 +51,7 @@ internal sealed partial class AgentCatalog(ServerOptions options, ModelHost host
             agentOptions.ApprovalTimeout = timeout;
         }
 
-        return new ChatAgent(new HostedChatClient(host, agentConfig.Model, key), agentOptions);
+        return new ChatAgent(new HostedChatClient(host, metrics, agentConfig.Model, key), agentOptions);
     }
 
     /// <summary>Builds router <paramref name="name"/> over its agents.</summary>
@@ -63,7 +64,7 @@ internal sealed partial class AgentCatalog(ServerOptions options, ModelHost host
             agents.Add(await CreateAgentAsync(member, key, cancellationToken).ConfigureAwait(false));
         }
 
-        return new AgentRouter(new HostedChatClient(host, router.Model, key), agents);
+        return new AgentRouter(new HostedChatClient(host, metrics, router.Model, key), agents);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Edgewise.Server.Hosting;
+using Edgewise.Server.Metrics;
 using Microsoft.Extensions.AI;
 
 namespace Edgewise.Server.Agents;
@@ -7,14 +9,17 @@ namespace Edgewise.Server.Agents;
 /// <summary>
 /// An agent's view of a server model: every model call waits for admission and leases the model from the
 /// <see cref="ModelHost"/>, so agents share the queue, the per-key limits and the memory budget with plain chat,
-/// and hold a slot only while the model generates (not while tools run or approvals wait).
+/// and hold a slot only while the model generates (not while tools run or approvals wait). Token counts go to the
+/// server's metrics like plain chat's.
 /// </summary>
-internal sealed class HostedChatClient(ModelHost host, string model, int? key) : IChatClient
+internal sealed class HostedChatClient(ModelHost host, ServerMetrics metrics, string model, int? key) : IChatClient
 {
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         using var session = await host.StartAsync(model, key, cancellationToken).ConfigureAwait(false);
-        return await session.Client.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        var response = await session.Client.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        Record(response.Usage, session.StartedTimestamp);
+        return response;
     }
 
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
@@ -23,15 +28,27 @@ internal sealed class HostedChatClient(ModelHost host, string model, int? key) :
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         using var session = await host.StartAsync(model, key, cancellationToken).ConfigureAwait(false);
+        UsageDetails? usage = null;
         await foreach (var update in session.Client.GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
         {
+            usage = update.Contents.OfType<UsageContent>().FirstOrDefault()?.Details ?? usage;
             yield return update;
         }
+
+        Record(usage, session.StartedTimestamp);
     }
 
     public object? GetService(Type serviceType, object? serviceKey = null) => null;
 
     public void Dispose()
     {
+    }
+
+    private void Record(UsageDetails? usage, long started)
+    {
+        if (usage is not null)
+        {
+            metrics.RecordGeneration(usage.InputTokenCount ?? 0, usage.OutputTokenCount ?? 0, Stopwatch.GetElapsedTime(started));
+        }
     }
 }

@@ -60,6 +60,41 @@ public sealed class AgentInterruptTests
         Assert.StartsWith("xxx", partial.GetProperty("content").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Run_H14_NonStreamingClientLeaves_CancelsAndKeepsTheTurnFlaggedInterrupted()
+    {
+        var calls = 0;
+        ScriptedChatClient? endless = null;
+        var model = new ScriptedChatClient((messages, options, ct) => Interlocked.Increment(ref calls) == 1
+            ? AgentScripts.Echo().GetStreamingResponseAsync(messages, options, ct)
+            : (endless = ScriptedChatClient.Endless()).GetStreamingResponseAsync(messages, options, ct));
+        await using var server = await AgentServer.StartAsync(AgentServer.Yaml(), new Dictionary<string, IChatClient> { ["small"] = model, ["tiny"] = AgentScripts.Picks("helper") });
+        var admission = AgentServer.Service<AdmissionQueue>(server.App);
+        var id = (await server.RunAsync("helper", "first")).GetProperty("session_id").GetString()!;
+
+        using (var abort = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken))
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/v1/agents/helper/runs") { Content = AgentServer.Json($$"""{"input":"second","session_id":"{{id}}"}""") };
+            var pending = server.Client.SendAsync(request, abort.Token);
+            await LiveServer.WaitUntilAsync(() => model.Calls == 2);
+            await abort.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending);
+        }
+
+        await LiveServer.WaitUntilAsync(() => admission.Snapshot().All(s => s.Running == 0 && s.Queued == 0));
+        JsonElement session = default;
+        await WaitForAsync(async () =>
+        {
+            (_, session) = await server.CallAsync(HttpMethod.Get, "/v1/sessions/" + id);
+            return session.GetProperty("messages").GetArrayLength() == 4;
+        });
+
+        var messages = session.GetProperty("messages").EnumerateArray().ToList();
+        Assert.Equal("second", messages[2].GetProperty("content").GetString());
+        Assert.True(messages[3].GetProperty("interrupted").GetBoolean());
+        Assert.True(endless!.Cancelled.Task.IsCompleted);
+    }
+
     private static async Task WaitForAsync(Func<Task<bool>> condition)
     {
         using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(30));
