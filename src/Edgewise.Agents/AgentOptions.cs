@@ -174,6 +174,9 @@ public sealed class AgentOptions
     /// <summary>Where runs escalate; null means never.</summary>
     public EscalationOptions? Escalation { get; set; }
 
+    /// <summary>Where the run continues when the agent's own (remote) model fails; null means the failure ends the run.</summary>
+    public FallbackOptions? Fallback { get; set; }
+
     /// <summary>Input and output guardrails; null means none.</summary>
     public GuardrailOptions? Guardrails { get; set; }
 

@@ -58,6 +58,9 @@ public readonly struct AgentRunEventKind : IEquatable<AgentRunEventKind>
     /// <summary>The history exceeded the context budget: the oldest turns were left out or summarized.</summary>
     public static AgentRunEventKind Context { get; } = new("context");
 
+    /// <summary>The agent's own model backend failed; the run continued on its local fallback model.</summary>
+    public static AgentRunEventKind Fallback { get; } = new("fallback");
+
     /// <summary>A run ended; the event's detail is the finish reason.</summary>
     public static AgentRunEventKind RunCompleted { get; } = new("run_completed");
 

@@ -74,7 +74,7 @@ public sealed partial class ChatAgent : Agent
         }
 
         var checkpoint = run.Checkpoint();
-        await ConverseAsync(run, _chatClient, cancellationToken).ConfigureAwait(false);
+        await ConverseOnOwnModelAsync(run, cancellationToken).ConfigureAwait(false);
         if (!allowed || escalation!.ValidateOutput is not { } validate || run.FinishReason != AgentFinishReason.Stop
             || validate(run.LastAnswer()?.Text ?? string.Empty))
         {
@@ -87,6 +87,29 @@ public sealed partial class ChatAgent : Agent
         if (!await TryTargetAsync(run, escalation, cancellationToken).ConfigureAwait(false))
         {
             run.Restore(checkpoint, local);
+        }
+    }
+
+    /// <summary>Runs the conversation on the agent's model; when that fails and a fallback is set, drops the partial turn, says so and continues locally.</summary>
+    private async Task ConverseOnOwnModelAsync(AgentRun run, CancellationToken cancellationToken)
+    {
+        if (Options.Fallback is not { } fallback)
+        {
+            await ConverseAsync(run, _chatClient, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var checkpoint = run.Checkpoint();
+        try
+        {
+            await ConverseAsync(run, _chatClient, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            run.Rollback(checkpoint);
+            AgentMetrics.BackendFellBack(Name);
+            await run.EmitAsync(AgentRunEventKind.Fallback, "model backend unreachable; continued on local model " + fallback.LocalName, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await ConverseAsync(run, fallback.Local, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -36,6 +36,9 @@ public sealed class AgentConfig
     /// <summary>The model entry runs escalate to; null means never.</summary>
     public string? Escalation { get; init; }
 
+    /// <summary>The model entry runs continue on when the agent's own (remote) model fails; null means none.</summary>
+    public string? Fallback { get; init; }
+
     /// <summary>The guardrails; null means none.</summary>
     public GuardrailConfig? Guardrails { get; init; }
 

@@ -92,7 +92,7 @@ public sealed class EdgewiseConfig
     /// <param name="agentName">An agent in <see cref="Agents"/>.</param>
     /// <param name="tools">The registry the configuration was validated against.</param>
     /// <param name="mcpTools">Tools loaded from MCP servers, keyed <c>SERVER/TOOL</c>; null means none.</param>
-    /// <param name="escalationTarget">Maps a model name to its chat client; null disables escalation.</param>
+    /// <param name="escalationTarget">Maps a model name to its chat client (escalation targets and fallbacks); null disables both.</param>
     public AgentOptions CreateAgentOptions(
         string agentName,
         ToolRegistry tools,
@@ -157,6 +157,11 @@ public sealed class EdgewiseConfig
         if (agent.Escalation is { } target && !agent.Private && escalationTarget is not null)
         {
             options.Escalation = new EscalationOptions(escalationTarget(target), target);
+        }
+
+        if (agent.Fallback is { } local && escalationTarget is not null)
+        {
+            options.Fallback = new FallbackOptions(escalationTarget(local), local);
         }
 
         return options;

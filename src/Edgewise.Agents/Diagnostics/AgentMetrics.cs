@@ -19,6 +19,9 @@ public static class AgentMetrics
     /// <summary>Escalations that could not reach their target and continued on the local model; tag <c>agent</c>.</summary>
     public const string EscalationFallbacksName = "edgewise_agent_escalation_fallbacks_total";
 
+    /// <summary>Runs whose own model backend failed and that continued on the local fallback; tag <c>agent</c>.</summary>
+    public const string BackendFallbacksName = "edgewise_agent_backend_fallbacks_total";
+
     /// <summary>Sessions handed from one agent to another; tags <c>agent</c> (from), <c>target</c>.</summary>
     public const string HandoffsName = "edgewise_agent_handoffs_total";
 
@@ -37,6 +40,7 @@ public static class AgentMetrics
     private static readonly Meter s_meter = new(MeterName);
     private static readonly Counter<long> s_escalations = s_meter.CreateCounter<long>(EscalationsName, description: "Agent runs escalated to a bigger or remote model.");
     private static readonly Counter<long> s_fallbacks = s_meter.CreateCounter<long>(EscalationFallbacksName, description: "Escalations whose target was unreachable; the run continued locally.");
+    private static readonly Counter<long> s_backendFallbacks = s_meter.CreateCounter<long>(BackendFallbacksName, description: "Agent runs that continued on the local model because their backend failed.");
     private static readonly Counter<long> s_handoffs = s_meter.CreateCounter<long>(HandoffsName, description: "Sessions handed off between agents.");
     private static readonly Counter<long> s_guardrails = s_meter.CreateCounter<long>(GuardrailInterventionsName, description: "Guardrail interventions on agent input or output.");
     private static readonly Counter<long> s_toolCalls = s_meter.CreateCounter<long>(ToolCallsName, description: "Agent tool calls invoked.");
@@ -46,6 +50,8 @@ public static class AgentMetrics
     internal static void Escalated(string agent, string reason) => s_escalations.Add(1, new TagList { { "agent", agent }, { "reason", reason } });
 
     internal static void EscalationFellBack(string agent) => s_fallbacks.Add(1, new KeyValuePair<string, object?>("agent", agent));
+
+    internal static void BackendFellBack(string agent) => s_backendFallbacks.Add(1, new KeyValuePair<string, object?>("agent", agent));
 
     internal static void HandedOff(string agent, string target) => s_handoffs.Add(1, new TagList { { "agent", agent }, { "target", target } });
 
