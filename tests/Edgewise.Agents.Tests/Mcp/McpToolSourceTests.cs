@@ -79,10 +79,12 @@ public sealed class McpToolSourceTests
             .ThenCalls(new FunctionCallContent("c2", "crash", ArgumentsFor(tools, "crash", 7)))
             .ThenCalls(new FunctionCallContent("c3", "concat", ArgumentsFor(tools, "concat", "a", "b")))
             .ThenText("the tools are broken");
-        var options = new AgentOptions { Name = "mcp", AuditLog = _audit, ToolTimeout = TimeSpan.FromMilliseconds(500) };
+        // Only the hanging call gets a short timeout: the crash call must wait for the process to die, or a slow
+        // Environment.Exit lets the next call complete before the server is gone.
+        var options = new AgentOptions { Name = "mcp", AuditLog = _audit };
         foreach (var tool in tools)
         {
-            options.Tools.Add(tool);
+            options.Tools.Add(tool.Name == "sleep" ? new AgentTool(tool.Function, timeout: TimeSpan.FromMilliseconds(500)) : tool);
         }
 
         var result = await RunHelper.RunAsync(new ChatAgent(client, options), "go", new AgentSession(), streaming);
