@@ -1,10 +1,12 @@
 using System.Globalization;
 using Edgewise.Agents.Configuration;
+using Edgewise.Inference;
 using Edgewise.Inference.Runtime;
 using Edgewise.Models;
 using Edgewise.Models.Management;
 using Edgewise.Models.Remote;
 using Edgewise.Server.Hosting;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -60,7 +62,8 @@ public static partial class EdgewiseServer
 
     /// <summary>
     /// Loads every registered model marked <c>preload</c>, one after another in the background (readiness reports
-    /// loading meanwhile); remote models get a health check. Failures are logged; the server keeps serving.
+    /// loading meanwhile); remote models get a health check, and on local ones each configured agent's system prompt is
+    /// warmed into the prefix cache. Failures are logged; the server keeps serving.
     /// </summary>
     internal static Task PreloadModelsAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
@@ -73,7 +76,8 @@ public static partial class EdgewiseServer
 
         var manager = services.GetRequiredService<ModelManager>();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Edgewise.Server.Preload");
-        return Task.Run(() => ModelPreload.RunAsync(names, manager, logger, cancellationToken), cancellationToken);
+        var config = services.GetRequiredService<ServerOptions>().Configuration;
+        return Task.Run(() => ModelPreload.RunAsync(names, manager, config, logger, cancellationToken), cancellationToken);
     }
 
     private static ModelSettings ToSettings(EdgewiseConfig config, ModelConfig model)
@@ -127,7 +131,7 @@ public static partial class EdgewiseServer
 /// <summary>The preload loop: lease each model once and let its keep-alive (or pin) decide how long it stays.</summary>
 internal static partial class ModelPreload
 {
-    public static async Task RunAsync(IReadOnlyList<string> names, ModelManager manager, ILogger logger, CancellationToken cancellationToken)
+    public static async Task RunAsync(IReadOnlyList<string> names, ModelManager manager, EdgewiseConfig? config, ILogger logger, CancellationToken cancellationToken)
     {
         foreach (var name in names)
         {
@@ -140,6 +144,10 @@ internal static partial class ModelPreload
                     {
                         LogBackend(logger, name, status.Name, status.Healthy);
                     }
+                }
+                else if (lease.ChatClient.GetService(typeof(LocalChatClient)) is LocalChatClient local && config is not null)
+                {
+                    await WarmAgentPromptsAsync(name, local, config, logger, cancellationToken).ConfigureAwait(false);
                 }
 
                 LogPreloaded(logger, name);
@@ -154,6 +162,41 @@ internal static partial class ModelPreload
             }
         }
     }
+
+    /// <summary>
+    /// Warms the system prompt (the instructions) of every agent that runs on <paramref name="model"/>. Agents with tools
+    /// add a notice and tool definitions after it, so for them only the shared leading blocks are reused.
+    /// </summary>
+    internal static async Task<int> WarmAgentPromptsAsync(string model, LocalChatClient client, EdgewiseConfig config, ILogger logger, CancellationToken cancellationToken)
+    {
+        var warmed = 0;
+        foreach (var agent in config.Agents.Values)
+        {
+            if (!string.Equals(agent.Model, model, StringComparison.Ordinal) || string.IsNullOrEmpty(agent.Instructions))
+            {
+                continue;
+            }
+
+            try
+            {
+                var tokens = await client.WarmPrefixAsync([new ChatMessage(ChatRole.System, agent.Instructions)], null, cancellationToken).ConfigureAwait(false);
+                LogWarmed(logger, agent.Name, model, tokens);
+                warmed += tokens;
+            }
+            catch (ContextLimitExceededException e)
+            {
+                LogWarmFailed(logger, agent.Name, model, e);
+            }
+        }
+
+        return warmed;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Warmed {Tokens} prompt tokens of agent {Agent} on model {Model}")]
+    private static partial void LogWarmed(ILogger logger, string agent, string model, int tokens);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Warming the prompt of agent {Agent} on model {Model} failed")]
+    private static partial void LogWarmFailed(ILogger logger, string agent, string model, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Preloaded model {Model}")]
     private static partial void LogPreloaded(ILogger logger, string model);

@@ -186,4 +186,29 @@ public sealed class ModelConfigurationTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal(["router"], server.Service<ModelManager>().Loaded.Select(m => m.Name));
     }
+
+    [Fact]
+    public async Task Preload_AgentOnPreloadedModel_ItsSystemPromptIsWarmed()
+    {
+        var config = Config($"""
+            models:
+              warm:
+                path: {Phi4}
+                context: 512
+                preload: true
+            agents:
+              helper:
+                model: warm
+                instructions: You are the help desk assistant of a small hardware shop. Answer in one or two short sentences, name the aisle of every product you mention, and never promise delivery dates or prices that are not in the catalogue.
+              other:
+                model: warm
+            """);
+        using var loaded = new LocalModelLoader().Load(new ModelDescriptor("warm", SharedPaths.ReferenceFile("models", "ref-qwen2-Q4_K_M.gguf"), 1, new ModelSettings { ContextLength = 512 }), TestContext.Current.CancellationToken);
+        var client = Assert.IsType<Edgewise.Inference.LocalChatClient>(loaded.ChatClient);
+
+        var warmed = await ModelPreload.WarmAgentPromptsAsync("warm", client, config, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, TestContext.Current.CancellationToken);
+
+        Assert.True(warmed > 0, "no prompt tokens were cached; prompt tokens " + client.TokenizePrompt([new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.System, config.Agents["helper"].Instructions!)]).Length);
+        Assert.Equal(0, await ModelPreload.WarmAgentPromptsAsync("elsewhere", client, config, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, TestContext.Current.CancellationToken));
+    }
 }
