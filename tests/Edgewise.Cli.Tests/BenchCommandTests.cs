@@ -39,7 +39,7 @@ public class BenchCommandTests
         Assert.Equal(3, results[1].GetProperty("n_gen").GetInt32());
         Assert.True(results[1].GetProperty("bandwidth_ratio").GetDouble() > 0);
         Assert.Equal(2, results[2].GetProperty("n_parallel").GetInt32());
-        Assert.Contains("round-robin", results[2].GetProperty("parallel_mode").GetString(), StringComparison.Ordinal);
+        Assert.Contains("continuous batching", results[2].GetProperty("parallel_mode").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

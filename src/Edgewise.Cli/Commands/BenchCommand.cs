@@ -12,8 +12,8 @@ namespace Edgewise.Cli.Commands;
 /// <c>edgewise bench</c>: prompt processing (pp) and generation (tg) tokens/s in the shape of llama-bench, for a model
 /// file or a synthetic shape, with repetitions, mean ± standard deviation, and the fraction of the memory-bandwidth
 /// limit (weight bytes read per token × tokens/s ÷ a read bandwidth measured in-process). <c>--parallel N</c>
-/// decodes N sequences of one context round-robin, one token each per step (not yet batched into one forward pass:
-/// the weights are read once per sequence and step), and reports their aggregate tokens/s.
+/// decodes N sequences of one context with continuous batching (<see cref="Context.Decode"/>: one forward pass per
+/// step for all N, so the weights are read once per step) and reports their aggregate tokens/s.
 /// </summary>
 internal static class BenchCommand
 {
@@ -154,7 +154,7 @@ internal static class BenchCommand
         var options = new ContextOptions
         {
             ContextLength = Math.Max(prompt, gen) + 8,
-            BatchSize = Math.Max(1, Math.Min(prompt, ContextOptions.DefaultBatchSize)),
+            BatchSize = Math.Max(parallel, Math.Min(prompt, ContextOptions.DefaultBatchSize)),
             SequenceCount = parallel,
             Threads = threads,
         };
@@ -167,6 +167,8 @@ internal static class BenchCommand
             tokens[i] = random.Next(vocab);
         }
 
+        var sequences = Enumerable.Range(0, parallel).ToArray();
+        var step = new int[parallel];
         var samples = new long[repetitions];
         var cpu = new long[repetitions];
         using var process = Process.GetCurrentProcess();
@@ -190,9 +192,18 @@ internal static class BenchCommand
                 for (var i = 0; i < steps; i++)
                 {
                     cancel.ThrowIfCancellationRequested();
-                    for (var s = 0; s < parallel; s++)
+                    if (parallel == 1)
                     {
-                        context.Evaluate(tokens.AsSpan(i, 1), s);
+                        context.Evaluate(tokens.AsSpan(i, 1));
+                    }
+                    else
+                    {
+                        for (var s = 0; s < parallel; s++)
+                        {
+                            step[s] = tokens[(i + s) % tokens.Length];
+                        }
+
+                        context.Decode(step, sequences);
                     }
                 }
             }
@@ -308,14 +319,14 @@ internal static class BenchCommand
             var avgTs = ts.Average();
             var test = prompt > 0 ? $"pp{prompt}" : parallel > 1 ? $"tg{gen} x{parallel}" : $"tg{gen}";
 
-            // Decoding reads every weight once per token and sequence (no batching yet); a prompt batch reads them once.
-            double? ratio = prompt > 0 ? null : model.WeightBytesPerToken * avgTs / bandwidth;
+            // A decode step reads every weight once for all its sequences; a prompt batch reads them once.
+            double? ratio = prompt > 0 ? null : model.WeightBytesPerToken * avgTs / parallel / bandwidth;
             return new BenchResult(
                 model.FileName, model.ModelType, model.ModelSize, model.Parameters, Math.Max(1, Math.Min(prompt, ContextOptions.DefaultBatchSize)), threads, "f16",
                 prompt, gen, parallel, test, avgNs, StandardDeviation(samplesNs.Select(v => (double)v).ToArray()), avgTs, StandardDeviation(ts),
                 samplesNs, ts, model.WeightBytesPerToken, Math.Round(bandwidth / 1e9, 2), ratio is { } r ? Math.Round(r, 4) : null,
                 Math.Round(cpuNs.Average() / 1e6 / tokens, 3),
-                parallel > 1 ? "round-robin sequences (no continuous batching yet)" : "single sequence");
+                parallel > 1 ? "continuous batching (one forward pass per step for all sequences)" : "single sequence");
         }
 
         private static double StandardDeviation(double[] values)
