@@ -118,9 +118,9 @@ public static partial class EdgewiseServer
 
         var c = options.Connections;
         if (c.HeadersTimeout <= TimeSpan.Zero || c.KeepAliveTimeout <= TimeSpan.Zero || c.MaxConnections < 1 || c.MinDataRateBytesPerSecond <= 0
-            || c.MinDataRateGracePeriod < TimeSpan.FromSeconds(1) || c.MaxResponseBufferBytes < 1 || options.ShutdownTimeout < TimeSpan.Zero)
+            || c.MinDataRateGracePeriod <= TimeSpan.FromSeconds(1) || c.MaxResponseBufferBytes < 1 || options.ShutdownTimeout < TimeSpan.Zero)
         {
-            throw new ServerConfigurationException("Connection limits must be positive and the data-rate grace period at least 1 s.");
+            throw new ServerConfigurationException("Connection limits must be positive and the data-rate grace period longer than 1 s.");
         }
 
         if (options.Certificate is { HasPrivateKey: false })
@@ -169,6 +169,7 @@ public static partial class EdgewiseServer
     {
         services.AddSingleton(options);
         services.AddSingleton<ServerState>();
+        services.AddSingleton<IHostLifetime, DrainingLifetime>();
         services.AddSingleton<ServerMetrics>();
         services.AddSingleton(new HostPolicy(options));
         services.AddSingleton(new ApiKeyValidator(options.ApiKeys));

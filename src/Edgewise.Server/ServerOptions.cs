@@ -146,7 +146,7 @@ public sealed class ConnectionOptions
     /// </summary>
     public double MinDataRateBytesPerSecond { get; set; } = 240;
 
-    /// <summary>Time before <see cref="MinDataRateBytesPerSecond"/> is enforced (default 5 s; at least 1 s).</summary>
+    /// <summary>Time before <see cref="MinDataRateBytesPerSecond"/> is enforced (default 5 s; more than 1 s).</summary>
     public TimeSpan MinDataRateGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Response bytes buffered per connection before writes wait for the client (default 64 KiB; H15).</summary>

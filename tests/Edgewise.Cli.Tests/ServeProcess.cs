@@ -149,5 +149,12 @@ internal sealed class ServeTempDirectory : IDisposable
         return file;
     }
 
+    public string Copy(string source, string name)
+    {
+        var file = System.IO.Path.Combine(Path, name);
+        File.Copy(source, file);
+        return file;
+    }
+
     public void Dispose() => Directory.Delete(Path, recursive: true);
 }

@@ -49,6 +49,12 @@ internal sealed partial class RequestGuard(ServerOptions options, HostPolicy hos
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
         var started = Stopwatch.GetTimestamp();
+        var tracked = !context.Request.Path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase);
+        if (tracked)
+        {
+            state.RequestStarted(context);
+        }
+
         try
         {
             await GuardAsync(context, next).ConfigureAwait(false);
@@ -92,6 +98,11 @@ internal sealed partial class RequestGuard(ServerOptions options, HostPolicy hos
         }
         finally
         {
+            if (tracked)
+            {
+                state.RequestEnded(context);
+            }
+
             var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
             metrics.RecordRequest(route, context.Request.Method, context.Response.StatusCode, Stopwatch.GetElapsedTime(started));
         }

@@ -1,0 +1,51 @@
+using System.Net;
+using Edgewise.Server.Admission;
+using Edgewise.Server.Hosting;
+using Edgewise.Server.Tests.Support;
+
+namespace Edgewise.Server.Tests.Health;
+
+/// <summary>S01's drain as the signal handler runs it: wait for in-flight requests up to the shutdown timeout, then cancel them.</summary>
+public sealed class DrainTests
+{
+    [Fact]
+    public async Task Drain_S01_InFlightRequestFinishing_DrainCompletesWithoutCancelling()
+    {
+        var gate = new TaskCompletionSource();
+        var model = ScriptedChatClient.Gated(gate.Task);
+        await using var server = await LiveServer.StartAsync(model);
+        var state = server.Service<ServerState>();
+        var request = server.PostChatAsync(LiveServer.Chat());
+        await LiveServer.WaitUntilAsync(() => model.Calls == 1);
+
+        var drain = state.DrainAsync(TimeSpan.FromMinutes(5));
+        using var ready = await server.Client.GetAsync("/health/ready", TestContext.Current.CancellationToken);
+        using var refused = await server.PostChatAsync(LiveServer.Chat());
+        gate.SetResult();
+        using var response = await request;
+
+        Assert.True(await drain);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.False(model.Cancelled.Task.IsCompleted);
+    }
+
+    [Fact]
+    public async Task Drain_S01_InFlightPastShutdownTimeout_IsCancelledAndSlotFreed()
+    {
+        var model = ScriptedChatClient.Endless();
+        await using var server = await LiveServer.StartAsync(model);
+        var state = server.Service<ServerState>();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = LiveServer.Json(LiveServer.Chat(extra: ",\"stream\":true")) };
+        using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+        await LiveServer.WaitUntilAsync(() => model.Calls == 1);
+
+        var finished = await state.DrainAsync(TimeSpan.FromMilliseconds(200));
+
+        Assert.False(finished);
+        await model.Cancelled.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        await LiveServer.WaitUntilAsync(() => server.Service<AdmissionQueue>().Snapshot() is [{ Running: 0 }]);
+        await LiveServer.WaitUntilAsync(() => state.InFlight == 0);
+    }
+}
