@@ -147,7 +147,7 @@ public sealed partial class AgentCommandTests : IDisposable
     [Fact]
     public void AgentsLs_Routers_ListedInTextAndJson()
     {
-        var path = WriteConfig("models:\n  small: {path: a.gguf}\nagents:\n  a: {model: small, handoffs: [b]}\n  b: {model: small}\nrouters:\n  front: {model: small, agents: [a, b]}\n");
+        var path = WriteConfig("models:\n  small: {path: a.gguf}\nagents:\n  a: {model: small, handoffs: [b], fallback: small, context: {strategy: summarize, max_messages: 8}}\n  b: {model: small}\nrouters:\n  front: {model: small, agents: [a, b]}\n");
 
         var (code, output, _) = CliRunner.Run("agents", "ls", "--config", path);
         var (jsonCode, json, _) = CliRunner.Run("agents", "ls", "--config", path, "--json");
@@ -160,6 +160,8 @@ public sealed partial class AgentCommandTests : IDisposable
         Assert.Equal("front", router.GetProperty("name").GetString());
         Assert.Equal(["a", "b"], router.GetProperty("agents").EnumerateArray().Select(a => a.GetString()));
         Assert.Equal(["b"], document.RootElement.GetProperty("data")[0].GetProperty("handoffs").EnumerateArray().Select(a => a.GetString()));
+        Assert.Equal("small", document.RootElement.GetProperty("data")[0].GetProperty("fallback").GetString());
+        Assert.Equal("summarize", document.RootElement.GetProperty("data")[0].GetProperty("context").GetProperty("strategy").GetString());
     }
 
     [Fact]

@@ -52,7 +52,9 @@ internal static class AgentCommands
                         approval_required = a.ApprovalRequired,
                         @private = a.Private,
                         escalation = a.Escalation,
+                        fallback = a.Fallback,
                         handoffs = a.Handoffs,
+                        context = a.Context is { } c ? new { strategy = c.Strategy.Value, max_messages = c.MaxMessages, max_chars = c.MaxChars } : null,
                     }),
                     routers = loaded.Routers.Values.Select(r => new { name = r.Name, model = r.Model, agents = r.Agents }),
                 });
