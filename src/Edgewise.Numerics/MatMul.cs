@@ -176,7 +176,7 @@ public static unsafe class MatMul
 
                 var threads = pool?.ThreadCount ?? 1;
                 var blockRows = n == 1 ? RowsPerChunk(rows, rowBytes, threads) : Math.Clamp(rows / (4 * threads), 1, 64);
-                var halfJob = new HalfJob((byte*)weights, act, y, rowBytes, actBytes, rows, cols, n, blockRows);
+                var halfJob = new HalfJob((byte*)weights, act, y, rowBytes, actBytes, rows, cols, n, blockRows, path == SimdPath.Vector512);
                 Run(pool, ref halfJob, (rows + blockRows - 1) / blockRows);
                 return;
             }
@@ -264,13 +264,14 @@ public static unsafe class MatMul
     }
 
     /// <summary>One chunk = a block of F16 weight rows against every prepared activation row.</summary>
-    private readonly struct HalfJob(byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int cols, int n, int rowsPerChunk)
+    private readonly struct HalfJob(
+        byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int cols, int n, int rowsPerChunk, bool wide)
         : IComputeJob
     {
         public void Execute(int chunk)
         {
             var r0 = chunk * rowsPerChunk;
-            F16MatVec.Rows(weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), cols, activations, actBytes, n, output, rows);
+            F16MatVec.Rows(weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), cols, activations, actBytes, n, output, rows, wide);
         }
     }
 

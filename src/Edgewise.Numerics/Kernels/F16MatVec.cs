@@ -32,10 +32,13 @@ internal static unsafe class F16MatVec
         }
     }
 
-    /// <summary>output[t·<paramref name="outStride"/> + r] for rows [<paramref name="r0"/>, <paramref name="r1"/>) and every token.</summary>
+    /// <summary>
+    /// output[t·<paramref name="outStride"/> + r] for rows [<paramref name="r0"/>, <paramref name="r1"/>) and every token;
+    /// <paramref name="wide"/> lets a single token use 512-bit vectors (the <see cref="SimdPath.Vector512"/> rung).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rows(
-        byte* weights, long rowBytes, int r0, int r1, int cols, byte* activations, int actStride, int tokens, float* output, long outStride)
+        byte* weights, long rowBytes, int r0, int r1, int cols, byte* activations, int actStride, int tokens, float* output, long outStride, bool wide)
     {
         for (var t0 = 0; t0 < tokens; t0 += TokenTile)
         {
@@ -58,7 +61,7 @@ internal static unsafe class F16MatVec
                 for (; t < t1; t++)
                 {
                     var x = (float*)(activations + ((long)t * actStride));
-                    output[(t * outStride) + r] = t1 - t0 == 1 && tokens == 1 ? Dot1(row, cols, x) : Single(row, cols, x);
+                    output[(t * outStride) + r] = t1 - t0 == 1 && tokens == 1 ? Dot1(row, cols, x, wide) : Single(row, cols, x);
                 }
             }
         }
@@ -86,12 +89,12 @@ internal static unsafe class F16MatVec
         return (Avx512F.ShiftLeftLogical(wide, 13) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle() * Vector512.Create(TwoPow112);
     }
 
-    private static float Dot1(ushort* w, int cols, float* x)
+    private static float Dot1(ushort* w, int cols, float* x, bool wide)
     {
         var i = 0;
         float sum;
         float peak;
-        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+        if (wide && Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
         {
             var acc0 = Vector512<float>.Zero;
             var acc1 = Vector512<float>.Zero;
