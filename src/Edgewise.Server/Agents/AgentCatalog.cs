@@ -37,21 +37,34 @@ internal sealed partial class AgentCatalog(ServerOptions options, ModelHost host
     /// <summary>The 404 for a name that is neither an agent nor a router.</summary>
     public static ApiException NotFound() => new(404, ErrorTypes.NotFound, "agent_not_found", "No agent or router has this name.", "name");
 
-    /// <summary>Builds agent <paramref name="name"/> for a caller with admission key <paramref name="key"/>.</summary>
+    /// <summary>
+    /// Builds agent <paramref name="name"/> for a caller with admission key <paramref name="key"/>, with every agent
+    /// reachable from it by handoff built and linked, so a session handed off earlier continues with its current agent.
+    /// </summary>
     public async Task<Agent> CreateAgentAsync(string name, int? key, CancellationToken cancellationToken)
     {
         var config = Config ?? throw NotFound();
-        var agentConfig = AgentConfig(name);
-        var mcpTools = await McpToolsAsync(config, agentConfig, cancellationToken).ConfigureAwait(false);
-        var agentOptions = config.CreateAgentOptions(name, _tools, mcpTools, target => new HostedChatClient(host, metrics, target, key));
-        agentOptions.AuditLog = sessions.Audit;
-        agentOptions.TimeProvider = sessions.Clock;
-        if (options.Agents.ApprovalTimeout is { } timeout)
+        AgentConfig(name);
+        var built = new List<Agent>();
+        foreach (var member in config.HandoffClosure(name))
         {
-            agentOptions.ApprovalTimeout = timeout;
+            built.Add(await BuildAsync(config, AgentConfig(member), key, cancellationToken).ConfigureAwait(false));
         }
 
-        return new ChatAgent(new HostedChatClient(host, metrics, agentConfig.Model, key), agentOptions);
+        config.LinkHandoffs(built);
+        return built.First(a => string.Equals(a.Name, name, StringComparison.Ordinal));
+    }
+
+    /// <summary>True when a session now with agent <paramref name="sessionAgent"/> may be continued through <paramref name="name"/> (an agent or router).</summary>
+    public bool CanContinue(string name, string sessionAgent)
+    {
+        if (Config is not { } config)
+        {
+            return false;
+        }
+
+        var entries = config.Routers.TryGetValue(name, out var router) ? router.Agents : IsAgent(name) ? [name] : [];
+        return entries.Any(e => config.HandoffClosure(e).Contains(sessionAgent, StringComparer.Ordinal));
     }
 
     /// <summary>Builds router <paramref name="name"/> over its agents.</summary>
@@ -65,6 +78,20 @@ internal sealed partial class AgentCatalog(ServerOptions options, ModelHost host
         }
 
         return new AgentRouter(new HostedChatClient(host, metrics, router.Model, key), agents);
+    }
+
+    private async Task<Agent> BuildAsync(EdgewiseConfig config, AgentConfig agentConfig, int? key, CancellationToken cancellationToken)
+    {
+        var mcpTools = await McpToolsAsync(config, agentConfig, cancellationToken).ConfigureAwait(false);
+        var agentOptions = config.CreateAgentOptions(agentConfig.Name, _tools, mcpTools, target => new HostedChatClient(host, metrics, target, key));
+        agentOptions.AuditLog = sessions.Audit;
+        agentOptions.TimeProvider = sessions.Clock;
+        if (options.Agents.ApprovalTimeout is { } timeout)
+        {
+            agentOptions.ApprovalTimeout = timeout;
+        }
+
+        return new ChatAgent(new HostedChatClient(host, metrics, agentConfig.Model, key), agentOptions);
     }
 
     public async ValueTask DisposeAsync()

@@ -79,8 +79,7 @@ internal static class AgentEndpoints
             using (claim)
             {
                 var agentName = session.AgentName ?? name;
-                var member = isRouter && catalog.Config!.Routers[name].Agents.Contains(agentName, StringComparer.Ordinal);
-                if (!string.Equals(agentName, name, StringComparison.Ordinal) && !member)
+                if (!string.Equals(agentName, name, StringComparison.Ordinal) && !catalog.CanContinue(name, agentName))
                 {
                     throw ApiException.Invalid("The session belongs to another agent.", "session_id");
                 }

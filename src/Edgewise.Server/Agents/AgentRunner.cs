@@ -37,7 +37,7 @@ internal sealed class AgentRunner(AgentSessions sessions, ServerOptions options)
             }
 
             await sessions.SaveAsync(session, CancellationToken.None).ConfigureAwait(false);
-            await OpenAiEndpoints.WriteJsonAsync(context, AgentWire.Run(result, agent.Name)).ConfigureAwait(false);
+            await OpenAiEndpoints.WriteJsonAsync(context, AgentWire.Run(result, session.AgentName ?? agent.Name)).ConfigureAwait(false);
             return;
         }
 
@@ -82,7 +82,7 @@ internal sealed class AgentRunner(AgentSessions sessions, ServerOptions options)
         }
 
         await sessions.SaveAsync(session, CancellationToken.None).ConfigureAwait(false);
-        await sse.WriteAsync("result", AgentWire.Run(streamed, agent.Name)).ConfigureAwait(false);
+        await sse.WriteAsync("result", AgentWire.Run(streamed, session.AgentName ?? agent.Name)).ConfigureAwait(false);
     }
 
     /// <summary>Asks <paramref name="router"/> for the agent to answer <paramref name="input"/>, with model failures as HTTP errors.</summary>
