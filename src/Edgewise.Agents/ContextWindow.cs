@@ -84,7 +84,7 @@ internal sealed class ContextWindow(AgentOptions options)
         string text;
         try
         {
-            var response = await chatClient.GetResponseAsync(messages, new ChatOptions { Temperature = 0, MaxOutputTokens = 512 }, cancellationToken).ConfigureAwait(false);
+            var response = await chatClient.GetResponseAsync(messages, new ChatOptions { Temperature = 0, MaxOutputTokens = Math.Clamp(context.SummaryMaxChars / 3, 32, 512) }, cancellationToken).ConfigureAwait(false);
             run.AddUsage(response.Usage);
             text = response.Text.Trim();
         }

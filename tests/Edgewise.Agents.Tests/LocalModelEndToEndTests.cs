@@ -41,5 +41,32 @@ public sealed class LocalModelEndToEndTests : IDisposable
         Assert.Equal(plain.ToJson(), AgentSession.FromJson(plain.ToJson()).ToJson());
     }
 
+    [Fact]
+    public async Task Run_SummarizeOnTheEmbeddedEngine_OneSummaryCallThenTheWindowFits()
+    {
+        using var client = new LocalChatClient(_model);
+        var options = new AgentOptions
+        {
+            Name = "local-summary",
+            Temperature = 0,
+            MaxOutputTokens = 8,
+            Context = new ContextWindowOptions { Strategy = ContextStrategy.Summarize, MaxMessages = 3, SummaryMaxChars = 200 },
+        };
+        var session = new AgentSession();
+        for (var i = 0; i < 4; i++)
+        {
+            session.Messages.Add(new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.User, "Question number " + i + " about apples?"));
+            session.Messages.Add(new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.Assistant, "Answer number " + i + "."));
+        }
+
+        var result = await RunHelper.RunAsync(new ChatAgent(client, options), "And pears?", session, streaming: true);
+
+        var context = Assert.Single(result.Events, e => e.Kind == AgentRunEventKind.Context && !e.Detail.EndsWith("left out of the context window", StringComparison.Ordinal));
+        Assert.True(context.Detail == "6 oldest messages summarized" || context.Detail.StartsWith("summarizing the oldest messages failed", StringComparison.Ordinal), context.Detail);
+        Assert.Equal(context.Detail == "6 oldest messages summarized", session.State.ContainsKey(ContextWindow.SummaryKey));
+        Assert.InRange(session.State.TryGetValue(ContextWindow.SummaryKey, out var summary) ? summary.Length : 1, 1, 200);
+        Assert.Equal(AgentRunEventKind.RunCompleted, result.Events[^1].Kind);
+    }
+
     public void Dispose() => _model.Dispose();
 }
