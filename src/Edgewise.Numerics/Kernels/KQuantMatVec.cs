@@ -92,17 +92,10 @@ internal static unsafe class KQuantMatVec
             var i1 = Vector256<int>.Zero;
             var i2 = Vector256<int>.Zero;
             var i3 = Vector256<int>.Zero;
-            for (var p = 0; p < 4; p++)
-            {
-                TFormat.Pair(w, p, out var u0, out var u1);
-                var s0 = TFormat.Scale(scales, 2 * p);
-                var s1 = TFormat.Scale(scales, (2 * p) + 1);
-                var e = 4 + (64 * p);
-                i0 += Madd(u0, a0 + e, s0) + Madd(u1, a0 + e + 32, s1);
-                i1 += Madd(u0, a1 + e, s0) + Madd(u1, a1 + e + 32, s1);
-                i2 += Madd(u0, a2 + e, s0) + Madd(u1, a2 + e + 32, s1);
-                i3 += Madd(u0, a3 + e, s0) + Madd(u1, a3 + e + 32, s1);
-            }
+            Pair4<TFormat>(w, 0, a0, a1, a2, a3, scales, ref i0, ref i1, ref i2, ref i3);
+            Pair4<TFormat>(w, 1, a0, a1, a2, a3, scales, ref i0, ref i1, ref i2, ref i3);
+            Pair4<TFormat>(w, 2, a0, a1, a2, a3, scales, ref i0, ref i1, ref i2, ref i3);
+            Pair4<TFormat>(w, 3, a0, a1, a2, a3, scales, ref i0, ref i1, ref i2, ref i3);
 
             var d = TFormat.D(w);
             var dmin = TFormat.DMin(w);
@@ -122,18 +115,39 @@ internal static unsafe class KQuantMatVec
         for (var b = 0; b < blocks; b++, w += TFormat.Bytes, a += Q8KBytes)
         {
             var aux = TFormat.Decode(w, scales);
-            var isum = Vector256<int>.Zero;
-            for (var p = 0; p < 4; p++)
-            {
-                TFormat.Pair(w, p, out var u0, out var u1);
-                var e = 4 + (64 * p);
-                isum += Madd(u0, a + e, TFormat.Scale(scales, 2 * p)) + Madd(u1, a + e + 32, TFormat.Scale(scales, (2 * p) + 1));
-            }
-
+            var isum = Pair1<TFormat>(w, 0, a, scales) + Pair1<TFormat>(w, 1, a, scales);
+            isum += Pair1<TFormat>(w, 2, a, scales) + Pair1<TFormat>(w, 3, a, scales);
             acc = TFormat.Finish(isum, aux, a, TFormat.D(w), TFormat.DMin(w), acc);
         }
 
         return Simd.Sum(acc);
+    }
+
+    /// <summary>Runs 2p and 2p + 1 against four tokens (p is a constant at each call, so shifts and offsets fold).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pair4<TFormat>(
+        byte* w, int p, byte* a0, byte* a1, byte* a2, byte* a3, short* scales,
+        ref Vector256<int> i0, ref Vector256<int> i1, ref Vector256<int> i2, ref Vector256<int> i3)
+        where TFormat : struct, IKFormat
+    {
+        TFormat.Pair(w, p, out var u0, out var u1);
+        var s0 = TFormat.Scale(scales, 2 * p);
+        var s1 = TFormat.Scale(scales, (2 * p) + 1);
+        var e = 4 + (64 * p);
+        i0 += Madd(u0, a0 + e, s0) + Madd(u1, a0 + e + 32, s1);
+        i1 += Madd(u0, a1 + e, s0) + Madd(u1, a1 + e + 32, s1);
+        i2 += Madd(u0, a2 + e, s0) + Madd(u1, a2 + e + 32, s1);
+        i3 += Madd(u0, a3 + e, s0) + Madd(u1, a3 + e + 32, s1);
+    }
+
+    /// <summary>Runs 2p and 2p + 1 against one token.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Pair1<TFormat>(byte* w, int p, byte* a, short* scales)
+        where TFormat : struct, IKFormat
+    {
+        TFormat.Pair(w, p, out var u0, out var u1);
+        var e = 4 + (64 * p);
+        return Madd(u0, a + e, TFormat.Scale(scales, 2 * p)) + Madd(u1, a + e + 32, TFormat.Scale(scales, (2 * p) + 1));
     }
 
     /// <summary>Σ u·a over 32 bytes, pair sums weighted by the 16-bit scales <paramref name="s"/>, in eight int32 lanes.</summary>
