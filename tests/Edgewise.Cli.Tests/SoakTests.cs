@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Edgewise.Testing;
+
+namespace Edgewise.Cli.Tests;
+
+/// <summary>
+/// SECURITY.md R03: the real <c>edgewise serve</c> under a steady mix of requests, its threads, open handles and resident
+/// memory sampled from /proc. In CI a short run checks that threads and handles stay flat after warm-up; the 24-hour
+/// soak is the same test run with <c>EDGEWISE_SOAK_MINUTES=1440</c>
+/// (<c>dotnet test tests/Edgewise.Cli.Tests -c Release --filter R03</c>), which also holds resident memory to a 2% drift.
+/// </summary>
+public sealed class SoakTests
+{
+    private const string SoakMinutesVariable = "EDGEWISE_SOAK_MINUTES";
+    private const int Clients = 3;
+    private const int ShortRunRequestsPerClient = 40;
+
+    [Fact]
+    public async Task Serve_R03_SteadyLoad_ThreadsHandlesAndMemoryStayFlat()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Fail("R03 samples /proc and runs on Linux.");
+        }
+
+        var minutes = double.TryParse(Environment.GetEnvironmentVariable(SoakMinutesVariable), NumberStyles.Float, CultureInfo.InvariantCulture, out var m) ? m : 0;
+        using var dir = new ServeTempDirectory();
+        var model = dir.Copy(SharedPaths.ReferenceFile("models", "ref-qwen2-Q4_K_M.gguf"), "soak.gguf");
+        var (process, address) = await ServeProcess.StartServerAsync(dir.Path, "serve", "--model", model, "--port", "0");
+        await using var _ = process;
+        using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromMinutes(2) };
+
+        await RunClientsAsync(http, requestsPerClient: 10, until: null);
+        var baseline = ProcSample.Read(process.Id);
+
+        var deadline = minutes > 0 ? DateTime.UtcNow + TimeSpan.FromMinutes(minutes) : (DateTime?)null;
+        ProcSample? settled = null;
+        if (deadline is { } end)
+        {
+            // The long soak measures drift from the state after the first tenth of the run.
+            await RunClientsAsync(http, int.MaxValue, DateTime.UtcNow + ((end - DateTime.UtcNow) / 10));
+            settled = ProcSample.Read(process.Id);
+        }
+
+        await RunClientsAsync(http, deadline is null ? ShortRunRequestsPerClient : int.MaxValue, deadline);
+        var final = ProcSample.Read(process.Id);
+
+        Assert.True(final.Threads <= baseline.Threads + 8, $"threads grew from {baseline.Threads} to {final.Threads}");
+        Assert.True(final.Handles <= baseline.Handles + 8, $"open handles grew from {baseline.Handles} to {final.Handles}");
+        if (settled is { } s)
+        {
+            var drift = (double)(final.ResidentBytes - s.ResidentBytes) / s.ResidentBytes;
+            Assert.True(drift < 0.02, $"resident memory drifted {drift:P2} ({s.ResidentBytes} -> {final.ResidentBytes} bytes)");
+        }
+        else
+        {
+            // A short run cannot show a 2% drift over a day; it catches a leak per request (e.g. a retained KV cache).
+            Assert.True(final.ResidentBytes < baseline.ResidentBytes * 3 / 2, $"resident memory grew from {baseline.ResidentBytes} to {final.ResidentBytes} bytes in {Clients * ShortRunRequestsPerClient} requests");
+        }
+    }
+
+    private static Task RunClientsAsync(HttpClient http, int requestsPerClient, DateTime? until) =>
+        Task.WhenAll(Enumerable.Range(0, Clients).Select(client => RunClientAsync(http, client, requestsPerClient, until)));
+
+    private static async Task RunClientAsync(HttpClient http, int client, int requests, DateTime? until)
+    {
+        for (var i = 0; i < requests && (until is null || DateTime.UtcNow < until); i++)
+        {
+            var stream = (i + client) % 2 == 0 ? "true" : "false";
+            var body = "{\"model\":\"soak\",\"messages\":[{\"role\":\"user\",\"content\":\"Request " + i + " of client " + client
+                + "\"}],\"max_tokens\":6,\"temperature\":0.7,\"stream\":" + stream + "}";
+            using var response = await http.PostAsync("/v1/chat/completions", new StringContent(body, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+            var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"request {i} of client {client}: {(int)response.StatusCode} {text}");
+            if (i % 10 == 0)
+            {
+                using var metrics = await http.GetAsync("/metrics", TestContext.Current.CancellationToken);
+                Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
+            }
+        }
+    }
+
+    /// <summary>Threads, open file descriptors and resident bytes of a process, from /proc.</summary>
+    private readonly record struct ProcSample(int Threads, int Handles, long ResidentBytes)
+    {
+        public static ProcSample Read(int pid)
+        {
+            int threads = 0;
+            long resident = 0;
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (line.StartsWith("Threads:", StringComparison.Ordinal))
+                {
+                    threads = int.Parse(line.AsSpan(8).Trim(), CultureInfo.InvariantCulture);
+                }
+                else if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                {
+                    resident = long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) * 1024;
+                }
+            }
+
+            var handles = Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length;
+            Assert.True(threads > 0 && resident > 0, "could not read /proc/" + pid + "/status");
+            return new ProcSample(threads, handles, resident);
+        }
+    }
+}
