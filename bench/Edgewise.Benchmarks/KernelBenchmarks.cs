@@ -6,10 +6,13 @@ using Edgewise.Numerics.Kernels;
 namespace Edgewise.Benchmarks;
 
 /// <summary>
-/// Matrix-vector (decode) and matrix-matrix (prompt) kernels on Qwen2.5-0.5B's ffn_down shape (896 × 4864) and an odd
-/// shape, scalar reference versus the best vector path. Weights read per call = Rows × row bytes (see
-/// <see cref="WeightBytes"/>); GB/s = WeightBytes / mean time.
-/// Run: <c>dotnet run -c Release --project bench/Edgewise.Benchmarks -- --filter '*KernelBenchmarks*' --job short</c>.
+/// Matrix-vector (decode) and matrix-matrix (prompt) kernels, scalar reference versus the dispatched path, on the
+/// real shapes of Qwen2.5-0.5B (896 columns: attn_q/attn_output 896×896, ffn_gate/up 4864×896, output 151936×896) and
+/// Llama-3.2-1B (2048×2048, 8192×2048, ffn_down 2048×8192, output 128256×2048 for the K-quants, whose blocks of 256
+/// do not divide 896), plus an odd shape (1003×2816). <see cref="Case"/> is "TYPE ROWSxCOLS". Weights read per call =
+/// rows × row bytes; GB/s = that / mean time.
+/// Run: <c>dotnet run -c Release --project bench/Edgewise.Benchmarks -- --filter '*KernelBenchmarks*' --job short</c>;
+/// to run a few cases only, e.g. <c>EDGEWISE_KERNEL_CASES='Q4_K 2048x8192;Q8_0 896x896'</c>.
 /// </summary>
 [MemoryDiagnoser]
 public class KernelBenchmarks : IDisposable
@@ -20,17 +23,46 @@ public class KernelBenchmarks : IDisposable
     private byte[] _scratch = [];
     private ComputePool? _pool;
 
-    /// <summary>Weight storage type.</summary>
-    [Params(TensorType.Q4_0, TensorType.Q8_0, TensorType.Q4_K, TensorType.F16)]
-    public TensorType Type { get; set; }
+    /// <summary>"TYPE ROWSxCOLS".</summary>
+    [ParamsSource(nameof(Cases))]
+    public string Case { get; set; } = "Q8_0 896x896";
 
-    /// <summary>"rows×cols": 896×4864 is ffn_down of Qwen2.5-0.5B; 1003×2816 is an odd size.</summary>
-    [Params("896x4864", "1003x2816")]
-    public string Shape { get; set; } = "896x4864";
+    private TensorType Type => Enum.Parse<TensorType>(Case.AsSpan(0, Case.IndexOf(' ', StringComparison.Ordinal)));
 
-    private int Rows => int.Parse(Shape.AsSpan(0, Shape.IndexOf('x', StringComparison.Ordinal)), provider: null);
+    private int Rows => int.Parse(Case.AsSpan(Case.IndexOf(' ', StringComparison.Ordinal) + 1, Case.IndexOf('x', StringComparison.Ordinal) - Case.IndexOf(' ', StringComparison.Ordinal) - 1), provider: null);
 
-    private int Cols => int.Parse(Shape.AsSpan(Shape.IndexOf('x', StringComparison.Ordinal) + 1), provider: null);
+    private int Cols => int.Parse(Case.AsSpan(Case.IndexOf('x', StringComparison.Ordinal) + 1), provider: null);
+
+    /// <summary>Every type with the shapes its block size allows, or the ';'-separated cases in EDGEWISE_KERNEL_CASES.</summary>
+    public static IEnumerable<string> Cases()
+    {
+        var chosen = Environment.GetEnvironmentVariable("EDGEWISE_KERNEL_CASES");
+        if (!string.IsNullOrWhiteSpace(chosen))
+        {
+            foreach (var item in chosen.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                yield return item;
+            }
+
+            yield break;
+        }
+
+        foreach (var type in new[] { "Q8_0", "Q4_0", "Q5_0", "F16" })
+        {
+            foreach (var shape in new[] { "896x896", "4864x896", "151936x896", "2048x8192", "1003x2816" })
+            {
+                yield return $"{type} {shape}";
+            }
+        }
+
+        foreach (var type in new[] { "Q4_K", "Q5_K", "Q6_K" })
+        {
+            foreach (var shape in new[] { "2048x2048", "8192x2048", "2048x8192", "128256x2048", "1003x2816" })
+            {
+                yield return $"{type} {shape}";
+            }
+        }
+    }
 
     /// <summary>Bytes of weights one product reads.</summary>
     public long WeightBytes => Rows * TensorTypeInfo.Get(Type).RowBytes(Cols);
@@ -46,16 +78,29 @@ public class KernelBenchmarks : IDisposable
 
         var rng = new Random(1);
         var row = new float[Cols];
+        for (var c = 0; c < Cols; c++)
+        {
+            row[c] = (float)(rng.NextDouble() - 0.5) * 0.05f;
+        }
+
         unsafe
         {
-            for (var r = 0; r < Rows; r++)
+            // Speed does not depend on the values: a few distinct rows, repeated.
+            var distinct = new byte[8][];
+            for (var k = 0; k < distinct.Length; k++)
             {
                 for (var c = 0; c < Cols; c++)
                 {
                     row[c] = (float)(rng.NextDouble() - 0.5) * 0.05f;
                 }
 
-                Quantize.Row(Type, row, new Span<byte>((byte*)_weights + (long)r * rowBytes, rowBytes));
+                distinct[k] = new byte[rowBytes];
+                Quantize.Row(Type, row, distinct[k]);
+            }
+
+            for (var r = 0; r < Rows; r++)
+            {
+                distinct[r % distinct.Length].CopyTo(new Span<byte>((byte*)_weights + (long)r * rowBytes, rowBytes));
             }
         }
 
@@ -89,17 +134,17 @@ public class KernelBenchmarks : IDisposable
     public void MatVecScalar() =>
         MatMul.Compute(Type, _weights, Rows, Cols, _input.AsSpan(0, Cols), _output.AsSpan(0, Rows), 1, null, _scratch, SimdPath.Scalar);
 
-    /// <summary>Decode, best vector path, one thread.</summary>
+    /// <summary>Decode, dispatched (best) path, one thread.</summary>
     [Benchmark]
     public void MatVecSimd() =>
         MatMul.Compute(Type, _weights, Rows, Cols, _input.AsSpan(0, Cols), _output.AsSpan(0, Rows), 1, null, _scratch, SimdSupport.Best);
 
-    /// <summary>Decode, best vector path, two threads.</summary>
+    /// <summary>Decode, dispatched path, two pool threads.</summary>
     [Benchmark]
     public void MatVecSimd2Threads() =>
         MatMul.Compute(Type, _weights, Rows, Cols, _input.AsSpan(0, Cols), _output.AsSpan(0, Rows), 1, _pool, _scratch, SimdSupport.Best);
 
-    /// <summary>Prompt batch of 32 tokens, best vector path, one thread (reported per call: divide by 32 per token).</summary>
+    /// <summary>Prompt batch of 32 tokens, dispatched path, one thread (per call: divide by 32 per token).</summary>
     [Benchmark]
     public void MatMul32Simd() =>
         MatMul.Compute(Type, _weights, Rows, Cols, _input, _output, 32, null, _scratch, SimdSupport.Best);
