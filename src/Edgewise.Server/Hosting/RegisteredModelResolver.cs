@@ -91,7 +91,8 @@ internal sealed class ConfiguredModelResolver(IEnumerable<ConfiguredModel> model
 {
     private readonly Dictionary<string, ConfiguredModel> _models = models.ToDictionary(m => m.Name, StringComparer.Ordinal);
 
-    public IEnumerable<string> Names => _models.Keys;
+    /// <summary>Remote entries, and alias entries whose model is installed (listing never fails on a model not pulled yet).</summary>
+    public IEnumerable<string> Names => _models.Values.Where(m => m.Alias is null || Installed(m.Alias)).Select(m => m.Name);
 
     public IEnumerable<string> PreloadNames => _models.Values.Where(m => m.Settings.Preload).Select(m => m.Name);
 
@@ -105,10 +106,23 @@ internal sealed class ConfiguredModelResolver(IEnumerable<ConfiguredModel> model
 
         if (model.Alias is not { } alias)
         {
-            return new ModelDescriptor(model.Name, string.Empty, 0, model.Settings);
+            // No file: the path names the endpoint, so listings that look for a file find none.
+            return new ModelDescriptor(model.Name, model.Settings.RemoteBackends[0].Endpoint.AbsoluteUri, 0, model.Settings);
         }
 
         var found = inner?.Resolve(alias) ?? throw new ModelException(ModelErrorCodes.ModelNotFound, "The model is not installed: run 'edgewise pull NAME'.");
         return found with { Name = model.Name, Settings = model.Settings };
+    }
+
+    private bool Installed(string alias)
+    {
+        try
+        {
+            return inner?.Resolve(alias) is not null;
+        }
+        catch (ModelException)
+        {
+            return false;
+        }
     }
 }

@@ -211,4 +211,29 @@ public sealed class ModelConfigurationTests
         Assert.True(warmed > 0, "no prompt tokens were cached; prompt tokens " + client.TokenizePrompt([new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.System, config.Agents["helper"].Instructions!)]).Length);
         Assert.Equal(0, await ModelPreload.WarmAgentPromptsAsync("elsewhere", client, config, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, TestContext.Current.CancellationToken));
     }
+
+    [Fact]
+    public async Task Listings_RemoteAndUnpulledAliasEntries_ListRemoteAndKeepWorking()
+    {
+        var config = Config("""
+            models:
+              lab:
+                url: http://127.0.0.1:9/v1
+                model: test
+              later:
+                alias: qwen2.5-0.5b
+            """);
+        await using var server = await LiveServer.StartAsync(ScriptedChatClient.Text("x"), o => o.Configuration = config);
+
+        using var tags = await server.Client.GetAsync(new Uri("/api/tags", UriKind.Relative), TestContext.Current.CancellationToken);
+        using var models = await server.Client.GetAsync(new Uri("/v1/models", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        var tagsBody = await tags.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        var modelsBody = await models.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(tags.IsSuccessStatusCode, tagsBody);
+        Assert.True(models.IsSuccessStatusCode, modelsBody);
+        Assert.Contains("\"lab\"", tagsBody, StringComparison.Ordinal);
+        Assert.Contains("\"lab\"", modelsBody, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"later\"", tagsBody, StringComparison.Ordinal);
+    }
 }
