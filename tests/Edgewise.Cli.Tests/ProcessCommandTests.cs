@@ -135,4 +135,12 @@ public sealed class ProcessCommandTests : IAsyncLifetime
 
         Assert.Equal(expected, ProcessCommands.Until(seconds is { } s ? now.AddSeconds(s) : null, now));
     }
+
+    [Theory]
+    [InlineData(0, 0, "remote")]
+    [InlineData(100, 0, "100% CPU")]
+    [InlineData(100, 100, "100% GPU")]
+    [InlineData(100, 25, "75%/25% CPU/GPU")]
+    public void Processor_SizesFromApiPs_NameWhereTheModelRuns(long size, long vram, string expected) =>
+        Assert.Equal(expected, ProcessCommands.Processor(new ProcessCommands.RunningModel("m", size, vram, null)));
 }

@@ -185,8 +185,10 @@ internal static class ProcessCommands
         return list;
     }
 
-    private static string Processor(RunningModel m) =>
-        m.SizeVram <= 0 || m.Size <= 0 ? "100% CPU"
+    /// <summary>Remote models plan no memory (size 0); local ones always plan at least the overhead.</summary>
+    internal static string Processor(RunningModel m) =>
+        m.Size <= 0 ? "remote"
+        : m.SizeVram <= 0 ? "100% CPU"
         : m.SizeVram >= m.Size ? "100% GPU"
         : string.Create(CultureInfo.InvariantCulture, $"{100 - (m.SizeVram * 100 / m.Size)}%/{m.SizeVram * 100 / m.Size}% CPU/GPU");
 
