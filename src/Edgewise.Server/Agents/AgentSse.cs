@@ -14,6 +14,8 @@ namespace Edgewise.Server.Agents;
 internal sealed class AgentSse(HttpContext context)
 {
     private static readonly byte[] KeepAliveComment = Encoding.ASCII.GetBytes(": keep-alive\n\n");
+    private static readonly byte[] DataPrefix = Encoding.ASCII.GetBytes("data: ");
+    private static readonly byte[] EventEnd = Encoding.ASCII.GetBytes("\n\n");
 
     /// <summary>True once the response headers went out.</summary>
     public bool Started { get; private set; }
@@ -50,17 +52,17 @@ internal sealed class AgentSse(HttpContext context)
     private async Task WriteRawAsync(string? name, byte[] payload)
     {
         await StartAsync().ConfigureAwait(false);
-        var buffer = new List<byte>(payload.Length + 32);
+        var body = context.Response.Body;
+        var cancel = context.RequestAborted;
         if (name is not null)
         {
-            buffer.AddRange(Encoding.ASCII.GetBytes("event: " + name + "\n"));
+            await body.WriteAsync(Encoding.ASCII.GetBytes("event: " + name + "\n"), cancel).ConfigureAwait(false);
         }
 
-        buffer.AddRange("data: "u8.ToArray());
-        buffer.AddRange(payload);
-        buffer.AddRange("\n\n"u8.ToArray());
-        await context.Response.Body.WriteAsync(buffer.ToArray(), context.RequestAborted).ConfigureAwait(false);
-        await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+        await body.WriteAsync(DataPrefix, cancel).ConfigureAwait(false);
+        await body.WriteAsync(payload, cancel).ConfigureAwait(false);
+        await body.WriteAsync(EventEnd, cancel).ConfigureAwait(false);
+        await body.FlushAsync(cancel).ConfigureAwait(false);
     }
 
     /// <summary>
