@@ -12,7 +12,8 @@ using Microsoft.Extensions.AI;
 namespace Edgewise.Inference;
 
 /// <summary>
-/// <see cref="IChatClient"/> over the embedded engine: renders the chat template, tokenizes, evaluates the prompt
+/// <see cref="IChatClient"/> over the embedded engine: renders the chat template (or takes a raw prompt, see
+/// <see cref="RawPromptKey"/>), tokenizes, evaluates the prompt
 /// in one batch and decodes token by token with a sampler chain built from <see cref="ChatOptions"/> (temperature,
 /// top-p, top-k, seed, frequency/presence penalties, max output tokens, stop sequences). Streaming and
 /// non-streaming calls produce the same text. Constrained decoding (see <see cref="ChatConstraints"/>):
@@ -33,6 +34,14 @@ public sealed class LocalChatClient : IChatClient
 
     /// <summary>The <c>ChatOptions.AdditionalProperties</c> key for the number of alternatives per token (0 … 20).</summary>
     public const string TopLogprobsKey = "top_logprobs";
+
+    /// <summary>
+    /// The <c>ChatOptions.AdditionalProperties</c> key that asks for a raw prompt (value <c>true</c>): the request's
+    /// single user message is tokenized as is (special-token text recognised, BOS added when the model's vocabulary
+    /// adds it), with no chat template, as a text-completion API does. Other message shapes are refused with
+    /// <see cref="ArgumentException"/>.
+    /// </summary>
+    public const string RawPromptKey = "edgewise.raw_prompt";
 
     private readonly LocalModel _model;
     private readonly Context _context;
@@ -88,6 +97,17 @@ public sealed class LocalChatClient : IChatClient
         return _prompt.Tokenize(messages);
     }
 
+    /// <summary>
+    /// The prompt tokens <paramref name="messages"/> become under <paramref name="options"/>, as a request would use
+    /// them: the raw text when <see cref="RawPromptKey"/> is set, else the rendered chat template with the options' tools.
+    /// </summary>
+    /// <exception cref="ArgumentException">Raw mode was asked for and the messages are not one user message.</exception>
+    public int[] TokenizePrompt(IEnumerable<ChatMessage> messages, ChatOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        return IsRawPrompt(options) ? TokenizeRaw(messages) : _prompt.Tokenize(messages, ChatConstraints.ToolDefinitions(options));
+    }
+
     /// <inheritdoc/>
     /// <remarks>
     /// With <c>options.AdditionalProperties["logprobs"] = true</c> (and optionally <c>["top_logprobs"]</c>, 0 … 20)
@@ -130,7 +150,7 @@ public sealed class LocalChatClient : IChatClient
     {
         ArgumentNullException.ThrowIfNull(messages);
         var constraint = ChatConstraints.FromOptions(options, _toolFormat);
-        var prompt = _prompt.Tokenize(messages, ChatConstraints.ToolDefinitions(options));
+        var prompt = TokenizePrompt(messages, options);
         var logprobCalculator = LogprobCalculator.FromOptions(options, _tokenizer);
         var constraintSampler = constraint?.CreateSampler(_tokenizer);
         var sampler = SamplerChain.Create(ToSampling(options), _context.VocabSize, constraintSampler);
@@ -298,6 +318,30 @@ public sealed class LocalChatClient : IChatClient
         FrequencyPenalty = options?.FrequencyPenalty,
         PresencePenalty = options?.PresencePenalty,
     };
+
+    private static bool IsRawPrompt(ChatOptions? options) =>
+        options?.AdditionalProperties?.TryGetValue(RawPromptKey, out var value) == true && value is true;
+
+    private int[] TokenizeRaw(IEnumerable<ChatMessage> messages)
+    {
+        ChatMessage? single = null;
+        foreach (var message in messages)
+        {
+            if (single is not null || message.Role != ChatRole.User)
+            {
+                throw new ArgumentException("A raw prompt is exactly one user message.", nameof(messages));
+            }
+
+            single = message;
+        }
+
+        if (single is null)
+        {
+            throw new ArgumentException("A raw prompt is exactly one user message.", nameof(messages));
+        }
+
+        return _tokenizer.Encode(single.Text, addSpecial: true, parseSpecial: true);
+    }
 
     private static ToolCallFormat DetectToolFormat(string? template, ModelArchitecture architecture)
     {
