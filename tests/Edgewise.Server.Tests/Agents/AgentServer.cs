@@ -94,7 +94,16 @@ internal sealed class AgentServer : IAsyncDisposable
 
         configure?.Invoke(options);
         var app = EdgewiseServer.Build(options);
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
         return new AgentServer(app, directory, ownsDirectory);
     }
 
