@@ -62,6 +62,7 @@ public static partial class EdgewiseServer
         var app = builder.Build();
         var state = app.Services.GetRequiredService<ServerState>();
         app.Lifetime.ApplicationStopping.Register(state.BeginDrain);
+        app.Lifetime.ApplicationStarted.Register(() => _ = PreloadModelsAsync(app.Services, app.Lifetime.ApplicationStopping));
         var guard = app.Services.GetRequiredService<RequestGuard>();
         app.UseRouting();
         UseObservability(app);

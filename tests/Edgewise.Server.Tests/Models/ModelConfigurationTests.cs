@@ -143,11 +143,11 @@ public sealed class ModelConfigurationTests
             """);
         await using var server = await LiveServer.StartAsync(ScriptedChatClient.Text("x"), o => (o.Configuration, o.Loader) = (config, new LocalModelLoader()));
 
-        await EdgewiseServer.PreloadModelsAsync(server.App.Services, TestContext.Current.CancellationToken);
+        // Started servers preload on their own; no request has been sent.
+        await LiveServer.WaitUntilAsync(() => server.Service<ModelManager>().Loaded.Count > 0 && !server.Service<ServerState>().Loading);
 
         var loaded = server.Service<ModelManager>().Loaded;
         Assert.Equal(["warm"], loaded.Select(m => m.Name));
-        Assert.False(server.Service<ServerState>().Loading);
     }
 
     [Fact]
