@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Edgewise.Inference;
 using Edgewise.Server.Errors;
 using Microsoft.Extensions.AI;
 
@@ -46,8 +47,8 @@ internal sealed record CompletionCall(string Model, IReadOnlyList<string> Prompt
 
 /// <summary>
 /// Validates a completions request with the chat caps (max_tokens ≤ 4096, ≤ 4 stop strings, logprobs ≤ 20, at most
-/// <see cref="MaxPrompts"/> prompts, n = best_of = 1, no echo or suffix). The prompt is given to the model as a user
-/// turn of its chat template, as Ollama's generate does without <c>raw</c>.
+/// <see cref="MaxPrompts"/> prompts, n = best_of = 1, no echo or suffix). Each prompt is given to the model raw
+/// (<see cref="LocalChatClient.RawPromptKey"/>): tokenized as is with the model's BOS, no chat template.
 /// </summary>
 internal static class CompletionRequestMapper
 {
@@ -90,6 +91,7 @@ internal static class CompletionRequestMapper
             MaxOutputTokens = ChatRequestMapper.IntRange(request.MaxTokens, 1, ChatRequestMapper.MaxOutputTokens, "max_tokens") ?? DefaultMaxTokens,
             Seed = request.Seed,
             StopSequences = ChatRequestMapper.Stop(request.Stop),
+            AdditionalProperties = new() { [LocalChatClient.RawPromptKey] = true },
         };
         var logprobs = ChatRequestMapper.IntRange(request.Logprobs, 0, ChatRequestMapper.MaxTopLogprobs, "logprobs");
         if (logprobs is { } top)

@@ -17,13 +17,16 @@ namespace Edgewise.Server.OpenAi;
 /// <c>POST /v1/completions</c>, OpenAI's legacy text completions: one choice per prompt (generated in order under one
 /// admission slot and model lease), <c>logprobs</c> as the number of alternatives per token, and SSE streaming with
 /// <c>text_completion</c> chunks, the finish reason in each prompt's last chunk, a usage chunk when
-/// <c>stream_options.include_usage</c>, then <c>data: [DONE]</c>. A client that leaves cancels the generation.
+/// <c>stream_options.include_usage</c>, then <c>data: [DONE]</c>; while a streamed generation yields nothing, a
+/// <c>: keep-alive</c> comment goes out every <see cref="ServerOptions.StreamKeepAlive"/> (H16). Prompts are raw
+/// text (no chat template). A client that leaves cancels the generation.
 /// </summary>
 internal static class CompletionsEndpoint
 {
     private static readonly byte[] DataPrefix = "data: "u8.ToArray();
     private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
     private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
+    private static readonly byte[] KeepAlive = ": keep-alive\n\n"u8.ToArray();
 
     public static IEndpointRouteBuilder MapCompletions(this IEndpointRouteBuilder app)
     {
@@ -36,7 +39,7 @@ internal static class CompletionsEndpoint
         var request = await JsonBody.ReadAsync<CompletionRequest>(context, options.MaxRequestBodyBytes).ConfigureAwait(false);
         var call = CompletionRequestMapper.Map(request);
         using var session = await host.StartAsync(call.Model, RequestGuard.KeyOf(context), context.RequestAborted).ConfigureAwait(false);
-        var run = new Run(context, session, call, "cmpl-" + Guid.NewGuid().ToString("N"), DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        var run = new Run(context, session, call, "cmpl-" + Guid.NewGuid().ToString("N"), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), options.StreamKeepAlive);
         var choices = new List<CompletionChoiceDto>(call.Prompts.Count);
         for (var i = 0; i < call.Prompts.Count; i++)
         {
@@ -73,10 +76,21 @@ internal static class CompletionsEndpoint
         var tokens = new List<TokenLogprob>();
         ChatFinishReason? finish = null;
         ChatMessage[] messages = [new ChatMessage(ChatRole.User, call.Prompts[index])];
+        var updates = run.Session.Client.GetStreamingResponseAsync(messages, call.Options, run.Context.RequestAborted).GetAsyncEnumerator(run.Context.RequestAborted);
+        Task<bool>? pending = null;
         try
         {
-            await foreach (var update in run.Session.Client.GetStreamingResponseAsync(messages, call.Options, run.Context.RequestAborted).ConfigureAwait(false))
+            while (true)
             {
+                pending = updates.MoveNextAsync().AsTask();
+                var more = await NextAsync(run, pending).ConfigureAwait(false);
+                pending = null;
+                if (!more)
+                {
+                    break;
+                }
+
+                var update = updates.Current;
                 if (update.Contents.OfType<UsageContent>().FirstOrDefault()?.Details is { } usage)
                 {
                     run.PromptTokens += usage.InputTokenCount ?? 0;
@@ -121,6 +135,15 @@ internal static class CompletionsEndpoint
             await run.WriteRawAsync([.. DataPrefix, .. payload, .. EventEnd]).ConfigureAwait(false);
             return null;
         }
+        finally
+        {
+            if (pending is not null)
+            {
+                await ((Task)pending).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
+            await updates.DisposeAsync().ConfigureAwait(false);
+        }
 
         var reason = ChatResponses.FinishReason(finish);
         if (call.Stream)
@@ -132,11 +155,37 @@ internal static class CompletionsEndpoint
         return new CompletionChoiceDto(call.Stream ? string.Empty : text.ToString(), index, logprobsDto, reason);
     }
 
+    /// <summary>
+    /// Awaits the generation's next update; while streaming, writes a keep-alive comment each time
+    /// <see cref="Run.KeepAlive"/> passes without one.
+    /// </summary>
+    private static async Task<bool> NextAsync(Run run, Task<bool> next)
+    {
+        if (!run.Call.Stream)
+        {
+            return await next.ConfigureAwait(false);
+        }
+
+        while (true)
+        {
+            try
+            {
+                return await next.WaitAsync(run.KeepAlive, run.Context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (TimeoutException) when (!next.IsCompleted)
+            {
+                await run.WriteRawAsync(KeepAlive).ConfigureAwait(false);
+            }
+        }
+    }
+
     private static CompletionDto Chunk(Run run, CompletionChoiceDto choice) => new(run.Id, run.Created, run.Session.Model, [choice], null);
 
     /// <summary>One request's state: the session, the SSE response once started, token counts.</summary>
-    private sealed class Run(HttpContext context, ModelSession session, CompletionCall call, string id, long created)
+    private sealed class Run(HttpContext context, ModelSession session, CompletionCall call, string id, long created, TimeSpan keepAlive)
     {
+        public TimeSpan KeepAlive => keepAlive;
+
         public HttpContext Context => context;
 
         public ModelSession Session => session;

@@ -1,6 +1,10 @@
 using System.Net;
 using System.Text.Json;
+using Edgewise.Inference;
+using Edgewise.Inference.Model;
 using Edgewise.Server.Tests.Support;
+using Edgewise.Testing;
+using Microsoft.Extensions.AI;
 
 namespace Edgewise.Server.Tests.OpenAi;
 
@@ -32,6 +36,7 @@ public sealed class CompletionsTests
         Assert.Equal(0.9f, options.TopP);
         Assert.Equal(7, options.Seed);
         Assert.Equal(["\n"], options.StopSequences!);
+        Assert.True(model.Received.All(r => r.Options!.AdditionalProperties![LocalChatClient.RawPromptKey] is true));
     }
 
     [Fact]
@@ -104,6 +109,48 @@ public sealed class CompletionsTests
             .SelectMany(e => JsonDocument.Parse(e).RootElement.GetProperty("choices").EnumerateArray().Select(c => c.GetProperty("text").GetString())));
 
         Assert.Equal(whole.GetProperty("choices")[0].GetProperty("text").GetString(), streamed);
+    }
+
+    [Fact]
+    public async Task Complete_RealModel_PromptTokensAreRawTextTokensNotTemplated()
+    {
+        const string Prompt = "Once upon a time";
+        int raw;
+        int templated;
+        using (var model = LocalModel.Load(SharedPaths.ReferenceFile("models", "ref-llama32-F16.gguf")))
+        using (var client = new LocalChatClient(model))
+        {
+            raw = client.Tokenizer.Encode(Prompt, addSpecial: true, parseSpecial: true).Length;
+            templated = client.TokenizePrompt([new ChatMessage(ChatRole.User, Prompt)]).Length;
+        }
+
+        await using var server = await LiveServer.StartRealAsync("llama", "ref-llama32-F16.gguf");
+
+        var body = await PostAsync(server, """{"model":"llama","prompt":"Once upon a time","max_tokens":2,"temperature":0,"seed":3,"stop":["zzz"]}""");
+
+        Assert.NotEqual(templated, raw);
+        Assert.Equal(raw, body.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
+    }
+
+    [Fact]
+    public async Task Complete_H16_SlowFirstToken_SendsKeepAliveCommentFirst()
+    {
+        var gate = new TaskCompletionSource();
+        await using var server = await LiveServer.StartAsync(ScriptedChatClient.Gated(gate.Task), o => o.StreamKeepAlive = TimeSpan.FromMilliseconds(50));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions") { Content = LiveServer.Json("""{"model":"test","prompt":"a","stream":true}""") };
+
+        using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(TestContext.Current.CancellationToken));
+        var first = await reader.ReadLineAsync(TestContext.Current.CancellationToken);
+        gate.SetResult();
+        var rest = await reader.ReadToEndAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(": keep-alive", first);
+        var data = rest.Split('\n').Where(l => l.StartsWith("data: ", StringComparison.Ordinal)).Select(l => l[6..]).ToList();
+        Assert.Equal("[DONE]", data[^1]);
+        Assert.Contains("\"text\":\"done\"", data[0], StringComparison.Ordinal);
+        Assert.Contains("\"finish_reason\":\"stop\"", data[^2], StringComparison.Ordinal);
     }
 
     [Theory]
