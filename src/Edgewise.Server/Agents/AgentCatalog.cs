@@ -13,7 +13,7 @@ namespace Edgewise.Server.Agents;
 /// <summary>
 /// The agents and routers of <see cref="ServerOptions.Configuration"/>, built per request over
 /// <see cref="HostedChatClient"/>s bound to the caller's key. MCP servers named by agents' tools start once, on
-/// first use, and stop with the server; their tools are pinned by hash as in <c>edgewise chat</c>.
+/// first use (stdio children or streamable HTTP endpoints), and stop with the server; their tools are pinned by hash as in <c>edgewise chat</c>.
 /// </summary>
 internal sealed partial class AgentCatalog(ServerOptions options, ModelHost host, ServerMetrics metrics, AgentSessions sessions, ILogger<AgentCatalog> logger) : IAsyncDisposable
 {
@@ -122,7 +122,7 @@ internal sealed partial class AgentCatalog(ServerOptions options, ModelHost host
                 if (!_mcp.TryGetValue(name, out var entry))
                 {
                     var server = config.McpServers[name];
-                    var source = await McpToolSource.StartStdioAsync(name, server.Command, server.Args, audit: sessions.Audit, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    var source = await McpToolSource.StartAsync(server, sessions.Audit, cancellationToken).ConfigureAwait(false);
                     var (loaded, definitions) = await source.LoadToolsAsync(server.Pinned, cancellationToken: cancellationToken).ConfigureAwait(false);
                     foreach (var definition in definitions.Where(d => !d.Enabled))
                     {
