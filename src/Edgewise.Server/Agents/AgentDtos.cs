@@ -65,6 +65,18 @@ internal sealed record SessionDto(
     public string Object => "session";
 }
 
+/// <summary><c>GET /v1/sessions</c>: the caller's sessions, most recently updated first.</summary>
+internal sealed record SessionListDto(IReadOnlyList<SessionSummaryDto> Data)
+{
+    public string Object => "list";
+}
+
+/// <summary>One session in a listing (no messages).</summary>
+internal sealed record SessionSummaryDto(string Id, string? Agent, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, int MessageCount)
+{
+    public string Object => "session.summary";
+}
+
 /// <summary>The answer to a deletion.</summary>
 internal sealed record SessionDeletedDto(string Id)
 {

@@ -10,17 +10,22 @@ using Microsoft.AspNetCore.Routing;
 namespace Edgewise.Server.Agents;
 
 /// <summary>
-/// The agent routes: <c>GET /v1/agents</c>, <c>POST /v1/agents/{name}/runs</c>, <c>GET</c>/<c>DELETE
+/// The agent routes: <c>GET /v1/agents</c>, <c>POST /v1/agents/{name}/runs</c>, <c>GET /v1/sessions</c> (the
+/// caller's own sessions, newest first), <c>GET</c>/<c>DELETE
 /// /v1/sessions/{id}</c> and <c>POST /v1/sessions/{id}/approvals/{callId}</c>. Sessions are the caller's own: any
 /// other key gets the 404 of a missing id (A13); one run per session at a time (409).
 /// </summary>
 internal static class AgentEndpoints
 {
+    private const int DefaultSessionLimit = 20;
+    private const int MaxSessionLimit = 100;
+
     public static IEndpointRouteBuilder MapAgents(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1");
         group.MapGet("/agents", ListAgents);
         group.MapPost("/agents/{name}/runs", RunAsync);
+        group.MapGet("/sessions", ListSessionsAsync);
         group.MapGet("/sessions/{id}", GetSessionAsync);
         group.MapDelete("/sessions/{id}", DeleteSessionAsync);
         group.MapPost("/sessions/{id}/approvals/{callId}", ApproveAsync);
@@ -113,6 +118,20 @@ internal static class AgentEndpoints
         {
             await runner.RunAsync(context, chosen, fresh, body.Input, runOptions, body.Stream == true).ConfigureAwait(false);
         }
+    }
+
+    private static async Task ListSessionsAsync(HttpContext context, AgentSessions sessions)
+    {
+        var limit = DefaultSessionLimit;
+        if (context.Request.Query.TryGetValue("limit", out var raw)
+            && (!int.TryParse(raw.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxSessionLimit))
+        {
+            throw ApiException.Invalid("limit must be an integer from 1 to " + MaxSessionLimit + ".", "limit");
+        }
+
+        var summaries = await sessions.ListOwnedAsync(SessionOwner.Of(context), limit, context.RequestAborted).ConfigureAwait(false);
+        var data = summaries.Select(s => new SessionSummaryDto(s.Id, s.AgentName, s.CreatedAt, s.UpdatedAt, s.MessageCount)).ToList();
+        await OpenAiEndpoints.WriteJsonAsync(context, new SessionListDto(data)).ConfigureAwait(false);
     }
 
     private static async Task GetSessionAsync(HttpContext context, string id, AgentSessions sessions)

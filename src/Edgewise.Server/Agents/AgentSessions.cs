@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Edgewise.Agents;
+using Edgewise.Agents.Storage;
 using Edgewise.Models.Storage;
 using Edgewise.Server.Errors;
 using Edgewise.Server.Storage;
@@ -82,6 +83,18 @@ internal sealed class AgentSessions(ServerOptions options) : IAsyncDisposable
         var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
         var session = await Guard(() => store.GetAsync(id, cancellationToken)).ConfigureAwait(false);
         return session is not null && string.Equals(session.Owner, owner, StringComparison.Ordinal) ? session : throw NotFound();
+    }
+
+    /// <summary>The sessions <paramref name="owner"/> owns, most recently updated first, at most <paramref name="limit"/>; never another owner's (A13).</summary>
+    public async Task<IReadOnlyList<SessionSummary>> ListOwnedAsync(string owner, int limit, CancellationToken cancellationToken)
+    {
+        if (!Enabled)
+        {
+            return [];
+        }
+
+        var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
+        return await Guard(() => store.ListAsync(owner, limit, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>Saves <paramref name="session"/>; a newer stored version is a 409, a storage failure a 503.</summary>
