@@ -78,11 +78,15 @@ public sealed class EdgewiseConfig
         return new ConfigParser(file, tools).Parse(yaml);
     }
 
-    /// <summary>Resolves a model's <see cref="ModelConfig.Path"/> against <see cref="BaseDirectory"/>; aliases are returned as is.</summary>
+    /// <summary>
+    /// Resolves a model's <see cref="ModelConfig.Path"/> against <see cref="BaseDirectory"/>; aliases are returned as is,
+    /// and a remote entry (<c>url:</c>) gives its endpoint URL (it is no file or store name: callers that load models
+    /// check <see cref="ModelConfig.IsRemote"/> first).
+    /// </summary>
     public string ResolveModelSource(ModelConfig model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return model.Path is { } path ? Path.GetFullPath(path, BaseDirectory) : model.Alias!;
+        return model.Path is { } path ? Path.GetFullPath(path, BaseDirectory) : model.Alias ?? model.Url!.AbsoluteUri;
     }
 
     /// <summary>

@@ -8,6 +8,7 @@ using Edgewise.Agents.Tools;
 using Edgewise.Inference;
 using Edgewise.Inference.Model;
 using Edgewise.Inference.Runtime;
+using Edgewise.Models.Remote;
 using Edgewise.Models.Storage;
 using Edgewise.Server.Storage;
 using Microsoft.Extensions.AI;
@@ -423,12 +424,15 @@ internal static class AgentCommands
     }
 }
 
-/// <summary>The chat clients of a configuration's models, loaded on first use and disposed together.</summary>
+/// <summary>
+/// The chat clients of a configuration's models, loaded on first use and disposed together: local entries on the
+/// embedded engine, remote entries (<c>url:</c>) as OpenAI-compatible clients over the entry and its failover list.
+/// </summary>
 internal sealed class AgentModelClients(EdgewiseConfig config, CliConsole console, CancellationToken cancellationToken) : IDisposable
 {
-    private readonly Dictionary<string, (LocalModel Model, LocalChatClient Client)> _loaded = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (IDisposable? Model, IChatClient Client)> _loaded = new(StringComparer.Ordinal);
 
-    /// <summary>The client of model <paramref name="name"/>, loading it now if needed.</summary>
+    /// <summary>The client of model <paramref name="name"/>, loading (or connecting) it now if needed.</summary>
     public IChatClient Get(string name)
     {
         if (_loaded.TryGetValue(name, out var entry))
@@ -437,6 +441,13 @@ internal sealed class AgentModelClients(EdgewiseConfig config, CliConsole consol
         }
 
         var model = config.Models[name];
+        if (model.IsRemote)
+        {
+            var remote = new FailoverChatClient(RemoteBackends(model));
+            _loaded[name] = (null, remote);
+            return remote;
+        }
+
         var local = EngineCommands.LoadModel(ModelStoreCommands.ResolveModelPath(config.ResolveModelSource(model), console, cancellationToken));
         var context = new ContextOptions
         {
@@ -457,11 +468,36 @@ internal sealed class AgentModelClients(EdgewiseConfig config, CliConsole consol
         foreach (var (model, client) in _loaded.Values)
         {
             client.Dispose();
-            model.Dispose();
+            model?.Dispose();
         }
 
         _loaded.Clear();
     }
+
+    private List<RemoteBackendOptions> RemoteBackends(ModelConfig model)
+    {
+        var backends = new List<RemoteBackendOptions> { Backend(model) };
+        foreach (var target in model.Failover)
+        {
+            var other = config.Models[target];
+            if (!other.IsRemote)
+            {
+                throw new ConfigException(config.File, model.Line, 0, "models." + model.Name + ".failover", "'" + target + "' is a local model; a failover list names remote models (entries with 'url')");
+            }
+
+            backends.Add(Backend(other));
+        }
+
+        return backends;
+    }
+
+    private static RemoteBackendOptions Backend(ModelConfig model) => new()
+    {
+        Name = model.Name,
+        Endpoint = model.Url!,
+        Model = model.RemoteModel!,
+        ApiKeyEnvironmentVariable = model.ApiKeyEnvironmentVariable,
+    };
 
     private sealed class LazyClient(Func<IChatClient> load) : IChatClient
     {
