@@ -39,6 +39,12 @@ public sealed class AgentConfig
     /// <summary>The model entry runs continue on when the agent's own (remote) model fails; null means none.</summary>
     public string? Fallback { get; init; }
 
+    /// <summary>
+    /// The smaller <c>models</c> entry the agent runs on while an alert with action <c>degrade_agents</c> fires
+    /// (<c>degraded_model</c>); null keeps <see cref="Model"/> always.
+    /// </summary>
+    public string? DegradedModel { get; init; }
+
     /// <summary>The guardrails; null means none.</summary>
     public GuardrailConfig? Guardrails { get; init; }
 

@@ -12,7 +12,7 @@ internal sealed partial class ConfigParser(string file, ToolRegistry tools)
 
     private static readonly string[] s_rootKeys = ["models", "agents", "routers", "mcp_servers", "limits", .. ServerSections];
     private static readonly string[] s_agentKeys =
-        ["description", "instructions", "model", "tools", "approval_required", "temperature", "max_tokens", "max_tool_rounds", "private", "escalation", "fallback", "guardrails", "handoffs", "context"];
+        ["description", "instructions", "model", "tools", "approval_required", "temperature", "max_tokens", "max_tool_rounds", "private", "escalation", "fallback", "degraded_model", "guardrails", "handoffs", "context"];
 
     private static readonly string[] s_contextKeys = ["strategy", "max_messages", "max_chars", "summary_max_chars"];
     private static readonly string[] s_guardrailKeys = ["redact_pii", "blocked_terms", "max_input_chars", "max_output_chars"];
@@ -114,7 +114,7 @@ internal sealed partial class ConfigParser(string file, ToolRegistry tools)
     private AgentConfig ParseAgent(string name, YamlNodeReader node)
     {
         string description = string.Empty;
-        string? instructions = null, model = null, escalation = null, fallback = null;
+        string? instructions = null, model = null, escalation = null, fallback = null, degraded = null;
         IReadOnlyList<string> toolNames = [], approval = [];
         float? temperature = null;
         int? maxTokens = null, maxRounds = null;
@@ -158,6 +158,10 @@ internal sealed partial class ConfigParser(string file, ToolRegistry tools)
                     fallback = value.String();
                     _modelRefs.Add((value, fallback));
                     break;
+                case "degraded_model":
+                    degraded = value.String();
+                    _modelRefs.Add((value, degraded));
+                    break;
                 case "handoffs":
                     handoffs = value.Strings();
                     AddHandoffRefs(name, value, handoffs);
@@ -199,6 +203,7 @@ internal sealed partial class ConfigParser(string file, ToolRegistry tools)
             Private = isPrivate,
             Escalation = escalation,
             Fallback = fallback,
+            DegradedModel = degraded,
             Guardrails = guardrails,
             Handoffs = handoffs,
             Context = context,

@@ -1,8 +1,10 @@
+using System.Runtime.CompilerServices;
 using Edgewise.Agents;
 using Edgewise.Agents.Configuration;
 using Edgewise.Agents.Mcp;
 using Edgewise.Agents.Routing;
 using Edgewise.Agents.Tools;
+using Edgewise.Server.Alerts;
 using Edgewise.Server.Errors;
 using Edgewise.Server.Hosting;
 using Edgewise.Server.Metrics;
@@ -15,8 +17,9 @@ namespace Edgewise.Server.Agents;
 /// <see cref="HostedChatClient"/>s bound to the caller's key. MCP servers named by agents' tools start once, on
 /// first use (stdio children or streamable HTTP endpoints), and stop with the server; their tools are pinned by hash as in <c>edgewise chat</c>.
 /// </summary>
-internal sealed partial class AgentCatalog(ServerOptions options, ModelHost host, ServerMetrics metrics, AgentSessions sessions, ILogger<AgentCatalog> logger) : IAsyncDisposable
+internal sealed partial class AgentCatalog(ServerOptions options, ModelHost host, ServerMetrics metrics, AgentSessions sessions, AlertEngine alerts, ILogger<AgentCatalog> logger) : IAsyncDisposable
 {
+    private readonly ConditionalWeakTable<Agent, string> _degraded = [];
     private readonly ToolRegistry _tools = options.Agents.Tools ?? ToolRegistry.CreateDefault();
     private readonly SemaphoreSlim _mcpGate = new(1, 1);
     private readonly Dictionary<string, (McpToolSource Source, IReadOnlyList<AgentTool> Tools)> _mcp = new(StringComparer.Ordinal);
@@ -91,8 +94,23 @@ internal sealed partial class AgentCatalog(ServerOptions options, ModelHost host
             agentOptions.ApprovalTimeout = timeout;
         }
 
-        return new ChatAgent(new HostedChatClient(host, metrics, agentConfig.Model, key), agentOptions);
+        var model = agentConfig.Model;
+        if (agentConfig.DegradedModel is { } smaller && alerts.AgentsDegraded)
+        {
+            model = smaller;
+        }
+
+        var agent = new ChatAgent(new HostedChatClient(host, metrics, model, key), agentOptions);
+        if (!string.Equals(model, agentConfig.Model, StringComparison.Ordinal))
+        {
+            _degraded.Add(agent, "alert: running on degraded model '" + model + "' instead of '" + agentConfig.Model + "'");
+        }
+
+        return agent;
     }
+
+    /// <summary>Why <paramref name="agent"/> runs on its degraded model (an alert with action degrade_agents fired when it was built), or null.</summary>
+    public string? DegradedNote(Agent agent) => _degraded.TryGetValue(agent, out var note) ? note : null;
 
     public async ValueTask DisposeAsync()
     {

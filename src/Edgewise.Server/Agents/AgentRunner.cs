@@ -14,8 +14,11 @@ namespace Edgewise.Server.Agents;
 /// before the result is sent, so an acknowledged turn is durable. A client that leaves cancels the run; what the
 /// model had said is kept in the session as an assistant message flagged <c>interrupted</c> (H13, H14).
 /// </summary>
-internal sealed class AgentRunner(AgentSessions sessions, ServerOptions options)
+internal sealed class AgentRunner(AgentSessions sessions, ServerOptions options, AgentCatalog catalog)
 {
+    /// <summary>The kind of the run event that says the agent ran on its degraded model (alert action degrade_agents).</summary>
+    public static readonly AgentRunEventKind DegradedKind = new("degraded");
+
     public async Task RunAsync(HttpContext context, Agent agent, AgentSession session, string? input, AgentRunOptions? runOptions, bool stream)
     {
         var aborted = context.RequestAborted;
@@ -37,7 +40,7 @@ internal sealed class AgentRunner(AgentSessions sessions, ServerOptions options)
             }
 
             await sessions.SaveAsync(session, CancellationToken.None).ConfigureAwait(false);
-            await OpenAiEndpoints.WriteJsonAsync(context, AgentWire.Run(result, session.AgentName ?? agent.Name)).ConfigureAwait(false);
+            await OpenAiEndpoints.WriteJsonAsync(context, WithDegraded(AgentWire.Run(result, session.AgentName ?? agent.Name), agent)).ConfigureAwait(false);
             return;
         }
 
@@ -47,6 +50,11 @@ internal sealed class AgentRunner(AgentSessions sessions, ServerOptions options)
         try
         {
             await sse.WriteAsync("session", new { session_id = session.Id, agent = agent.Name }).ConfigureAwait(false);
+            if (DegradedEvent(agent) is { } degraded)
+            {
+                await sse.WriteAsync("event", AgentWire.Event(degraded)).ConfigureAwait(false);
+            }
+
             streamed = await sse.PumpAsync(agent.RunStreamingAsync(input, session, runOptions, aborted), options.StreamKeepAlive, async update =>
             {
                 if (update.Text is { } text)
@@ -82,8 +90,14 @@ internal sealed class AgentRunner(AgentSessions sessions, ServerOptions options)
         }
 
         await sessions.SaveAsync(session, CancellationToken.None).ConfigureAwait(false);
-        await sse.WriteAsync("result", AgentWire.Run(streamed, session.AgentName ?? agent.Name)).ConfigureAwait(false);
+        await sse.WriteAsync("result", WithDegraded(AgentWire.Run(streamed, session.AgentName ?? agent.Name), agent)).ConfigureAwait(false);
     }
+
+    private AgentRunEvent? DegradedEvent(Agent agent) =>
+        catalog.DegradedNote(agent) is { } note ? new AgentRunEvent(DegradedKind, note, sessions.Clock.GetUtcNow()) : null;
+
+    private AgentRunDto WithDegraded(AgentRunDto run, Agent agent) =>
+        DegradedEvent(agent) is { } degraded ? run with { Events = [AgentWire.Event(degraded), .. run.Events] } : run;
 
     /// <summary>Asks <paramref name="router"/> for the agent to answer <paramref name="input"/>, with model failures as HTTP errors.</summary>
     public static async Task<RouteDecision> RouteAsync(AgentRouter router, string input, CancellationToken cancellationToken)

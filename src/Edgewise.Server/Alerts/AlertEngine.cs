@@ -55,6 +55,26 @@ internal sealed partial class AlertEngine : IMetricsSource
 
     public AlertOptions Options => _options;
 
+    /// <summary>True while a rule with action <see cref="AlertAction.DegradeAgents"/> fires.</summary>
+    public bool AgentsDegraded
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _rules.Any(s => s.Firing && s.Rule.Action == AlertAction.DegradeAgents);
+            }
+        }
+    }
+
+    /// <summary>The wire name of <paramref name="action"/>, as in the <c>alerts</c> section.</summary>
+    public static string ActionName(AlertAction action) => action switch
+    {
+        AlertAction.UnloadIdleModels => "unload_idle_models",
+        AlertAction.DegradeAgents => "degrade_agents",
+        _ => "none",
+    };
+
     /// <summary>Checks <paramref name="options"/>; the message names the offending rule.</summary>
     public static void Validate(AlertOptions options)
     {
@@ -99,7 +119,8 @@ internal sealed partial class AlertEngine : IMetricsSource
                         state.Firing = false;
                         state.Since = now;
                         LogResolved(_logger, state.Rule.Name, value ?? double.NaN, state.Rule.Threshold);
-                        produced.Add(Remember(new AlertEvent(now, state.Rule.Name, "resolved", value, state.Rule.Threshold, null)));
+                        var restored = state.Rule.Action == AlertAction.DegradeAgents ? "agents back on their models" : null;
+                        produced.Add(Remember(new AlertEvent(now, state.Rule.Name, "resolved", value, state.Rule.Threshold, restored)));
                     }
 
                     continue;
@@ -195,6 +216,11 @@ internal sealed partial class AlertEngine : IMetricsSource
 
     private string? Act(AlertAction action)
     {
+        if (action == AlertAction.DegradeAgents)
+        {
+            return "agents on their degraded models";
+        }
+
         if (action != AlertAction.UnloadIdleModels)
         {
             return null;

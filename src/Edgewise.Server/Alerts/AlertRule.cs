@@ -27,6 +27,12 @@ public enum AlertAction
 
     /// <summary>Unload every loaded model that no request holds and that is not pinned (<c>unload_idle_models</c>).</summary>
     UnloadIdleModels,
+
+    /// <summary>
+    /// While the rule fires, agents with a <c>degraded_model</c> run on it instead of their model; they are back on
+    /// their model once no such rule fires (<c>degrade_agents</c>).
+    /// </summary>
+    DegradeAgents,
 }
 
 /// <summary>A threshold on a metric: fires when the value is at or above <see cref="Threshold"/> for <see cref="For"/>.</summary>

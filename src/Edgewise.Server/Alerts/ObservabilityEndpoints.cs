@@ -30,7 +30,7 @@ internal static class ObservabilityEndpoints
             threshold = s.Rule.Threshold,
             for_seconds = s.Rule.For.TotalSeconds,
             min_requests = s.Rule.MinRequests,
-            action = s.Rule.Action == AlertAction.UnloadIdleModels ? "unload_idle_models" : "none",
+            action = AlertEngine.ActionName(s.Rule.Action),
             firing = s.Firing,
             value = s.Value,
             since = s.Since,
