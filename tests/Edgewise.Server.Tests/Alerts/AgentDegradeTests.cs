@@ -56,6 +56,18 @@ public sealed class AgentDegradeTests
         Assert.DoesNotContain("degraded", Kinds(after));
     }
 
+    [Fact]
+    public void Parse_DegradedModelNotAModelsEntry_ErrorNamesTheKey()
+    {
+        var yaml = Yaml.Replace("MODEL", AgentServer.ModelPath, StringComparison.Ordinal).Replace("degraded_model: tiny", "degraded_model: nosuch", StringComparison.Ordinal);
+
+        var error = Assert.Throws<Edgewise.Agents.Configuration.ConfigException>(() =>
+            Edgewise.Agents.Configuration.EdgewiseConfig.Parse(yaml, "edgewise.yaml", Edgewise.Agents.Configuration.ToolRegistry.CreateDefault()));
+
+        Assert.Contains("degraded_model", error.Message, StringComparison.Ordinal);
+        Assert.Contains("nosuch", error.Message, StringComparison.Ordinal);
+    }
+
     private static List<string?> Kinds(JsonElement run) =>
         run.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("kind").GetString()).ToList();
 }
