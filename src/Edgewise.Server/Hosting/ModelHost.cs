@@ -16,9 +16,10 @@ namespace Edgewise.Server.Hosting;
 /// The path from an endpoint to a chat client: resolve the name (404 for unknown models before anything is queued, so
 /// queues and metric labels exist only for real models), wait for admission, then lease the model from the
 /// <see cref="ModelManager"/>. The admission priority comes from the current request's <c>X-Edgewise-Priority</c> header.
-/// Model-layer failures become fixed HTTP errors here (H09, M12, M13).
+/// Model-layer failures become fixed HTTP errors here (H09, M12, M13). New requests are refused while draining by the
+/// request guard, not here: a request already in flight (an agent run calling its model again after a tool) may finish (S01).
 /// </summary>
-internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelManager manager, AdmissionQueue admission, ServerState state, IHttpContextAccessor http, ILogger<ModelHost> logger)
+internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelManager manager, AdmissionQueue admission, IHttpContextAccessor http, ILogger<ModelHost> logger)
 {
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(2);
 
@@ -34,11 +35,6 @@ internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelM
     /// </summary>
     public async Task<ModelSession> StartAsync(string model, int? key, CancellationToken cancellationToken, TimeSpan? keepAlive = null)
     {
-        if (state.Draining)
-        {
-            throw ApiException.Busy(ErrorCodes.ShuttingDown, "The server is shutting down.", RetryAfter);
-        }
-
         var descriptor = Resolve(model);
         var priority = RequestGuard.PriorityOf(http.HttpContext);
         var ticket = await admission.EnterAsync(descriptor.Name, key, cancellationToken, priority).ConfigureAwait(false);

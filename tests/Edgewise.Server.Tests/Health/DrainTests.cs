@@ -32,6 +32,33 @@ public sealed class DrainTests
     }
 
     [Fact]
+    public async Task Drain_S01_InFlightRequestCallingItsModelAgain_IsAdmittedWhileNewRequestsAreRefused()
+    {
+        // An agent run calls its model once per tool round; a round that starts during the drain belongs to a request
+        // that was accepted before it, so it must run (new requests are refused at the door).
+        var gate = new TaskCompletionSource();
+        var model = ScriptedChatClient.Gated(gate.Task);
+        await using var server = await LiveServer.StartAsync(model);
+        var state = server.Service<ServerState>();
+        var request = server.PostChatAsync(LiveServer.Chat());
+        await LiveServer.WaitUntilAsync(() => model.Calls == 1);
+
+        var drain = state.DrainAsync(TimeSpan.FromMinutes(5));
+        using (var second = await server.Service<ModelHost>().StartAsync("test", key: null, TestContext.Current.CancellationToken))
+        {
+            Assert.Equal("test", second.Model);
+        }
+
+        using var refused = await server.PostChatAsync(LiveServer.Chat());
+        gate.SetResult();
+        using var response = await request;
+
+        Assert.True(await drain);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
     public async Task Drain_S01_InFlightPastShutdownTimeout_IsCancelledAndSlotFreed()
     {
         var model = ScriptedChatClient.Endless();
