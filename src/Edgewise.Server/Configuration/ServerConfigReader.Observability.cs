@@ -16,6 +16,7 @@ namespace Edgewise.Server.Configuration;
 ///   rules:
 ///     - { name: slow, metric: p95_latency_seconds, threshold: 20, for: 1m, min_requests: 10 }
 ///     - { name: memory, metric: memory_use, threshold: 0.9, action: unload_idle_models }
+///     - { name: slow, metric: p95_latency_seconds, threshold: 20, action: degrade_agents }
 /// </code>
 /// </example>
 public static partial class ServerConfigReader
@@ -112,7 +113,8 @@ public static partial class ServerConfigReader
                     {
                         "none" => AlertAction.None,
                         "unload_idle_models" => AlertAction.UnloadIdleModels,
-                        _ => throw value.Error("expected none or unload_idle_models"),
+                        "degrade_agents" => AlertAction.DegradeAgents,
+                        _ => throw value.Error("expected none, unload_idle_models or degrade_agents"),
                     };
                     break;
             }

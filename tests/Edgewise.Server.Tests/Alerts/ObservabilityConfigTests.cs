@@ -28,6 +28,7 @@ public sealed class ObservabilityConfigTests
                   metric: memory_use
                   threshold: 0.85
                   action: unload_idle_models
+                - { name: busy, metric: queue_depth, threshold: 8, action: degrade_agents }
             """,
             "edgewise.yaml",
             options);
@@ -41,7 +42,8 @@ public sealed class ObservabilityConfigTests
         Assert.Collection(
             options.Alerts.Rules,
             r => Assert.Equal(("slow", AlertMetric.P95LatencySeconds, 20.0, TimeSpan.FromMinutes(1), 5, AlertAction.None), (r.Name, r.Metric, r.Threshold, r.For, r.MinRequests, r.Action)),
-            r => Assert.Equal(("memory", AlertMetric.MemoryUse, 0.85, AlertAction.UnloadIdleModels), (r.Name, r.Metric, r.Threshold, r.Action)));
+            r => Assert.Equal(("memory", AlertMetric.MemoryUse, 0.85, AlertAction.UnloadIdleModels), (r.Name, r.Metric, r.Threshold, r.Action)),
+            r => Assert.Equal(("busy", AlertAction.DegradeAgents), (r.Name, r.Action)));
     }
 
     [Fact]
