@@ -1,6 +1,4 @@
 using System.Globalization;
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace Edgewise.Agents.Configuration;
 
@@ -26,29 +24,7 @@ internal sealed partial class ConfigParser(string file, ToolRegistry tools)
 
     public EdgewiseConfig Parse(string yaml)
     {
-        var stream = new YamlStream();
-        var parser = new Parser(new StringReader(yaml));
-        try
-        {
-            stream.Load(parser);
-        }
-        catch (YamlException ex)
-        {
-            throw new ConfigException(file, ex.Start.Line, ex.Start.Column, string.Empty, "not valid YAML: " + ex.Message, ex);
-        }
-        catch (InvalidOperationException ex)
-        {
-            // YamlDotNet's scanner fails this way on some unterminated flow collections; the last event read locates it.
-            var mark = parser.Current?.End ?? Mark.Empty;
-            throw new ConfigException(file, mark.Line, mark.Column, string.Empty, "not valid YAML: an unterminated [list] or {mapping}", ex);
-        }
-
-        if (stream.Documents.Count != 1)
-        {
-            throw new ConfigException(file, 1, 1, string.Empty, "expected exactly one YAML document");
-        }
-
-        var root = new YamlNodeReader(file, stream.Documents[0].RootNode, string.Empty);
+        var root = YamlNodeReader.Parse(yaml, file);
         var models = new Dictionary<string, ModelConfig>(StringComparer.Ordinal);
         var agents = new Dictionary<string, AgentConfig>(StringComparer.Ordinal);
         var routers = new Dictionary<string, RouterConfig>(StringComparer.Ordinal);
