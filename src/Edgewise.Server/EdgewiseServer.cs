@@ -175,7 +175,7 @@ public static partial class EdgewiseServer
         services.AddSingleton(new HostPolicy(options));
         services.AddSingleton(new ApiKeyValidator(options.ApiKeys));
         services.AddSingleton<RequestGuard>();
-        services.AddSingleton(new RegisteredModelResolver(options.Models, options.FallbackResolver));
+        services.AddSingleton(new RegisteredModelResolver(options.Models, options.FallbackResolver, options.Admission.ParallelSequences));
         services.AddSingleton(sp => new AdmissionQueue(options.Admission, sp.GetRequiredService<ServerMetrics>()));
         services.AddSingleton(sp => new ModelManager(
             sp.GetRequiredService<RegisteredModelResolver>(),

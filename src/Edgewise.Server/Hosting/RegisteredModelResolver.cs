@@ -18,10 +18,18 @@ internal sealed class RegisteredModelResolver : IModelResolver
 {
     private readonly Dictionary<string, ServerModel> _models;
     private readonly IModelResolver? _fallback;
+    private readonly int _defaultParallel;
     private readonly ConcurrentDictionary<string, ModelDescriptor> _descriptors = new(StringComparer.Ordinal);
 
-    public RegisteredModelResolver(IEnumerable<ServerModel> models, IModelResolver? fallback)
+    /// <param name="models">The models registered at start.</param>
+    /// <param name="fallback">Resolves other names; null for none.</param>
+    /// <param name="defaultParallel">
+    /// Sequences the engine decodes together for a registered model whose settings leave it unset: the admission limit,
+    /// so that the requests admitted at once are batched instead of waiting for each other.
+    /// </param>
+    public RegisteredModelResolver(IEnumerable<ServerModel> models, IModelResolver? fallback, int defaultParallel = 1)
     {
+        _defaultParallel = defaultParallel;
         _models = new Dictionary<string, ServerModel>(StringComparer.Ordinal);
         foreach (var model in models)
         {
@@ -50,6 +58,7 @@ internal sealed class RegisteredModelResolver : IModelResolver
             return _descriptors.GetOrAdd(name, _ =>
             {
                 var settings = model.Settings ?? new ModelSettings();
+                settings.ParallelSequences ??= _defaultParallel;
                 return new ModelDescriptor(model.Name, model.Path, PlanMemory(model.Path, settings), settings);
             });
         }

@@ -17,7 +17,7 @@ public sealed class C02RealModelsTests
     public async Task C02_TwoRealModelsTinyBudget_LoadsSerializedOnlyIdleEvictedNoRequestSeesUnload()
     {
         var loader = new AuditingLoader(new LocalModelLoader());
-        var settings = new ModelSettings { ContextLength = 128, KeepAlive = TimeSpan.FromSeconds(1) };
+        var settings = new ModelSettings { ContextLength = 128, KeepAlive = TimeSpan.FromSeconds(1), ParallelSequences = 1 };
         await using var server = await LiveServer.StartRealAsync("phi4", "ref-phi4-Q4_K_M.gguf", settings, o =>
         {
             o.Models.Add(new ServerModel("qwen2", SharedPaths.ReferenceFile("models", "ref-qwen2-Q4_K_M.gguf"), settings));

@@ -151,6 +151,16 @@ public sealed class ModelConfigurationTests
     }
 
     [Fact]
+    public async Task Resolve_RegisteredModelWithoutParallelSetting_DecodesAsManyAsAdmissionAdmits()
+    {
+        await using var server = await LiveServer.StartRealAsync("plain", "ref-qwen2-Q4_K_M.gguf", configure: o => o.Admission.ParallelSequences = 3);
+
+        var settings = server.Service<RegisteredModelResolver>().Resolve("plain").Settings;
+
+        Assert.Equal(3, settings.ParallelSequences);
+    }
+
+    [Fact]
     public async Task Preload_NothingMarked_LoadsNothing()
     {
         var config = Config($"models:\n  cold:\n    path: {Phi4}\n");
