@@ -39,4 +39,17 @@ internal sealed class LayerWeights
     public required WeightMatrix Up { get; init; }
 
     public required WeightMatrix Down { get; init; }
+
+    /// <summary>Every matrix of this block that is bound (separate or fused projections).</summary>
+    public IEnumerable<WeightMatrix> Matrices()
+    {
+        WeightMatrix?[] all = [Query, Key, Value, QueryKeyValue, AttentionOutput, Gate, Up, Down];
+        foreach (var matrix in all)
+        {
+            if (matrix is not null)
+            {
+                yield return matrix;
+            }
+        }
+    }
 }

@@ -20,4 +20,7 @@ internal sealed class ModelWeights
     public float[]? RopeFactorsShort { get; init; }
 
     public required IReadOnlyList<LayerWeights> Layers { get; init; }
+
+    /// <summary>Every matrix a forward pass multiplies by: each layer's projections and the unembedding.</summary>
+    public IEnumerable<WeightMatrix> Matrices() => Layers.SelectMany(layer => layer.Matrices()).Append(Output);
 }

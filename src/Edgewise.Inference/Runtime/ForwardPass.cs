@@ -37,8 +37,7 @@ internal sealed class ForwardPass
         var e = hp.EmbeddingLength;
         var fused = weights.Layers[0].QueryKeyValue is not null;
         _qkvWidth = hp.QueryLength + hp.KeyValueLength + hp.ValueLength;
-        var maxColumns = Math.Max(Math.Max(e, hp.QueryLength), hp.FeedForwardLength);
-        _matMul = new MatMul(compute, maxColumns, batchSize);
+        _matMul = new MatMul(compute, weights.Matrices(), batchSize);
         _attention = new Attention(compute, hp.HeadCount, hp.HeadCountKv, hp.HeadDimension);
         var scaling = hp.RopeScaling;
         var attentionFactor = scaling.Kind == RopeScalingKind.LongRope ? scaling.AttentionFactor : 1f;

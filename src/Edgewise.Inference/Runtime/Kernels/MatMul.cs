@@ -24,13 +24,24 @@ internal sealed class MatMul
     private readonly byte[] _bytes;
 
     /// <param name="compute">The shared compute pool.</param>
-    /// <param name="maxColumns">Widest input of any weight.</param>
+    /// <param name="weights">Every matrix this instance will multiply by: the scratch fits the widest and the
+    /// converted-activation layout of each type, as <see cref="Numerics.MatMul.ScratchBytes"/> reports it.</param>
     /// <param name="maxTokens">Most tokens per call.</param>
-    public MatMul(ComputePool compute, int maxColumns, int maxTokens)
+    public MatMul(ComputePool compute, IEnumerable<WeightMatrix> weights, int maxTokens)
     {
         _compute = compute;
-        _activations = GC.AllocateUninitializedArray<byte>(
-            checked(((4 * maxColumns) + 576) * maxTokens), pinned: true);
+        var maxColumns = 0;
+        var scratch = 0;
+        foreach (var w in weights)
+        {
+            maxColumns = Math.Max(maxColumns, w.Columns);
+            if (VecDot.IsSupported(w.Type))
+            {
+                scratch = Math.Max(scratch, Numerics.MatMul.ScratchBytes(w.Type, w.Columns, maxTokens));
+            }
+        }
+
+        _activations = GC.AllocateUninitializedArray<byte>(Math.Max(scratch, 64), pinned: true);
         _rounded = new float[(long)maxColumns * maxTokens];
         _bytes = new byte[2 * maxColumns + 64];
     }
