@@ -23,7 +23,7 @@ internal static class ServeCommand
         var models = new Option<string[]>("--model", "-m") { Description = "GGUF file or model name/alias to serve (repeatable); served as the file name without .gguf, or the alias.", AllowMultipleArgumentsPerToken = false };
         var config = new Option<string?>("--config", "-c") { Description = "edgewise.yaml: its models and agents, and its server section (profile, keys, hosts, TLS, limits); flags override it." };
         var keyEnv = new Option<string>("--api-key-env") { Description = "Environment variable holding comma-separated API keys (added to the config's).", DefaultValueFactory = _ => EdgewiseServer.ApiKeysEnvironmentVariable };
-        var parallel = new Option<int?>("--parallel") { Description = "Requests generating at once per model (default 4)." };
+        var parallel = new Option<int?>("--parallel") { Description = "Requests generating at once per model (default 4); models without a parallel setting decode that many sequences together." };
         var command = new Command("serve", "Serve models over OpenAI- and Ollama-compatible HTTP APIs.") { host, port, models, config, keyEnv, parallel };
         command.SetAction(async (r, cancel) =>
         {
@@ -40,6 +40,7 @@ internal static class ServeCommand
                 options.Host = r.GetValue(host) ?? options.Host;
                 options.Port = r.GetValue(port) ?? options.Port;
                 options.Admission.ParallelSequences = r.GetValue(parallel) ?? options.Admission.ParallelSequences;
+                options.ModelManager!.DefaultParallelSequences = options.Admission.ParallelSequences;
                 foreach (var key in EdgewiseServer.ParseApiKeys(Environment.GetEnvironmentVariable(r.GetValue(keyEnv)!)))
                 {
                     options.ApiKeys.Add(key);

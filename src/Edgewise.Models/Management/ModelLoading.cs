@@ -58,10 +58,11 @@ public sealed class StoreModelResolver(ModelStore store, ModelManagerOptions opt
         var reference = ModelReference.Parse(name);
         var manifest = store.Find(reference)
             ?? throw new ModelException(ModelErrorCodes.ModelNotFound, "The model is not installed: run 'edgewise pull NAME' or 'edgewise import PATH'.");
-        var settings = options.Models.TryGetValue(manifest.FullName, out var s) || options.Models.TryGetValue(manifest.Name, out s) ? s : new ModelSettings();
+        var configured = options.Models.TryGetValue(manifest.FullName, out var s) || options.Models.TryGetValue(manifest.Name, out s) ? s : new ModelSettings();
+        var settings = configured.WithDefaultParallelSequences(options.DefaultParallelSequences);
         var context = Math.Min(settings.ContextLength ?? ContextOptions.DefaultMaxContextLength, manifest.ContextLength);
         var kvFactor = settings.KvCacheType == KvCacheType.F32 ? 2 : 1;
-        var memory = VariantSelector.MemoryNeeded(manifest.Size, manifest.KvBytesPerToken * kvFactor, context, settings.ParallelSequences ?? 1);
+        var memory = VariantSelector.MemoryNeeded(manifest.Size, manifest.KvBytesPerToken * kvFactor, context, settings.ParallelSequences!.Value);
         return new ModelDescriptor(manifest.FullName, store.GetModelPath(manifest), memory, settings)
         {
             Sha256 = Sha256Digest.TryParse(manifest.Digest, out var digest) ? digest : null,

@@ -38,6 +38,38 @@ public sealed class ModelSettings
     /// local model. A remote model is "loaded" by creating a <see cref="FailoverChatClient"/> over the list.
     /// </summary>
     public IList<RemoteBackendOptions> RemoteBackends { get; } = [];
+
+    /// <summary>
+    /// These settings with <see cref="ParallelSequences"/> filled in with <paramref name="parallelSequences"/> when unset:
+    /// this instance when it is set, else a copy (configured settings are shared and never changed in place).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="parallelSequences"/> is less than 1.</exception>
+    public ModelSettings WithDefaultParallelSequences(int parallelSequences)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(parallelSequences, 1);
+        if (ParallelSequences is not null)
+        {
+            return this;
+        }
+
+        var copy = new ModelSettings
+        {
+            ContextLength = ContextLength,
+            Threads = Threads,
+            ParallelSequences = parallelSequences,
+            KvCacheType = KvCacheType,
+            KeepAlive = KeepAlive,
+            Pinned = Pinned,
+            MemoryLock = MemoryLock,
+            Preload = Preload,
+        };
+        foreach (var backend in RemoteBackends)
+        {
+            copy.RemoteBackends.Add(backend);
+        }
+
+        return copy;
+    }
 }
 
 /// <summary>Options of the <see cref="ModelManager"/>; null properties mean the documented default.</summary>
@@ -57,6 +89,23 @@ public sealed class ModelManagerOptions
 
     /// <summary>Longest wait for the load slot or for busy models to free memory (default 30 s).</summary>
     public TimeSpan LoadWaitTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Sequences the engine decodes together (one forward pass per step, each with its own KV cache) for a model whose
+    /// settings leave <see cref="ModelSettings.ParallelSequences"/> unset (default 1). <c>edgewise serve</c> sets it to
+    /// the admission limit, so that requests admitted at the same time are batched instead of waiting for each other.
+    /// </summary>
+    public int DefaultParallelSequences
+    {
+        get => _defaultParallelSequences;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            _defaultParallelSequences = value;
+        }
+    }
+
+    private int _defaultParallelSequences = 1;
 
     /// <summary>Settings by model name (<c>NAME</c> or <c>NAME:TAG</c>, case-insensitive).</summary>
     public IDictionary<string, ModelSettings> Models { get; } = new Dictionary<string, ModelSettings>(StringComparer.OrdinalIgnoreCase);

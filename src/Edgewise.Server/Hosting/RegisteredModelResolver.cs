@@ -57,8 +57,7 @@ internal sealed class RegisteredModelResolver : IModelResolver
         {
             return _descriptors.GetOrAdd(name, _ =>
             {
-                var settings = model.Settings ?? new ModelSettings();
-                settings.ParallelSequences ??= _defaultParallel;
+                var settings = (model.Settings ?? new ModelSettings()).WithDefaultParallelSequences(_defaultParallel);
                 return new ModelDescriptor(model.Name, model.Path, PlanMemory(model.Path, settings), settings);
             });
         }
@@ -120,7 +119,8 @@ internal sealed class ConfiguredModelResolver(IEnumerable<ConfiguredModel> model
         }
 
         var found = inner?.Resolve(alias) ?? throw new ModelException(ModelErrorCodes.ModelNotFound, "The model is not installed: run 'edgewise pull NAME'.");
-        return found with { Name = model.Name, Settings = model.Settings };
+        // The entry's settings, with the sequence count the store resolver planned memory for when the entry sets none.
+        return found with { Name = model.Name, Settings = model.Settings.WithDefaultParallelSequences(found.Settings.ParallelSequences ?? 1) };
     }
 
     private bool Installed(string alias)

@@ -2,7 +2,10 @@ using System.Net;
 using System.Text.Json;
 using Edgewise.Agents.Configuration;
 using Edgewise.Inference.Runtime;
+using Edgewise.Models.Catalog;
+using Edgewise.Models.Import;
 using Edgewise.Models.Management;
+using Edgewise.Models.Storage;
 using Edgewise.Server.Hosting;
 using Edgewise.Server.Tests.Support;
 using Edgewise.Testing;
@@ -245,5 +248,41 @@ public sealed class ModelConfigurationTests
         Assert.Contains("\"lab\"", tagsBody, StringComparison.Ordinal);
         Assert.Contains("\"lab\"", modelsBody, StringComparison.Ordinal);
         Assert.DoesNotContain("\"later\"", tagsBody, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Resolve_AliasEntryWithoutParallelSetting_GetsTheManagersDefaultAndKeepsItsOwnSettings()
+    {
+        var home = Directory.CreateTempSubdirectory("edgewise-alias-");
+        try
+        {
+            var store = new ModelStore(home.FullName);
+            new ModelImporter(store).Import(Phi4, ModelReference.Parse("tiny"));
+            var manager = new ModelManagerOptions { DefaultParallelSequences = 3 };
+            var config = Config("""
+                models:
+                  helper:
+                    alias: tiny
+                    context: 128
+                    pin: true
+                """);
+            await using var server = await LiveServer.StartAsync(ScriptedChatClient.Text("x"), o =>
+            {
+                o.Configuration = config;
+                o.ModelManager = manager;
+                o.FallbackResolver = new StoreModelResolver(store, manager);
+            });
+
+            var settings = server.Service<RegisteredModelResolver>().Resolve("helper").Settings;
+
+            Assert.Equal(3, settings.ParallelSequences);
+            Assert.Equal(128, settings.ContextLength);
+            Assert.True(settings.Pinned);
+            Assert.Null(config.Models["helper"].Parallel);
+        }
+        finally
+        {
+            home.Delete(recursive: true);
+        }
     }
 }
