@@ -28,12 +28,7 @@ internal sealed class AgentSse(HttpContext context)
         }
 
         Started = true;
-        var response = context.Response;
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
-        await response.StartAsync(context.RequestAborted).ConfigureAwait(false);
+        await SseResponse.StartAsync(context).ConfigureAwait(false);
     }
 
     /// <summary>Writes <c>event: NAME</c> (when given) and <c>data: JSON</c>.</summary>

@@ -162,12 +162,7 @@ internal static class ChatStreamWriter
             }
 
             Started = true;
-            var response = context.Response;
-            response.StatusCode = StatusCodes.Status200OK;
-            response.ContentType = "text/event-stream";
-            response.Headers.CacheControl = "no-cache";
-            response.Headers["X-Accel-Buffering"] = "no";
-            await response.StartAsync(context.RequestAborted).ConfigureAwait(false);
+            await SseResponse.StartAsync(context).ConfigureAwait(false);
         }
 
         public async Task WriteChunkAsync(DeltaDto? delta, string? finish, UsageDto? usage)

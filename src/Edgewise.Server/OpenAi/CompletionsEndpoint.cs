@@ -213,10 +213,7 @@ internal static class CompletionsEndpoint
             if (!Started)
             {
                 Started = true;
-                response.StatusCode = StatusCodes.Status200OK;
-                response.ContentType = "text/event-stream";
-                response.Headers.CacheControl = "no-cache";
-                response.Headers["X-Accel-Buffering"] = "no";
+                await SseResponse.StartAsync(context).ConfigureAwait(false);
             }
 
             await response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
