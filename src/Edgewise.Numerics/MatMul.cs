@@ -161,7 +161,7 @@ public static unsafe class MatMul
                 var prepare = new PrepareJob(weightType, x, act, cols, actBytes);
                 Run(pool, ref prepare, n);
                 var threads = pool?.ThreadCount ?? 1;
-                var blockRows = n == 1 ? RowsPerChunk(rows, rowBytes, threads) : Math.Clamp(rows / (4 * threads), 1, 64);
+                var blockRows = n == 1 ? RowsPerChunk(rows, rowBytes, threads) : Math.Clamp((rows / (4 * threads)) & ~3, 4, 64);
                 var rowJob = new LegacyJob(weightType, (byte*)weights, act, y, rowBytes, actBytes, rows, cols / 32, n, blockRows);
                 Run(pool, ref rowJob, (rows + blockRows - 1) / blockRows);
                 return;
@@ -250,8 +250,13 @@ public static unsafe class MatMul
             var r1 = Math.Min(rows, r0 + rowsPerChunk);
             if (n > 1)
             {
-                var scratch = stackalloc float[LegacyTile.ScratchFloats(blocks)];
-                LegacyTile.Rows(weightType, weights, rowBytes, r0, r1, blocks, activations, actBytes, n, output, rows, scratch);
+                var floats = LegacyTile.ScratchFloats(blocks);
+                var buffer = floats <= 16384 ? stackalloc float[floats] : new float[floats];
+                fixed (float* scratch = buffer)
+                {
+                    LegacyTile.Rows(weightType, weights, rowBytes, r0, r1, blocks, activations, actBytes, n, output, rows, scratch);
+                }
+
                 return;
             }
 
