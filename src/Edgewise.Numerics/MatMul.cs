@@ -28,7 +28,7 @@ public static unsafe class MatMul
         var rowBytes = VecDot.ActivationRowBytes(weightType, cols);
         if (LegacyMatVec.Handles(weightType))
         {
-            rowBytes = Math.Max(rowBytes, LegacyMatVec.PreparedBytes(cols));
+            rowBytes = Math.Max(rowBytes, Math.Max(LegacyMatVec.PreparedBytes(cols), LegacyGemm.PreparedBytes(cols)));
         }
         else if (weightType == TensorType.F16)
         {
@@ -128,7 +128,12 @@ public static unsafe class MatMul
         var fast = path is SimdPath.Vector256 or SimdPath.Vector512 && LegacyMatVec.IsSupported && LegacyMatVec.Handles(weightType);
         var half = path is SimdPath.Vector256 or SimdPath.Vector512 && F16MatVec.IsSupported && weightType == TensorType.F16;
         var kquant = path is SimdPath.Vector256 or SimdPath.Vector512 && KQuantMatVec.IsSupported && KQuantMatVec.Handles(weightType);
-        if (fast)
+        var gemm = fast && n > 1 && LegacyGemm.IsSupported;
+        if (gemm)
+        {
+            actBytes = LegacyGemm.PreparedBytes(cols);
+        }
+        else if (fast)
         {
             actBytes = LegacyMatVec.PreparedBytes(cols);
         }
@@ -156,6 +161,17 @@ public static unsafe class MatMul
         fixed (float* y = output)
         fixed (byte* act = scratch)
         {
+            if (gemm)
+            {
+                var prepare = new GemmPrepareJob(weightType, x, act, cols, actBytes);
+                Run(pool, ref prepare, n);
+                var threads = pool?.ThreadCount ?? 1;
+                var blockRows = Math.Clamp((rows / (4 * threads)) & ~3, 4, 64);
+                var gemmJob = new LegacyGemmJob(weightType, (byte*)weights, act, y, rowBytes, actBytes, rows, cols / 32, n, blockRows);
+                Run(pool, ref gemmJob, (rows + blockRows - 1) / blockRows);
+                return;
+            }
+
             if (fast)
             {
                 var prepare = new PrepareJob(weightType, x, act, cols, actBytes);
@@ -236,6 +252,33 @@ public static unsafe class MatMul
         {
             Span<byte> q80 = cols <= 16384 ? stackalloc byte[(cols / 32) * 34] : new byte[(cols / 32) * 34];
             LegacyMatVec.Prepare(weightType, new ReadOnlySpan<float>(input + ((long)chunk * cols), cols), output + ((long)chunk * actBytes), q80);
+        }
+    }
+
+    /// <summary>Prepares one activation row per chunk for <see cref="LegacyGemm"/>.</summary>
+    private readonly struct GemmPrepareJob(TensorType weightType, float* input, byte* output, int cols, int actBytes) : IComputeJob
+    {
+        public void Execute(int chunk)
+        {
+            Span<byte> q80 = cols <= 16384 ? stackalloc byte[(cols / 32) * 34] : new byte[(cols / 32) * 34];
+            LegacyGemm.Prepare(weightType, new ReadOnlySpan<float>(input + ((long)chunk * cols), cols), output + ((long)chunk * actBytes), q80);
+        }
+    }
+
+    /// <summary>One chunk = a block of weight rows against every activation row prepared for <see cref="LegacyGemm"/>.</summary>
+    private readonly struct LegacyGemmJob(
+        TensorType weightType, byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int blocks, int n, int rowsPerChunk)
+        : IComputeJob
+    {
+        public void Execute(int chunk)
+        {
+            var r0 = chunk * rowsPerChunk;
+            var bytes = LegacyGemm.ScratchBytes(blocks);
+            var buffer = bytes <= 65536 ? stackalloc byte[bytes] : new byte[bytes];
+            fixed (byte* scratch = buffer)
+            {
+                LegacyGemm.Rows(weightType, weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), blocks, activations, actBytes, n, output, rows, scratch);
+            }
         }
     }
 

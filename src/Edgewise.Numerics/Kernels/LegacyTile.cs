@@ -299,7 +299,7 @@ internal static unsafe class LegacyTile
     private static Vector256<int> Corrections(byte* c) => Avx.LoadVector256((int*)c);
 
     /// <summary>A weight block format: its size, how its 32 quants are unpacked, and their exact dot with prepared activations.</summary>
-    private interface IBlockFormat
+    internal interface IBlockFormat
     {
         static abstract int Bytes { get; }
 
@@ -309,7 +309,7 @@ internal static unsafe class LegacyTile
         static abstract Vector256<int> Dot(Vector256<byte> u, Vector256<sbyte> a, Vector256<int> c);
     }
 
-    private readonly struct Q80Vnni : IBlockFormat
+    internal readonly struct Q80Vnni : IBlockFormat
     {
         public static int Bytes => 34;
 
@@ -320,7 +320,7 @@ internal static unsafe class LegacyTile
         public static Vector256<int> Dot(Vector256<byte> u, Vector256<sbyte> a, Vector256<int> c) => AvxVnni.MultiplyWideningAndAdd(c, u, a);
     }
 
-    private readonly struct Q80Sign : IBlockFormat
+    internal readonly struct Q80Sign : IBlockFormat
     {
         public static int Bytes => 34;
 
@@ -335,7 +335,7 @@ internal static unsafe class LegacyTile
         }
     }
 
-    private readonly struct Q40 : IBlockFormat
+    internal readonly struct Q40 : IBlockFormat
     {
         public static int Bytes => 18;
 
@@ -346,7 +346,7 @@ internal static unsafe class LegacyTile
         public static Vector256<int> Dot(Vector256<byte> u, Vector256<sbyte> a, Vector256<int> c) => LegacyMatVec.Dot4(c, u, a);
     }
 
-    private readonly struct Q50 : IBlockFormat
+    internal readonly struct Q50 : IBlockFormat
     {
         public static int Bytes => 22;
 
