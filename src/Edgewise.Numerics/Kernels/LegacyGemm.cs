@@ -12,7 +12,7 @@ namespace Edgewise.Numerics.Kernels;
 /// multiply-add then cover eight blocks, where the block-at-a-time kernels pay those three per block.
 /// Activation rows are prepared once per call into this layout (quants, then −k·Σ quants per block as the starting
 /// lanes, then the float scales); the weight rows a run needs are unpacked and transposed into scratch once per tile
-/// of tokens. The register tile is two weight rows × four tokens (eight integer and eight float accumulators; the
+/// of tokens (as many as span 384 KiB of prepared activations). The register tile is two weight rows × four tokens (eight integer and eight float accumulators; the
 /// VEX-encoded <c>vpdpbusd</c> reaches only sixteen registers). Every product has the same float chain (lane l
 /// accumulates blocks l, l + 8, …; one horizontal sum at the end) whichever kernel runs it, so a token's results do
 /// not depend on where it falls in the tiles; padding lanes are zero quants with zero scales and add exact zeros.
@@ -23,7 +23,9 @@ internal static unsafe class LegacyGemm
     private const int GroupBlocks = 8;
     private const int ActivationGroupBytes = 320;
     private const int WeightGroupBytes = 288;
-    private const int TokenTile = 32;
+
+    /// <summary>Bytes of prepared activations a tile of tokens may span (they stay in L2 while a run of weight rows meets them).</summary>
+    private const int TileActivationBytes = 384 * 1024;
 
     /// <summary>Whether this CPU runs these kernels (AVX-VNNI with FMA).</summary>
     public static bool IsSupported => AvxVnni.IsSupported && Fma.IsSupported;
@@ -32,7 +34,7 @@ internal static unsafe class LegacyGemm
     public static int PreparedBytes(int cols) => Groups(cols / Block) * ActivationGroupBytes;
 
     /// <summary>Bytes of scratch <see cref="Rows"/> needs for rows of <paramref name="blocks"/> blocks.</summary>
-    public static int ScratchBytes(int blocks) => (2 * Groups(blocks) * WeightGroupBytes) + (blocks * sizeof(float)) + Block;
+    public static int ScratchBytes(int blocks) => (2 * Groups(blocks) * WeightGroupBytes) + (blocks * sizeof(float));
 
     /// <summary>
     /// Quantizes one activation row as ggml does for Q8_0 (see <see cref="Quantize.ActivationRow"/>) and lays it out
@@ -108,16 +110,16 @@ internal static unsafe class LegacyGemm
         var w0 = scratch;
         var w1 = w0 + (groups * WeightGroupBytes);
         var scales = (float*)(w1 + (groups * WeightGroupBytes));
-        var unpacked = (byte*)(scales + blocks);
-        for (var t0 = 0; t0 < tokens; t0 += TokenTile)
+        var tile = Math.Max(4, (TileActivationBytes / actStride) & ~3);
+        for (var t0 = 0; t0 < tokens; t0 += tile)
         {
-            var t1 = Math.Min(tokens, t0 + TokenTile);
+            var t1 = Math.Min(tokens, t0 + tile);
             var r = r0;
             for (; r + 2 <= r1; r += 2)
             {
                 var row = weights + (r * rowBytes);
-                Transpose<TFormat>(row, blocks, w0, scales, unpacked);
-                Transpose<TFormat>(row + rowBytes, blocks, w1, scales, unpacked);
+                Transpose<TFormat>(row, blocks, w0, scales);
+                Transpose<TFormat>(row + rowBytes, blocks, w1, scales);
                 var t = t0;
                 for (; t + 4 <= t1; t += 4)
                 {
@@ -134,7 +136,7 @@ internal static unsafe class LegacyGemm
 
             if (r < r1)
             {
-                Transpose<TFormat>(weights + (r * rowBytes), blocks, w0, scales, unpacked);
+                Transpose<TFormat>(weights + (r * rowBytes), blocks, w0, scales);
                 for (var t = t0; t < t1; t++)
                 {
                     output[(t * outStride) + r] = Dot(w0, groups, activations + ((long)t * actStride));
@@ -144,24 +146,66 @@ internal static unsafe class LegacyGemm
     }
 
     /// <summary>One weight row, unpacked to unsigned quants, into the group layout: eight vectors of quants, then the float scales; padding zero.</summary>
-    private static void Transpose<TFormat>(byte* row, int blocks, byte* destination, float* scales, byte* unpacked)
+    private static void Transpose<TFormat>(byte* row, int blocks, byte* destination, float* scales)
         where TFormat : struct, LegacyTile.IBlockFormat
     {
-        var groups = Groups(blocks);
         LegacyMatVec.ConvertScales(row, TFormat.Bytes, blocks, scales);
-        if (blocks % GroupBlocks != 0)
+        var b = 0;
+        for (; b + GroupBlocks <= blocks; b += GroupBlocks, destination += WeightGroupBytes)
         {
-            new Span<byte>(destination + ((groups - 1) * WeightGroupBytes), WeightGroupBytes).Clear();
+            var w = row + (b * TFormat.Bytes);
+            Transpose8(
+                TFormat.Unpack(w), TFormat.Unpack(w + TFormat.Bytes), TFormat.Unpack(w + (2 * TFormat.Bytes)), TFormat.Unpack(w + (3 * TFormat.Bytes)),
+                TFormat.Unpack(w + (4 * TFormat.Bytes)), TFormat.Unpack(w + (5 * TFormat.Bytes)), TFormat.Unpack(w + (6 * TFormat.Bytes)), TFormat.Unpack(w + (7 * TFormat.Bytes)),
+                destination);
+            Avx.LoadVector256(scales + b).Store((float*)(destination + 256));
         }
 
-        for (var b = 0; b < blocks; b++)
+        if (b < blocks)
         {
-            var group = destination + ((b / GroupBlocks) * WeightGroupBytes);
-            var lane = b % GroupBlocks;
-            TFormat.Unpack(row + (b * TFormat.Bytes)).Store(unpacked);
-            Scatter(unpacked, group + (4 * lane));
-            ((float*)(group + 256))[lane] = scales[b];
+            var u = stackalloc Vector256<byte>[GroupBlocks];
+            var d = (float*)(destination + 256);
+            for (var l = 0; l < GroupBlocks; l++, b++)
+            {
+                u[l] = b < blocks ? TFormat.Unpack(row + (b * TFormat.Bytes)) : Vector256<byte>.Zero;
+                d[l] = b < blocks ? scales[b] : 0;
+            }
+
+            Transpose8(u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], destination);
         }
+    }
+
+    /// <summary>Stores vector m = (int32 lane m of u0, …, of u7) at <paramref name="destination"/> + 32·m: an 8 × 8 transpose of int32 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8(
+        Vector256<byte> u0, Vector256<byte> u1, Vector256<byte> u2, Vector256<byte> u3,
+        Vector256<byte> u4, Vector256<byte> u5, Vector256<byte> u6, Vector256<byte> u7, byte* destination)
+    {
+        var t0 = Avx2.UnpackLow(u0.AsInt32(), u1.AsInt32()).AsInt64();
+        var t1 = Avx2.UnpackHigh(u0.AsInt32(), u1.AsInt32()).AsInt64();
+        var t2 = Avx2.UnpackLow(u2.AsInt32(), u3.AsInt32()).AsInt64();
+        var t3 = Avx2.UnpackHigh(u2.AsInt32(), u3.AsInt32()).AsInt64();
+        var t4 = Avx2.UnpackLow(u4.AsInt32(), u5.AsInt32()).AsInt64();
+        var t5 = Avx2.UnpackHigh(u4.AsInt32(), u5.AsInt32()).AsInt64();
+        var t6 = Avx2.UnpackLow(u6.AsInt32(), u7.AsInt32()).AsInt64();
+        var t7 = Avx2.UnpackHigh(u6.AsInt32(), u7.AsInt32()).AsInt64();
+        var s0 = Avx2.UnpackLow(t0, t2);
+        var s1 = Avx2.UnpackHigh(t0, t2);
+        var s2 = Avx2.UnpackLow(t1, t3);
+        var s3 = Avx2.UnpackHigh(t1, t3);
+        var s4 = Avx2.UnpackLow(t4, t6);
+        var s5 = Avx2.UnpackHigh(t4, t6);
+        var s6 = Avx2.UnpackLow(t5, t7);
+        var s7 = Avx2.UnpackHigh(t5, t7);
+        var d = (long*)destination;
+        Avx2.Permute2x128(s0, s4, 0x20).Store(d);
+        Avx2.Permute2x128(s1, s5, 0x20).Store(d + 4);
+        Avx2.Permute2x128(s2, s6, 0x20).Store(d + 8);
+        Avx2.Permute2x128(s3, s7, 0x20).Store(d + 12);
+        Avx2.Permute2x128(s0, s4, 0x31).Store(d + 16);
+        Avx2.Permute2x128(s1, s5, 0x31).Store(d + 20);
+        Avx2.Permute2x128(s2, s6, 0x31).Store(d + 24);
+        Avx2.Permute2x128(s3, s7, 0x31).Store(d + 28);
     }
 
     /// <summary>Two transposed weight rows × four prepared tokens, all groups; results to y[j·outStride + i].</summary>
