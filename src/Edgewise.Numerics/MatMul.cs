@@ -34,6 +34,10 @@ public static unsafe class MatMul
         {
             rowBytes = Math.Max(rowBytes, F16MatVec.PreparedBytes(cols));
         }
+        else if (KQuantGemm.Handles(weightType))
+        {
+            rowBytes = Math.Max(rowBytes, KQuantGemm.PreparedBytes(cols));
+        }
 
         return checked(rowBytes * n);
     }
@@ -129,9 +133,14 @@ public static unsafe class MatMul
         var half = path is SimdPath.Vector256 or SimdPath.Vector512 && F16MatVec.IsSupported && weightType == TensorType.F16;
         var kquant = path is SimdPath.Vector256 or SimdPath.Vector512 && KQuantMatVec.IsSupported && KQuantMatVec.Handles(weightType);
         var gemm = fast && n > 1 && LegacyGemm.IsSupported;
+        var kgemm = kquant && n > 1 && KQuantGemm.IsSupported && KQuantGemm.Handles(weightType);
         if (gemm)
         {
             actBytes = LegacyGemm.PreparedBytes(cols);
+        }
+        else if (kgemm)
+        {
+            actBytes = KQuantGemm.PreparedBytes(cols);
         }
         else if (fast)
         {
@@ -169,6 +178,17 @@ public static unsafe class MatMul
                 var blockRows = Math.Clamp((rows / (4 * threads)) & ~3, 4, 64);
                 var gemmJob = new LegacyGemmJob(weightType, (byte*)weights, act, y, rowBytes, actBytes, rows, cols / 32, n, blockRows);
                 Run(pool, ref gemmJob, (rows + blockRows - 1) / blockRows);
+                return;
+            }
+
+            if (kgemm)
+            {
+                var prepare = new KGemmPrepareJob(x, act, cols, actBytes);
+                Run(pool, ref prepare, n);
+                var threads = pool?.ThreadCount ?? 1;
+                var blockRows = Math.Clamp((rows / (4 * threads)) & ~3, 4, 64);
+                var kGemmJob = new KQuantGemmJob((byte*)weights, act, y, rowBytes, actBytes, rows, cols / 256, n, blockRows);
+                Run(pool, ref kGemmJob, (rows + blockRows - 1) / blockRows);
                 return;
             }
 
@@ -278,6 +298,34 @@ public static unsafe class MatMul
             fixed (byte* scratch = buffer)
             {
                 LegacyGemm.Rows(weightType, weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), blocks, activations, actBytes, n, output, rows, scratch);
+            }
+        }
+    }
+
+    /// <summary>Prepares one activation row per chunk for <see cref="KQuantGemm"/>.</summary>
+    private readonly struct KGemmPrepareJob(float* input, byte* output, int cols, int actBytes) : IComputeJob
+    {
+        public void Execute(int chunk)
+        {
+            var bytes = (cols / 256) * 292;
+            Span<byte> q8k = bytes <= 32768 ? stackalloc byte[bytes] : new byte[bytes];
+            KQuantGemm.Prepare(new ReadOnlySpan<float>(input + ((long)chunk * cols), cols), output + ((long)chunk * actBytes), q8k);
+        }
+    }
+
+    /// <summary>One chunk = a block of Q4_K weight rows against every activation row prepared for <see cref="KQuantGemm"/>.</summary>
+    private readonly struct KQuantGemmJob(
+        byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int blocks, int n, int rowsPerChunk)
+        : IComputeJob
+    {
+        public void Execute(int chunk)
+        {
+            var r0 = chunk * rowsPerChunk;
+            var bytes = KQuantGemm.ScratchBytes(blocks);
+            var buffer = bytes <= 65536 ? stackalloc byte[bytes] : new byte[bytes];
+            fixed (byte* scratch = buffer)
+            {
+                KQuantGemm.Rows(weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), blocks, activations, actBytes, n, output, rows, scratch);
             }
         }
     }

@@ -56,7 +56,6 @@ public sealed class KQuantMatVecTests
     }
 
     [Theory]
-    [InlineData(TensorType.Q4_K)]
     [InlineData(TensorType.Q5_K)]
     [InlineData(TensorType.Q6_K)]
     public void Compute_TokenInBatch_SameBitsAsAlone(TensorType type)
