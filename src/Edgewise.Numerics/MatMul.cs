@@ -28,11 +28,15 @@ public static unsafe class MatMul
         var rowBytes = VecDot.ActivationRowBytes(weightType, cols);
         if (LegacyMatVec.Handles(weightType))
         {
-            rowBytes = Math.Max(rowBytes, LegacyMatVec.PreparedBytes(cols));
+            rowBytes = Math.Max(rowBytes, Math.Max(LegacyMatVec.PreparedBytes(cols), LegacyGemm.PreparedBytes(cols)));
         }
         else if (weightType == TensorType.F16)
         {
             rowBytes = Math.Max(rowBytes, F16MatVec.PreparedBytes(cols));
+        }
+        else if (KQuantGemm.Handles(weightType))
+        {
+            rowBytes = Math.Max(rowBytes, KQuantGemm.PreparedBytes(cols));
         }
 
         return checked(rowBytes * n);
@@ -128,7 +132,17 @@ public static unsafe class MatMul
         var fast = path is SimdPath.Vector256 or SimdPath.Vector512 && LegacyMatVec.IsSupported && LegacyMatVec.Handles(weightType);
         var half = path is SimdPath.Vector256 or SimdPath.Vector512 && F16MatVec.IsSupported && weightType == TensorType.F16;
         var kquant = path is SimdPath.Vector256 or SimdPath.Vector512 && KQuantMatVec.IsSupported && KQuantMatVec.Handles(weightType);
-        if (fast)
+        var gemm = fast && n > 1 && LegacyGemm.IsSupported;
+        var kgemm = kquant && n > 1 && KQuantGemm.IsSupported && KQuantGemm.Handles(weightType);
+        if (gemm)
+        {
+            actBytes = LegacyGemm.PreparedBytes(cols);
+        }
+        else if (kgemm)
+        {
+            actBytes = KQuantGemm.PreparedBytes(cols);
+        }
+        else if (fast)
         {
             actBytes = LegacyMatVec.PreparedBytes(cols);
         }
@@ -156,12 +170,34 @@ public static unsafe class MatMul
         fixed (float* y = output)
         fixed (byte* act = scratch)
         {
+            if (gemm)
+            {
+                var prepare = new GemmPrepareJob(weightType, x, act, cols, actBytes);
+                Run(pool, ref prepare, n);
+                var threads = pool?.ThreadCount ?? 1;
+                var blockRows = Math.Clamp((rows / (4 * threads)) & ~3, 4, 64);
+                var gemmJob = new LegacyGemmJob(weightType, (byte*)weights, act, y, rowBytes, actBytes, rows, cols / 32, n, blockRows);
+                Run(pool, ref gemmJob, (rows + blockRows - 1) / blockRows);
+                return;
+            }
+
+            if (kgemm)
+            {
+                var prepare = new KGemmPrepareJob(x, act, cols, actBytes);
+                Run(pool, ref prepare, n);
+                var threads = pool?.ThreadCount ?? 1;
+                var blockRows = Math.Clamp((rows / (4 * threads)) & ~3, 4, 64);
+                var kGemmJob = new KQuantGemmJob((byte*)weights, act, y, rowBytes, actBytes, rows, cols / 256, n, blockRows);
+                Run(pool, ref kGemmJob, (rows + blockRows - 1) / blockRows);
+                return;
+            }
+
             if (fast)
             {
                 var prepare = new PrepareJob(weightType, x, act, cols, actBytes);
                 Run(pool, ref prepare, n);
                 var threads = pool?.ThreadCount ?? 1;
-                var blockRows = n == 1 ? RowsPerChunk(rows, rowBytes, threads) : Math.Clamp(rows / (4 * threads), 1, 64);
+                var blockRows = n == 1 ? RowsPerChunk(rows, rowBytes, threads) : Math.Clamp((rows / (4 * threads)) & ~3, 4, 64);
                 var rowJob = new LegacyJob(weightType, (byte*)weights, act, y, rowBytes, actBytes, rows, cols / 32, n, blockRows);
                 Run(pool, ref rowJob, (rows + blockRows - 1) / blockRows);
                 return;
@@ -239,6 +275,61 @@ public static unsafe class MatMul
         }
     }
 
+    /// <summary>Prepares one activation row per chunk for <see cref="LegacyGemm"/>.</summary>
+    private readonly struct GemmPrepareJob(TensorType weightType, float* input, byte* output, int cols, int actBytes) : IComputeJob
+    {
+        public void Execute(int chunk)
+        {
+            Span<byte> q80 = cols <= 16384 ? stackalloc byte[(cols / 32) * 34] : new byte[(cols / 32) * 34];
+            LegacyGemm.Prepare(weightType, new ReadOnlySpan<float>(input + ((long)chunk * cols), cols), output + ((long)chunk * actBytes), q80);
+        }
+    }
+
+    /// <summary>One chunk = a block of weight rows against every activation row prepared for <see cref="LegacyGemm"/>.</summary>
+    private readonly struct LegacyGemmJob(
+        TensorType weightType, byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int blocks, int n, int rowsPerChunk)
+        : IComputeJob
+    {
+        public void Execute(int chunk)
+        {
+            var r0 = chunk * rowsPerChunk;
+            var bytes = LegacyGemm.ScratchBytes(blocks);
+            var buffer = bytes <= 65536 ? stackalloc byte[bytes] : new byte[bytes];
+            fixed (byte* scratch = buffer)
+            {
+                LegacyGemm.Rows(weightType, weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), blocks, activations, actBytes, n, output, rows, scratch);
+            }
+        }
+    }
+
+    /// <summary>Prepares one activation row per chunk for <see cref="KQuantGemm"/>.</summary>
+    private readonly struct KGemmPrepareJob(float* input, byte* output, int cols, int actBytes) : IComputeJob
+    {
+        public void Execute(int chunk)
+        {
+            var bytes = (cols / 256) * 292;
+            Span<byte> q8k = bytes <= 32768 ? stackalloc byte[bytes] : new byte[bytes];
+            KQuantGemm.Prepare(new ReadOnlySpan<float>(input + ((long)chunk * cols), cols), output + ((long)chunk * actBytes), q8k);
+        }
+    }
+
+    /// <summary>One chunk = a block of Q4_K weight rows against every activation row prepared for <see cref="KQuantGemm"/>.</summary>
+    private readonly struct KQuantGemmJob(
+        byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int blocks, int n, int rowsPerChunk)
+        : IComputeJob
+    {
+        public void Execute(int chunk)
+        {
+            var r0 = chunk * rowsPerChunk;
+            var bytes = KQuantGemm.ScratchBytes(blocks);
+            var buffer = bytes <= 65536 ? stackalloc byte[bytes] : new byte[bytes];
+            fixed (byte* scratch = buffer)
+            {
+                KQuantGemm.Rows(weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), blocks, activations, actBytes, n, output, rows, scratch);
+            }
+        }
+    }
+
     /// <summary>One chunk = a block of weight rows against every prepared activation row (Q8_0, Q4_0, Q5_0); tiled for batches.</summary>
     private readonly struct LegacyJob(
         TensorType weightType, byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int blocks, int n, int rowsPerChunk)
@@ -250,8 +341,13 @@ public static unsafe class MatMul
             var r1 = Math.Min(rows, r0 + rowsPerChunk);
             if (n > 1)
             {
-                var scratch = stackalloc float[LegacyTile.ScratchFloats(blocks)];
-                LegacyTile.Rows(weightType, weights, rowBytes, r0, r1, blocks, activations, actBytes, n, output, rows, scratch);
+                var floats = LegacyTile.ScratchFloats(blocks);
+                var buffer = floats <= 16384 ? stackalloc float[floats] : new float[floats];
+                fixed (float* scratch = buffer)
+                {
+                    LegacyTile.Rows(weightType, weights, rowBytes, r0, r1, blocks, activations, actBytes, n, output, rows, scratch);
+                }
+
                 return;
             }
 

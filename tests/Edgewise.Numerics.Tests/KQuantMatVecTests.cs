@@ -11,6 +11,7 @@ public sealed class KQuantMatVecTests
         foreach (var type in new[] { TensorType.Q4_K, TensorType.Q5_K, TensorType.Q6_K })
         {
             data.Add(type, 9, 2048, 6);
+            data.Add(type, 6, 512, 9);
             data.Add(type, 5, 4864, 1);
             data.Add(type, 3, 8192, 1);
         }
@@ -55,7 +56,6 @@ public sealed class KQuantMatVecTests
     }
 
     [Theory]
-    [InlineData(TensorType.Q4_K)]
     [InlineData(TensorType.Q5_K)]
     [InlineData(TensorType.Q6_K)]
     public void Compute_TokenInBatch_SameBitsAsAlone(TensorType type)
@@ -69,6 +69,27 @@ public sealed class KQuantMatVecTests
             {
                 var alone = Run(type, weights, rows, cols, input.AsSpan(t * cols, cols).ToArray(), 1, path);
                 Assert.Equal(alone, batch.AsSpan(t * rows, rows).ToArray());
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(TensorType.Q4_K)]
+    [InlineData(TensorType.Q5_K)]
+    [InlineData(TensorType.Q6_K)]
+    public void Compute_RowsShiftedByOne_SameBitsPerRow(TensorType type)
+    {
+        const int rows = 8, cols = 512, n = 6;
+        var (weights, input) = Operands(type, rows, cols, n);
+        var rowBytes = (int)TensorTypeInfo.Get(type).RowBytes(cols);
+        var shifted = weights.AsSpan(rowBytes).ToArray();
+        foreach (var path in SimdSupport.Available)
+        {
+            var all = Run(type, weights, rows, cols, input, n, path);
+            var rest = Run(type, shifted, rows - 1, cols, input, n, path);
+            for (var t = 0; t < n; t++)
+            {
+                Assert.Equal(all.AsSpan(t * rows + 1, rows - 1).ToArray(), rest.AsSpan(t * (rows - 1), rows - 1).ToArray());
             }
         }
     }

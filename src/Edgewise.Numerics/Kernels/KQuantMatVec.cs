@@ -13,7 +13,7 @@ namespace Edgewise.Numerics.Kernels;
 /// product pays one horizontal sum at the end. Integer sums are exact as in ggml; each token's float chain is the
 /// same whether it was computed alone or in a group of four, so a token's result does not depend on its place.
 /// </summary>
-internal static unsafe class KQuantMatVec
+internal static unsafe partial class KQuantMatVec
 {
     private const int Q8KBytes = 292;
     private const int TokenTile = 32;
@@ -51,11 +51,29 @@ internal static unsafe class KQuantMatVec
         byte* weights, long rowBytes, int r0, int r1, int blocks, byte* activations, int actStride, int tokens, float* output, long outStride)
         where TFormat : struct, IKFormat
     {
-        var scales = stackalloc short[16];
+        var scales = stackalloc short[32];
         for (var t0 = 0; t0 < tokens; t0 += TokenTile)
         {
             var t1 = Math.Min(tokens, t0 + TokenTile);
-            for (var r = r0; r < r1; r++)
+            var r = r0;
+            for (; r + 2 <= r1; r += 2)
+            {
+                var row = weights + (r * rowBytes);
+                var t = t0;
+                for (; t + 4 <= t1; t += 4)
+                {
+                    Tile<TFormat>(row, rowBytes, blocks, activations + ((long)t * actStride), actStride, scales, output + (t * outStride) + r, outStride);
+                }
+
+                for (; t < t1; t++)
+                {
+                    var a = activations + ((long)t * actStride);
+                    output[(t * outStride) + r] = Dot1<TFormat>(row, blocks, a, scales);
+                    output[(t * outStride) + r + 1] = Dot1<TFormat>(row + rowBytes, blocks, a, scales);
+                }
+            }
+
+            for (; r < r1; r++)
             {
                 var row = weights + (r * rowBytes);
                 var t = t0;

@@ -1,0 +1,239 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Edgewise.Numerics.Kernels;
+
+/// <summary>
+/// Prompt batches of Q4_K weights with AVX-VNNI, in a run-transposed layout (as <see cref="LegacyGemm"/> does for
+/// blocks): int32 lane l of every vector belongs to run l (elements 32l..32l+31) of a super-block, and vector m holds
+/// bytes 4m..4m+3 of each run, so eight <c>vpdpbusd</c> steps finish the exact dot of all eight runs at once. The
+/// runs' 6-bit scales and minimums then meet those dots and the activation's run sums with one exact 32-bit multiply
+/// each, and two fused multiply-adds (d_w·d_a and −dmin_w·d_a) take a super-block into the float accumulator; the
+/// block-at-a-time kernels pay a multiply-add chain per run. Activation rows are quantized to Q8_K once per call and
+/// laid out this way; the weight rows a run of rows needs are unpacked and transposed into scratch once per tile of
+/// tokens. The register tile is two weight rows × four tokens. Every product has the same float chain whichever
+/// kernel runs it, so a token's results do not depend on where it falls in the tiles (they may differ in the last
+/// bits from the single-token kernels, which sum the runs in a different lane order).
+/// </summary>
+internal static unsafe class KQuantGemm
+{
+    private const int Q8KBytes = 292;
+    private const int Q4KBytes = 144;
+    private const int ActivationGroupBytes = 320;
+    private const int WeightGroupBytes = 352;
+
+    /// <summary>Bytes of prepared activations a tile of tokens may span (they stay in L2 while a run of weight rows meets them).</summary>
+    private const int TileActivationBytes = 384 * 1024;
+
+    /// <summary>Whether this CPU runs these kernels (AVX-VNNI with FMA).</summary>
+    public static bool IsSupported => AvxVnni.IsSupported && Fma.IsSupported;
+
+    /// <summary>Whether <paramref name="type"/> has a kernel here.</summary>
+    public static bool Handles(TensorType type) => type == TensorType.Q4_K;
+
+    /// <summary>Bytes of one prepared activation row of <paramref name="cols"/> elements (a multiple of 64).</summary>
+    public static int PreparedBytes(int cols) => (cols / 256) * ActivationGroupBytes;
+
+    /// <summary>Bytes of scratch <see cref="Rows"/> needs for rows of <paramref name="blocks"/> super-blocks.</summary>
+    public static int ScratchBytes(int blocks) => 2 * blocks * WeightGroupBytes;
+
+    /// <summary>
+    /// Quantizes one activation row to Q8_K (as <see cref="VecDot.ConvertActivations"/> does) and lays it out by
+    /// super-block: eight vectors of quants, the eight run sums as int32 lanes, the float scale.
+    /// </summary>
+    public static void Prepare(ReadOnlySpan<float> input, byte* destination, Span<byte> q8k)
+    {
+        var blocks = input.Length / 256;
+        VecDot.ConvertActivations(TensorType.Q4_K, input, q8k);
+        fixed (byte* src0 = q8k)
+        {
+            for (var b = 0; b < blocks; b++, destination += ActivationGroupBytes)
+            {
+                var src = src0 + (b * Q8KBytes);
+                var q = src + 4;
+                Transpose8(
+                    Avx.LoadVector256(q), Avx.LoadVector256(q + 32), Avx.LoadVector256(q + 64), Avx.LoadVector256(q + 96),
+                    Avx.LoadVector256(q + 128), Avx.LoadVector256(q + 160), Avx.LoadVector256(q + 192), Avx.LoadVector256(q + 224),
+                    destination);
+                var bsums = (short*)(src + 260);
+                var sums = (int*)(destination + 256);
+                for (var l = 0; l < 8; l++)
+                {
+                    sums[l] = bsums[2 * l] + bsums[(2 * l) + 1];
+                }
+
+                Vector256.Create(*(float*)src).Store((float*)(destination + 288));
+            }
+        }
+    }
+
+    /// <summary>
+    /// output[t·<paramref name="outStride"/> + r] for r in [<paramref name="r0"/>, <paramref name="r1"/>) and every
+    /// token t &lt; <paramref name="tokens"/>, from activation rows made by <see cref="Prepare"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Rows(
+        byte* weights, long rowBytes, int r0, int r1, int blocks, byte* activations, int actStride, int tokens, float* output, long outStride, byte* scratch)
+    {
+        var w0 = scratch;
+        var w1 = w0 + (blocks * WeightGroupBytes);
+        var tile = Math.Max(4, (TileActivationBytes / actStride) & ~3);
+        for (var t0 = 0; t0 < tokens; t0 += tile)
+        {
+            var t1 = Math.Min(tokens, t0 + tile);
+            var r = r0;
+            for (; r + 2 <= r1; r += 2)
+            {
+                var row = weights + (r * rowBytes);
+                Transpose(row, blocks, w0);
+                Transpose(row + rowBytes, blocks, w1);
+                var t = t0;
+                for (; t + 4 <= t1; t += 4)
+                {
+                    Tile(w0, w1, blocks, activations + ((long)t * actStride), actStride, output + (t * outStride) + r, outStride);
+                }
+
+                for (; t < t1; t++)
+                {
+                    var a = activations + ((long)t * actStride);
+                    output[(t * outStride) + r] = Dot(w0, blocks, a);
+                    output[(t * outStride) + r + 1] = Dot(w1, blocks, a);
+                }
+            }
+
+            if (r < r1)
+            {
+                Transpose(weights + (r * rowBytes), blocks, w0);
+                for (var t = t0; t < t1; t++)
+                {
+                    output[(t * outStride) + r] = Dot(w0, blocks, activations + ((long)t * actStride));
+                }
+            }
+        }
+    }
+
+    /// <summary>One Q4_K row into the run layout: eight vectors of nibbles, scales and minimums as int32 lanes, d and dmin.</summary>
+    private static void Transpose(byte* row, int blocks, byte* destination)
+    {
+        var mask = Vector256.Create((byte)0x0F);
+        for (var b = 0; b < blocks; b++, row += Q4KBytes, destination += WeightGroupBytes)
+        {
+            var q0 = Avx.LoadVector256(row + 16);
+            var q1 = Avx.LoadVector256(row + 48);
+            var q2 = Avx.LoadVector256(row + 80);
+            var q3 = Avx.LoadVector256(row + 112);
+            Transpose8(
+                q0 & mask, Avx2.ShiftRightLogical(q0.AsUInt16(), 4).AsByte() & mask,
+                q1 & mask, Avx2.ShiftRightLogical(q1.AsUInt16(), 4).AsByte() & mask,
+                q2 & mask, Avx2.ShiftRightLogical(q2.AsUInt16(), 4).AsByte() & mask,
+                q3 & mask, Avx2.ShiftRightLogical(q3.AsUInt16(), 4).AsByte() & mask,
+                destination);
+            var sm = Q4KDot.ScalesAndMins(ref Unsafe.AsRef<byte>(row + 4));
+            Avx2.ConvertToVector256Int32(sm).Store((int*)(destination + 256));
+            Avx2.ConvertToVector256Int32(Sse2.ShiftRightLogical128BitLane(sm, 8)).Store((int*)(destination + 288));
+            *(float*)(destination + 320) = Simd.Half(*(ushort*)row);
+            *(float*)(destination + 324) = Simd.Half(*(ushort*)(row + 2));
+        }
+    }
+
+    /// <summary>Stores vector m = (int32 lane m of u0, …, of u7) at <paramref name="destination"/> + 32·m: an 8 × 8 transpose of int32 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8(
+        Vector256<byte> u0, Vector256<byte> u1, Vector256<byte> u2, Vector256<byte> u3,
+        Vector256<byte> u4, Vector256<byte> u5, Vector256<byte> u6, Vector256<byte> u7, byte* destination) =>
+        LegacyGemm.Transpose8(u0, u1, u2, u3, u4, u5, u6, u7, destination);
+
+    /// <summary>Two transposed weight rows × four prepared tokens, all super-blocks; results to y[j·outStride + i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile(byte* w0, byte* w1, int blocks, byte* a0, int actStride, float* y, long outStride)
+    {
+        var a1 = a0 + actStride;
+        var a2 = a1 + actStride;
+        var a3 = a2 + actStride;
+        Vector256<float> c00 = default, c01 = default, c02 = default, c03 = default;
+        Vector256<float> c10 = default, c11 = default, c12 = default, c13 = default;
+        for (var b = 0; b < blocks; b++)
+        {
+            Vector256<int> i00 = default, i01 = default, i02 = default, i03 = default;
+            Vector256<int> i10 = default, i11 = default, i12 = default, i13 = default;
+            for (var m = 0; m < 256; m += 32)
+            {
+                var u0 = Avx.LoadVector256(w0 + m);
+                var u1 = Avx.LoadVector256(w1 + m);
+                var x = Avx.LoadVector256((sbyte*)(a0 + m));
+                i00 = AvxVnni.MultiplyWideningAndAdd(i00, u0, x);
+                i10 = AvxVnni.MultiplyWideningAndAdd(i10, u1, x);
+                x = Avx.LoadVector256((sbyte*)(a1 + m));
+                i01 = AvxVnni.MultiplyWideningAndAdd(i01, u0, x);
+                i11 = AvxVnni.MultiplyWideningAndAdd(i11, u1, x);
+                x = Avx.LoadVector256((sbyte*)(a2 + m));
+                i02 = AvxVnni.MultiplyWideningAndAdd(i02, u0, x);
+                i12 = AvxVnni.MultiplyWideningAndAdd(i12, u1, x);
+                x = Avx.LoadVector256((sbyte*)(a3 + m));
+                i03 = AvxVnni.MultiplyWideningAndAdd(i03, u0, x);
+                i13 = AvxVnni.MultiplyWideningAndAdd(i13, u1, x);
+            }
+
+            c00 = Finish(i00, w0, a0, c00);
+            c10 = Finish(i10, w1, a0, c10);
+            c01 = Finish(i01, w0, a1, c01);
+            c11 = Finish(i11, w1, a1, c11);
+            c02 = Finish(i02, w0, a2, c02);
+            c12 = Finish(i12, w1, a2, c12);
+            c03 = Finish(i03, w0, a3, c03);
+            c13 = Finish(i13, w1, a3, c13);
+            w0 += WeightGroupBytes;
+            w1 += WeightGroupBytes;
+            a0 += ActivationGroupBytes;
+            a1 += ActivationGroupBytes;
+            a2 += ActivationGroupBytes;
+            a3 += ActivationGroupBytes;
+        }
+
+        y[0] = Simd.Sum(c00);
+        y[1] = Simd.Sum(c10);
+        y += outStride;
+        y[0] = Simd.Sum(c01);
+        y[1] = Simd.Sum(c11);
+        y += outStride;
+        y[0] = Simd.Sum(c02);
+        y[1] = Simd.Sum(c12);
+        y += outStride;
+        y[0] = Simd.Sum(c03);
+        y[1] = Simd.Sum(c13);
+    }
+
+    /// <summary>One transposed weight row · one prepared token, the same chain as <see cref="Tile"/>.</summary>
+    private static float Dot(byte* w, int blocks, byte* a)
+    {
+        var acc = Vector256<float>.Zero;
+        for (var b = 0; b < blocks; b++, w += WeightGroupBytes, a += ActivationGroupBytes)
+        {
+            var i = Vector256<int>.Zero;
+            for (var m = 0; m < 256; m += 32)
+            {
+                i = AvxVnni.MultiplyWideningAndAdd(i, Avx.LoadVector256(w + m), Avx.LoadVector256((sbyte*)(a + m)));
+            }
+
+            acc = Finish(i, w, a, acc);
+        }
+
+        return Simd.Sum(acc);
+    }
+
+    /// <summary>
+    /// acc + d_w·d_a·(scale_l·dot_l) − dmin_w·d_a·(min_l·runsum_l), lane by lane; the products are exact in int32 (the
+    /// minimums are below 64 and |runsum| ≤ 32·128, so one 16-bit multiply-add of the low halves, the minimums' high
+    /// halves being zero, gives min·runsum).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Finish(Vector256<int> dot, byte* w, byte* a, Vector256<float> acc)
+    {
+        var da = *(float*)(a + 288);
+        var scaled = Avx2.MultiplyLow(dot, Avx.LoadVector256((int*)(w + 256)));
+        var mins = Avx2.MultiplyAddAdjacent(Avx.LoadVector256((short*)(a + 256)), Avx.LoadVector256((short*)(w + 288)));
+        acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(scaled), Vector256.Create(*(float*)(w + 320) * da), acc);
+        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(mins), Vector256.Create(-(*(float*)(w + 324) * da)), acc);
+    }
+}

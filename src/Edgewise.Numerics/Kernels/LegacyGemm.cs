@@ -1,0 +1,306 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Edgewise.Numerics.Kernels;
+
+/// <summary>
+/// Prompt batches of Q8_0, Q4_0 and Q5_0 weights with AVX-VNNI, in a block-transposed layout: blocks are taken eight
+/// at a time (a group), and int32 lane l of every vector belongs to block l of the group. Vector m of a group holds
+/// bytes 4m..4m+3 of each of its eight blocks, so eight <c>vpdpbusd</c> steps finish the exact integer dot of all
+/// eight blocks at once, and one int→float convert, one multiply (d_w·d_a of the eight blocks) and one fused
+/// multiply-add then cover eight blocks, where the block-at-a-time kernels pay those three per block.
+/// Activation rows are prepared once per call into this layout (quants, then −k·Σ quants per block as the starting
+/// lanes, then the float scales); the weight rows a run needs are unpacked and transposed into scratch once per tile
+/// of tokens (as many as span 384 KiB of prepared activations). The register tile is two weight rows × four tokens (eight integer and eight float accumulators; the
+/// VEX-encoded <c>vpdpbusd</c> reaches only sixteen registers). Every product has the same float chain (lane l
+/// accumulates blocks l, l + 8, …; one horizontal sum at the end) whichever kernel runs it, so a token's results do
+/// not depend on where it falls in the tiles; padding lanes are zero quants with zero scales and add exact zeros.
+/// </summary>
+internal static unsafe class LegacyGemm
+{
+    private const int Block = 32;
+    private const int GroupBlocks = 8;
+    private const int ActivationGroupBytes = 320;
+    private const int WeightGroupBytes = 288;
+
+    /// <summary>Bytes of prepared activations a tile of tokens may span (they stay in L2 while a run of weight rows meets them).</summary>
+    private const int TileActivationBytes = 384 * 1024;
+
+    /// <summary>Whether this CPU runs these kernels (AVX-VNNI with FMA).</summary>
+    public static bool IsSupported => AvxVnni.IsSupported && Fma.IsSupported;
+
+    /// <summary>Bytes of one prepared activation row of <paramref name="cols"/> elements (a multiple of 64).</summary>
+    public static int PreparedBytes(int cols) => Groups(cols / Block) * ActivationGroupBytes;
+
+    /// <summary>Bytes of scratch <see cref="Rows"/> needs for rows of <paramref name="blocks"/> blocks.</summary>
+    public static int ScratchBytes(int blocks) => (2 * Groups(blocks) * WeightGroupBytes) + (blocks * sizeof(float));
+
+    /// <summary>
+    /// Quantizes one activation row as ggml does for Q8_0 (see <see cref="Quantize.ActivationRow"/>) and lays it out
+    /// by groups for <paramref name="weightType"/>: eight vectors of quants, the starting lanes −k·Σ quants (k as in
+    /// <see cref="LegacyMatVec.Offset"/>), the float scales; lanes past the last block are zero.
+    /// </summary>
+    public static void Prepare(TensorType weightType, ReadOnlySpan<float> input, byte* destination, Span<byte> q80)
+    {
+        var blocks = input.Length / Block;
+        Quantize.ActivationRow(TensorType.Q8_0, input, q80);
+        new Span<byte>(destination, PreparedBytes(input.Length)).Clear();
+        var offset = LegacyMatVec.Offset(weightType);
+        fixed (byte* src0 = q80)
+        {
+            for (var b = 0; b < blocks; b++)
+            {
+                var group = destination + ((b / GroupBlocks) * ActivationGroupBytes);
+                var lane = b % GroupBlocks;
+                var src = src0 + (b * 34);
+                var sum = 0;
+                for (var i = 0; i < Block; i++)
+                {
+                    sum += (sbyte)src[2 + i];
+                }
+
+                Scatter(src + 2, group + (4 * lane));
+                ((int*)(group + 256))[lane] = -offset * sum;
+                ((float*)(group + 288))[lane] = Simd.Half(*(ushort*)src);
+            }
+        }
+    }
+
+    /// <summary>
+    /// output[t·<paramref name="outStride"/> + r] for r in [<paramref name="r0"/>, <paramref name="r1"/>) and every
+    /// token t &lt; <paramref name="tokens"/>, from activation rows made by <see cref="Prepare"/>.
+    /// </summary>
+    public static void Rows(
+        TensorType type, byte* weights, long rowBytes, int r0, int r1, int blocks, byte* activations, int actStride, int tokens,
+        float* output, long outStride, byte* scratch)
+    {
+        switch (type)
+        {
+            case TensorType.Q8_0:
+                Rows<LegacyTile.Q80Vnni>(weights, rowBytes, r0, r1, blocks, activations, actStride, tokens, output, outStride, scratch);
+                break;
+            case TensorType.Q4_0:
+                Rows<LegacyTile.Q40>(weights, rowBytes, r0, r1, blocks, activations, actStride, tokens, output, outStride, scratch);
+                break;
+            default:
+                Rows<LegacyTile.Q50>(weights, rowBytes, r0, r1, blocks, activations, actStride, tokens, output, outStride, scratch);
+                break;
+        }
+    }
+
+    private static int Groups(int blocks) => (blocks + GroupBlocks - 1) / GroupBlocks;
+
+    /// <summary>The eight dwords of a block's 32 bytes to lane 4·m bytes of vector m (32 bytes apart).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Scatter(byte* src, byte* dst)
+    {
+        for (var m = 0; m < 8; m++)
+        {
+            *(int*)(dst + (32 * m)) = *(int*)(src + (4 * m));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows<TFormat>(
+        byte* weights, long rowBytes, int r0, int r1, int blocks, byte* activations, int actStride, int tokens, float* output, long outStride, byte* scratch)
+        where TFormat : struct, LegacyTile.IBlockFormat
+    {
+        var groups = Groups(blocks);
+        var w0 = scratch;
+        var w1 = w0 + (groups * WeightGroupBytes);
+        var scales = (float*)(w1 + (groups * WeightGroupBytes));
+        var tile = Math.Max(4, (TileActivationBytes / actStride) & ~3);
+        for (var t0 = 0; t0 < tokens; t0 += tile)
+        {
+            var t1 = Math.Min(tokens, t0 + tile);
+            var r = r0;
+            for (; r + 2 <= r1; r += 2)
+            {
+                var row = weights + (r * rowBytes);
+                Transpose<TFormat>(row, blocks, w0, scales);
+                Transpose<TFormat>(row + rowBytes, blocks, w1, scales);
+                var t = t0;
+                for (; t + 4 <= t1; t += 4)
+                {
+                    Tile(w0, w1, groups, activations + ((long)t * actStride), actStride, output + (t * outStride) + r, outStride);
+                }
+
+                for (; t < t1; t++)
+                {
+                    var a = activations + ((long)t * actStride);
+                    output[(t * outStride) + r] = Dot(w0, groups, a);
+                    output[(t * outStride) + r + 1] = Dot(w1, groups, a);
+                }
+            }
+
+            if (r < r1)
+            {
+                Transpose<TFormat>(weights + (r * rowBytes), blocks, w0, scales);
+                for (var t = t0; t < t1; t++)
+                {
+                    output[(t * outStride) + r] = Dot(w0, groups, activations + ((long)t * actStride));
+                }
+            }
+        }
+    }
+
+    /// <summary>One weight row, unpacked to unsigned quants, into the group layout: eight vectors of quants, then the float scales; padding zero.</summary>
+    private static void Transpose<TFormat>(byte* row, int blocks, byte* destination, float* scales)
+        where TFormat : struct, LegacyTile.IBlockFormat
+    {
+        LegacyMatVec.ConvertScales(row, TFormat.Bytes, blocks, scales);
+        var b = 0;
+        for (; b + GroupBlocks <= blocks; b += GroupBlocks, destination += WeightGroupBytes)
+        {
+            var w = row + (b * TFormat.Bytes);
+            Transpose8(
+                TFormat.Unpack(w), TFormat.Unpack(w + TFormat.Bytes), TFormat.Unpack(w + (2 * TFormat.Bytes)), TFormat.Unpack(w + (3 * TFormat.Bytes)),
+                TFormat.Unpack(w + (4 * TFormat.Bytes)), TFormat.Unpack(w + (5 * TFormat.Bytes)), TFormat.Unpack(w + (6 * TFormat.Bytes)), TFormat.Unpack(w + (7 * TFormat.Bytes)),
+                destination);
+            Avx.LoadVector256(scales + b).Store((float*)(destination + 256));
+        }
+
+        if (b < blocks)
+        {
+            var u = stackalloc Vector256<byte>[GroupBlocks];
+            var d = (float*)(destination + 256);
+            for (var l = 0; l < GroupBlocks; l++, b++)
+            {
+                u[l] = b < blocks ? TFormat.Unpack(row + (b * TFormat.Bytes)) : Vector256<byte>.Zero;
+                d[l] = b < blocks ? scales[b] : 0;
+            }
+
+            Transpose8(u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], destination);
+        }
+    }
+
+    /// <summary>Stores vector m = (int32 lane m of u0, …, of u7) at <paramref name="destination"/> + 32·m: an 8 × 8 transpose of int32 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Transpose8(
+        Vector256<byte> u0, Vector256<byte> u1, Vector256<byte> u2, Vector256<byte> u3,
+        Vector256<byte> u4, Vector256<byte> u5, Vector256<byte> u6, Vector256<byte> u7, byte* destination)
+    {
+        var t0 = Avx2.UnpackLow(u0.AsInt32(), u1.AsInt32()).AsInt64();
+        var t1 = Avx2.UnpackHigh(u0.AsInt32(), u1.AsInt32()).AsInt64();
+        var t2 = Avx2.UnpackLow(u2.AsInt32(), u3.AsInt32()).AsInt64();
+        var t3 = Avx2.UnpackHigh(u2.AsInt32(), u3.AsInt32()).AsInt64();
+        var t4 = Avx2.UnpackLow(u4.AsInt32(), u5.AsInt32()).AsInt64();
+        var t5 = Avx2.UnpackHigh(u4.AsInt32(), u5.AsInt32()).AsInt64();
+        var t6 = Avx2.UnpackLow(u6.AsInt32(), u7.AsInt32()).AsInt64();
+        var t7 = Avx2.UnpackHigh(u6.AsInt32(), u7.AsInt32()).AsInt64();
+        var s0 = Avx2.UnpackLow(t0, t2);
+        var s1 = Avx2.UnpackHigh(t0, t2);
+        var s2 = Avx2.UnpackLow(t1, t3);
+        var s3 = Avx2.UnpackHigh(t1, t3);
+        var s4 = Avx2.UnpackLow(t4, t6);
+        var s5 = Avx2.UnpackHigh(t4, t6);
+        var s6 = Avx2.UnpackLow(t5, t7);
+        var s7 = Avx2.UnpackHigh(t5, t7);
+        var d = (long*)destination;
+        Avx2.Permute2x128(s0, s4, 0x20).Store(d);
+        Avx2.Permute2x128(s1, s5, 0x20).Store(d + 4);
+        Avx2.Permute2x128(s2, s6, 0x20).Store(d + 8);
+        Avx2.Permute2x128(s3, s7, 0x20).Store(d + 12);
+        Avx2.Permute2x128(s0, s4, 0x31).Store(d + 16);
+        Avx2.Permute2x128(s1, s5, 0x31).Store(d + 20);
+        Avx2.Permute2x128(s2, s6, 0x31).Store(d + 24);
+        Avx2.Permute2x128(s3, s7, 0x31).Store(d + 28);
+    }
+
+    /// <summary>Two transposed weight rows × four prepared tokens, all groups; results to y[j·outStride + i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile(byte* w0, byte* w1, int groups, byte* a0, int actStride, float* y, long outStride)
+    {
+        var a1 = a0 + actStride;
+        var a2 = a1 + actStride;
+        var a3 = a2 + actStride;
+        Vector256<float> c00 = default, c01 = default, c02 = default, c03 = default;
+        Vector256<float> c10 = default, c11 = default, c12 = default, c13 = default;
+        for (var g = 0; g < groups; g++)
+        {
+            var i00 = Starts(a0);
+            var i01 = Starts(a1);
+            var i02 = Starts(a2);
+            var i03 = Starts(a3);
+            var i10 = i00;
+            var i11 = i01;
+            var i12 = i02;
+            var i13 = i03;
+            for (var m = 0; m < 256; m += 32)
+            {
+                var u0 = Avx.LoadVector256(w0 + m);
+                var u1 = Avx.LoadVector256(w1 + m);
+                var x = Avx.LoadVector256((sbyte*)(a0 + m));
+                i00 = AvxVnni.MultiplyWideningAndAdd(i00, u0, x);
+                i10 = AvxVnni.MultiplyWideningAndAdd(i10, u1, x);
+                x = Avx.LoadVector256((sbyte*)(a1 + m));
+                i01 = AvxVnni.MultiplyWideningAndAdd(i01, u0, x);
+                i11 = AvxVnni.MultiplyWideningAndAdd(i11, u1, x);
+                x = Avx.LoadVector256((sbyte*)(a2 + m));
+                i02 = AvxVnni.MultiplyWideningAndAdd(i02, u0, x);
+                i12 = AvxVnni.MultiplyWideningAndAdd(i12, u1, x);
+                x = Avx.LoadVector256((sbyte*)(a3 + m));
+                i03 = AvxVnni.MultiplyWideningAndAdd(i03, u0, x);
+                i13 = AvxVnni.MultiplyWideningAndAdd(i13, u1, x);
+            }
+
+            var d0 = Avx.LoadVector256((float*)(w0 + 256));
+            var d1 = Avx.LoadVector256((float*)(w1 + 256));
+            var e = Scales(a0);
+            c00 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i00), d0 * e, c00);
+            c10 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i10), d1 * e, c10);
+            e = Scales(a1);
+            c01 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i01), d0 * e, c01);
+            c11 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i11), d1 * e, c11);
+            e = Scales(a2);
+            c02 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i02), d0 * e, c02);
+            c12 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i12), d1 * e, c12);
+            e = Scales(a3);
+            c03 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i03), d0 * e, c03);
+            c13 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i13), d1 * e, c13);
+            w0 += WeightGroupBytes;
+            w1 += WeightGroupBytes;
+            a0 += ActivationGroupBytes;
+            a1 += ActivationGroupBytes;
+            a2 += ActivationGroupBytes;
+            a3 += ActivationGroupBytes;
+        }
+
+        y[0] = Simd.Sum(c00);
+        y[1] = Simd.Sum(c10);
+        y += outStride;
+        y[0] = Simd.Sum(c01);
+        y[1] = Simd.Sum(c11);
+        y += outStride;
+        y[0] = Simd.Sum(c02);
+        y[1] = Simd.Sum(c12);
+        y += outStride;
+        y[0] = Simd.Sum(c03);
+        y[1] = Simd.Sum(c13);
+    }
+
+    /// <summary>One transposed weight row · one prepared token, the same chain as <see cref="Tile"/>.</summary>
+    private static float Dot(byte* w, int groups, byte* a)
+    {
+        var acc = Vector256<float>.Zero;
+        for (var g = 0; g < groups; g++, w += WeightGroupBytes, a += ActivationGroupBytes)
+        {
+            var i = Starts(a);
+            for (var m = 0; m < 256; m += 32)
+            {
+                i = AvxVnni.MultiplyWideningAndAdd(i, Avx.LoadVector256(w + m), Avx.LoadVector256((sbyte*)(a + m)));
+            }
+
+            acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i), Avx.LoadVector256((float*)(w + 256)) * Scales(a), acc);
+        }
+
+        return Simd.Sum(acc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Starts(byte* group) => Avx.LoadVector256((int*)(group + 256));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Scales(byte* group) => Avx.LoadVector256((float*)(group + 288));
+}
