@@ -1,0 +1,260 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Edgewise.Numerics.Kernels;
+
+/// <summary>
+/// F16 weight rows × several prepared activation rows (prompt batches). Four weight rows are widened once into a
+/// per-thread float panel, columns interleaved in steps of one vector (16 floats at 512 bits, 8 at 256), zero-padded
+/// to a whole step; a register-blocked kernel then meets the panel with a tile of tokens (4 rows × 4 tokens at 512
+/// bits, 4 × 2 at 256). Every output has one accumulator over the same column steps and the same final reduction,
+/// whatever rows and tokens share its tile, so results do not depend on tiling or on how rows are split over threads.
+/// The activation rows must be zero past <c>cols</c> up to a whole step (<see cref="F16MatVec.Prepare"/> does that).
+/// Rows holding an fp16 infinity or NaN are recomputed by the scalar reference.
+/// </summary>
+internal static unsafe class F16Panel
+{
+    private const float TwoPow112 = 5.192296858534828e33f;
+    private const ushort SpecialShifted = 0xF800;
+
+    /// <summary>Bytes of activations a token tile should cover, so the tile stays in the core's L2.</summary>
+    private const int TileActivationBytes = 512 * 1024;
+
+    [ThreadStatic]
+    private static float[]? t_panel;
+
+    /// <summary>output[t·<paramref name="outStride"/> + r] for rows [<paramref name="r0"/>, <paramref name="r1"/>) and every token.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Rows(
+        byte* weights, long rowBytes, int r0, int r1, int cols, byte* activations, int actStride, int tokens, float* output, long outStride, bool wide)
+    {
+        wide = wide && Vector512.IsHardwareAccelerated && Avx512BW.IsSupported;
+        var step = wide ? 16 : 8;
+        var tokenStep = wide ? 4 : 2;
+        var steps = (cols + step - 1) / step;
+        var panelFloats = 4 * steps * step;
+        if (t_panel is null || t_panel.Length < panelFloats + 16)
+        {
+            t_panel = GC.AllocateUninitializedArray<float>(panelFloats + 16, pinned: true);
+        }
+
+        var tokenTile = Math.Clamp(TileActivationBytes / (cols * 4) & ~3, 4, 64);
+        var sums = stackalloc float[16];
+        var rowPtr = stackalloc ushort*[4];
+        fixed (float* pinnedPanel = t_panel)
+        {
+            var panel = (float*)(((nint)pinnedPanel + 63) & ~(nint)63);
+            for (var t0 = 0; t0 < tokens; t0 += tokenTile)
+            {
+                var t1 = Math.Min(tokens, t0 + tokenTile);
+                for (var r = r0; r < r1; r += 4)
+                {
+                    var live = Math.Min(4, r1 - r);
+                    for (var k = 0; k < 4; k++)
+                    {
+                        rowPtr[k] = (ushort*)(weights + ((r + Math.Min(k, live - 1)) * rowBytes));
+                    }
+
+                    var specials = wide ? Widen512(rowPtr, cols, panel) : Widen256(rowPtr, cols, panel);
+                    for (var t = t0; t < t1; t += tokenStep)
+                    {
+                        var x0 = (float*)(activations + ((long)t * actStride));
+                        var x1 = (float*)(activations + ((long)Math.Min(t + 1, t1 - 1) * actStride));
+                        if (wide)
+                        {
+                            var x2 = (float*)(activations + ((long)Math.Min(t + 2, t1 - 1) * actStride));
+                            var x3 = (float*)(activations + ((long)Math.Min(t + 3, t1 - 1) * actStride));
+                            Tile4x4(panel, steps, x0, x1, x2, x3, sums);
+                        }
+                        else
+                        {
+                            Tile4x2(panel, steps, x0, x1, sums);
+                        }
+
+                        var liveTokens = Math.Min(tokenStep, t1 - t);
+                        for (var k = 0; k < live; k++)
+                        {
+                            for (var j = 0; j < liveTokens; j++)
+                            {
+                                output[((t + j) * outStride) + r + k] = sums[(k * 4) + j];
+                            }
+                        }
+                    }
+
+                    if (specials != 0)
+                    {
+                        for (var k = 0; k < live; k++)
+                        {
+                            if ((specials & (1 << k)) != 0)
+                            {
+                                for (var t = t0; t < t1; t++)
+                                {
+                                    output[(t * outStride) + r + k] = F16MatVec.Reference(rowPtr[k], (float*)(activations + ((long)t * actStride)), cols);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Widens four rows into the panel in 16-column steps; returns a bit per row that holds an fp16 special.</summary>
+    private static int Widen512(ushort** rows, int cols, float* panel)
+    {
+        var full = cols / 16;
+        var specials = 0;
+        for (var k = 0; k < 4; k++)
+        {
+            var row = rows[k];
+            var peak = Vector256<ushort>.Zero;
+            var dst = panel + (k * 16);
+            for (var s = 0; s < full; s++)
+            {
+                var raw = Vector256.Load(row + (s * 16));
+                peak = Avx2.Max(peak, Avx2.ShiftLeftLogical(raw, 1));
+                var wide = Avx512F.ConvertToVector512Int32(raw.AsInt16());
+                var value = (Avx512F.ShiftLeftLogical(wide, 13) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle() * Vector512.Create(TwoPow112);
+                value.Store(dst + (s * 64));
+            }
+
+            var special = Vector256.GreaterThanOrEqualAny(peak, Vector256.Create(SpecialShifted)) | WidenTail(row, full * 16, cols, dst + (full * 64), 16);
+            specials |= special ? 1 << k : 0;
+        }
+
+        return specials;
+    }
+
+    /// <summary>Widens four rows into the panel in 8-column steps; returns a bit per row that holds an fp16 special.</summary>
+    private static int Widen256(ushort** rows, int cols, float* panel)
+    {
+        var full = cols / 8;
+        var specials = 0;
+        for (var k = 0; k < 4; k++)
+        {
+            var row = rows[k];
+            var peak = Vector128<ushort>.Zero;
+            var dst = panel + (k * 8);
+            for (var s = 0; s < full; s++)
+            {
+                var raw = Vector128.Load(row + (s * 8));
+                peak = Sse41.Max(peak, Sse2.ShiftLeftLogical(raw, 1));
+                var wide = Avx2.ConvertToVector256Int32(raw.AsInt16());
+                var value = (Avx2.ShiftLeftLogical(wide, 13) & Vector256.Create(unchecked((int)0x8FFFE000))).AsSingle() * Vector256.Create(TwoPow112);
+                value.Store(dst + (s * 32));
+            }
+
+            var special = Vector128.GreaterThanOrEqualAny(peak, Vector128.Create(SpecialShifted)) | WidenTail(row, full * 8, cols, dst + (full * 32), 8);
+            specials |= special ? 1 << k : 0;
+        }
+
+        return specials;
+    }
+
+    /// <summary>Widens columns [<paramref name="from"/>, <paramref name="cols"/>) into one step, zero-padded; whether any is special.</summary>
+    private static bool WidenTail(ushort* row, int from, int cols, float* dst, int step)
+    {
+        if (from == cols)
+        {
+            return false;
+        }
+
+        var special = false;
+        for (var i = 0; i < step; i++)
+        {
+            var c = from + i;
+            dst[i] = c < cols ? Simd.Half(row[c]) : 0f;
+            special |= c < cols && F16MatVec.IsSpecial(row[c]);
+        }
+
+        return special;
+    }
+
+    /// <summary>sums[row·4 + token] for the panel's four rows and four tokens, 512-bit.</summary>
+    private static void Tile4x4(float* panel, int steps, float* x0, float* x1, float* x2, float* x3, float* sums)
+    {
+        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
+        Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
+        Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
+        for (var s = 0; s < steps; s++)
+        {
+            var p = panel + (s * 64);
+            var o = s * 16;
+            var a0 = Vector512.Load(x0 + o);
+            var a1 = Vector512.Load(x1 + o);
+            var a2 = Vector512.Load(x2 + o);
+            var a3 = Vector512.Load(x3 + o);
+            var w = Vector512.Load(p);
+            c00 = Avx512F.FusedMultiplyAdd(w, a0, c00);
+            c01 = Avx512F.FusedMultiplyAdd(w, a1, c01);
+            c02 = Avx512F.FusedMultiplyAdd(w, a2, c02);
+            c03 = Avx512F.FusedMultiplyAdd(w, a3, c03);
+            w = Vector512.Load(p + 16);
+            c10 = Avx512F.FusedMultiplyAdd(w, a0, c10);
+            c11 = Avx512F.FusedMultiplyAdd(w, a1, c11);
+            c12 = Avx512F.FusedMultiplyAdd(w, a2, c12);
+            c13 = Avx512F.FusedMultiplyAdd(w, a3, c13);
+            w = Vector512.Load(p + 32);
+            c20 = Avx512F.FusedMultiplyAdd(w, a0, c20);
+            c21 = Avx512F.FusedMultiplyAdd(w, a1, c21);
+            c22 = Avx512F.FusedMultiplyAdd(w, a2, c22);
+            c23 = Avx512F.FusedMultiplyAdd(w, a3, c23);
+            w = Vector512.Load(p + 48);
+            c30 = Avx512F.FusedMultiplyAdd(w, a0, c30);
+            c31 = Avx512F.FusedMultiplyAdd(w, a1, c31);
+            c32 = Avx512F.FusedMultiplyAdd(w, a2, c32);
+            c33 = Avx512F.FusedMultiplyAdd(w, a3, c33);
+        }
+
+        Store4(sums, c00, c01, c02, c03);
+        Store4(sums + 4, c10, c11, c12, c13);
+        Store4(sums + 8, c20, c21, c22, c23);
+        Store4(sums + 12, c30, c31, c32, c33);
+    }
+
+    /// <summary>sums[row·4 + token] for the panel's four rows and two tokens, 256-bit.</summary>
+    private static void Tile4x2(float* panel, int steps, float* x0, float* x1, float* sums)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        for (var s = 0; s < steps; s++)
+        {
+            var p = panel + (s * 32);
+            var o = s * 8;
+            var a0 = Avx.LoadVector256(x0 + o);
+            var a1 = Avx.LoadVector256(x1 + o);
+            var w = Avx.LoadVector256(p);
+            c00 = Fma.MultiplyAdd(w, a0, c00);
+            c01 = Fma.MultiplyAdd(w, a1, c01);
+            w = Avx.LoadVector256(p + 8);
+            c10 = Fma.MultiplyAdd(w, a0, c10);
+            c11 = Fma.MultiplyAdd(w, a1, c11);
+            w = Avx.LoadVector256(p + 16);
+            c20 = Fma.MultiplyAdd(w, a0, c20);
+            c21 = Fma.MultiplyAdd(w, a1, c21);
+            w = Avx.LoadVector256(p + 24);
+            c30 = Fma.MultiplyAdd(w, a0, c30);
+            c31 = Fma.MultiplyAdd(w, a1, c31);
+        }
+
+        sums[0] = Simd.Sum(c00);
+        sums[1] = Simd.Sum(c01);
+        sums[4] = Simd.Sum(c10);
+        sums[5] = Simd.Sum(c11);
+        sums[8] = Simd.Sum(c20);
+        sums[9] = Simd.Sum(c21);
+        sums[12] = Simd.Sum(c30);
+        sums[13] = Simd.Sum(c31);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store4(float* dst, Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d)
+    {
+        dst[0] = Simd.Sum(a);
+        dst[1] = Simd.Sum(b);
+        dst[2] = Simd.Sum(c);
+        dst[3] = Simd.Sum(d);
+    }
+}
