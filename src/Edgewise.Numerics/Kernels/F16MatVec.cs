@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Edgewise.Numerics.Kernels;
 
@@ -25,12 +26,43 @@ internal static unsafe class F16MatVec
     /// </summary>
     public static void Prepare(ReadOnlySpan<float> input, float* destination)
     {
-        for (var i = 0; i < input.Length; i++)
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            fixed (float* source = input)
+            {
+                for (; i + 8 <= input.Length; i += 8)
+                {
+                    RoundToHalf(Vector256.Load((uint*)(source + i))).Store((uint*)(destination + i));
+                }
+            }
+        }
+
+        for (; i < input.Length; i++)
         {
             destination[i] = Simd.Half(Fp16.FromSingle(input[i]));
         }
 
         new Span<float>(destination + input.Length, (PreparedBytes(input.Length) / 4) - input.Length).Clear();
+    }
+
+    /// <summary>
+    /// Eight floats (as bits) rounded to the nearest fp16, ties to even, and widened back: NaNs become the quiet NaN of
+    /// their sign, magnitudes from 65520 up become infinities, normals keep 10 mantissa bits, and magnitudes below 2^-14
+    /// are rounded to a multiple of 2^-24 by adding and removing 0.5 (whose ulp is 2^-24).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<uint> RoundToHalf(Vector256<uint> bits)
+    {
+        var sign = bits & Vector256.Create(0x80000000u);
+        var magnitude = bits & Vector256.Create(0x7FFFFFFFu);
+        var normal = (magnitude + Vector256.Create(0xFFFu) + (Vector256.ShiftRightLogical(magnitude, 13) & Vector256<uint>.One)) & Vector256.Create(~0x1FFFu);
+        var half = Vector256.Create(0.5f);
+        var subnormal = ((magnitude.AsSingle() + half) - half).AsUInt32();
+        var result = Vector256.ConditionalSelect(Vector256.LessThan(magnitude, Vector256.Create(0x38800000u)), subnormal, normal);
+        result = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(magnitude, Vector256.Create(0x477FF000u)), Vector256.Create(0x7F800000u), result);
+        result = Vector256.ConditionalSelect(Vector256.GreaterThan(magnitude, Vector256.Create(0x7F800000u)), Vector256.Create(0x7FC00000u), result);
+        return result | sign;
     }
 
     /// <summary>
