@@ -249,12 +249,13 @@ internal static unsafe class F16Panel
         sums[13] = Simd.Sum(c31);
     }
 
+    /// <summary>The four horizontal sums of a, b, c, d into dst[0..3], each by the same tree of additions.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store4(float* dst, Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d)
     {
-        dst[0] = Simd.Sum(a);
-        dst[1] = Simd.Sum(b);
-        dst[2] = Simd.Sum(c);
-        dst[3] = Simd.Sum(d);
+        var ab = Avx.HorizontalAdd(a.GetLower() + a.GetUpper(), b.GetLower() + b.GetUpper());
+        var cd = Avx.HorizontalAdd(c.GetLower() + c.GetUpper(), d.GetLower() + d.GetUpper());
+        var abcd = Avx.HorizontalAdd(ab, cd);
+        (abcd.GetLower() + abcd.GetUpper()).Store(dst);
     }
 }
