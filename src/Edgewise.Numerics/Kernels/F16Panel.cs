@@ -5,9 +5,9 @@ using System.Runtime.Intrinsics.X86;
 namespace Edgewise.Numerics.Kernels;
 
 /// <summary>
-/// F16 weight rows × several prepared activation rows (prompt batches). Four weight rows are widened once into a
+/// F16 weight rows × several prepared activation rows (prompt batches). A few weight rows (six at 512 bits, four at 256) are widened once into a
 /// per-thread float panel, columns interleaved in steps of one vector (16 floats at 512 bits, 8 at 256), zero-padded
-/// to a whole step; a register-blocked kernel then meets the panel with a tile of tokens (4 rows × 4 tokens at 512
+/// to a whole step; a register-blocked kernel then meets the panel with a tile of tokens (6 rows × 4 tokens at 512
 /// bits, 4 × 2 at 256). Every output has one accumulator over the same column steps and the same final reduction,
 /// whatever rows and tokens share its tile, so results do not depend on tiling or on how rows are split over threads.
 /// The activation rows must be zero past <c>cols</c> up to a whole step (<see cref="F16MatVec.Prepare"/> does that).
@@ -32,26 +32,27 @@ internal static unsafe class F16Panel
         wide = wide && Vector512.IsHardwareAccelerated && Avx512BW.IsSupported;
         var step = wide ? 16 : 8;
         var tokenStep = wide ? 4 : 2;
+        var height = wide ? 6 : 4;
         var steps = (cols + step - 1) / step;
-        var panelFloats = 4 * steps * step;
+        var panelFloats = height * steps * step;
         if (t_panel is null || t_panel.Length < panelFloats + 16)
         {
             t_panel = GC.AllocateUninitializedArray<float>(panelFloats + 16, pinned: true);
         }
 
         var tokenTile = Math.Clamp(TileActivationBytes / (cols * 4) & ~3, 4, 64);
-        var sums = stackalloc float[16];
-        var rowPtr = stackalloc ushort*[4];
+        var sums = stackalloc float[24];
+        var rowPtr = stackalloc ushort*[6];
         fixed (float* pinnedPanel = t_panel)
         {
             var panel = (float*)(((nint)pinnedPanel + 63) & ~(nint)63);
             for (var t0 = 0; t0 < tokens; t0 += tokenTile)
             {
                 var t1 = Math.Min(tokens, t0 + tokenTile);
-                for (var r = r0; r < r1; r += 4)
+                for (var r = r0; r < r1; r += height)
                 {
-                    var live = Math.Min(4, r1 - r);
-                    for (var k = 0; k < 4; k++)
+                    var live = Math.Min(height, r1 - r);
+                    for (var k = 0; k < height; k++)
                     {
                         rowPtr[k] = (ushort*)(weights + ((r + Math.Min(k, live - 1)) * rowBytes));
                     }
@@ -65,7 +66,7 @@ internal static unsafe class F16Panel
                         {
                             var x2 = (float*)(activations + ((long)Math.Min(t + 2, t1 - 1) * actStride));
                             var x3 = (float*)(activations + ((long)Math.Min(t + 3, t1 - 1) * actStride));
-                            Tile4x4(panel, steps, x0, x1, x2, x3, sums);
+                            Tile6x4(panel, steps, x0, x1, x2, x3, sums);
                         }
                         else
                         {
@@ -100,12 +101,12 @@ internal static unsafe class F16Panel
         }
     }
 
-    /// <summary>Widens four rows into the panel in 16-column steps; returns a bit per row that holds an fp16 special.</summary>
+    /// <summary>Widens six rows into the panel in 16-column steps; returns a bit per row that holds an fp16 special.</summary>
     private static int Widen512(ushort** rows, int cols, float* panel)
     {
         var full = cols / 16;
         var specials = 0;
-        for (var k = 0; k < 4; k++)
+        for (var k = 0; k < 6; k++)
         {
             var row = rows[k];
             var peak = Vector256<ushort>.Zero;
@@ -116,10 +117,10 @@ internal static unsafe class F16Panel
                 peak = Avx2.Max(peak, Avx2.ShiftLeftLogical(raw, 1));
                 var wide = Avx512F.ConvertToVector512Int32(raw.AsInt16());
                 var value = (Avx512F.ShiftLeftLogical(wide, 13) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle() * Vector512.Create(TwoPow112);
-                value.Store(dst + (s * 64));
+                value.Store(dst + (s * 96));
             }
 
-            var special = Vector256.GreaterThanOrEqualAny(peak, Vector256.Create(SpecialShifted)) | WidenTail(row, full * 16, cols, dst + (full * 64), 16);
+            var special = Vector256.GreaterThanOrEqualAny(peak, Vector256.Create(SpecialShifted)) | WidenTail(row, full * 16, cols, dst + (full * 96), 16);
             specials |= special ? 1 << k : 0;
         }
 
@@ -171,47 +172,61 @@ internal static unsafe class F16Panel
         return special;
     }
 
-    /// <summary>sums[row·4 + token] for the panel's four rows and four tokens, 512-bit.</summary>
-    private static void Tile4x4(float* panel, int steps, float* x0, float* x1, float* x2, float* x3, float* sums)
+    /// <summary>sums[row·4 + token] for the panel's six rows and four tokens, 512-bit.</summary>
+    private static void Tile6x4(float* panel, int steps, float* x0, float* x1, float* x2, float* x3, float* sums)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
         Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
         Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
         Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
+        Vector512<float> c40 = default, c41 = default, c42 = default, c43 = default;
+        Vector512<float> c50 = default, c51 = default, c52 = default, c53 = default;
         for (var s = 0; s < steps; s++)
         {
-            var p = panel + (s * 64);
+            var p = panel + (s * 96);
             var o = s * 16;
             var a0 = Vector512.Load(x0 + o);
             var a1 = Vector512.Load(x1 + o);
             var a2 = Vector512.Load(x2 + o);
             var a3 = Vector512.Load(x3 + o);
-            var w = Vector512.Load(p);
-            c00 = Avx512F.FusedMultiplyAdd(w, a0, c00);
-            c01 = Avx512F.FusedMultiplyAdd(w, a1, c01);
-            c02 = Avx512F.FusedMultiplyAdd(w, a2, c02);
-            c03 = Avx512F.FusedMultiplyAdd(w, a3, c03);
-            w = Vector512.Load(p + 16);
-            c10 = Avx512F.FusedMultiplyAdd(w, a0, c10);
-            c11 = Avx512F.FusedMultiplyAdd(w, a1, c11);
-            c12 = Avx512F.FusedMultiplyAdd(w, a2, c12);
-            c13 = Avx512F.FusedMultiplyAdd(w, a3, c13);
-            w = Vector512.Load(p + 32);
-            c20 = Avx512F.FusedMultiplyAdd(w, a0, c20);
-            c21 = Avx512F.FusedMultiplyAdd(w, a1, c21);
-            c22 = Avx512F.FusedMultiplyAdd(w, a2, c22);
-            c23 = Avx512F.FusedMultiplyAdd(w, a3, c23);
-            w = Vector512.Load(p + 48);
-            c30 = Avx512F.FusedMultiplyAdd(w, a0, c30);
-            c31 = Avx512F.FusedMultiplyAdd(w, a1, c31);
-            c32 = Avx512F.FusedMultiplyAdd(w, a2, c32);
-            c33 = Avx512F.FusedMultiplyAdd(w, a3, c33);
+            var w0 = Vector512.Load(p + 0);
+            c00 = Avx512F.FusedMultiplyAdd(w0, a0, c00);
+            c01 = Avx512F.FusedMultiplyAdd(w0, a1, c01);
+            c02 = Avx512F.FusedMultiplyAdd(w0, a2, c02);
+            c03 = Avx512F.FusedMultiplyAdd(w0, a3, c03);
+            var w1 = Vector512.Load(p + 16);
+            c10 = Avx512F.FusedMultiplyAdd(w1, a0, c10);
+            c11 = Avx512F.FusedMultiplyAdd(w1, a1, c11);
+            c12 = Avx512F.FusedMultiplyAdd(w1, a2, c12);
+            c13 = Avx512F.FusedMultiplyAdd(w1, a3, c13);
+            var w2 = Vector512.Load(p + 32);
+            c20 = Avx512F.FusedMultiplyAdd(w2, a0, c20);
+            c21 = Avx512F.FusedMultiplyAdd(w2, a1, c21);
+            c22 = Avx512F.FusedMultiplyAdd(w2, a2, c22);
+            c23 = Avx512F.FusedMultiplyAdd(w2, a3, c23);
+            var w3 = Vector512.Load(p + 48);
+            c30 = Avx512F.FusedMultiplyAdd(w3, a0, c30);
+            c31 = Avx512F.FusedMultiplyAdd(w3, a1, c31);
+            c32 = Avx512F.FusedMultiplyAdd(w3, a2, c32);
+            c33 = Avx512F.FusedMultiplyAdd(w3, a3, c33);
+            var w4 = Vector512.Load(p + 64);
+            c40 = Avx512F.FusedMultiplyAdd(w4, a0, c40);
+            c41 = Avx512F.FusedMultiplyAdd(w4, a1, c41);
+            c42 = Avx512F.FusedMultiplyAdd(w4, a2, c42);
+            c43 = Avx512F.FusedMultiplyAdd(w4, a3, c43);
+            var w5 = Vector512.Load(p + 80);
+            c50 = Avx512F.FusedMultiplyAdd(w5, a0, c50);
+            c51 = Avx512F.FusedMultiplyAdd(w5, a1, c51);
+            c52 = Avx512F.FusedMultiplyAdd(w5, a2, c52);
+            c53 = Avx512F.FusedMultiplyAdd(w5, a3, c53);
         }
 
-        Store4(sums, c00, c01, c02, c03);
+        Store4(sums + 0, c00, c01, c02, c03);
         Store4(sums + 4, c10, c11, c12, c13);
         Store4(sums + 8, c20, c21, c22, c23);
         Store4(sums + 12, c30, c31, c32, c33);
+        Store4(sums + 16, c40, c41, c42, c43);
+        Store4(sums + 20, c50, c51, c52, c53);
     }
 
     /// <summary>sums[row·4 + token] for the panel's four rows and two tokens, 256-bit.</summary>
