@@ -72,6 +72,7 @@ public sealed class F16KernelTests
     [InlineData(70, 100)]
     [InlineData(1, 64)]
     [InlineData(6, 64)]
+    [InlineData(5, 2056)]
     public void Compute_SpecialsInsidePanelAndTail_MatchScalarExactly(int n, int cols)
     {
         const int rows = 9;

@@ -21,6 +21,12 @@ internal static unsafe class F16Panel
     /// <summary>Bytes of activations a token tile should cover, so the tile stays in the core's L2.</summary>
     private const int TileActivationBytes = 512 * 1024;
 
+    /// <summary>Most tokens in a tile.</summary>
+    private const int MaxTokenTile = 64;
+
+    /// <summary>Column steps per block when rows are long, so a block of the panel stays in L1 while it meets the tile's tokens.</summary>
+    private const int ColumnBlockSteps = 48;
+
     [ThreadStatic]
     private static float[]? t_panel;
 
@@ -35,17 +41,20 @@ internal static unsafe class F16Panel
         var height = wide ? 6 : 4;
         var steps = (cols + step - 1) / step;
         var panelFloats = height * steps * step;
-        if (t_panel is null || t_panel.Length < panelFloats + 16)
+        var need = panelFloats + (MaxTokenTile / 4 * 24 * 16) + 16;
+        if (t_panel is null || t_panel.Length < need)
         {
-            t_panel = GC.AllocateUninitializedArray<float>(panelFloats + 16, pinned: true);
+            t_panel = GC.AllocateUninitializedArray<float>(need, pinned: true);
         }
 
-        var tokenTile = Math.Clamp(TileActivationBytes / (cols * 4) & ~3, 4, 64);
-        var sums = stackalloc float[24];
+        var tokenTile = Math.Clamp(TileActivationBytes / (cols * 4) & ~3, 4, MaxTokenTile);
+        var block = wide && steps > 64 ? ColumnBlockSteps : steps;
+        var sums = stackalloc float[MaxTokenTile / 2 * 24];
         var rowPtr = stackalloc ushort*[6];
         fixed (float* pinnedPanel = t_panel)
         {
             var panel = (float*)(((nint)pinnedPanel + 63) & ~(nint)63);
+            var acc = panel + panelFloats;
             for (var t0 = 0; t0 < tokens; t0 += tokenTile)
             {
                 var t1 = Math.Min(tokens, t0 + tokenTile);
@@ -58,27 +67,36 @@ internal static unsafe class F16Panel
                     }
 
                     var specials = wide ? Widen512(rowPtr, cols, panel) : Widen256(rowPtr, cols, panel);
+                    for (var s0 = 0; s0 < steps; s0 += block)
+                    {
+                        var s1 = Math.Min(steps, s0 + block);
+                        for (var t = t0; t < t1; t += tokenStep)
+                        {
+                            var q = (t - t0) / tokenStep;
+                            var x0 = (float*)(activations + ((long)t * actStride));
+                            var x1 = (float*)(activations + ((long)Math.Min(t + 1, t1 - 1) * actStride));
+                            if (wide)
+                            {
+                                var x2 = (float*)(activations + ((long)Math.Min(t + 2, t1 - 1) * actStride));
+                                var x3 = (float*)(activations + ((long)Math.Min(t + 3, t1 - 1) * actStride));
+                                Tile6x4(panel, s0, s1, s1 == steps, x0, x1, x2, x3, acc + (q * 24 * 16), sums + (q * 24));
+                            }
+                            else
+                            {
+                                Tile4x2(panel, steps, x0, x1, sums + (q * 24));
+                            }
+                        }
+                    }
+
                     for (var t = t0; t < t1; t += tokenStep)
                     {
-                        var x0 = (float*)(activations + ((long)t * actStride));
-                        var x1 = (float*)(activations + ((long)Math.Min(t + 1, t1 - 1) * actStride));
-                        if (wide)
-                        {
-                            var x2 = (float*)(activations + ((long)Math.Min(t + 2, t1 - 1) * actStride));
-                            var x3 = (float*)(activations + ((long)Math.Min(t + 3, t1 - 1) * actStride));
-                            Tile6x4(panel, steps, x0, x1, x2, x3, sums);
-                        }
-                        else
-                        {
-                            Tile4x2(panel, steps, x0, x1, sums);
-                        }
-
+                        var tile = sums + ((t - t0) / tokenStep * 24);
                         var liveTokens = Math.Min(tokenStep, t1 - t);
                         for (var k = 0; k < live; k++)
                         {
                             for (var j = 0; j < liveTokens; j++)
                             {
-                                output[((t + j) * outStride) + r + k] = sums[(k * 4) + j];
+                                output[((t + j) * outStride) + r + k] = tile[(k * 4) + j];
                             }
                         }
                     }
@@ -172,16 +190,49 @@ internal static unsafe class F16Panel
         return special;
     }
 
-    /// <summary>sums[row·4 + token] for the panel's six rows and four tokens, 512-bit.</summary>
-    private static void Tile6x4(float* panel, int steps, float* x0, float* x1, float* x2, float* x3, float* sums)
+    /// <summary>
+    /// Column steps [<paramref name="s0"/>, <paramref name="s1"/>) of the panel's six rows and four tokens, 512-bit:
+    /// the 24 accumulators start at zero for the first step and are otherwise carried in <paramref name="acc"/>, so a
+    /// row split into column blocks gets exactly the sums of one pass; after the last block sums[row·4 + token] is written.
+    /// </summary>
+    private static void Tile6x4(float* panel, int s0, int s1, bool last, float* x0, float* x1, float* x2, float* x3, float* acc, float* sums)
     {
-        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
-        Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
-        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
-        Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
-        Vector512<float> c40 = default, c41 = default, c42 = default, c43 = default;
-        Vector512<float> c50 = default, c51 = default, c52 = default, c53 = default;
-        for (var s = 0; s < steps; s++)
+        Vector512<float> c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23;
+        Vector512<float> c30, c31, c32, c33, c40, c41, c42, c43, c50, c51, c52, c53;
+        if (s0 == 0)
+        {
+            c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = c20 = c21 = c22 = c23 = default;
+            c30 = c31 = c32 = c33 = c40 = c41 = c42 = c43 = c50 = c51 = c52 = c53 = default;
+        }
+        else
+        {
+            c00 = Vector512.Load(acc + 0);
+            c01 = Vector512.Load(acc + 16);
+            c02 = Vector512.Load(acc + 32);
+            c03 = Vector512.Load(acc + 48);
+            c10 = Vector512.Load(acc + 64);
+            c11 = Vector512.Load(acc + 80);
+            c12 = Vector512.Load(acc + 96);
+            c13 = Vector512.Load(acc + 112);
+            c20 = Vector512.Load(acc + 128);
+            c21 = Vector512.Load(acc + 144);
+            c22 = Vector512.Load(acc + 160);
+            c23 = Vector512.Load(acc + 176);
+            c30 = Vector512.Load(acc + 192);
+            c31 = Vector512.Load(acc + 208);
+            c32 = Vector512.Load(acc + 224);
+            c33 = Vector512.Load(acc + 240);
+            c40 = Vector512.Load(acc + 256);
+            c41 = Vector512.Load(acc + 272);
+            c42 = Vector512.Load(acc + 288);
+            c43 = Vector512.Load(acc + 304);
+            c50 = Vector512.Load(acc + 320);
+            c51 = Vector512.Load(acc + 336);
+            c52 = Vector512.Load(acc + 352);
+            c53 = Vector512.Load(acc + 368);
+        }
+
+        for (var s = s0; s < s1; s++)
         {
             var p = panel + (s * 96);
             var o = s * 16;
@@ -219,6 +270,35 @@ internal static unsafe class F16Panel
             c51 = Avx512F.FusedMultiplyAdd(w5, a1, c51);
             c52 = Avx512F.FusedMultiplyAdd(w5, a2, c52);
             c53 = Avx512F.FusedMultiplyAdd(w5, a3, c53);
+        }
+
+        if (!last)
+        {
+            c00.Store(acc + 0);
+            c01.Store(acc + 16);
+            c02.Store(acc + 32);
+            c03.Store(acc + 48);
+            c10.Store(acc + 64);
+            c11.Store(acc + 80);
+            c12.Store(acc + 96);
+            c13.Store(acc + 112);
+            c20.Store(acc + 128);
+            c21.Store(acc + 144);
+            c22.Store(acc + 160);
+            c23.Store(acc + 176);
+            c30.Store(acc + 192);
+            c31.Store(acc + 208);
+            c32.Store(acc + 224);
+            c33.Store(acc + 240);
+            c40.Store(acc + 256);
+            c41.Store(acc + 272);
+            c42.Store(acc + 288);
+            c43.Store(acc + 304);
+            c50.Store(acc + 320);
+            c51.Store(acc + 336);
+            c52.Store(acc + 352);
+            c53.Store(acc + 368);
+            return;
         }
 
         Store4(sums + 0, c00, c01, c02, c03);
