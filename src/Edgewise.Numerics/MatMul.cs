@@ -211,7 +211,7 @@ public static unsafe class MatMul
                 }
 
                 var threads = pool?.ThreadCount ?? 1;
-                var blockRows = n == 1 ? RowsPerChunk(rows, rowBytes, threads) : Math.Clamp(rows / (4 * threads), 1, 64);
+                var blockRows = n == 1 ? Math.Max(4, RowsPerChunk(rows, rowBytes, threads) & ~3) : Math.Clamp(rows / (48 * threads) * 12, 12, 60);
                 var halfJob = new HalfJob((byte*)weights, act, y, rowBytes, actBytes, rows, cols, n, blockRows, path == SimdPath.Vector512);
                 Run(pool, ref halfJob, (rows + blockRows - 1) / blockRows);
                 return;

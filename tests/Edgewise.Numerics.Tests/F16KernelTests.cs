@@ -1,0 +1,218 @@
+using System.Runtime.Intrinsics;
+using Edgewise.Numerics.Kernels;
+
+namespace Edgewise.Numerics.Tests;
+
+/// <summary>
+/// The F16 kernels (decode rows, the widened panel of prompt batches, the vector activation rounding) against the
+/// scalar definitions, at sizes that leave partial row quads, partial token tiles and partial column steps.
+/// </summary>
+public sealed class F16KernelTests
+{
+    public static TheoryData<int, int, int> Shapes() => new()
+    {
+        { 1, 16, 2 },
+        { 3, 13, 1 },
+        { 5, 100, 1 },
+        { 9, 100, 3 },
+        { 6, 904, 5 },
+        { 37, 40, 7 },
+        { 4, 8, 4 },
+        { 7, 2056, 33 },
+        { 13, 24, 70 },
+        { 2, 9000, 9 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Compute_OddSizes_MatchesScalarOnEveryPathAndPool(int rows, int cols, int n)
+    {
+        var weights = Weights(rows, cols, (ulong)(rows * 1000 + cols));
+        var input = TestData.Gaussian(n * cols, (ulong)n, 1.0f);
+        var (expected, magnitude) = Scalar(weights, rows, cols, input, n);
+        using var pool = new ComputePool(2);
+        foreach (var path in SimdSupport.Available)
+        {
+            var serial = Run(weights, rows, cols, input, n, null, path);
+            var pooled = Run(weights, rows, cols, input, n, pool, path);
+            Assert.Equal(serial, pooled);
+            for (var i = 0; i < serial.Length; i++)
+            {
+                Assert.True(
+                    Math.Abs(serial[i] - expected[i]) <= 2e-5 * magnitude[i] + 1e-30,
+                    $"{path} [{i}]: {serial[i]} vs scalar {expected[i]} (magnitude {magnitude[i]})");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(2, 3, 3)]
+    [InlineData(5, 1, 8)]
+    [InlineData(8, 1, 4)]
+    public void Compute_TokenInBatch_SameBitsWhereverItSits(int n, int token, int at)
+    {
+        const int rows = 11, cols = 72;
+        var weights = Weights(rows, cols, 5);
+        var single = TestData.Gaussian(cols, 6, 1.0f);
+        var batch = TestData.Gaussian(Math.Max(n, at + 1) * cols, 7, 1.0f);
+        single.CopyTo(batch.AsSpan(token * cols));
+        var other = TestData.Gaussian(Math.Max(n, at + 1) * cols, 8, 1.0f);
+        single.CopyTo(other.AsSpan(at * cols));
+        foreach (var path in SimdSupport.Available)
+        {
+            var a = Run(weights, rows, cols, batch, batch.Length / cols, null, path);
+            var b = Run(weights, rows, cols, other, other.Length / cols, null, path);
+            Assert.Equal(a.AsSpan(token * rows, rows).ToArray(), b.AsSpan(at * rows, rows).ToArray());
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 100)]
+    [InlineData(3, 100)]
+    [InlineData(70, 100)]
+    [InlineData(1, 64)]
+    [InlineData(6, 64)]
+    [InlineData(5, 2056)]
+    public void Compute_SpecialsInsidePanelAndTail_MatchScalarExactly(int n, int cols)
+    {
+        const int rows = 9;
+        var weights = Weights(rows, cols, 21);
+        SetHalf(weights, cols, 0, 3, 0x7C00);
+        SetHalf(weights, cols, 2, cols - 1, 0xFC00);
+        SetHalf(weights, cols, 5, 17, 0x7E01);
+        SetHalf(weights, cols, 6, 1, 0x7C00);
+        SetHalf(weights, cols, 6, cols - 2, 0xFC00);
+        SetHalf(weights, cols, 8, cols / 2, 0xFC00);
+        SetHalf(weights, cols, 3, 9, 0x7BFF);
+        var input = TestData.Gaussian(n * cols, 22, 1.0f);
+        input[cols / 2] = 0;
+        var (expected, _) = Scalar(weights, rows, cols, input, n);
+        using var pool = new ComputePool(2);
+        foreach (var path in SimdSupport.Available)
+        {
+            foreach (var p in new[] { null, pool })
+            {
+                var output = Run(weights, rows, cols, input, n, p, path);
+                for (var t = 0; t < n; t++)
+                {
+                    foreach (var r in new[] { 0, 2, 5, 6, 8 })
+                    {
+                        Assert.Equal(expected[t * rows + r], output[t * rows + r]);
+                    }
+
+                    foreach (var r in new[] { 1, 3, 4, 7 })
+                    {
+                        Assert.True(float.IsFinite(output[t * rows + r]), $"{path} t={t} r={r}: {output[t * rows + r]}");
+                    }
+                }
+            }
+        }
+
+        Assert.True(float.IsNaN(expected[8]));
+        Assert.True(float.IsPositiveInfinity(expected[0]) || float.IsNegativeInfinity(expected[0]));
+    }
+
+    [Fact]
+    public void RoundToHalf_EdgesAndRandomBits_MatchScalarConversion()
+    {
+        var values = new List<uint>
+        {
+            0x00000000, 0x80000000, 0x7F800000, 0xFF800000, 0x7FC00000, 0xFFC00001, 0x7F800001, 0x00000001, 0x807FFFFF,
+            0x477FE000, 0x477FEFFF, 0x477FF000, 0x477FF001, 0xC77FF000, 0x38800000, 0x387FFFFF, 0x387FF000, 0x33000000,
+            0x33000001, 0x33C00000, 0x3F801000, 0x3F803000, 0x3F800FFF, 0x3F801001, 0x4B000000, 0x7F7FFFFF, 0x35800000,
+        };
+        var rng = new TestData.SplitMix64(99);
+        for (var i = 0; i < 200_000; i++)
+        {
+            var bits = (uint)rng.Next();
+            values.Add(bits);
+            values.Add((bits & 0x807FFFFFu) | ((uint)(0x66 + (i % 0x20)) << 23));
+        }
+
+        while (values.Count % 8 != 0)
+        {
+            values.Add(0x3F800000);
+        }
+
+        var source = values.ToArray();
+        for (var i = 0; i < source.Length; i += 8)
+        {
+            var rounded = F16MatVec.RoundToHalf(Vector256.Create(source.AsSpan(i, 8)));
+            for (var k = 0; k < 8; k++)
+            {
+                var expected = BitConverter.SingleToUInt32Bits(Simd.Half(Fp16.FromSingle(BitConverter.UInt32BitsToSingle(source[i + k]))));
+                Assert.True(expected == rounded.GetElement(k), $"{source[i + k]:X8}: {rounded.GetElement(k):X8} vs scalar {expected:X8}");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(13)]
+    [InlineData(64)]
+    public unsafe void Prepare_AnyLength_RoundsAndZeroesPadding(int cols)
+    {
+        var input = TestData.Gaussian(cols, 31, 100.0f);
+        var floats = F16MatVec.PreparedBytes(cols) / 4;
+        var prepared = new float[floats];
+        prepared.AsSpan().Fill(float.NaN);
+        fixed (float* p = prepared)
+        {
+            F16MatVec.Prepare(input, p);
+        }
+
+        for (var i = 0; i < cols; i++)
+        {
+            Assert.Equal(Simd.Half(Fp16.FromSingle(input[i])), prepared[i]);
+        }
+
+        Assert.All(prepared[cols..], v => Assert.Equal(0f, v));
+    }
+
+    private static void SetHalf(byte[] weights, int cols, int row, int col, ushort bits)
+    {
+        weights[(row * cols + col) * 2] = (byte)bits;
+        weights[(row * cols + col) * 2 + 1] = (byte)(bits >> 8);
+    }
+
+    private static byte[] Weights(int rows, int cols, ulong seed)
+    {
+        var weights = new byte[rows * cols * 2];
+        Quantize.Row(TensorType.F16, TestData.Gaussian(rows * cols, seed, 0.05f), weights);
+        return weights;
+    }
+
+    private static (float[] Expected, double[] Magnitude) Scalar(byte[] weights, int rows, int cols, float[] input, int n)
+    {
+        var act = new byte[VecDot.ActivationRowBytes(TensorType.F16, cols)];
+        var expected = new float[n * rows];
+        var magnitude = new double[n * rows];
+        var wq = new float[cols];
+        for (var t = 0; t < n; t++)
+        {
+            VecDot.ConvertActivations(TensorType.F16, input.AsSpan(t * cols, cols), act);
+            for (var r = 0; r < rows; r++)
+            {
+                expected[t * rows + r] = VecDot.Compute(TensorType.F16, weights.AsSpan(r * cols * 2, cols * 2), act, cols, SimdPath.Scalar);
+                Dequantize.Row(TensorType.F16, weights.AsSpan(r * cols * 2, cols * 2), wq);
+                for (var c = 0; c < cols; c++)
+                {
+                    magnitude[t * rows + r] += Math.Abs(wq[c] * input[t * cols + c]);
+                }
+            }
+        }
+
+        return (expected, magnitude);
+    }
+
+    private static unsafe float[] Run(byte[] weights, int rows, int cols, float[] input, int n, ComputePool? pool, SimdPath path)
+    {
+        var output = new float[n * rows];
+        fixed (byte* p = weights)
+        {
+            MatMul.Compute(TensorType.F16, (nint)p, rows, cols, input, output, n, pool, default, path);
+        }
+
+        return output;
+    }
+}
