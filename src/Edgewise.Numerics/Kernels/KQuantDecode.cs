@@ -17,6 +17,13 @@ internal static unsafe class KQuantDecode
 {
     private const int Q8KBytes = 292;
 
+    /// <summary>
+    /// How far ahead of the block being multiplied the single-token kernels ask for weights (bytes). One thread's
+    /// stream through a matrix far larger than the caches runs at about 7 GB/s on the hardware prefetcher alone and
+    /// at 10–11 GB/s with these hints (measured on the Sapphire Rapids build box, 128256 × 2048 Q6_K and Q4_0).
+    /// </summary>
+    internal const int PrefetchDistance = 3072;
+
     /// <summary>Whether this CPU runs these kernels (AVX-512 F/BW with accelerated 512-bit vectors, and AVX2/FMA for the finish).</summary>
     public static bool IsSupported =>
         Avx512BW.IsSupported && Avx512F.IsSupported && Vector512.IsHardwareAccelerated && Avx2.IsSupported && Fma.IsSupported;
@@ -66,6 +73,10 @@ internal static unsafe class KQuantDecode
         var fifthLeftHigh = Vector512.Create(Vector256.Create((ushort)2), Vector256.Create((ushort)1));
         for (var b = 0; b < blocks; b++, w += blockBytes, a += Q8KBytes)
         {
+            Sse.Prefetch0(w + PrefetchDistance);
+            Sse.Prefetch0(w + PrefetchDistance + 64);
+            Sse.Prefetch0(w + PrefetchDistance + 128);
+
             var aux = Avx2.ConvertToVector256Int16(ScalesAndMins(Sse2.LoadVector128(w + 4)));
             var scales = aux.ToVector512Unsafe();
             var isum = Vector512<int>.Zero;
@@ -111,6 +122,11 @@ internal static unsafe class KQuantDecode
         var highHigh = Vector512.Create(Vector256<ushort>.Zero, Vector256.Create((ushort)2));
         for (var b = 0; b < blocks; b++, w += 210, a += Q8KBytes)
         {
+            Sse.Prefetch0(w + PrefetchDistance);
+            Sse.Prefetch0(w + PrefetchDistance + 64);
+            Sse.Prefetch0(w + PrefetchDistance + 128);
+            Sse.Prefetch0(w + PrefetchDistance + 192);
+
             var aux = Avx2.ConvertToVector256Int16(Sse2.LoadVector128((sbyte*)(w + 192)));
             var scales = aux.ToVector512Unsafe();
             var isum = Vector512<int>.Zero;
