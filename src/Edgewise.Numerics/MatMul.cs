@@ -263,6 +263,7 @@ public static unsafe class MatMul
             }
 
             var scales = stackalloc float[2 * blocks];
+            KQuantDecode.PrefetchStart(weights + (r0 * rowBytes), (r1 - r0) * rowBytes);
             for (var r = r0; r < r1; r++)
             {
                 LegacyMatVec.Row(weightType, weights + (r * rowBytes), blocks, activations, actBytes, n, output + r, rows, scales);

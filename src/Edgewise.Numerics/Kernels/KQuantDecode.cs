@@ -34,6 +34,7 @@ internal static unsafe class KQuantDecode
     /// </summary>
     public static void Rows(TensorType type, byte* weights, long rowBytes, int r0, int r1, int blocks, byte* activation, float* output)
     {
+        PrefetchStart(weights + (r0 * rowBytes), (r1 - r0) * rowBytes);
         switch (type)
         {
             case TensorType.Q4_K:
@@ -57,6 +58,19 @@ internal static unsafe class KQuantDecode
                 }
 
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Asks for the first <see cref="PrefetchDistance"/> bytes (at most <paramref name="bytes"/>) at <paramref name="start"/>:
+    /// a chunk's kernel prefetches only ahead of itself, so without this its first lines would arrive one miss at a time.
+    /// </summary>
+    public static void PrefetchStart(byte* start, long bytes)
+    {
+        var end = start + Math.Min(bytes, PrefetchDistance);
+        for (var p = start; p < end; p += 64)
+        {
+            Sse.Prefetch0(p);
         }
     }
 
