@@ -223,6 +223,13 @@ public static unsafe class MatMul
             {
                 var threads = pool?.ThreadCount ?? 1;
                 var blockRows = n == 1 ? RowsPerChunk(rows, rowBytes, threads) : Math.Clamp(rows / (4 * threads), 1, 64);
+                if (n == 1 && path == SimdPath.Vector512 && KQuantDecode.IsSupported)
+                {
+                    var decode = new KQuantDecodeJob(weightType, (byte*)weights, act, y, rowBytes, rows, cols / 256, blockRows);
+                    Run(pool, ref decode, (rows + blockRows - 1) / blockRows);
+                    return;
+                }
+
                 var kJob = new KQuantJob(weightType, (byte*)weights, act, y, rowBytes, actBytes, rows, cols / 256, n, blockRows);
                 Run(pool, ref kJob, (rows + blockRows - 1) / blockRows);
                 return;
@@ -352,6 +359,7 @@ public static unsafe class MatMul
             }
 
             var scales = stackalloc float[2 * blocks];
+            KQuantDecode.PrefetchStart(weights + (r0 * rowBytes), (r1 - r0) * rowBytes);
             for (var r = r0; r < r1; r++)
             {
                 LegacyMatVec.Row(weightType, weights + (r * rowBytes), blocks, activations, actBytes, n, output + r, rows, scales);
@@ -380,6 +388,18 @@ public static unsafe class MatMul
         {
             var r0 = chunk * rowsPerChunk;
             KQuantMatVec.Rows(weightType, weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), blocks, activations, actBytes, n, output, rows);
+        }
+    }
+
+    /// <summary>One chunk = a block of Q4_K/Q5_K/Q6_K weight rows against one Q8_K activation row, 512 bits wide.</summary>
+    private readonly struct KQuantDecodeJob(
+        TensorType weightType, byte* weights, byte* activation, float* output, long rowBytes, int rows, int blocks, int rowsPerChunk)
+        : IComputeJob
+    {
+        public void Execute(int chunk)
+        {
+            var r0 = chunk * rowsPerChunk;
+            KQuantDecode.Rows(weightType, weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), blocks, activation, output);
         }
     }
 

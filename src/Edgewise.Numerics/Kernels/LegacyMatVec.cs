@@ -13,7 +13,9 @@ namespace Edgewise.Numerics.Kernels;
 /// a weight row are converted eight at a time with one gather. The inner loop per block is then: unpack the
 /// weights, one byte dot (AVX-VNNI <c>vpdpbusd</c> or <c>vpmaddubsw</c>+<c>vpmaddwd</c>), one int→float convert, one
 /// fused multiply-add with the block's d_w·d_a, over four independent accumulators. Integer sums are exact as in
-/// ggml; only the float accumulation order differs from the one-block-at-a-time kernels.
+/// ggml; only the float accumulation order differs from the one-block-at-a-time kernels. The loops ask for the weights
+/// <see cref="KQuantDecode.PrefetchDistance"/> bytes ahead, which a single token's product (bound by one thread's
+/// memory stream) needs to approach the read bandwidth.
 /// </summary>
 internal static unsafe class LegacyMatVec
 {
@@ -166,6 +168,8 @@ internal static unsafe class LegacyMatVec
         var end = s + blocks;
         for (; s + 4 <= end; s += 4, w += 4 * 34, a += 4 * Block, c += 4 * Block)
         {
+            Sse.Prefetch0(w + KQuantDecode.PrefetchDistance);
+            Sse.Prefetch0(w + KQuantDecode.PrefetchDistance + 64);
             acc0 = Q80Block(w, a, c, s, acc0);
             acc1 = Q80Block(w + 34, a + Block, c + Block, s + 1, acc1);
             acc2 = Q80Block(w + 68, a + (2 * Block), c + (2 * Block), s + 2, acc2);
@@ -208,6 +212,7 @@ internal static unsafe class LegacyMatVec
         var end = s + blocks;
         for (; s + 4 <= end; s += 4, w += 4 * 18, a += 4 * Block, c += 4 * Block)
         {
+            Sse.Prefetch0(w + KQuantDecode.PrefetchDistance);
             acc0 = Q40Block(w, a, c, s, acc0);
             acc1 = Q40Block(w + 18, a + Block, c + Block, s + 1, acc1);
             acc2 = Q40Block(w + 36, a + (2 * Block), c + (2 * Block), s + 2, acc2);
@@ -237,6 +242,7 @@ internal static unsafe class LegacyMatVec
         var end = s + blocks;
         for (; s + 2 <= end; s += 2, w += 2 * 22, a += 2 * Block, c += 2 * Block)
         {
+            Sse.Prefetch0(w + KQuantDecode.PrefetchDistance);
             acc0 = Q50Block(w, a, c, s, acc0);
             acc1 = Q50Block(w + 22, a + Block, c + Block, s + 1, acc1);
         }
