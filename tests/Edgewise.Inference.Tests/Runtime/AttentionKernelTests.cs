@@ -115,6 +115,26 @@ public sealed class AttentionKernelTests
         }
     }
 
+    [Fact]
+    public void WidenRow_EveryHalfPattern_MatchesFp16()
+    {
+        var halves = new ushort[65536 + 5];
+        for (var i = 0; i < halves.Length; i++)
+        {
+            halves[i] = (ushort)(i * 40503);
+        }
+
+        var widened = new float[halves.Length];
+        AttentionWiden.Row(ref halves[0], ref widened[0], halves.Length);
+        for (var i = 0; i < halves.Length; i++)
+        {
+            var expected = Fp16.ToSingle(halves[i]);
+            Assert.True(
+                BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(widened[i]),
+                $"0x{halves[i]:X4}: expected {expected:R}, got {widened[i]:R}");
+        }
+    }
+
     private static void AssertSameFloat(float expected, float actual, float input)
     {
         if (float.IsNaN(expected))

@@ -44,7 +44,7 @@ internal sealed class Attention
         _headDim = headDim;
         _scale = 1.0f / MathF.Sqrt(headDim);
         _path = path;
-        _tileTokens = tileTokens > 0 ? tileTokens : Math.Clamp(128 / _group, 16, 64);
+        _tileTokens = tileTokens > 0 ? tileTokens : Math.Clamp(256 / _group, 16, 64);
     }
 
     /// <summary>The widest vector path the hardware accelerates.</summary>

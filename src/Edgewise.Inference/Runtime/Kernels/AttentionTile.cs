@@ -90,7 +90,7 @@ internal static class AttentionTile
             var kn = Math.Min(kt, length - j0);
             if (half)
             {
-                WidenTransposed(cache.KeysF16(sequence, layer).AsSpan((j0 * width) + offset), width, kn, hd, kt, ks);
+                WidenTransposed(cache.KeysF16(sequence, layer).AsSpan((j0 * width) + offset), width, kn, hd, kt, vs, ks);
             }
             else
             {
@@ -137,7 +137,7 @@ internal static class AttentionTile
             int vStride;
             if (half)
             {
-                WidenRows(cache.ValuesF16(sequence, layer).AsSpan((j0 * width) + offset), width, kn, hd, vs);
+                AttentionWiden.Rows(cache.ValuesF16(sequence, layer).AsSpan((j0 * width) + offset), width, kn, hd, vs);
                 values = vs;
                 vStride = hd;
             }
@@ -180,46 +180,33 @@ internal static class AttentionTile
         }
     }
 
-    /// <summary>dst[d·kt + j] = src[j·stride + d] widened, for j &lt; count.</summary>
-    private static void WidenTransposed(ReadOnlySpan<ushort> src, int stride, int count, int hd, int kt, Span<float> dst)
+    /// <summary>dst[d·kt + j] = src[j·stride + d] widened, for j &lt; count (rows widened into <paramref name="rows"/> first).</summary>
+    private static void WidenTransposed(ReadOnlySpan<ushort> src, int stride, int count, int hd, int kt, Span<float> rows, Span<float> dst)
     {
-        for (var j = 0; j < count; j++)
-        {
-            var row = src.Slice(j * stride, hd);
-            for (var d = 0; d < hd; d++)
-            {
-                dst[(d * kt) + j] = Fp16.ToSingle(row[d]);
-            }
-        }
+        AttentionWiden.Rows(src, stride, count, hd, rows);
+        CopyTransposed(rows, hd, count, hd, kt, dst);
     }
 
     private static void CopyTransposed(ReadOnlySpan<float> src, int stride, int count, int hd, int kt, Span<float> dst)
     {
-        for (var j = 0; j < count; j++)
+        if (count > 0 && (src.Length < ((count - 1) * stride) + hd || dst.Length < ((hd - 1) * kt) + count))
         {
-            var row = src.Slice(j * stride, hd);
-            for (var d = 0; d < hd; d++)
-            {
-                dst[(d * kt) + j] = row[d];
-            }
+            throw new ArgumentOutOfRangeException(nameof(count));
         }
-    }
 
-    private static void WidenRows(ReadOnlySpan<ushort> src, int stride, int count, int hd, Span<float> dst)
-    {
+        ref var s = ref MemoryMarshal.GetReference(src);
+        ref var t = ref MemoryMarshal.GetReference(dst);
         for (var j = 0; j < count; j++)
         {
-            var row = src.Slice(j * stride, hd);
-            var to = dst.Slice(j * hd, hd);
+            ref var row = ref Unsafe.Add(ref s, j * stride);
             for (var d = 0; d < hd; d++)
             {
-                to[d] = Fp16.ToSingle(row[d]);
+                Unsafe.Add(ref t, (d * kt) + j) = Unsafe.Add(ref row, d);
             }
         }
     }
 
     /// <summary>Scores of four query rows (stride hd) against one transposed key tile, times scale, into four score rows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Scores4<TL, TV>(ref float q, int hd, ref float k, int sStride, float scale, ref float s)
         where TL : struct, IAttentionLanes<TV>
         where TV : struct
@@ -268,7 +255,6 @@ internal static class AttentionTile
         TL.Store(TL.Multiply(a31, vs), ref s, (3 * stride) + c);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Scores1<TL, TV>(ref float q, int hd, ref float k, float scale, ref float s)
         where TL : struct, IAttentionLanes<TV>
         where TV : struct
