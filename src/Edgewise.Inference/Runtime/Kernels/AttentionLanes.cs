@@ -29,6 +29,8 @@ internal interface IAttentionLanes<TV>
 
     static abstract float MaxAcross(TV value);
 
+    static abstract float SumAcross(TV value);
+
     /// <summary>e^(x − shift) per lane.</summary>
     static abstract TV ExpShifted(TV x, TV shift);
 
@@ -62,6 +64,9 @@ internal readonly struct AttentionLanes512 : IAttentionLanes<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(Vector512<float> value) =>
         AttentionLanes256.MaxAcross(Vector256.Max(value.GetLower(), value.GetUpper()));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float SumAcross(Vector512<float> value) => Vector512.Sum(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> ExpShifted(Vector512<float> x, Vector512<float> shift) => Vector512.Exp(x - shift);
@@ -108,6 +113,9 @@ internal readonly struct AttentionLanes256 : IAttentionLanes<Vector256<float>>
         AttentionLanes128.MaxAcross(Vector128.Max(value.GetLower(), value.GetUpper()));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float SumAcross(Vector256<float> value) => Vector256.Sum(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> ExpShifted(Vector256<float> x, Vector256<float> shift) => Vector256.Exp(x - shift);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -150,6 +158,9 @@ internal readonly struct AttentionLanes128 : IAttentionLanes<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(Vector128<float> value) =>
         MathF.Max(MathF.Max(value.GetElement(0), value.GetElement(1)), MathF.Max(value.GetElement(2), value.GetElement(3)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float SumAcross(Vector128<float> value) => Vector128.Sum(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> ExpShifted(Vector128<float> x, Vector128<float> shift) => Vector128.Exp(x - shift);

@@ -18,6 +18,9 @@ internal static class AttentionTile
 {
     private const int RowBlock = 4;
 
+    /// <summary>Below this many rows (a decode step) scores are row·key dot products, with no transposed key tile.</summary>
+    private const int DotRows = 8;
+
     [ThreadStatic]
     private static float[]? t_scratch;
 
@@ -85,37 +88,44 @@ internal static class AttentionTile
             }
         }
 
-        for (var j0 = 0; j0 < length; j0 += kt)
+        if (rows < DotRows)
         {
-            var kn = Math.Min(kt, length - j0);
-            if (half)
+            DotScores<TL, TV>(cache, layer, sequence, positions, heads, offset, hd, scale, qs, vs, ss, padded);
+        }
+        else
+        {
+            for (var j0 = 0; j0 < length; j0 += kt)
             {
-                WidenTransposed(cache.KeysF16(sequence, layer).AsSpan((j0 * width) + offset), width, kn, hd, kt, vs, ks);
-            }
-            else
-            {
-                CopyTransposed(cache.KeysF32(sequence, layer).AsSpan((j0 * width) + offset), width, kn, hd, kt, ks);
-            }
-
-            for (var r0 = 0; r0 < rows; r0 += RowBlock)
-            {
-                var rn = Math.Min(RowBlock, rows - r0);
-                if (positions[(r0 + rn - 1) / heads] < j0)
+                var kn = Math.Min(kt, length - j0);
+                if (half)
                 {
-                    continue;
-                }
-
-                ref var qr = ref MemoryMarshal.GetReference(qs[(r0 * hd)..]);
-                ref var sr = ref MemoryMarshal.GetReference(ss[((r0 * padded) + j0)..]);
-                if (rn == RowBlock)
-                {
-                    Scores4<TL, TV>(ref qr, hd, ref MemoryMarshal.GetReference(ks), padded, scale, ref sr);
+                    WidenTransposed(cache.KeysF16(sequence, layer).AsSpan((j0 * width) + offset), width, kn, hd, kt, vs, ks);
                 }
                 else
                 {
-                    for (var r = 0; r < rn; r++)
+                    CopyTransposed(cache.KeysF32(sequence, layer).AsSpan((j0 * width) + offset), width, kn, hd, kt, ks);
+                }
+
+                for (var r0 = 0; r0 < rows; r0 += RowBlock)
+                {
+                    var rn = Math.Min(RowBlock, rows - r0);
+                    if (positions[(r0 + rn - 1) / heads] < j0)
                     {
-                        Scores1<TL, TV>(ref Unsafe.Add(ref qr, r * hd), hd, ref MemoryMarshal.GetReference(ks), scale, ref Unsafe.Add(ref sr, r * padded));
+                        continue;
+                    }
+
+                    ref var qr = ref MemoryMarshal.GetReference(qs[(r0 * hd)..]);
+                    ref var sr = ref MemoryMarshal.GetReference(ss[((r0 * padded) + j0)..]);
+                    if (rn == RowBlock)
+                    {
+                        Scores4<TL, TV>(ref qr, hd, ref MemoryMarshal.GetReference(ks), padded, scale, ref sr);
+                    }
+                    else
+                    {
+                        for (var r = 0; r < rn; r++)
+                        {
+                            Scores1<TL, TV>(ref Unsafe.Add(ref qr, r * hd), hd, ref MemoryMarshal.GetReference(ks), scale, ref Unsafe.Add(ref sr, r * padded));
+                        }
                     }
                 }
             }
@@ -204,6 +214,84 @@ internal static class AttentionTile
                 Unsafe.Add(ref t, (d * kt) + j) = Unsafe.Add(ref row, d);
             }
         }
+    }
+
+    /// <summary>
+    /// Scores as dot products of each query row with each key row (F16 keys widened a tile at a time into
+    /// <paramref name="rowsScratch"/>, F32 keys read in place): for few rows this beats transposing the key tile.
+    /// </summary>
+    private static void DotScores<TL, TV>(
+        KvCache cache, int layer, int sequence, ReadOnlySpan<int> positions, int heads, int offset, int hd, float scale,
+        ReadOnlySpan<float> qs, Span<float> rowsScratch, Span<float> ss, int padded)
+        where TL : struct, IAttentionLanes<TV>
+        where TV : struct
+    {
+        var kt = 2 * TL.Count;
+        var width = cache.Width;
+        var rows = positions.Length * heads;
+        var length = positions[^1] + 1;
+        for (var j0 = 0; j0 < length; j0 += kt)
+        {
+            var kn = Math.Min(kt, length - j0);
+            ReadOnlySpan<float> keys;
+            int stride;
+            if (cache.Type == KvCacheType.F16)
+            {
+                AttentionWiden.Rows(cache.KeysF16(sequence, layer).AsSpan((j0 * width) + offset), width, kn, hd, rowsScratch);
+                keys = rowsScratch;
+                stride = hd;
+            }
+            else
+            {
+                keys = cache.KeysF32(sequence, layer).AsSpan((j0 * width) + offset);
+                stride = width;
+            }
+
+            if (keys.Length < ((kn - 1) * stride) + hd)
+            {
+                throw new ArgumentOutOfRangeException(nameof(positions));
+            }
+
+            for (var r = 0; r < rows; r++)
+            {
+                var count = Math.Min(kn, positions[r / heads] + 1 - j0);
+                var q = qs.Slice(r * hd, hd);
+                var s = ss.Slice((r * padded) + j0, kt);
+                for (var j = 0; j < count; j++)
+                {
+                    s[j] = Dot<TL, TV>(q, ref Unsafe.AsRef(in keys[j * stride])) * scale;
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Dot<TL, TV>(ReadOnlySpan<float> q, ref float k)
+        where TL : struct, IAttentionLanes<TV>
+        where TV : struct
+    {
+        var c = TL.Count;
+        var hd = q.Length;
+        ref var rq = ref MemoryMarshal.GetReference(q);
+        var d = 0;
+        var sum = 0f;
+        if (hd >= c)
+        {
+            var acc = TL.Multiply(TL.Load(ref rq, 0), TL.Load(ref k, 0));
+            for (d = c; d + c <= hd; d += c)
+            {
+                acc = TL.MultiplyAdd(TL.Load(ref rq, (nuint)d), TL.Load(ref k, (nuint)d), acc);
+            }
+
+            sum = TL.SumAcross(acc);
+        }
+
+        for (; d < hd; d++)
+        {
+            sum += Unsafe.Add(ref rq, d) * Unsafe.Add(ref k, d);
+        }
+
+        return sum;
     }
 
     /// <summary>Scores of four query rows (stride hd) against one transposed key tile, times scale, into four score rows.</summary>
