@@ -74,16 +74,10 @@ internal static class AttentionTile
             {
                 var src = q.Slice((i * qStride) + (g * hd), hd);
                 var dst = qs.Slice(((i * heads) + g) * hd, hd);
+                src.CopyTo(dst);
                 if (half)
                 {
-                    for (var d = 0; d < hd; d++)
-                    {
-                        dst[d] = Fp16.ToSingle(Fp16.FromSingle(src[d]));
-                    }
-                }
-                else
-                {
-                    src.CopyTo(dst);
+                    RoundToHalf<TL, TV>(dst);
                 }
             }
         }
@@ -534,6 +528,25 @@ internal static class AttentionTile
         {
             var w = Unsafe.Add(ref rx, i) * inverse;
             Unsafe.Add(ref rx, i) = half ? Fp16.ToSingle(Fp16.FromSingle(w)) : w;
+        }
+    }
+
+    /// <summary>Rounds every value to F16 precision in place (vectors, then a scalar tail).</summary>
+    private static void RoundToHalf<TL, TV>(Span<float> x)
+        where TL : struct, IAttentionLanes<TV>
+        where TV : struct
+    {
+        var c = TL.Count;
+        ref var rx = ref MemoryMarshal.GetReference(x);
+        var i = 0;
+        for (; i + c <= x.Length; i += c)
+        {
+            TL.Store(TL.RoundToHalf(TL.Load(ref rx, (nuint)i)), ref rx, (nuint)i);
+        }
+
+        for (; i < x.Length; i++)
+        {
+            Unsafe.Add(ref rx, i) = Fp16.ToSingle(Fp16.FromSingle(Unsafe.Add(ref rx, i)));
         }
     }
 
