@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Edgewise.Numerics;
 
 namespace Edgewise.Inference.Runtime.Kernels;
@@ -6,21 +6,18 @@ namespace Edgewise.Inference.Runtime.Kernels;
 /// <summary>
 /// Grouped-query causal attention: query head h of token t (sequence s, position p) attends to positions 0 … p of
 /// KV head ⌊h · kvHeads / heads⌋ of sequence s with softmax(q·k · scale), so tokens of different sequences share a
-/// call. Work is split over the shared <see cref="ComputePool"/> by (token, KV head): the query heads of a group
-/// meet each cached K and V row together, so an F16 row is widened once per step and group, not once per query
-/// head (with fewer such items than threads, by (token, query head) instead). Scratch is per thread and grows only
-/// when a longer context needs it. With an F16 cache the query and the attention weights are rounded to F16 first,
-/// as ggml does.
+/// call. Consecutive tokens of one sequence at consecutive positions form a query tile (a prompt batch makes tiles
+/// of many tokens, a decode step tiles of one), and work is split over the shared <see cref="ComputePool"/> by
+/// (tile, KV head): the tile's query heads of that group meet each cached K and V row together, so an F16 row is
+/// widened once per tile and group (see <see cref="AttentionTile"/>). With fewer such items than threads, by (tile,
+/// query head) instead. With an F16 cache the query and the attention weights are rounded to F16 first, as ggml does.
 /// </summary>
 internal sealed class Attention
 {
     private const long SerialWorkLimit = 1 << 14;
 
-    [ThreadStatic]
-    private static float[]? t_scores;
-
-    [ThreadStatic]
-    private static float[]? t_rows;
+    /// <summary>Scores one tile may hold (rows × keys), so long contexts shrink the tile instead of the scratch growing.</summary>
+    private const long ScoreBudget = 1 << 20;
 
     private readonly ComputePool _pool;
     private readonly int _heads;
@@ -28,8 +25,17 @@ internal sealed class Attention
     private readonly int _group;
     private readonly int _headDim;
     private readonly float _scale;
+    private readonly int _tileTokens;
+    private readonly AttentionPath _path;
+    private int[] _tiles = [];
 
     public Attention(ComputePool pool, int heads, int kvHeads, int headDim)
+        : this(pool, heads, kvHeads, headDim, BestPath())
+    {
+    }
+
+    /// <summary>Attention on a chosen vector path (tests run every path; a path wider than the hardware is emulated).</summary>
+    internal Attention(ComputePool pool, int heads, int kvHeads, int headDim, AttentionPath path, int tileTokens = 0)
     {
         _pool = pool;
         _heads = heads;
@@ -37,7 +43,15 @@ internal sealed class Attention
         _group = heads / kvHeads;
         _headDim = headDim;
         _scale = 1.0f / MathF.Sqrt(headDim);
+        _path = path;
+        _tileTokens = tileTokens > 0 ? tileTokens : Math.Clamp(256 / _group, 16, 64);
     }
+
+    /// <summary>The widest vector path the hardware accelerates.</summary>
+    internal static AttentionPath BestPath() =>
+        Vector512.IsHardwareAccelerated ? AttentionPath.Vector512
+        : Vector256.IsHardwareAccelerated ? AttentionPath.Vector256
+        : AttentionPath.Vector128;
 
     /// <summary>
     /// Attends <paramref name="tokens"/> queries (token t's heads at q[t·qStride + qOffset ..], in sequence
@@ -52,9 +66,11 @@ internal sealed class Attention
             span += positions[t] + 1;
         }
 
-        var grouped = tokens * _kvHeads >= _pool.ThreadCount || _group == 1;
-        var items = tokens * (grouped ? _kvHeads : _heads);
-        var job = new Job(this, cache, layer, sequences, positions, q, qStride, qOffset, output, grouped);
+        var tiles = PlanTiles(sequences, positions, tokens);
+        var grouped = tiles * _kvHeads >= _pool.ThreadCount || _group == 1;
+        var parts = grouped ? 1 : _group;
+        var items = tiles * _kvHeads * parts;
+        var job = new Job(this, cache, layer, sequences, positions, q, qStride, qOffset, output, tiles, parts);
         if (span * _heads * _headDim <= SerialWorkLimit)
         {
             for (var i = 0; i < items; i++)
@@ -68,120 +84,84 @@ internal sealed class Attention
         }
     }
 
-    private static float[] Scratch(ref float[]? buffer, int length)
+    /// <summary>
+    /// Splits the tokens into tiles (runs of one sequence at consecutive positions, at most the tile size and the
+    /// score budget); tile i covers tokens _tiles[i] … _tiles[i + 1] − 1. Returns the number of tiles.
+    /// </summary>
+    private int PlanTiles(int[] sequences, int[] positions, int tokens)
     {
-        if (buffer is null || buffer.Length < length)
+        if (_tiles.Length < tokens + 1)
         {
-            buffer = new float[Math.Max(length, 2 * (buffer?.Length ?? 0))];
+            _tiles = new int[tokens + 1];
         }
 
-        return buffer;
+        var count = 0;
+        var t = 0;
+        while (t < tokens)
+        {
+            _tiles[count++] = t;
+            var end = t + 1;
+            while (end < tokens
+                && end - t < _tileTokens
+                && sequences[end] == sequences[t]
+                && positions[end] == positions[end - 1] + 1
+                && (long)(end - t + 1) * _group * (positions[end] + 1) <= ScoreBudget)
+            {
+                end++;
+            }
+
+            t = end;
+        }
+
+        _tiles[count] = tokens;
+        return count;
     }
 
-    private static void Widen(ReadOnlySpan<ushort> src, Span<float> dst) =>
-        Dequantize.Row(TensorType.F16, MemoryMarshal.AsBytes(src), dst);
-
-    private static float RoundF16(float value) => Fp16.ToSingle(Fp16.FromSingle(value));
+    private void Tile(KvCache cache, int layer, int sequence, ReadOnlySpan<int> positions, ReadOnlySpan<float> q, int qStride, int heads, int kvHead, Span<float> output)
+    {
+        var stride = _heads * _headDim;
+        switch (_path)
+        {
+            case AttentionPath.Vector512:
+                AttentionTile.Run<AttentionLanes512, Vector512<float>>(cache, layer, sequence, positions, q, qStride, heads, kvHead, _headDim, _scale, output, stride);
+                break;
+            case AttentionPath.Vector256:
+                AttentionTile.Run<AttentionLanes256, Vector256<float>>(cache, layer, sequence, positions, q, qStride, heads, kvHead, _headDim, _scale, output, stride);
+                break;
+            default:
+                AttentionTile.Run<AttentionLanes128, Vector128<float>>(cache, layer, sequence, positions, q, qStride, heads, kvHead, _headDim, _scale, output, stride);
+                break;
+        }
+    }
 
     /// <summary>
-    /// Query heads <paramref name="firstHead"/> … + <paramref name="count"/> − 1 (all of one KV head's group) of one
-    /// token: q holds their count × headDim values, output receives as many.
+    /// One chunk = one (tile, KV head) with all the group's query heads, or with <c>parts</c> &gt; 1 one (tile, query
+    /// head). Chunks go out last tile first: later tiles attend to more keys, so the long ones start early.
     /// </summary>
-    private void Heads(KvCache cache, int sequence, int layer, int position, ReadOnlySpan<float> q, int firstHead, int count, Span<float> output)
-    {
-        var kvh = firstHead / _group;
-        var hd = _headDim;
-        var width = cache.Width;
-        var length = position + 1;
-        var scores = Scratch(ref t_scores, count * length).AsSpan(0, count * length);
-        output.Clear();
-        var offset = kvh * hd;
-        if (cache.Type == KvCacheType.F32)
-        {
-            var keys = cache.KeysF32(sequence, layer);
-            var values = cache.ValuesF32(sequence, layer);
-            for (var j = 0; j < length; j++)
-            {
-                var key = keys.AsSpan((j * width) + offset, hd);
-                for (var g = 0; g < count; g++)
-                {
-                    scores[(g * length) + j] = VectorMath.Dot(q.Slice(g * hd, hd), key) * _scale;
-                }
-            }
-
-            for (var g = 0; g < count; g++)
-            {
-                VectorMath.Softmax(scores.Slice(g * length, length));
-            }
-
-            for (var j = 0; j < length; j++)
-            {
-                var value = values.AsSpan((j * width) + offset, hd);
-                for (var g = 0; g < count; g++)
-                {
-                    VectorMath.MultiplyAdd(value, scores[(g * length) + j], output.Slice(g * hd, hd));
-                }
-            }
-
-            return;
-        }
-
-        var scratch = Scratch(ref t_rows, (count + 1) * hd);
-        var qh = scratch.AsSpan(0, count * hd);
-        var row = scratch.AsSpan(count * hd, hd);
-        for (var i = 0; i < qh.Length; i++)
-        {
-            qh[i] = RoundF16(q[i]);
-        }
-
-        var keys16 = cache.KeysF16(sequence, layer);
-        var values16 = cache.ValuesF16(sequence, layer);
-        for (var j = 0; j < length; j++)
-        {
-            Widen(keys16.AsSpan((j * width) + offset, hd), row);
-            for (var g = 0; g < count; g++)
-            {
-                scores[(g * length) + j] = VectorMath.Dot(qh.Slice(g * hd, hd), row) * _scale;
-            }
-        }
-
-        for (var g = 0; g < count; g++)
-        {
-            VectorMath.Softmax(scores.Slice(g * length, length));
-        }
-
-        for (var j = 0; j < length; j++)
-        {
-            Widen(values16.AsSpan((j * width) + offset, hd), row);
-            for (var g = 0; g < count; g++)
-            {
-                VectorMath.MultiplyAdd(row, RoundF16(scores[(g * length) + j]), output.Slice(g * hd, hd));
-            }
-        }
-    }
-
-    /// <summary>One chunk = one (token, KV head group) when grouped, else one (token, query head).</summary>
     private readonly struct Job(
-        Attention owner, KvCache cache, int layer, int[] sequences, int[] positions, float[] q, int qStride, int qOffset, float[] output, bool grouped)
+        Attention owner, KvCache cache, int layer, int[] sequences, int[] positions, float[] q, int qStride, int qOffset, float[] output, int tiles, int parts)
         : IComputeJob
     {
         public void Execute(int chunk)
         {
-            var heads = owner._heads;
             var hd = owner._headDim;
-            var perToken = grouped ? owner._kvHeads : heads;
-            var t = chunk / perToken;
-            var count = grouped ? owner._group : 1;
-            var h = (chunk % perToken) * count;
-            owner.Heads(
+            var perTile = owner._kvHeads * parts;
+            var tile = tiles - 1 - (chunk / perTile);
+            var kvHead = chunk % perTile / parts;
+            var heads = owner._group / parts;
+            var firstHead = (kvHead * owner._group) + (chunk % parts * heads);
+            var start = owner._tiles[tile];
+            var count = owner._tiles[tile + 1] - start;
+            owner.Tile(
                 cache,
-                sequences[t],
                 layer,
-                positions[t],
-                q.AsSpan((t * qStride) + qOffset + (h * hd), count * hd),
-                h,
-                count,
-                output.AsSpan(((t * heads) + h) * hd, count * hd));
+                sequences[start],
+                positions.AsSpan(start, count),
+                q.AsSpan((start * qStride) + qOffset + (firstHead * hd)),
+                qStride,
+                heads,
+                kvHead,
+                output.AsSpan(((start * owner._heads) + firstHead) * hd));
         }
     }
 }
