@@ -78,6 +78,31 @@ public sealed class InstructionSetEnvironmentTests
         }
     }
 
+    [Fact]
+    public async Task Compute_AvxVnniDisabledByEnvironment_FallbackKernelsMatchScalar()
+    {
+        // Without AVX-VNNI the prompt-batch kernels fall back from the block-regrouped VNNI layout to the 4x4 tiles
+        // (and vpmaddubsw+vpmaddwd instead of vpdpbusd); the child's production path must still agree with the scalar
+        // reference, which the child method asserts.
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(typeof(InstructionSetEnvironmentTests).Assembly.Location);
+        start.ArgumentList.Add("-method");
+        start.ArgumentList.Add($"{typeof(InstructionSetEnvironmentTests).FullName}.{nameof(Compute_ProductionPath_MatchesScalarAndDumpsWhenAsked)}");
+        start.Environment["DOTNET_EnableAVXVNNI"] = "0";
+        using var child = Process.Start(start)!;
+        var stdout = child.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stderr = child.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await child.WaitForExitAsync(TestContext.Current.CancellationToken);
+        var output = await stdout;
+        Assert.True(child.ExitCode == 0, $"child exit {child.ExitCode}: {output} {await stderr}");
+        Assert.Contains("Total: 1, Errors: 0, Failed: 0", output, StringComparison.Ordinal);
+    }
+
     /// <summary>Every type's product of <see cref="Rows"/> weight rows with one token and with five, on <paramref name="path"/>.</summary>
     private static float[] Products(SimdPath path, out double[] magnitude)
     {
