@@ -9,17 +9,40 @@ namespace Edgewise.Numerics.Kernels;
 /// row keeps its own two accumulators over the same column steps and the same final reduction, so a row's result does
 /// not depend on which rows it was grouped with. Specials are found on the raw halves: shifted left by one (dropping
 /// the sign), an fp16 infinity or NaN is at least 0xF800, so one unsigned 16-bit maximum per vector of halves flags
-/// them; a flagged row is recomputed by the scalar reference.
+/// them; a flagged row is recomputed by the scalar reference. One thread's memory stream limits a single token's
+/// product, so each step asks for its four rows' lines <see cref="PrefetchDistance"/> bytes ahead; past a row's end the
+/// request moves to the same row of the next group of four, so a new group's rows are already on their way.
 /// </summary>
 internal static unsafe class F16Decode
 {
     private const float TwoPow112 = 5.192296858534828e33f;
     private const ushort SpecialShifted = 0xF800;
 
+    /// <summary>How far ahead in each of the four rows the lines are requested (four rows: four times this in flight).</summary>
+    internal const int PrefetchDistance = 768;
+
+    /// <summary>
+    /// Asks for the first <see cref="PrefetchDistance"/> bytes of each of the first four rows of [<paramref name="r0"/>,
+    /// <paramref name="r1"/>): a chunk's kernel prefetches only ahead of itself.
+    /// </summary>
+    public static void PrefetchStart(byte* weights, long rowBytes, int r0, int r1)
+    {
+        var bytes = Math.Min(rowBytes, PrefetchDistance);
+        for (var r = r0; r < Math.Min(r1, r0 + 4); r++)
+        {
+            var start = weights + (r * rowBytes);
+            for (var p = 0L; p < bytes; p += 64)
+            {
+                Sse.Prefetch0(start + p);
+            }
+        }
+    }
+
     /// <summary>output[r] = row r · x for r in [<paramref name="r0"/>, <paramref name="r1"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rows(byte* weights, long rowBytes, int r0, int r1, int cols, float* x, float* output, bool wide)
     {
+        PrefetchStart(weights, rowBytes, r0, r1);
         var r = r0;
         for (; r + 4 <= r1; r += 4)
         {
@@ -76,9 +99,11 @@ internal static unsafe class F16Decode
     {
         Vector512<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
         var peak = Vector512<ushort>.Zero;
+        var rowBytes = (long)((byte*)w1 - (byte*)w0);
         var i = 0;
         for (; i + 32 <= cols; i += 32)
         {
+            Ahead(w0, w1, w2, w3, (2L * i) + PrefetchDistance, 2L * cols, rowBytes);
             var xl = Vector512.Load(x + i);
             var xh = Vector512.Load(x + i + 16);
             var s = Avx512BW.Max(Avx512BW.ShiftLeftLogical(Vector512.Load(w0 + i), 1), Avx512BW.ShiftLeftLogical(Vector512.Load(w1 + i), 1));
@@ -104,9 +129,11 @@ internal static unsafe class F16Decode
     {
         Vector256<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
         var peak = Vector256<ushort>.Zero;
+        var rowBytes = (long)((byte*)w1 - (byte*)w0);
         var i = 0;
         for (; i + 16 <= cols; i += 16)
         {
+            Ahead(w0, w1, w2, w3, (2L * i) + PrefetchDistance, 2L * cols, rowBytes);
             var xl = Avx.LoadVector256(x + i);
             var xh = Avx.LoadVector256(x + i + 8);
             var s = Avx2.Max(Avx2.ShiftLeftLogical(Vector256.Load(w0 + i), 1), Avx2.ShiftLeftLogical(Vector256.Load(w1 + i), 1));
@@ -125,6 +152,20 @@ internal static unsafe class F16Decode
 
         var special = Vector256.GreaterThanOrEqualAny(peak, Vector256.Create(SpecialShifted));
         return Finish(Simd.Sum(a0 + b0), Simd.Sum(a1 + b1), Simd.Sum(a2 + b2), Simd.Sum(a3 + b3), special, w0, w1, w2, w3, i, cols, x);
+    }
+
+    /// <summary>
+    /// Requests the line at byte <paramref name="offset"/> of each row, or past the row's <paramref name="used"/> bytes the
+    /// line that far into the same row of the next group of four (<paramref name="rowBytes"/> apart; a hint, never a fault).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Ahead(ushort* w0, ushort* w1, ushort* w2, ushort* w3, long offset, long used, long rowBytes)
+    {
+        var at = offset < used ? offset : offset - used + (4 * rowBytes);
+        Sse.Prefetch0((byte*)w0 + at);
+        Sse.Prefetch0((byte*)w1 + at);
+        Sse.Prefetch0((byte*)w2 + at);
+        Sse.Prefetch0((byte*)w3 + at);
     }
 
     /// <summary>Adds the columns past the last full vector step, in order, and flags specials among them.</summary>
