@@ -132,6 +132,10 @@ internal static unsafe partial class KQuantMatVec
         var acc = Vector256<float>.Zero;
         for (var b = 0; b < blocks; b++, w += TFormat.Bytes, a += Q8KBytes)
         {
+            Sse.Prefetch0(w + KQuantDecode.PrefetchDistance);
+            Sse.Prefetch0(w + KQuantDecode.PrefetchDistance + 64);
+            Sse.Prefetch0(w + KQuantDecode.PrefetchDistance + 128);
+            Sse.Prefetch0(w + KQuantDecode.PrefetchDistance + 192);
             var aux = TFormat.Decode(w, scales);
             var isum = Pair1<TFormat>(w, 0, a, scales) + Pair1<TFormat>(w, 1, a, scales);
             isum += Pair1<TFormat>(w, 2, a, scales) + Pair1<TFormat>(w, 3, a, scales);
