@@ -36,7 +36,7 @@ public static unsafe class MatMul
         }
         else if (KQuantGemm.Handles(weightType))
         {
-            rowBytes = Math.Max(rowBytes, KQuantGemm.PreparedBytes(cols));
+            rowBytes = Math.Max(rowBytes, KQuantGemm.PreparedBytes(weightType, cols));
         }
 
         return checked(rowBytes * n);
@@ -140,7 +140,7 @@ public static unsafe class MatMul
         }
         else if (kgemm)
         {
-            actBytes = KQuantGemm.PreparedBytes(cols);
+            actBytes = KQuantGemm.PreparedBytes(weightType, cols);
         }
         else if (fast)
         {
@@ -183,11 +183,11 @@ public static unsafe class MatMul
 
             if (kgemm)
             {
-                var prepare = new KGemmPrepareJob(x, act, cols, actBytes);
+                var prepare = new KGemmPrepareJob(weightType, x, act, cols, actBytes);
                 Run(pool, ref prepare, n);
                 var threads = pool?.ThreadCount ?? 1;
                 var blockRows = Math.Clamp((rows / (4 * threads)) & ~3, 4, 64);
-                var kGemmJob = new KQuantGemmJob((byte*)weights, act, y, rowBytes, actBytes, rows, cols / 256, n, blockRows);
+                var kGemmJob = new KQuantGemmJob(weightType, (byte*)weights, act, y, rowBytes, actBytes, rows, cols / 256, n, blockRows);
                 Run(pool, ref kGemmJob, (rows + blockRows - 1) / blockRows);
                 return;
             }
@@ -310,19 +310,19 @@ public static unsafe class MatMul
     }
 
     /// <summary>Prepares one activation row per chunk for <see cref="KQuantGemm"/>.</summary>
-    private readonly struct KGemmPrepareJob(float* input, byte* output, int cols, int actBytes) : IComputeJob
+    private readonly struct KGemmPrepareJob(TensorType weightType, float* input, byte* output, int cols, int actBytes) : IComputeJob
     {
         public void Execute(int chunk)
         {
             var bytes = (cols / 256) * 292;
             Span<byte> q8k = bytes <= 32768 ? stackalloc byte[bytes] : new byte[bytes];
-            KQuantGemm.Prepare(new ReadOnlySpan<float>(input + ((long)chunk * cols), cols), output + ((long)chunk * actBytes), q8k);
+            KQuantGemm.Prepare(weightType, new ReadOnlySpan<float>(input + ((long)chunk * cols), cols), output + ((long)chunk * actBytes), q8k);
         }
     }
 
-    /// <summary>One chunk = a block of Q4_K weight rows against every activation row prepared for <see cref="KQuantGemm"/>.</summary>
+    /// <summary>One chunk = a block of Q4_K or Q6_K weight rows against every activation row prepared for <see cref="KQuantGemm"/>.</summary>
     private readonly struct KQuantGemmJob(
-        byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int blocks, int n, int rowsPerChunk)
+        TensorType weightType, byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int blocks, int n, int rowsPerChunk)
         : IComputeJob
     {
         public void Execute(int chunk)
@@ -332,7 +332,7 @@ public static unsafe class MatMul
             var buffer = bytes <= 65536 ? stackalloc byte[bytes] : new byte[bytes];
             fixed (byte* scratch = buffer)
             {
-                KQuantGemm.Rows(weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), blocks, activations, actBytes, n, output, rows, scratch);
+                KQuantGemm.Rows(weightType, weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), blocks, activations, actBytes, n, output, rows, scratch);
             }
         }
     }

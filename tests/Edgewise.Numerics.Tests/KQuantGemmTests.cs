@@ -3,7 +3,7 @@ using Edgewise.Numerics.Kernels;
 namespace Edgewise.Numerics.Tests;
 
 /// <summary>
-/// The Q4_K prompt-batch kernel (run-transposed, register tiles of two weight rows × four tokens): against the scalar
+/// The Q4_K and Q6_K prompt-batch kernels (run- and group-transposed, register tiles of two weight rows × four tokens): against the scalar
 /// dot products at sizes that leave partial tiles, and a product's bits independent of where its row and token fall.
 /// </summary>
 public sealed class KQuantGemmTests
@@ -16,6 +16,11 @@ public sealed class KQuantGemmTests
         data.Add(TensorType.Q4_K, 67, 512, 37);
         data.Add(TensorType.Q4_K, 3, 2048, 2);
         data.Add(TensorType.Q4_K, 6, 256, 70);
+        data.Add(TensorType.Q6_K, 4, 256, 4);
+        data.Add(TensorType.Q6_K, 9, 768, 7);
+        data.Add(TensorType.Q6_K, 67, 512, 37);
+        data.Add(TensorType.Q6_K, 3, 2048, 2);
+        data.Add(TensorType.Q6_K, 6, 256, 70);
 
         return data;
     }
@@ -53,10 +58,11 @@ public sealed class KQuantGemmTests
         }
     }
 
-    [Fact]
-    public void Compute_TokensReversed_SameBitsPerToken()
+    [Theory]
+    [InlineData(TensorType.Q4_K)]
+    [InlineData(TensorType.Q6_K)]
+    public void Compute_TokensReversed_SameBitsPerToken(TensorType type)
     {
-        const TensorType type = TensorType.Q4_K;
         const int rows = 11, cols = 512, n = 23;
         var (weights, input) = Operands(type, rows, cols, n);
         var reversed = new float[input.Length];
@@ -79,10 +85,11 @@ public sealed class KQuantGemmTests
         }
     }
 
-    [Fact]
-    public void Compute_RowsShiftedByOne_SameBitsPerRow()
+    [Theory]
+    [InlineData(TensorType.Q4_K)]
+    [InlineData(TensorType.Q6_K)]
+    public void Compute_RowsShiftedByOne_SameBitsPerRow(TensorType type)
     {
-        const TensorType type = TensorType.Q4_K;
         const int rows = 14, cols = 768, n = 9;
         var (weights, input) = Operands(type, rows, cols, n);
         var rowBytes = (int)TensorTypeInfo.Get(type).RowBytes(cols);
@@ -98,15 +105,17 @@ public sealed class KQuantGemmTests
         }
     }
 
-    [Fact]
-    public void Compute_PooledBatch_SameBitsAsSerial()
+    [Theory]
+    [InlineData(TensorType.Q4_K)]
+    [InlineData(TensorType.Q6_K)]
+    public void Compute_PooledBatch_SameBitsAsSerial(TensorType type)
     {
         const int rows = 203, cols = 512, n = 19;
-        var (weights, input) = Operands(TensorType.Q4_K, rows, cols, n);
-        var serial = Run(TensorType.Q4_K, weights, rows, cols, input, n, SimdSupport.Best);
+        var (weights, input) = Operands(type, rows, cols, n);
+        var serial = Run(type, weights, rows, cols, input, n, SimdSupport.Best);
         var pooled = new float[n * rows];
         using var pool = new ComputePool(2);
-        MatMul.Compute(TensorType.Q4_K, weights, rows, cols, input, pooled, n, pool);
+        MatMul.Compute(type, weights, rows, cols, input, pooled, n, pool);
         Assert.Equal(serial, pooled);
     }
 

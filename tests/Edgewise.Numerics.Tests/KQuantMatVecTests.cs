@@ -57,7 +57,6 @@ public sealed class KQuantMatVecTests
 
     [Theory]
     [InlineData(TensorType.Q5_K)]
-    [InlineData(TensorType.Q6_K)]
     public void Compute_TokenInBatch_SameBitsAsAlone(TensorType type)
     {
         const int rows = 7, cols = 768, n = 39;

@@ -5,8 +5,8 @@ using System.Runtime.Intrinsics.X86;
 namespace Edgewise.Numerics.Kernels;
 
 /// <summary>
-/// Prompt batches of Q4_K weights with AVX-VNNI, in a run-transposed layout (as <see cref="LegacyGemm"/> does for
-/// blocks): int32 lane l of every vector belongs to run l (elements 32l..32l+31) of a super-block, and vector m holds
+/// Prompt batches of Q4_K and Q6_K weights with AVX-VNNI (Q6_K's group layout is in KQuantGemm.Q6K.cs). Q4_K is kept
+/// in a run-transposed layout (as <see cref="LegacyGemm"/> does for blocks): int32 lane l of every vector belongs to run l (elements 32l..32l+31) of a super-block, and vector m holds
 /// bytes 4m..4m+3 of each run, so eight <c>vpdpbusd</c> steps finish the exact dot of all eight runs at once. The
 /// runs' 6-bit scales and minimums then meet those dots and the activation's run sums with one exact 32-bit multiply
 /// each, and two fused multiply-adds (d_w·d_a and −dmin_w·d_a) take a super-block into the float accumulator; the
@@ -16,12 +16,15 @@ namespace Edgewise.Numerics.Kernels;
 /// kernel runs it, so a token's results do not depend on where it falls in the tiles (they may differ in the last
 /// bits from the single-token kernels, which sum the runs in a different lane order).
 /// </summary>
-internal static unsafe class KQuantGemm
+internal static unsafe partial class KQuantGemm
 {
     private const int Q8KBytes = 292;
     private const int Q4KBytes = 144;
     private const int ActivationGroupBytes = 320;
     private const int WeightGroupBytes = 352;
+
+    /// <summary>Bytes of one prepared Q6_K super-block, weights and activations alike.</summary>
+    private const int GroupBytes = 352;
 
     /// <summary>Bytes of prepared activations a tile of tokens may span (they stay in L2 while a run of weight rows meets them).</summary>
     private const int TileActivationBytes = 384 * 1024;
@@ -30,19 +33,32 @@ internal static unsafe class KQuantGemm
     public static bool IsSupported => AvxVnni.IsSupported && Fma.IsSupported;
 
     /// <summary>Whether <paramref name="type"/> has a kernel here.</summary>
-    public static bool Handles(TensorType type) => type == TensorType.Q4_K;
+    public static bool Handles(TensorType type) => type is TensorType.Q4_K or TensorType.Q6_K;
 
-    /// <summary>Bytes of one prepared activation row of <paramref name="cols"/> elements (a multiple of 64).</summary>
-    public static int PreparedBytes(int cols) => (cols / 256) * ActivationGroupBytes;
+    /// <summary>Bytes of one prepared activation row of <paramref name="cols"/> elements (a multiple of 256) for <paramref name="type"/>.</summary>
+    public static int PreparedBytes(TensorType type, int cols) => (cols / 256) * (type == TensorType.Q6_K ? GroupBytes : ActivationGroupBytes);
 
     /// <summary>Bytes of scratch <see cref="Rows"/> needs for rows of <paramref name="blocks"/> super-blocks.</summary>
     public static int ScratchBytes(int blocks) => 2 * blocks * WeightGroupBytes;
 
     /// <summary>
-    /// Quantizes one activation row to Q8_K (as <see cref="VecDot.ConvertActivations"/> does) and lays it out by
-    /// super-block: eight vectors of quants, the eight run sums as int32 lanes, the float scale.
+    /// Quantizes one activation row to Q8_K (as <see cref="VecDot.ConvertActivations"/> does) and lays it out as the
+    /// kernel for <paramref name="type"/> reads it.
     /// </summary>
-    public static void Prepare(ReadOnlySpan<float> input, byte* destination, Span<byte> q8k)
+    public static void Prepare(TensorType type, ReadOnlySpan<float> input, byte* destination, Span<byte> q8k)
+    {
+        if (type == TensorType.Q6_K)
+        {
+            PrepareQ6K(input, destination, q8k);
+        }
+        else
+        {
+            PrepareQ4K(input, destination, q8k);
+        }
+    }
+
+    /// <summary>Q4_K's activation layout by super-block: eight vectors of quants, the eight run sums as int32 lanes, the float scale.</summary>
+    private static void PrepareQ4K(ReadOnlySpan<float> input, byte* destination, Span<byte> q8k)
     {
         var blocks = input.Length / 256;
         VecDot.ConvertActivations(TensorType.Q4_K, input, q8k);
@@ -74,8 +90,9 @@ internal static unsafe class KQuantGemm
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rows(
-        byte* weights, long rowBytes, int r0, int r1, int blocks, byte* activations, int actStride, int tokens, float* output, long outStride, byte* scratch)
+        TensorType type, byte* weights, long rowBytes, int r0, int r1, int blocks, byte* activations, int actStride, int tokens, float* output, long outStride, byte* scratch)
     {
+        var q6 = type == TensorType.Q6_K;
         var w0 = scratch;
         var w1 = w0 + (blocks * WeightGroupBytes);
         var tile = Math.Max(4, (TileActivationBytes / actStride) & ~3);
@@ -86,30 +103,53 @@ internal static unsafe class KQuantGemm
             for (; r + 2 <= r1; r += 2)
             {
                 var row = weights + (r * rowBytes);
-                Transpose(row, blocks, w0);
-                Transpose(row + rowBytes, blocks, w1);
+                Transpose(q6, row, blocks, w0);
+                Transpose(q6, row + rowBytes, blocks, w1);
                 var t = t0;
                 for (; t + 4 <= t1; t += 4)
                 {
-                    Tile(w0, w1, blocks, activations + ((long)t * actStride), actStride, output + (t * outStride) + r, outStride);
+                    var a = activations + ((long)t * actStride);
+                    var y = output + (t * outStride) + r;
+                    if (q6)
+                    {
+                        TileQ6K(w0, w1, blocks, a, actStride, y, outStride);
+                    }
+                    else
+                    {
+                        Tile(w0, w1, blocks, a, actStride, y, outStride);
+                    }
                 }
 
                 for (; t < t1; t++)
                 {
                     var a = activations + ((long)t * actStride);
-                    output[(t * outStride) + r] = Dot(w0, blocks, a);
-                    output[(t * outStride) + r + 1] = Dot(w1, blocks, a);
+                    output[(t * outStride) + r] = q6 ? DotQ6K(w0, blocks, a) : Dot(w0, blocks, a);
+                    output[(t * outStride) + r + 1] = q6 ? DotQ6K(w1, blocks, a) : Dot(w1, blocks, a);
                 }
             }
 
             if (r < r1)
             {
-                Transpose(weights + (r * rowBytes), blocks, w0);
+                Transpose(q6, weights + (r * rowBytes), blocks, w0);
                 for (var t = t0; t < t1; t++)
                 {
-                    output[(t * outStride) + r] = Dot(w0, blocks, activations + ((long)t * actStride));
+                    var a = activations + ((long)t * actStride);
+                    output[(t * outStride) + r] = q6 ? DotQ6K(w0, blocks, a) : Dot(w0, blocks, a);
                 }
             }
+        }
+    }
+
+    /// <summary>One weight row into its type's layout.</summary>
+    private static void Transpose(bool q6, byte* row, int blocks, byte* destination)
+    {
+        if (q6)
+        {
+            TransposeQ6K(row, blocks, destination);
+        }
+        else
+        {
+            Transpose(row, blocks, destination);
         }
     }
 
