@@ -135,17 +135,7 @@ internal static unsafe partial class KQuantGemm
             a3 += GroupBytes;
         }
 
-        y[0] = Simd.Sum(c00);
-        y[1] = Simd.Sum(c10);
-        y += outStride;
-        y[0] = Simd.Sum(c01);
-        y[1] = Simd.Sum(c11);
-        y += outStride;
-        y[0] = Simd.Sum(c02);
-        y[1] = Simd.Sum(c12);
-        y += outStride;
-        y[0] = Simd.Sum(c03);
-        y[1] = Simd.Sum(c13);
+        Simd.StoreTile2x4(y, outStride, c00, c10, c01, c11, c02, c12, c03, c13);
     }
 
     /// <summary>One transposed Q6_K weight row · one prepared token, the same chain as <see cref="TileQ6K"/>.</summary>

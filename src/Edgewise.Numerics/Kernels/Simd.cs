@@ -90,6 +90,29 @@ internal static class Simd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector256<float> v) => Vector128.Sum(v.GetLower() + v.GetUpper());
 
+    /// <summary>
+    /// Stores the horizontal sums of a 2-row × 4-token register tile: c_rt goes to y[t·<paramref name="outStride"/> + r]
+    /// (the epilogue shared by the prompt-batch kernels).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StoreTile2x4(
+        float* y, long outStride,
+        Vector256<float> c00, Vector256<float> c10, Vector256<float> c01, Vector256<float> c11,
+        Vector256<float> c02, Vector256<float> c12, Vector256<float> c03, Vector256<float> c13)
+    {
+        y[0] = Sum(c00);
+        y[1] = Sum(c10);
+        y += outStride;
+        y[0] = Sum(c01);
+        y[1] = Sum(c11);
+        y += outStride;
+        y[0] = Sum(c02);
+        y[1] = Sum(c12);
+        y += outStride;
+        y[0] = Sum(c03);
+        y[1] = Sum(c13);
+    }
+
     /// <summary>Horizontal float sum of 16 lanes, pairwise.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector512<float> v) => Sum(v.GetLower() + v.GetUpper());
