@@ -215,9 +215,20 @@ public sealed partial class ModelManager : IDisposable
         Entry? evicted = null;
         lock (_sync)
         {
-            if (entry.Leases == 0 && entry.ExpiresAt is { } at && at <= _clock.GetUtcNow() && _entries.TryGetValue(entry.Descriptor.Name, out var current) && current == entry)
+            if (entry.Leases == 0 && entry.ExpiresAt is { } at && _entries.TryGetValue(entry.Descriptor.Name, out var current) && current == entry)
             {
-                evicted = RemoveLocked(entry);
+                var left = at - _clock.GetUtcNow();
+                if (left <= TimeSpan.Zero)
+                {
+                    evicted = RemoveLocked(entry);
+                }
+                else
+                {
+                    // Timers run on a coarse monotonic tick, the expiry on the wall clock: a timer that fires a little
+                    // early must be re-armed, or the one-shot timer is gone and the idle model never unloads.
+                    entry.Timer?.Dispose();
+                    entry.Timer = _clock.CreateTimer(static s => ((ExpiryState)s!).Fire(), new ExpiryState(this, entry), left, Timeout.InfiniteTimeSpan);
+                }
             }
         }
 

@@ -35,6 +35,22 @@ internal sealed class ManualClock : TimeProvider
         }
     }
 
+    /// <summary>Fires every armed timer now, before its due time (as a real timer on a coarse tick may).</summary>
+    public void FireEarly()
+    {
+        List<ManualTimer> armed;
+        lock (_timers)
+        {
+            armed = _timers.Where(t => t.Due is not null).ToList();
+        }
+
+        foreach (var t in armed)
+        {
+            t.Due = null;
+            t.Fire();
+        }
+    }
+
     private sealed class ManualTimer(ManualClock clock, TimerCallback callback, object? state) : ITimer
     {
         public DateTimeOffset? Due { get; set; }

@@ -50,6 +50,22 @@ public sealed class ModelManagerTests
     }
 
     [Fact]
+    public async Task Release_ExpiryTimerFiresEarly_RearmsAndStillUnloads()
+    {
+        Add("a", 10);
+        using var manager = Create(100 * Mb, TimeSpan.FromSeconds(1));
+        (await manager.AcquireAsync("a", cancellationToken: TestContext.Current.CancellationToken)).Dispose();
+
+        _clock.Advance(TimeSpan.FromMilliseconds(999));
+        _clock.FireEarly();
+        Assert.Single(manager.Loaded);
+
+        _clock.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Empty(manager.Loaded);
+        Assert.Equal(["a"], _loader.Disposed);
+    }
+
+    [Fact]
     public async Task Release_KeepAliveZero_UnloadsAtOnce()
     {
         Add("a", 10);
