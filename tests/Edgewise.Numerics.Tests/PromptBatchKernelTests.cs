@@ -3,10 +3,11 @@ using Edgewise.Numerics.Kernels;
 namespace Edgewise.Numerics.Tests;
 
 /// <summary>
-/// The prompt-batch kernels of Q8_0, Q4_0 and Q5_0 (register tiles of weight rows × tokens): against the scalar dot
-/// products at sizes that leave partial tiles, and a product's bits independent of where its row and token fall.
+/// The prompt-batch kernels (register tiles of weight rows × tokens; with AVX-VNNI the block-regrouped Q8_0/Q4_0/Q5_0
+/// layout and the run- and group-transposed Q4_K/Q6_K layouts): against the scalar dot products at sizes that leave
+/// partial tiles, and a product's bits independent of where its row and token fall and of pooling.
 /// </summary>
-public sealed class LegacyGemmTests
+public sealed class PromptBatchKernelTests
 {
     public static TheoryData<TensorType, int, int, int> Shapes()
     {
@@ -18,6 +19,15 @@ public sealed class LegacyGemmTests
             data.Add(type, 67, 288, 37);
             data.Add(type, 130, 32, 2);
             data.Add(type, 6, 320, 70);
+        }
+
+        foreach (var type in new[] { TensorType.Q4_K, TensorType.Q6_K })
+        {
+            data.Add(type, 4, 256, 4);
+            data.Add(type, 9, 768, 7);
+            data.Add(type, 67, 512, 37);
+            data.Add(type, 3, 2048, 2);
+            data.Add(type, 6, 256, 70);
         }
 
         return data;
@@ -57,12 +67,14 @@ public sealed class LegacyGemmTests
     }
 
     [Theory]
-    [InlineData(TensorType.Q8_0)]
-    [InlineData(TensorType.Q4_0)]
-    [InlineData(TensorType.Q5_0)]
-    public void Compute_TokensReversed_SameBitsPerToken(TensorType type)
+    [InlineData(TensorType.Q8_0, 160)]
+    [InlineData(TensorType.Q4_0, 160)]
+    [InlineData(TensorType.Q5_0, 160)]
+    [InlineData(TensorType.Q4_K, 512)]
+    [InlineData(TensorType.Q6_K, 512)]
+    public void Compute_TokensReversed_SameBitsPerToken(TensorType type, int cols)
     {
-        const int rows = 11, cols = 160, n = 23;
+        const int rows = 11, n = 23;
         var (weights, input) = Operands(type, rows, cols, n);
         var reversed = new float[input.Length];
         for (var t = 0; t < n; t++)
@@ -85,12 +97,14 @@ public sealed class LegacyGemmTests
     }
 
     [Theory]
-    [InlineData(TensorType.Q8_0)]
-    [InlineData(TensorType.Q4_0)]
-    [InlineData(TensorType.Q5_0)]
-    public void Compute_RowsShiftedByOne_SameBitsPerRow(TensorType type)
+    [InlineData(TensorType.Q8_0, 96)]
+    [InlineData(TensorType.Q4_0, 96)]
+    [InlineData(TensorType.Q5_0, 96)]
+    [InlineData(TensorType.Q4_K, 768)]
+    [InlineData(TensorType.Q6_K, 768)]
+    public void Compute_RowsShiftedByOne_SameBitsPerRow(TensorType type, int cols)
     {
-        const int rows = 14, cols = 96, n = 9;
+        const int rows = 14, n = 9;
         var (weights, input) = Operands(type, rows, cols, n);
         var rowBytes = (int)TensorTypeInfo.Get(type).RowBytes(cols);
         var shifted = weights.AsSpan(rowBytes).ToArray();
@@ -105,15 +119,20 @@ public sealed class LegacyGemmTests
         }
     }
 
-    [Fact]
-    public void Compute_PooledBatch_SameBitsAsSerial()
+    [Theory]
+    [InlineData(TensorType.Q8_0, 256)]
+    [InlineData(TensorType.Q4_0, 256)]
+    [InlineData(TensorType.Q5_0, 256)]
+    [InlineData(TensorType.Q4_K, 512)]
+    [InlineData(TensorType.Q6_K, 512)]
+    public void Compute_PooledBatch_SameBitsAsSerial(TensorType type, int cols)
     {
-        const int rows = 203, cols = 256, n = 19;
-        var (weights, input) = Operands(TensorType.Q4_0, rows, cols, n);
-        var serial = Run(TensorType.Q4_0, weights, rows, cols, input, n, SimdSupport.Best);
+        const int rows = 203, n = 19;
+        var (weights, input) = Operands(type, rows, cols, n);
+        var serial = Run(type, weights, rows, cols, input, n, SimdSupport.Best);
         var pooled = new float[n * rows];
         using var pool = new ComputePool(2);
-        MatMul.Compute(TensorType.Q4_0, weights, rows, cols, input, pooled, n, pool);
+        MatMul.Compute(type, weights, rows, cols, input, pooled, n, pool);
         Assert.Equal(serial, pooled);
     }
 
