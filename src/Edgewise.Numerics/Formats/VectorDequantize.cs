@@ -23,9 +23,6 @@ internal enum VectorPath
 /// </summary>
 internal static class VectorDequantize
 {
-    /// <summary>2^112 as binary32 bits: rescales an fp16 exponent (bias 15) to binary32 (bias 127).</summary>
-    private const uint TwoPow112Bits = 0x7780_0000;
-
     /// <summary>The best path this machine runs, or null when only scalar code should be used.</summary>
     public static VectorPath? Best { get; } =
         Avx2.IsSupported ? VectorPath.Avx2 : Vector128.IsHardwareAccelerated ? VectorPath.Vector128 : null;
@@ -222,31 +219,20 @@ internal static class VectorDequantize
     }
 
     /// <summary>
-    /// fp16 bit patterns (one per 32-bit lane) to floats: the magnitude bits shifted into binary32 position and
-    /// multiplied by 2^112 are exact for normal and subnormal values; infinities and NaNs are rebuilt with
-    /// exponent 255 (NaNs made quiet, as <see cref="Fp16.ToSingle"/> does).
+    /// fp16 bit patterns (one per 32-bit lane) to floats, exactly and without binary32 subnormals on the way
+    /// (<see cref="Kernels.Simd.HalfToSingle(Vector256{int})"/>), NaNs made quiet as <see cref="Fp16.ToSingle"/> does.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> WidenHalves(Vector256<uint> h)
     {
-        var magnitude = (h & Vector256.Create(0x7FFFu)) << 13;
-        var finite = magnitude.AsSingle() * Vector256.Create(TwoPow112Bits).AsSingle();
-        var special = Vector256.Equals(h & Vector256.Create(0x7C00u), Vector256.Create(0x7C00u));
-        var nan = Vector256.GreaterThan(magnitude.AsInt32(), Vector256.Create(0x0F80_0000)).AsUInt32();
-        var specialBits = magnitude | Vector256.Create(0x7F80_0000u) | (nan & Vector256.Create(0x0040_0000u));
-        var bits = Vector256.ConditionalSelect(special, specialBits, finite.AsUInt32());
-        return (bits | ((h & Vector256.Create(0x8000u)) << 16)).AsSingle();
+        var nan = Vector256.GreaterThan(h & Vector256.Create(0x7FFFu), Vector256.Create(0x7C00u));
+        return (Kernels.Simd.HalfToSingle(h.AsInt32()).AsUInt32() | (nan & Vector256.Create(0x0040_0000u))).AsSingle();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<float> WidenHalves(Vector128<uint> h)
     {
-        var magnitude = (h & Vector128.Create(0x7FFFu)) << 13;
-        var finite = magnitude.AsSingle() * Vector128.Create(TwoPow112Bits).AsSingle();
-        var special = Vector128.Equals(h & Vector128.Create(0x7C00u), Vector128.Create(0x7C00u));
-        var nan = Vector128.GreaterThan(magnitude.AsInt32(), Vector128.Create(0x0F80_0000)).AsUInt32();
-        var specialBits = magnitude | Vector128.Create(0x7F80_0000u) | (nan & Vector128.Create(0x0040_0000u));
-        var bits = Vector128.ConditionalSelect(special, specialBits, finite.AsUInt32());
-        return (bits | ((h & Vector128.Create(0x8000u)) << 16)).AsSingle();
+        var nan = Vector128.GreaterThan(h & Vector128.Create(0x7FFFu), Vector128.Create(0x7C00u));
+        return (Kernels.Simd.HalfToSingle(h.AsInt32()).AsUInt32() | (nan & Vector128.Create(0x0040_0000u))).AsSingle();
     }
 }

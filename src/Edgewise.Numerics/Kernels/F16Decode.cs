@@ -15,7 +15,6 @@ namespace Edgewise.Numerics.Kernels;
 /// </summary>
 internal static unsafe class F16Decode
 {
-    private const float TwoPow112 = 5.192296858534828e33f;
     private const ushort SpecialShifted = 0xF800;
 
     /// <summary>How far ahead in each of the four rows the lines are requested (four rows: four times this in flight).</summary>
@@ -83,15 +82,13 @@ internal static unsafe class F16Decode
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Widen16(ushort* h)
     {
-        var wide = Avx512F.ConvertToVector512Int32(Vector256.Load((short*)h));
-        return (Avx512F.ShiftLeftLogical(wide, 13) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle() * Vector512.Create(TwoPow112);
+        return Simd.WidenFinite(Avx512F.ConvertToVector512Int32(Vector256.Load((short*)h)));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Widen8(ushort* h)
     {
-        var wide = Avx2.ConvertToVector256Int32((short*)h);
-        return (Avx2.ShiftLeftLogical(wide, 13) & Vector256.Create(unchecked((int)0x8FFFE000))).AsSingle() * Vector256.Create(TwoPow112);
+        return Simd.WidenFinite(Avx2.ConvertToVector256Int32((short*)h));
     }
 
     /// <summary>Four row dots (elements 0-3); element 4 is NaN when any of the rows holds an fp16 special.</summary>

@@ -6,8 +6,9 @@ namespace Edgewise.Numerics.Kernels;
 /// <summary>
 /// Matrix products for F16 weights. ggml rounds the activations to F16 and multiplies in float; here they are rounded
 /// and widened back to float once per call, so the kernels widen only the weights: sign-extend each fp16 to 32 bits,
-/// shift the exponent and mantissa into place, keep the sign, and rescale by 2^112 (exact for zeros, subnormals and
-/// normals), then fused multiply-adds. A row holding an fp16 infinity or NaN is recomputed by the scalar reference so
+/// then rebias normals in integer arithmetic and convert zeros and subnormals from their mantissa
+/// (<see cref="Simd.WidenFinite(Vector256{int})"/>: exact, and never a binary32 subnormal, which costs x86 a microcode
+/// assist), then fused multiply-adds. A row holding an fp16 infinity or NaN is recomputed by the scalar reference so
 /// the special values come out as IEEE arithmetic gives them. A single token (decode) streams the rows through
 /// <see cref="F16Decode"/>; several tokens (a prompt batch) go through <see cref="F16Panel"/>, which widens a panel of
 /// rows once and reuses it for a tile of tokens.

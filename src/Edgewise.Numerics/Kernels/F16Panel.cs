@@ -15,7 +15,6 @@ namespace Edgewise.Numerics.Kernels;
 /// </summary>
 internal static unsafe class F16Panel
 {
-    private const float TwoPow112 = 5.192296858534828e33f;
     private const ushort SpecialShifted = 0xF800;
 
     /// <summary>Bytes of activations a token tile should cover, so the tile stays in the core's L2.</summary>
@@ -134,7 +133,7 @@ internal static unsafe class F16Panel
                 var raw = Vector256.Load(row + (s * 16));
                 peak = Avx2.Max(peak, Avx2.ShiftLeftLogical(raw, 1));
                 var wide = Avx512F.ConvertToVector512Int32(raw.AsInt16());
-                var value = (Avx512F.ShiftLeftLogical(wide, 13) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle() * Vector512.Create(TwoPow112);
+                var value = Simd.WidenFinite(wide);
                 value.Store(dst + (s * 96));
             }
 
@@ -160,7 +159,7 @@ internal static unsafe class F16Panel
                 var raw = Vector128.Load(row + (s * 8));
                 peak = Sse41.Max(peak, Sse2.ShiftLeftLogical(raw, 1));
                 var wide = Avx2.ConvertToVector256Int32(raw.AsInt16());
-                var value = (Avx2.ShiftLeftLogical(wide, 13) & Vector256.Create(unchecked((int)0x8FFFE000))).AsSingle() * Vector256.Create(TwoPow112);
+                var value = Simd.WidenFinite(wide);
                 value.Store(dst + (s * 32));
             }
 

@@ -13,7 +13,6 @@ namespace Edgewise.Numerics.Kernels;
 /// </summary>
 internal static class FloatDot
 {
-    private const float TwoPow112 = 5.192296858534828e33f;
 
     public static float ScalarF32(ref byte w, ref byte a, int n)
     {
@@ -201,8 +200,7 @@ internal static class FloatDot
 
         var exponent = h & Vector128.Create(0x7C00u);
         special |= Vector128.Equals(exponent, Vector128.Create(0x7C00u));
-        var magnitude = ((h & Vector128.Create(0x7FFFu)) << 13).AsSingle() * Vector128.Create(TwoPow112);
-        return (magnitude.AsUInt32() | ((h & Vector128.Create(0x8000u)) << 16)).AsSingle();
+        return Simd.HalfToSingle(h.AsInt32());
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -215,8 +213,7 @@ internal static class FloatDot
 
         var exponent = h & Vector256.Create(0x7C00u);
         special |= Vector256.Equals(exponent, Vector256.Create(0x7C00u));
-        var magnitude = ((h & Vector256.Create(0x7FFFu)) << 13).AsSingle() * Vector256.Create(TwoPow112);
-        return (magnitude.AsUInt32() | ((h & Vector256.Create(0x8000u)) << 16)).AsSingle();
+        return Simd.HalfToSingle(h.AsInt32());
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -229,7 +226,6 @@ internal static class FloatDot
 
         var exponent = h & Vector512.Create(0x7C00u);
         special |= Vector512.Equals(exponent, Vector512.Create(0x7C00u));
-        var magnitude = ((h & Vector512.Create(0x7FFFu)) << 13).AsSingle() * Vector512.Create(TwoPow112);
-        return (magnitude.AsUInt32() | ((h & Vector512.Create(0x8000u)) << 16)).AsSingle();
+        return Simd.HalfToSingle(h.AsInt32());
     }
 }

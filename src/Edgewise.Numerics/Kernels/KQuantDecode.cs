@@ -117,7 +117,7 @@ internal static unsafe class KQuantDecode
                 isum += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(r23, Vector512.Load((sbyte*)(e + 64))), s23);
             }
 
-            var scale = HalfPair(*(uint*)w) * Vector128.Create(*(float*)a);
+            var scale = Simd.HalfToSingle(Sse41.ConvertToVector128Int32(Vector128.CreateScalar(*(uint*)w).AsUInt16())) * Vector128.Create(*(float*)a);
             acc = FinishK4(isum.GetLower() + isum.GetUpper(), aux, a, scale, acc);
         }
 
@@ -180,18 +180,6 @@ internal static unsafe class KQuantDecode
         acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(isum), Avx2.BroadcastScalarToVector256(scale), acc);
         var minScale = Avx2.BroadcastScalarToVector256(Avx.Permute(scale, 0b01) ^ Vector128.Create(-0.0f));
         return Fma.MultiplyAdd(Avx.ConvertToVector256Single(mins.ToVector256()), minScale, acc);
-    }
-
-    /// <summary>The two fp16 values packed in <paramref name="bits"/> (low half first) as floats in lanes 0 and 1, exactly (see <see cref="LegacyMatVec.HalfToSingle"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> HalfPair(uint bits)
-    {
-        var h = Sse41.ConvertToVector128Int32(Vector128.CreateScalar(bits).AsUInt16());
-        var shifted = Sse2.ShiftLeftLogical(h & Vector128.Create(0x7FFF), 13);
-        var finite = shifted.AsSingle() * Vector128.Create(5.192296858534828e33f);
-        var special = Vector128.Equals(h & Vector128.Create(0x7C00), Vector128.Create(0x7C00));
-        var magnitude = Vector128.ConditionalSelect(special.AsSingle(), (shifted | Vector128.Create(0x7F800000)).AsSingle(), finite);
-        return (magnitude.AsInt32() | Sse2.ShiftLeftLogical(h & Vector128.Create(0x8000), 16)).AsSingle();
     }
 
     /// <summary>

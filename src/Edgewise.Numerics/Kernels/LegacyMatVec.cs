@@ -127,24 +127,13 @@ internal static unsafe class LegacyMatVec
         for (; b + 8 <= blocks; b += 8)
         {
             var raw = Avx2.GatherVector256((int*)(row + ((long)b * blockBytes)), index, 1) & Vector256.Create(0xFFFF);
-            HalfToSingle(raw).Store(scales + b);
+            Simd.HalfToSingle(raw).Store(scales + b);
         }
 
         for (; b < blocks; b++)
         {
             scales[b] = Simd.Half(*(ushort*)(row + ((long)b * blockBytes)));
         }
-    }
-
-    /// <summary>Eight fp16 values (zero-extended in int32 lanes) to floats, exactly, specials included.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> HalfToSingle(Vector256<int> h)
-    {
-        var shifted = Avx2.ShiftLeftLogical(h & Vector256.Create(0x7FFF), 13);
-        var finite = shifted.AsSingle() * Vector256.Create(5.192296858534828e33f);
-        var special = Vector256.Equals(h & Vector256.Create(0x7C00), Vector256.Create(0x7C00));
-        var magnitude = Vector256.ConditionalSelect(special.AsSingle(), (shifted | Vector256.Create(0x7F800000)).AsSingle(), finite);
-        return (magnitude.AsInt32() | Avx2.ShiftLeftLogical(h & Vector256.Create(0x8000), 16)).AsSingle();
     }
 
     /// <summary>acc + Σ u·s over each group of four bytes (AVX-VNNI, else two multiply-adds; no pair saturates for u ≤ 128 and |s| ≤ 127).</summary>
