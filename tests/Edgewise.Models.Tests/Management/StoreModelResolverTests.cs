@@ -50,6 +50,39 @@ public sealed class StoreModelResolverTests : IDisposable
         Assert.Throws<ArgumentOutOfRangeException>(() => new ModelSettings().WithDefaultParallelSequences(0));
     }
 
+    [Fact]
+    public void WithDefaultParallelSequences_Copy_CarriesEverySettableProperty()
+    {
+        var original = new ModelSettings
+        {
+            ContextLength = 512,
+            Threads = 3,
+            KvCacheType = Edgewise.Inference.Runtime.KvCacheType.F32,
+            KeepAlive = TimeSpan.FromSeconds(7),
+            Pinned = true,
+            MemoryLock = true,
+            Preload = true,
+        };
+        original.RemoteBackends.Add(new Edgewise.Models.Remote.RemoteBackendOptions { Name = "b", Endpoint = new Uri("http://127.0.0.1:1/v1"), Model = "m" });
+
+        var copy = original.WithDefaultParallelSequences(4);
+
+        Assert.NotSame(original, copy);
+        Assert.Equal(4, copy.ParallelSequences);
+        foreach (var property in typeof(ModelSettings).GetProperties())
+        {
+            if (property.CanWrite && property.Name != nameof(ModelSettings.ParallelSequences))
+            {
+                var value = property.GetValue(original);
+                Assert.True(value is not null && !value.Equals(Activator.CreateInstance(property.PropertyType)), $"set {property.Name} in this test");
+                Assert.Equal(value, property.GetValue(copy));
+            }
+        }
+
+        Assert.Equal(original.RemoteBackends, copy.RemoteBackends);
+        Assert.NotSame(original.RemoteBackends, copy.RemoteBackends);
+    }
+
     private ModelStore Store()
     {
         var store = new ModelStore(_temp.Combine("models"));
