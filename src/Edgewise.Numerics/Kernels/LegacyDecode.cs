@@ -10,8 +10,8 @@ namespace Edgewise.Numerics.Kernels;
 /// block scales reach the loop: instead of one <c>vpgatherdd</c> per eight blocks and 256-bit conversions (together
 /// about a third of a Q4_0 row's time on the Sapphire Rapids build box), sixteen scales are packed by two
 /// <c>vpermi2w</c> from plain 64-byte loads and converted and multiplied in one 512-bit step. The conversion is exact
-/// and each product d_w·d_a is one rounded multiply as in <see cref="LegacyMatVec.Row"/>, so a token decoded here has
-/// the same bits as in a batch.
+/// and each product d_w·d_a is one rounded multiply as in <see cref="LegacyMatVec.Row"/>, so the results have the bits
+/// of the 256-bit single-token path.
 /// </summary>
 internal static unsafe class LegacyDecode
 {
