@@ -198,7 +198,8 @@ public static unsafe class MatMul
                 Run(pool, ref prepare, n);
                 var threads = pool?.ThreadCount ?? 1;
                 var blockRows = n == 1 ? RowsPerChunk(rows, rowBytes, threads) : Math.Clamp((rows / (4 * threads)) & ~3, 4, 64);
-                var rowJob = new LegacyJob(weightType, (byte*)weights, act, y, rowBytes, actBytes, rows, cols / 32, n, blockRows);
+                var wide = n == 1 && weightType == TensorType.Q4_0 && path == SimdPath.Vector512 && LegacyDecode.IsSupported;
+                var rowJob = new LegacyJob(weightType, (byte*)weights, act, y, rowBytes, actBytes, rows, cols / 32, n, blockRows, wide);
                 Run(pool, ref rowJob, (rows + blockRows - 1) / blockRows);
                 return;
             }
@@ -339,7 +340,8 @@ public static unsafe class MatMul
 
     /// <summary>One chunk = a block of weight rows against every prepared activation row (Q8_0, Q4_0, Q5_0); tiled for batches.</summary>
     private readonly struct LegacyJob(
-        TensorType weightType, byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int blocks, int n, int rowsPerChunk)
+        TensorType weightType, byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int blocks, int n, int rowsPerChunk,
+        bool wide)
         : IComputeJob
     {
         public void Execute(int chunk)
@@ -359,6 +361,12 @@ public static unsafe class MatMul
             }
 
             var scales = stackalloc float[2 * blocks];
+            if (wide)
+            {
+                LegacyDecode.RowsQ40(weights, rowBytes, r0, r1, blocks, activations, output, scales);
+                return;
+            }
+
             KQuantDecode.PrefetchStart(weights + (r0 * rowBytes), (r1 - r0) * rowBytes);
             for (var r = r0; r < r1; r++)
             {

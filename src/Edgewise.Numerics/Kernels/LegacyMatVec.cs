@@ -192,7 +192,8 @@ internal static unsafe class LegacyMatVec
         return Fma.MultiplyAdd(Avx.ConvertToVector256Single(dot), Vector256.Create(*s), acc);
     }
 
-    private static float DotQ40(byte* w, byte* a, byte* c, int blocks, float* s)
+    /// <summary>Σ over <paramref name="blocks"/> blocks of the row at <paramref name="w"/> · the prepared quants <paramref name="a"/> (correction lanes <paramref name="c"/>) times the scale products <paramref name="s"/>.</summary>
+    internal static float DotQ40(byte* w, byte* a, byte* c, int blocks, float* s)
     {
         var acc0 = Vector256<float>.Zero;
         var acc1 = Vector256<float>.Zero;
