@@ -11,9 +11,11 @@ namespace Edgewise.Numerics.Kernels;
 /// eight blocks at once, and one int→float convert, one multiply (d_w·d_a of the eight blocks) and one fused
 /// multiply-add then cover eight blocks, where the block-at-a-time kernels pay those three per block.
 /// Activation rows are prepared once per call into this layout (quants, then −k·Σ quants per block as the starting
-/// lanes, then the float scales); the weight rows a run needs are unpacked and transposed into scratch once per tile
-/// of tokens (as many as span 384 KiB of prepared activations). The register tile is two weight rows × four tokens (eight integer and eight float accumulators; the
-/// VEX-encoded <c>vpdpbusd</c> reaches only sixteen registers). Every product has the same float chain (lane l
+/// lanes, then the float scales); the weight rows of a chunk are unpacked and transposed into scratch once, then
+/// each group of four tokens (whose prepared rows stay in L1) meets every row of the chunk, so the rows stream from
+/// L2 at two loads per eight <c>vpdpbusd</c> where streaming the tokens would take four. The register tile is two
+/// weight rows × four tokens (eight integer and eight float accumulators; the VEX-encoded <c>vpdpbusd</c> reaches
+/// only sixteen registers). Every product has the same float chain (lane l
 /// accumulates blocks l, l + 8, …; one horizontal sum at the end) whichever kernel runs it, so a token's results do
 /// not depend on where it falls in the tiles; padding lanes are zero quants with zero scales and add exact zeros.
 /// </summary>
@@ -24,17 +26,14 @@ internal static unsafe class LegacyGemm
     private const int ActivationGroupBytes = 320;
     private const int WeightGroupBytes = 288;
 
-    /// <summary>Bytes of prepared activations a tile of tokens may span (they stay in L2 while a run of weight rows meets them).</summary>
-    private const int TileActivationBytes = 384 * 1024;
-
     /// <summary>Whether this CPU runs these kernels (AVX-VNNI with FMA).</summary>
     public static bool IsSupported => AvxVnni.IsSupported && Fma.IsSupported;
 
     /// <summary>Bytes of one prepared activation row of <paramref name="cols"/> elements (a multiple of 64).</summary>
     public static int PreparedBytes(int cols) => Groups(cols / Block) * ActivationGroupBytes;
 
-    /// <summary>Bytes of scratch <see cref="Rows"/> needs for rows of <paramref name="blocks"/> blocks.</summary>
-    public static int ScratchBytes(int blocks) => (2 * Groups(blocks) * WeightGroupBytes) + (blocks * sizeof(float));
+    /// <summary>Bytes of scratch <see cref="Rows"/> needs for <paramref name="rows"/> rows of <paramref name="blocks"/> blocks.</summary>
+    public static int ScratchBytes(int blocks, int rows) => (rows * Groups(blocks) * WeightGroupBytes) + (blocks * sizeof(float));
 
     /// <summary>
     /// Quantizes one activation row as ggml does for Q8_0 (see <see cref="Quantize.ActivationRow"/>) and lays it out
@@ -107,40 +106,41 @@ internal static unsafe class LegacyGemm
         where TFormat : struct, LegacyTile.IBlockFormat
     {
         var groups = Groups(blocks);
-        var w0 = scratch;
-        var w1 = w0 + (groups * WeightGroupBytes);
-        var scales = (float*)(w1 + (groups * WeightGroupBytes));
-        var tile = Math.Max(4, (TileActivationBytes / actStride) & ~3);
-        for (var t0 = 0; t0 < tokens; t0 += tile)
+        var stride = groups * WeightGroupBytes;
+        var count = r1 - r0;
+        var scales = (float*)(scratch + (count * stride));
+        for (var i = 0; i < count; i++)
         {
-            var t1 = Math.Min(tokens, t0 + tile);
-            var r = r0;
-            for (; r + 2 <= r1; r += 2)
-            {
-                var row = weights + (r * rowBytes);
-                Transpose<TFormat>(row, blocks, w0, scales);
-                Transpose<TFormat>(row + rowBytes, blocks, w1, scales);
-                var t = t0;
-                for (; t + 4 <= t1; t += 4)
-                {
-                    Tile(w0, w1, groups, activations + ((long)t * actStride), actStride, output + (t * outStride) + r, outStride);
-                }
+            Transpose<TFormat>(weights + ((r0 + i) * rowBytes), blocks, scratch + (i * stride), scales);
+        }
 
-                for (; t < t1; t++)
-                {
-                    var a = activations + ((long)t * actStride);
-                    output[(t * outStride) + r] = Dot(w0, groups, a);
-                    output[(t * outStride) + r + 1] = Dot(w1, groups, a);
-                }
+        output += r0;
+        var t = 0;
+        for (; t + 4 <= tokens; t += 4)
+        {
+            var a = activations + ((long)t * actStride);
+            var y = output + (t * outStride);
+            var r = 0;
+            for (; r + 2 <= count; r += 2)
+            {
+                Tile(scratch + (r * stride), scratch + ((r + 1) * stride), groups, a, actStride, y + r, outStride);
             }
 
-            if (r < r1)
+            if (r < count)
             {
-                Transpose<TFormat>(weights + (r * rowBytes), blocks, w0, scales);
-                for (var t = t0; t < t1; t++)
+                for (var j = 0; j < 4; j++)
                 {
-                    output[(t * outStride) + r] = Dot(w0, groups, activations + ((long)t * actStride));
+                    y[(j * outStride) + r] = Dot(scratch + (r * stride), groups, a + (j * actStride));
                 }
+            }
+        }
+
+        for (; t < tokens; t++)
+        {
+            var a = activations + ((long)t * actStride);
+            for (var r = 0; r < count; r++)
+            {
+                output[(t * outStride) + r] = Dot(scratch + (r * stride), groups, a);
             }
         }
     }
