@@ -33,7 +33,7 @@ internal static unsafe class LegacyGemm
     public static int PreparedBytes(int cols) => Groups(cols / Block) * ActivationGroupBytes;
 
     /// <summary>Bytes of scratch <see cref="Rows"/> needs for <paramref name="rows"/> rows of <paramref name="blocks"/> blocks.</summary>
-    public static int ScratchBytes(int blocks, int rows) => (rows * Groups(blocks) * WeightGroupBytes) + (blocks * sizeof(float));
+    public static int ScratchBytes(int blocks, int rows) => ((rows + (rows / 2)) * Groups(blocks) * WeightGroupBytes) + (blocks * sizeof(float));
 
     /// <summary>
     /// Quantizes one activation row as ggml does for Q8_0 (see <see cref="Quantize.ActivationRow"/>) and lays it out
@@ -108,10 +108,22 @@ internal static unsafe class LegacyGemm
         var groups = Groups(blocks);
         var stride = groups * WeightGroupBytes;
         var count = r1 - r0;
-        var scales = (float*)(scratch + (count * stride));
+        var packed = PacksTail(blocks);
+        var full = packed ? groups - 1 : groups;
+        var tails = scratch + (count * stride);
+        var scales = (float*)(tails + (packed ? (count / 2) * WeightGroupBytes : 0));
         for (var i = 0; i < count; i++)
         {
             Transpose<TFormat>(weights + ((r0 + i) * rowBytes), blocks, scratch + (i * stride), scales);
+        }
+
+        if (packed)
+        {
+            for (var i = 0; i + 2 <= count; i += 2)
+            {
+                var last = scratch + (i * stride) + (full * WeightGroupBytes);
+                PackTails(last, last + stride, tails + ((i / 2) * WeightGroupBytes));
+            }
         }
 
         output += r0;
@@ -123,7 +135,8 @@ internal static unsafe class LegacyGemm
             var r = 0;
             for (; r + 2 <= count; r += 2)
             {
-                Tile(scratch + (r * stride), scratch + ((r + 1) * stride), groups, a, actStride, y + r, outStride);
+                var tail = packed ? tails + ((r / 2) * WeightGroupBytes) : null;
+                Tile(scratch + (r * stride), scratch + ((r + 1) * stride), full, tail, a, actStride, y + r, outStride);
             }
 
             if (r < count)
@@ -142,6 +155,22 @@ internal static unsafe class LegacyGemm
             {
                 output[(t * outStride) + r] = Dot(scratch + (r * stride), groups, a);
             }
+        }
+    }
+
+    /// <summary>Whether the last group of a row is at most half full, so two rows' last groups share one group (see <see cref="PackTails"/>).</summary>
+    private static bool PacksTail(int blocks) => (blocks % GroupBlocks) is > 0 and <= GroupBlocks / 2;
+
+    /// <summary>
+    /// The low halves (lanes 0..3) of two rows' last groups, quants and scales, into one group: lanes 0..3 from
+    /// <paramref name="last0"/>, lanes 4..7 from <paramref name="last1"/>; <see cref="Tile"/> meets it with each token's
+    /// last group broadcast to both halves.
+    /// </summary>
+    private static void PackTails(byte* last0, byte* last1, byte* destination)
+    {
+        for (var m = 0; m < WeightGroupBytes; m += 32)
+        {
+            Avx2.Permute2x128(Avx.LoadVector256(last0 + m), Avx.LoadVector256(last1 + m), 0x20).Store(destination + m);
         }
     }
 
@@ -208,9 +237,14 @@ internal static unsafe class LegacyGemm
         Avx2.Permute2x128(s3, s7, 0x31).Store(d + 28);
     }
 
-    /// <summary>Two transposed weight rows × four prepared tokens, all groups; results to y[j·outStride + i].</summary>
+    /// <summary>
+    /// Two transposed weight rows × four prepared tokens, the first <paramref name="groups"/> groups, then (when
+    /// <paramref name="tail"/> is not null) the rows' last groups packed by <see cref="PackTails"/>; results to
+    /// y[j·outStride + i]. The packed group adds to lanes 0..3 of each row's accumulators exactly what the half-empty
+    /// groups would (their lanes 4..7 only add zeros), with half the <c>vpdpbusd</c> steps.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile(byte* w0, byte* w1, int groups, byte* a0, int actStride, float* y, long outStride)
+    private static void Tile(byte* w0, byte* w1, int groups, byte* tail, byte* a0, int actStride, float* y, long outStride)
     {
         var a1 = a0 + actStride;
         var a2 = a1 + actStride;
@@ -267,7 +301,42 @@ internal static unsafe class LegacyGemm
             a3 += ActivationGroupBytes;
         }
 
+        if (tail != null)
+        {
+            var i0 = Avx2.BroadcastVector128ToVector256((int*)(a0 + 256));
+            var i1 = Avx2.BroadcastVector128ToVector256((int*)(a1 + 256));
+            var i2 = Avx2.BroadcastVector128ToVector256((int*)(a2 + 256));
+            var i3 = Avx2.BroadcastVector128ToVector256((int*)(a3 + 256));
+            for (var m = 0; m < 256; m += 32)
+            {
+                var u = Avx.LoadVector256(tail + m);
+                i0 = AvxVnni.MultiplyWideningAndAdd(i0, u, Avx2.BroadcastVector128ToVector256((sbyte*)(a0 + m)));
+                i1 = AvxVnni.MultiplyWideningAndAdd(i1, u, Avx2.BroadcastVector128ToVector256((sbyte*)(a1 + m)));
+                i2 = AvxVnni.MultiplyWideningAndAdd(i2, u, Avx2.BroadcastVector128ToVector256((sbyte*)(a2 + m)));
+                i3 = AvxVnni.MultiplyWideningAndAdd(i3, u, Avx2.BroadcastVector128ToVector256((sbyte*)(a3 + m)));
+            }
+
+            var d = Avx.LoadVector256((float*)(tail + 256));
+            FinishPair(i0, d, a0, ref c00, ref c10);
+            FinishPair(i1, d, a1, ref c01, ref c11);
+            FinishPair(i2, d, a2, ref c02, ref c12);
+            FinishPair(i3, d, a3, ref c03, ref c13);
+        }
+
         Simd.StoreTile2x4(y, outStride, c00, c10, c01, c11, c02, c12, c03, c13);
+    }
+
+    /// <summary>
+    /// One token's packed last group into lanes 0..3 of both rows' accumulators: lane by lane the same convert, scale
+    /// product and fused multiply-add as a whole group.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FinishPair(Vector256<int> dot, Vector256<float> d, byte* group, ref Vector256<float> c0, ref Vector256<float> c1)
+    {
+        var x = Avx.ConvertToVector256Single(dot);
+        var p = d * Avx.BroadcastVector128ToVector256((float*)(group + 288));
+        c0 = c0.WithLower(Fma.MultiplyAdd(x.GetLower(), p.GetLower(), c0.GetLower()));
+        c1 = c1.WithLower(Fma.MultiplyAdd(x.GetUpper(), p.GetUpper(), c1.GetLower()));
     }
 
     /// <summary>One transposed weight row · one prepared token, the same chain as <see cref="Tile"/>.</summary>
