@@ -44,24 +44,29 @@ internal static unsafe class LegacyGemm
     {
         var blocks = input.Length / Block;
         Quantize.ActivationRow(TensorType.Q8_0, input, q80);
-        new Span<byte>(destination, PreparedBytes(input.Length)).Clear();
-        var offset = LegacyMatVec.Offset(weightType);
+        var offset = Vector256.Create(-LegacyMatVec.Offset(weightType));
+        var ones = Vector256.Create((byte)1);
+        var u = stackalloc Vector256<byte>[GroupBlocks];
         fixed (byte* src0 = q80)
         {
-            for (var b = 0; b < blocks; b++)
+            for (var b0 = 0; b0 < blocks; b0 += GroupBlocks, destination += ActivationGroupBytes)
             {
-                var group = destination + ((b / GroupBlocks) * ActivationGroupBytes);
-                var lane = b % GroupBlocks;
-                var src = src0 + (b * 34);
-                var sum = 0;
-                for (var i = 0; i < Block; i++)
+                var scales = (float*)(destination + 288);
+                for (var l = 0; l < GroupBlocks; l++)
                 {
-                    sum += (sbyte)src[2 + i];
+                    var src = src0 + ((b0 + l) * 34);
+                    u[l] = b0 + l < blocks ? Avx.LoadVector256(src + 2) : Vector256<byte>.Zero;
+                    scales[l] = b0 + l < blocks ? Simd.Half(*(ushort*)src) : 0;
                 }
 
-                Scatter(src + 2, group + (4 * lane));
-                ((int*)(group + 256))[lane] = -offset * sum;
-                ((float*)(group + 288))[lane] = Simd.Half(*(ushort*)src);
+                Transpose8(u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], destination);
+                var sums = Vector256<int>.Zero;
+                for (var m = 0; m < 256; m += 32)
+                {
+                    sums = AvxVnni.MultiplyWideningAndAdd(sums, ones, Avx.LoadVector256((sbyte*)(destination + m)));
+                }
+
+                Avx2.MultiplyLow(sums, offset).Store((int*)(destination + 256));
             }
         }
     }
@@ -89,16 +94,6 @@ internal static unsafe class LegacyGemm
     }
 
     private static int Groups(int blocks) => (blocks + GroupBlocks - 1) / GroupBlocks;
-
-    /// <summary>The eight dwords of a block's 32 bytes to lane 4·m bytes of vector m (32 bytes apart).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Scatter(byte* src, byte* dst)
-    {
-        for (var m = 0; m < 8; m++)
-        {
-            *(int*)(dst + (32 * m)) = *(int*)(src + (4 * m));
-        }
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows<TFormat>(
