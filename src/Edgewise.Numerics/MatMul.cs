@@ -20,6 +20,9 @@ public static unsafe class MatMul
     [ThreadStatic]
     private static byte[]? t_scratch;
 
+    [ThreadStatic]
+    private static byte[]? t_gemmScratch;
+
     /// <summary>Bytes of scratch <see cref="Compute(TensorType, ReadOnlySpan{byte}, int, int, ReadOnlySpan{float}, Span{float}, int, ComputePool?, Span{byte})"/> needs for its converted activations.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The type has no dot product, or a count is negative.</exception>
     public static int ScratchBytes(TensorType weightType, int cols, int n)
@@ -250,6 +253,17 @@ public static unsafe class MatMul
         return Math.Max(1, Math.Min(bySize, byBalance));
     }
 
+    /// <summary>This thread's buffer for a prompt-batch chunk's transposed weight rows, grown as needed (pinned, so fixing it costs nothing).</summary>
+    private static byte[] GemmScratch(int bytes)
+    {
+        if (t_gemmScratch is null || t_gemmScratch.Length < bytes)
+        {
+            t_gemmScratch = GC.AllocateUninitializedArray<byte>(bytes, pinned: true);
+        }
+
+        return t_gemmScratch;
+    }
+
     private static void Run<TJob>(ComputePool? pool, ref TJob job, int chunks)
         where TJob : struct, IComputeJob
     {
@@ -301,9 +315,7 @@ public static unsafe class MatMul
         public void Execute(int chunk)
         {
             var r0 = chunk * rowsPerChunk;
-            var bytes = LegacyGemm.ScratchBytes(blocks);
-            var buffer = bytes <= 65536 ? stackalloc byte[bytes] : new byte[bytes];
-            fixed (byte* scratch = buffer)
+            fixed (byte* scratch = GemmScratch(LegacyGemm.ScratchBytes(blocks, rowsPerChunk)))
             {
                 LegacyGemm.Rows(weightType, weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), blocks, activations, actBytes, n, output, rows, scratch);
             }
@@ -329,9 +341,7 @@ public static unsafe class MatMul
         public void Execute(int chunk)
         {
             var r0 = chunk * rowsPerChunk;
-            var bytes = KQuantGemm.ScratchBytes(blocks);
-            var buffer = bytes <= 65536 ? stackalloc byte[bytes] : new byte[bytes];
-            fixed (byte* scratch = buffer)
+            fixed (byte* scratch = GemmScratch(KQuantGemm.ScratchBytes(blocks, rowsPerChunk)))
             {
                 KQuantGemm.Rows(weightType, weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), blocks, activations, actBytes, n, output, rows, scratch);
             }

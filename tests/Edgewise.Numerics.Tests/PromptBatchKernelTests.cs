@@ -19,6 +19,8 @@ public sealed class PromptBatchKernelTests
             data.Add(type, 67, 288, 37);
             data.Add(type, 130, 32, 2);
             data.Add(type, 6, 320, 70);
+            data.Add(type, 5, 224, 9);
+            data.Add(type, 11, 896, 13);
         }
 
         foreach (var type in new[] { TensorType.Q4_K, TensorType.Q6_K })

@@ -11,8 +11,9 @@ namespace Edgewise.Numerics.Kernels;
 /// runs' 6-bit scales and minimums then meet those dots and the activation's run sums with one exact 32-bit multiply
 /// each, and two fused multiply-adds (d_w·d_a and −dmin_w·d_a) take a super-block into the float accumulator; the
 /// block-at-a-time kernels pay a multiply-add chain per run. Activation rows are quantized to Q8_K once per call and
-/// laid out this way; the weight rows a run of rows needs are unpacked and transposed into scratch once per tile of
-/// tokens. The register tile is two weight rows × four tokens. Every product has the same float chain whichever
+/// laid out this way; the weight rows of a chunk are unpacked and transposed into scratch once, then each group of
+/// four tokens (kept in L1) meets every row of the chunk, which streams from L2. The register tile is two weight rows
+/// × four tokens. Every product has the same float chain whichever
 /// kernel runs it, so a token's results do not depend on where it falls in the tiles (they may differ in the last
 /// bits from the single-token kernels, which sum the runs in a different lane order).
 /// </summary>
@@ -26,9 +27,6 @@ internal static unsafe partial class KQuantGemm
     /// <summary>Bytes of one prepared Q6_K super-block, weights and activations alike.</summary>
     private const int GroupBytes = 352;
 
-    /// <summary>Bytes of prepared activations a tile of tokens may span (they stay in L2 while a run of weight rows meets them).</summary>
-    private const int TileActivationBytes = 384 * 1024;
-
     /// <summary>Whether this CPU runs these kernels (AVX-VNNI with FMA).</summary>
     public static bool IsSupported => AvxVnni.IsSupported && Fma.IsSupported;
 
@@ -38,8 +36,8 @@ internal static unsafe partial class KQuantGemm
     /// <summary>Bytes of one prepared activation row of <paramref name="cols"/> elements (a multiple of 256) for <paramref name="type"/>.</summary>
     public static int PreparedBytes(TensorType type, int cols) => (cols / 256) * (type == TensorType.Q6_K ? GroupBytes : ActivationGroupBytes);
 
-    /// <summary>Bytes of scratch <see cref="Rows"/> needs for rows of <paramref name="blocks"/> super-blocks.</summary>
-    public static int ScratchBytes(int blocks) => 2 * blocks * WeightGroupBytes;
+    /// <summary>Bytes of scratch <see cref="Rows"/> needs for <paramref name="rows"/> rows of <paramref name="blocks"/> super-blocks.</summary>
+    public static int ScratchBytes(int blocks, int rows) => rows * blocks * WeightGroupBytes;
 
     /// <summary>
     /// Quantizes one activation row to Q8_K (as <see cref="VecDot.ConvertActivations"/> does) and lays it out as the
@@ -93,52 +91,54 @@ internal static unsafe partial class KQuantGemm
         TensorType type, byte* weights, long rowBytes, int r0, int r1, int blocks, byte* activations, int actStride, int tokens, float* output, long outStride, byte* scratch)
     {
         var q6 = type == TensorType.Q6_K;
-        var w0 = scratch;
-        var w1 = w0 + (blocks * WeightGroupBytes);
-        var tile = Math.Max(4, (TileActivationBytes / actStride) & ~3);
-        for (var t0 = 0; t0 < tokens; t0 += tile)
+        var stride = blocks * WeightGroupBytes;
+        var count = r1 - r0;
+        for (var i = 0; i < count; i++)
         {
-            var t1 = Math.Min(tokens, t0 + tile);
-            var r = r0;
-            for (; r + 2 <= r1; r += 2)
-            {
-                var row = weights + (r * rowBytes);
-                Transpose(q6, row, blocks, w0);
-                Transpose(q6, row + rowBytes, blocks, w1);
-                var t = t0;
-                for (; t + 4 <= t1; t += 4)
-                {
-                    var a = activations + ((long)t * actStride);
-                    var y = output + (t * outStride) + r;
-                    if (q6)
-                    {
-                        TileQ6K(w0, w1, blocks, a, actStride, y, outStride);
-                    }
-                    else
-                    {
-                        Tile(w0, w1, blocks, a, actStride, y, outStride);
-                    }
-                }
+            Transpose(q6, weights + ((r0 + i) * rowBytes), blocks, scratch + (i * stride));
+        }
 
-                for (; t < t1; t++)
+        output += r0;
+        var t = 0;
+        for (; t + 4 <= tokens; t += 4)
+        {
+            var a = activations + ((long)t * actStride);
+            var y = output + (t * outStride);
+            var r = 0;
+            for (; r + 2 <= count; r += 2)
+            {
+                var w = scratch + (r * stride);
+                if (q6)
                 {
-                    var a = activations + ((long)t * actStride);
-                    output[(t * outStride) + r] = q6 ? DotQ6K(w0, blocks, a) : Dot(w0, blocks, a);
-                    output[(t * outStride) + r + 1] = q6 ? DotQ6K(w1, blocks, a) : Dot(w1, blocks, a);
+                    TileQ6K(w, w + stride, blocks, a, actStride, y + r, outStride);
+                }
+                else
+                {
+                    Tile(w, w + stride, blocks, a, actStride, y + r, outStride);
                 }
             }
 
-            if (r < r1)
+            if (r < count)
             {
-                Transpose(q6, weights + (r * rowBytes), blocks, w0);
-                for (var t = t0; t < t1; t++)
+                for (var j = 0; j < 4; j++)
                 {
-                    var a = activations + ((long)t * actStride);
-                    output[(t * outStride) + r] = q6 ? DotQ6K(w0, blocks, a) : Dot(w0, blocks, a);
+                    y[(j * outStride) + r] = Dot(q6, scratch + (r * stride), blocks, a + (j * actStride));
                 }
             }
         }
+
+        for (; t < tokens; t++)
+        {
+            var a = activations + ((long)t * actStride);
+            for (var r = 0; r < count; r++)
+            {
+                output[(t * outStride) + r] = Dot(q6, scratch + (r * stride), blocks, a);
+            }
+        }
     }
+
+    /// <summary>One transposed weight row · one prepared token with its type's chain.</summary>
+    private static float Dot(bool q6, byte* w, int blocks, byte* a) => q6 ? DotQ6K(w, blocks, a) : Dot(w, blocks, a);
 
     /// <summary>One weight row into its type's layout.</summary>
     private static void Transpose(bool q6, byte* row, int blocks, byte* destination)

@@ -11,9 +11,11 @@ namespace Edgewise.Numerics.Kernels;
 /// eight blocks at once, and one int→float convert, one multiply (d_w·d_a of the eight blocks) and one fused
 /// multiply-add then cover eight blocks, where the block-at-a-time kernels pay those three per block.
 /// Activation rows are prepared once per call into this layout (quants, then −k·Σ quants per block as the starting
-/// lanes, then the float scales); the weight rows a run needs are unpacked and transposed into scratch once per tile
-/// of tokens (as many as span 384 KiB of prepared activations). The register tile is two weight rows × four tokens (eight integer and eight float accumulators; the
-/// VEX-encoded <c>vpdpbusd</c> reaches only sixteen registers). Every product has the same float chain (lane l
+/// lanes, then the float scales); the weight rows of a chunk are unpacked and transposed into scratch once, then
+/// each group of four tokens (whose prepared rows stay in L1) meets every row of the chunk, so the rows stream from
+/// L2 at two loads per eight <c>vpdpbusd</c> where streaming the tokens would take four. The register tile is two
+/// weight rows × four tokens (eight integer and eight float accumulators; the VEX-encoded <c>vpdpbusd</c> reaches
+/// only sixteen registers). Every product has the same float chain (lane l
 /// accumulates blocks l, l + 8, …; one horizontal sum at the end) whichever kernel runs it, so a token's results do
 /// not depend on where it falls in the tiles; padding lanes are zero quants with zero scales and add exact zeros.
 /// </summary>
@@ -24,17 +26,14 @@ internal static unsafe class LegacyGemm
     private const int ActivationGroupBytes = 320;
     private const int WeightGroupBytes = 288;
 
-    /// <summary>Bytes of prepared activations a tile of tokens may span (they stay in L2 while a run of weight rows meets them).</summary>
-    private const int TileActivationBytes = 384 * 1024;
-
     /// <summary>Whether this CPU runs these kernels (AVX-VNNI with FMA).</summary>
     public static bool IsSupported => AvxVnni.IsSupported && Fma.IsSupported;
 
     /// <summary>Bytes of one prepared activation row of <paramref name="cols"/> elements (a multiple of 64).</summary>
     public static int PreparedBytes(int cols) => Groups(cols / Block) * ActivationGroupBytes;
 
-    /// <summary>Bytes of scratch <see cref="Rows"/> needs for rows of <paramref name="blocks"/> blocks.</summary>
-    public static int ScratchBytes(int blocks) => (2 * Groups(blocks) * WeightGroupBytes) + (blocks * sizeof(float));
+    /// <summary>Bytes of scratch <see cref="Rows"/> needs for <paramref name="rows"/> rows of <paramref name="blocks"/> blocks.</summary>
+    public static int ScratchBytes(int blocks, int rows) => ((rows + (rows / 2)) * Groups(blocks) * WeightGroupBytes) + (blocks * sizeof(float));
 
     /// <summary>
     /// Quantizes one activation row as ggml does for Q8_0 (see <see cref="Quantize.ActivationRow"/>) and lays it out
@@ -45,24 +44,29 @@ internal static unsafe class LegacyGemm
     {
         var blocks = input.Length / Block;
         Quantize.ActivationRow(TensorType.Q8_0, input, q80);
-        new Span<byte>(destination, PreparedBytes(input.Length)).Clear();
-        var offset = LegacyMatVec.Offset(weightType);
+        var offset = Vector256.Create(-LegacyMatVec.Offset(weightType));
+        var ones = Vector256.Create((byte)1);
+        var u = stackalloc Vector256<byte>[GroupBlocks];
         fixed (byte* src0 = q80)
         {
-            for (var b = 0; b < blocks; b++)
+            for (var b0 = 0; b0 < blocks; b0 += GroupBlocks, destination += ActivationGroupBytes)
             {
-                var group = destination + ((b / GroupBlocks) * ActivationGroupBytes);
-                var lane = b % GroupBlocks;
-                var src = src0 + (b * 34);
-                var sum = 0;
-                for (var i = 0; i < Block; i++)
+                var scales = (float*)(destination + 288);
+                for (var l = 0; l < GroupBlocks; l++)
                 {
-                    sum += (sbyte)src[2 + i];
+                    var src = src0 + ((b0 + l) * 34);
+                    u[l] = b0 + l < blocks ? Avx.LoadVector256(src + 2) : Vector256<byte>.Zero;
+                    scales[l] = b0 + l < blocks ? Simd.Half(*(ushort*)src) : 0;
                 }
 
-                Scatter(src + 2, group + (4 * lane));
-                ((int*)(group + 256))[lane] = -offset * sum;
-                ((float*)(group + 288))[lane] = Simd.Half(*(ushort*)src);
+                Transpose8(u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], destination);
+                var sums = Vector256<int>.Zero;
+                for (var m = 0; m < 256; m += 32)
+                {
+                    sums = AvxVnni.MultiplyWideningAndAdd(sums, ones, Avx.LoadVector256((sbyte*)(destination + m)));
+                }
+
+                Avx2.MultiplyLow(sums, offset).Store((int*)(destination + 256));
             }
         }
     }
@@ -91,57 +95,77 @@ internal static unsafe class LegacyGemm
 
     private static int Groups(int blocks) => (blocks + GroupBlocks - 1) / GroupBlocks;
 
-    /// <summary>The eight dwords of a block's 32 bytes to lane 4·m bytes of vector m (32 bytes apart).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Scatter(byte* src, byte* dst)
-    {
-        for (var m = 0; m < 8; m++)
-        {
-            *(int*)(dst + (32 * m)) = *(int*)(src + (4 * m));
-        }
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows<TFormat>(
         byte* weights, long rowBytes, int r0, int r1, int blocks, byte* activations, int actStride, int tokens, float* output, long outStride, byte* scratch)
         where TFormat : struct, LegacyTile.IBlockFormat
     {
         var groups = Groups(blocks);
-        var w0 = scratch;
-        var w1 = w0 + (groups * WeightGroupBytes);
-        var scales = (float*)(w1 + (groups * WeightGroupBytes));
-        var tile = Math.Max(4, (TileActivationBytes / actStride) & ~3);
-        for (var t0 = 0; t0 < tokens; t0 += tile)
+        var stride = groups * WeightGroupBytes;
+        var count = r1 - r0;
+        var packed = PacksTail(blocks);
+        var full = packed ? groups - 1 : groups;
+        var tails = scratch + (count * stride);
+        var scales = (float*)(tails + (packed ? (count / 2) * WeightGroupBytes : 0));
+        for (var i = 0; i < count; i++)
         {
-            var t1 = Math.Min(tokens, t0 + tile);
-            var r = r0;
-            for (; r + 2 <= r1; r += 2)
-            {
-                var row = weights + (r * rowBytes);
-                Transpose<TFormat>(row, blocks, w0, scales);
-                Transpose<TFormat>(row + rowBytes, blocks, w1, scales);
-                var t = t0;
-                for (; t + 4 <= t1; t += 4)
-                {
-                    Tile(w0, w1, groups, activations + ((long)t * actStride), actStride, output + (t * outStride) + r, outStride);
-                }
+            Transpose<TFormat>(weights + ((r0 + i) * rowBytes), blocks, scratch + (i * stride), scales);
+        }
 
-                for (; t < t1; t++)
-                {
-                    var a = activations + ((long)t * actStride);
-                    output[(t * outStride) + r] = Dot(w0, groups, a);
-                    output[(t * outStride) + r + 1] = Dot(w1, groups, a);
-                }
+        if (packed)
+        {
+            for (var i = 0; i + 2 <= count; i += 2)
+            {
+                var last = scratch + (i * stride) + (full * WeightGroupBytes);
+                PackTails(last, last + stride, tails + ((i / 2) * WeightGroupBytes));
+            }
+        }
+
+        output += r0;
+        var t = 0;
+        for (; t + 4 <= tokens; t += 4)
+        {
+            var a = activations + ((long)t * actStride);
+            var y = output + (t * outStride);
+            var r = 0;
+            for (; r + 2 <= count; r += 2)
+            {
+                var tail = packed ? tails + ((r / 2) * WeightGroupBytes) : null;
+                Tile(scratch + (r * stride), scratch + ((r + 1) * stride), full, tail, a, actStride, y + r, outStride);
             }
 
-            if (r < r1)
+            if (r < count)
             {
-                Transpose<TFormat>(weights + (r * rowBytes), blocks, w0, scales);
-                for (var t = t0; t < t1; t++)
+                for (var j = 0; j < 4; j++)
                 {
-                    output[(t * outStride) + r] = Dot(w0, groups, activations + ((long)t * actStride));
+                    y[(j * outStride) + r] = Dot(scratch + (r * stride), groups, a + (j * actStride));
                 }
             }
+        }
+
+        for (; t < tokens; t++)
+        {
+            var a = activations + ((long)t * actStride);
+            for (var r = 0; r < count; r++)
+            {
+                output[(t * outStride) + r] = Dot(scratch + (r * stride), groups, a);
+            }
+        }
+    }
+
+    /// <summary>Whether the last group of a row is at most half full, so two rows' last groups share one group (see <see cref="PackTails"/>).</summary>
+    private static bool PacksTail(int blocks) => (blocks % GroupBlocks) is > 0 and <= GroupBlocks / 2;
+
+    /// <summary>
+    /// The low halves (lanes 0..3) of two rows' last groups, quants and scales, into one group: lanes 0..3 from
+    /// <paramref name="last0"/>, lanes 4..7 from <paramref name="last1"/>; <see cref="Tile"/> meets it with each token's
+    /// last group broadcast to both halves.
+    /// </summary>
+    private static void PackTails(byte* last0, byte* last1, byte* destination)
+    {
+        for (var m = 0; m < WeightGroupBytes; m += 32)
+        {
+            Avx2.Permute2x128(Avx.LoadVector256(last0 + m), Avx.LoadVector256(last1 + m), 0x20).Store(destination + m);
         }
     }
 
@@ -208,9 +232,14 @@ internal static unsafe class LegacyGemm
         Avx2.Permute2x128(s3, s7, 0x31).Store(d + 28);
     }
 
-    /// <summary>Two transposed weight rows × four prepared tokens, all groups; results to y[j·outStride + i].</summary>
+    /// <summary>
+    /// Two transposed weight rows × four prepared tokens, the first <paramref name="groups"/> groups, then (when
+    /// <paramref name="tail"/> is not null) the rows' last groups packed by <see cref="PackTails"/>; results to
+    /// y[j·outStride + i]. The packed group adds to lanes 0..3 of each row's accumulators exactly what the half-empty
+    /// groups would (their lanes 4..7 only add zeros), with half the <c>vpdpbusd</c> steps.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile(byte* w0, byte* w1, int groups, byte* a0, int actStride, float* y, long outStride)
+    private static void Tile(byte* w0, byte* w1, int groups, byte* tail, byte* a0, int actStride, float* y, long outStride)
     {
         var a1 = a0 + actStride;
         var a2 = a1 + actStride;
@@ -267,7 +296,42 @@ internal static unsafe class LegacyGemm
             a3 += ActivationGroupBytes;
         }
 
+        if (tail != null)
+        {
+            var i0 = Avx2.BroadcastVector128ToVector256((int*)(a0 + 256));
+            var i1 = Avx2.BroadcastVector128ToVector256((int*)(a1 + 256));
+            var i2 = Avx2.BroadcastVector128ToVector256((int*)(a2 + 256));
+            var i3 = Avx2.BroadcastVector128ToVector256((int*)(a3 + 256));
+            for (var m = 0; m < 256; m += 32)
+            {
+                var u = Avx.LoadVector256(tail + m);
+                i0 = AvxVnni.MultiplyWideningAndAdd(i0, u, Avx2.BroadcastVector128ToVector256((sbyte*)(a0 + m)));
+                i1 = AvxVnni.MultiplyWideningAndAdd(i1, u, Avx2.BroadcastVector128ToVector256((sbyte*)(a1 + m)));
+                i2 = AvxVnni.MultiplyWideningAndAdd(i2, u, Avx2.BroadcastVector128ToVector256((sbyte*)(a2 + m)));
+                i3 = AvxVnni.MultiplyWideningAndAdd(i3, u, Avx2.BroadcastVector128ToVector256((sbyte*)(a3 + m)));
+            }
+
+            var d = Avx.LoadVector256((float*)(tail + 256));
+            FinishPair(i0, d, a0, ref c00, ref c10);
+            FinishPair(i1, d, a1, ref c01, ref c11);
+            FinishPair(i2, d, a2, ref c02, ref c12);
+            FinishPair(i3, d, a3, ref c03, ref c13);
+        }
+
         Simd.StoreTile2x4(y, outStride, c00, c10, c01, c11, c02, c12, c03, c13);
+    }
+
+    /// <summary>
+    /// One token's packed last group into lanes 0..3 of both rows' accumulators: lane by lane the same convert, scale
+    /// product and fused multiply-add as a whole group.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FinishPair(Vector256<int> dot, Vector256<float> d, byte* group, ref Vector256<float> c0, ref Vector256<float> c1)
+    {
+        var x = Avx.ConvertToVector256Single(dot);
+        var p = d * Avx.BroadcastVector128ToVector256((float*)(group + 288));
+        c0 = c0.WithLower(Fma.MultiplyAdd(x.GetLower(), p.GetLower(), c0.GetLower()));
+        c1 = c1.WithLower(Fma.MultiplyAdd(x.GetUpper(), p.GetUpper(), c1.GetLower()));
     }
 
     /// <summary>One transposed weight row · one prepared token, the same chain as <see cref="Tile"/>.</summary>
