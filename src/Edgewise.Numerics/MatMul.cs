@@ -205,9 +205,10 @@ public static unsafe class MatMul
 
             if (half)
             {
+                var scale = n == 1 ? F16Decode.ActivationScale : 1f;
                 for (var t = 0; t < n; t++)
                 {
-                    F16MatVec.Prepare(new ReadOnlySpan<float>(x + ((long)t * cols), cols), (float*)(act + ((long)t * actBytes)));
+                    F16MatVec.Prepare(new ReadOnlySpan<float>(x + ((long)t * cols), cols), (float*)(act + ((long)t * actBytes)), scale);
                 }
 
                 var threads = pool?.ThreadCount ?? 1;

@@ -25,23 +25,31 @@ internal static unsafe class F16MatVec
     /// Rounds one activation row to fp16 and back, as ggml's F16 dot products see it, and zeroes the padding up to
     /// <see cref="PreparedBytes"/>.
     /// </summary>
-    public static void Prepare(ReadOnlySpan<float> input, float* destination)
+    public static void Prepare(ReadOnlySpan<float> input, float* destination) => Prepare(input, destination, 1f);
+
+    /// <summary>
+    /// As <see cref="Prepare(ReadOnlySpan{float}, float*)"/>, then multiplied by the power of two <paramref name="scale"/>
+    /// (<see cref="F16Decode.ActivationScale"/> for the decode kernel); a rounded nonzero is at least 2^-24, so a scale
+    /// down to 2^-100 stays exact and never makes a binary32 subnormal.
+    /// </summary>
+    public static void Prepare(ReadOnlySpan<float> input, float* destination, float scale)
     {
         var i = 0;
+        var factor = Vector256.Create(scale);
         if (Vector256.IsHardwareAccelerated)
         {
             fixed (float* source = input)
             {
                 for (; i + 8 <= input.Length; i += 8)
                 {
-                    RoundToHalf(Vector256.Load((uint*)(source + i))).Store((uint*)(destination + i));
+                    (RoundToHalf(Vector256.Load((uint*)(source + i))).AsSingle() * factor).Store(destination + i);
                 }
             }
         }
 
         for (; i < input.Length; i++)
         {
-            destination[i] = Simd.Half(Fp16.FromSingle(input[i]));
+            destination[i] = Simd.Half(Fp16.FromSingle(input[i])) * scale;
         }
 
         new Span<float>(destination + input.Length, (PreparedBytes(input.Length) / 4) - input.Length).Clear();
@@ -102,7 +110,13 @@ internal static unsafe class F16MatVec
     }
 
     /// <summary>The scalar reference (double accumulation), for rows with fp16 infinities or NaNs.</summary>
-    public static float Reference(ushort* w, float* x, int cols)
+    public static float Reference(ushort* w, float* x, int cols) => Reference(w, x, cols, 1.0);
+
+    /// <summary>
+    /// The scalar reference against activations prepared with a power-of-two scale: the double sum times
+    /// <paramref name="unscale"/> (exact in double), so the result has the bits of the unscaled reference.
+    /// </summary>
+    public static float Reference(ushort* w, float* x, int cols, double unscale)
     {
         var sum = 0.0;
         for (var i = 0; i < cols; i++)
@@ -110,6 +124,6 @@ internal static unsafe class F16MatVec
             sum += Fp16.ToSingle(w[i]) * x[i];
         }
 
-        return (float)sum;
+        return (float)(sum * unscale);
     }
 }

@@ -10,7 +10,7 @@ namespace Edgewise.Numerics.Kernels;
 /// to a whole step; a register-blocked kernel then meets the panel with a tile of tokens (6 rows × 4 tokens at 512
 /// bits, 4 × 2 at 256). Every output has one accumulator over the same column steps and the same final reduction,
 /// whatever rows and tokens share its tile, so results do not depend on tiling or on how rows are split over threads.
-/// The activation rows must be zero past <c>cols</c> up to a whole step (<see cref="F16MatVec.Prepare"/> does that).
+/// The activation rows must be zero past <c>cols</c> up to a whole step (<see cref="F16MatVec.Prepare(ReadOnlySpan{float}, float*)"/> does that).
 /// Rows holding an fp16 infinity or NaN are recomputed by the scalar reference.
 /// </summary>
 internal static unsafe class F16Panel
