@@ -15,30 +15,7 @@ namespace Edgewise.Numerics.Kernels;
 /// </summary>
 internal static unsafe class F16Decode
 {
-    /// <summary>
-    /// The decode kernel's activations are prepared times this (2^-16) and its weights widened times 2^16 (which places
-    /// an fp16 exponent with an OR instead of an add), so every product is exactly the unscaled one and the sums keep
-    /// their bits; no scaled value comes near the binary32 subnormal range (a nonzero prepared activation is at least 2^-40).
-    /// </summary>
-    internal const float ActivationScale = 1f / 65536f;
-
-    /// <summary>2^16: the weights' scale, which the scalar tail and the reference apply by hand.</summary>
-    private const float WeightScale = 65536f;
-
     private const ushort SpecialShifted = 0xF800;
-
-    /// <summary>Sign, exponent and mantissa of an fp16 shifted left by 13 in a sign-extended lane.</summary>
-    private const int FieldMask = unchecked((int)0x8FFF_E000);
-
-    /// <summary>
-    /// Exponent field 128: OR-ed onto an fp16 exponent e (below 32) it gives e + 128 = e + 112 + 16, the binary32
-    /// exponent of the fp16 value times 2^16, without a carry into the sign (a sign-extended negative lane already has
-    /// bit 30 set).
-    /// </summary>
-    private const int ScaledBias = 0x4000_0000;
-
-    /// <summary>−4.0f: its sign flipped by the lane's sign, the subnormal fix's addend.</summary>
-    private const int MinusFour = unchecked((int)0xC080_0000);
 
     /// <summary>How far ahead in each of the four rows the lines are requested (four rows: four times this in flight).</summary>
     internal const int PrefetchDistance = 768;
@@ -62,7 +39,7 @@ internal static unsafe class F16Decode
 
     /// <summary>
     /// output[r] = row r · x for r in [<paramref name="r0"/>, <paramref name="r1"/>), where <paramref name="x"/> was
-    /// prepared with <see cref="ActivationScale"/>.
+    /// prepared with <see cref="F16MatVec.ActivationScale"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rows(byte* weights, long rowBytes, int r0, int r1, int cols, float* x, float* output, bool wide)
@@ -89,7 +66,7 @@ internal static unsafe class F16Decode
                     var row = (ushort*)(weights + ((r + k) * rowBytes));
                     if (F16MatVec.HasSpecial(row, cols))
                     {
-                        output[r + k] = F16MatVec.Reference(row, x, cols, WeightScale);
+                        output[r + k] = F16MatVec.Reference(row, x, cols, F16MatVec.WeightScale);
                     }
                 }
             }
@@ -101,38 +78,15 @@ internal static unsafe class F16Decode
             var sums = wide && Vector512.IsHardwareAccelerated && Avx512BW.IsSupported
                 ? Dot4x512(row, row, row, row, cols, x)
                 : Dot4x256(row, row, row, row, cols, x);
-            output[r] = float.IsNaN(sums.GetElement(4)) ? F16MatVec.Reference(row, x, cols, WeightScale) : sums.GetElement(0);
+            output[r] = float.IsNaN(sums.GetElement(4)) ? F16MatVec.Reference(row, x, cols, F16MatVec.WeightScale) : sums.GetElement(0);
         }
     }
 
-    /// <summary>
-    /// Sixteen finite halves times 2^16. The exponent is placed with one shift and one ternary logic op (exact for normals
-    /// and infinities as large finite values); for an exponent field of zero that gives ±(2 + m/512) where the value is
-    /// ±m/256, so those lanes take 2·v ∓ 4, which a fused multiply-add computes exactly (zeros become +0, which adds
-    /// nothing to a sum either way). No step holds a binary32 subnormal.
-    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Widen16(ushort* h)
-    {
-        var wide = Avx512F.ConvertToVector512Int32(Vector256.Load((short*)h));
-        var normal = Avx512F.TernaryLogic(wide << 13, Vector512.Create(FieldMask), Vector512.Create(ScaledBias), 0xEA).AsSingle();
-        var addend = Avx512F.TernaryLogic(wide, Vector512.Create(int.MinValue), Vector512.Create(MinusFour), 0x6A).AsSingle();
-        var low = Avx512F.FusedMultiplyAdd(normal, Vector512.Create(2f), addend);
-        var isLow = Vector512.Equals(wide & Vector512.Create(0x7C00), Vector512<int>.Zero).AsSingle();
-        return Vector512.ConditionalSelect(isLow, low, normal);
-    }
+    private static Vector512<float> Widen16(ushort* h) => F16MatVec.WidenScaled(Avx512F.ConvertToVector512Int32(Vector256.Load((short*)h)));
 
-    /// <summary>Eight finite halves times 2^16, as <see cref="Widen16"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Widen8(ushort* h)
-    {
-        var wide = Avx2.ConvertToVector256Int32((short*)h);
-        var normal = (((wide << 13) & Vector256.Create(FieldMask)) | Vector256.Create(ScaledBias)).AsSingle();
-        var addend = ((wide & Vector256.Create(int.MinValue)) ^ Vector256.Create(MinusFour)).AsSingle();
-        var low = Fma.MultiplyAdd(normal, Vector256.Create(2f), addend);
-        var isLow = Vector256.Equals(wide & Vector256.Create(0x7C00), Vector256<int>.Zero).AsSingle();
-        return Vector256.ConditionalSelect(isLow, low, normal);
-    }
+    private static Vector256<float> Widen8(ushort* h) => F16MatVec.WidenScaled(Avx2.ConvertToVector256Int32((short*)h));
 
     /// <summary>Four row dots (elements 0-3); element 4 is NaN when any of the rows holds an fp16 special.</summary>
     private static Vector256<float> Dot4x512(ushort* w0, ushort* w1, ushort* w2, ushort* w3, int cols, float* x)
@@ -214,10 +168,10 @@ internal static unsafe class F16Decode
     {
         for (; i < cols; i++)
         {
-            s0 += Simd.Half(w0[i]) * WeightScale * x[i];
-            s1 += Simd.Half(w1[i]) * WeightScale * x[i];
-            s2 += Simd.Half(w2[i]) * WeightScale * x[i];
-            s3 += Simd.Half(w3[i]) * WeightScale * x[i];
+            s0 += Simd.Half(w0[i]) * F16MatVec.WeightScale * x[i];
+            s1 += Simd.Half(w1[i]) * F16MatVec.WeightScale * x[i];
+            s2 += Simd.Half(w2[i]) * F16MatVec.WeightScale * x[i];
+            s3 += Simd.Half(w3[i]) * F16MatVec.WeightScale * x[i];
             special |= F16MatVec.IsSpecial(w0[i]) | F16MatVec.IsSpecial(w1[i]) | F16MatVec.IsSpecial(w2[i]) | F16MatVec.IsSpecial(w3[i]);
         }
 
