@@ -209,9 +209,14 @@ public static unsafe class MatMul
 
             if (half)
             {
-                for (var t = 0; t < n; t++)
+                if (n == 1)
                 {
-                    F16MatVec.Prepare(new ReadOnlySpan<float>(x + ((long)t * cols), cols), (float*)(act + ((long)t * actBytes)));
+                    F16MatVec.Prepare(new ReadOnlySpan<float>(x, cols), (float*)act, F16MatVec.ActivationScale);
+                }
+                else
+                {
+                    var prepare = new HalfPrepareJob(x, act, cols, actBytes);
+                    Run(pool, ref prepare, n);
                 }
 
                 var threads = pool?.ThreadCount ?? 1;
@@ -383,6 +388,13 @@ public static unsafe class MatMul
                 LegacyMatVec.Row(weightType, weights + (r * rowBytes), blocks, activations, actBytes, n, output + r, rows, scales);
             }
         }
+    }
+
+    /// <summary>Prepares one activation row per chunk for the F16 kernels.</summary>
+    private readonly struct HalfPrepareJob(float* input, byte* output, int cols, int actBytes) : IComputeJob
+    {
+        public void Execute(int chunk) =>
+            F16MatVec.Prepare(new ReadOnlySpan<float>(input + ((long)chunk * cols), cols), (float*)(output + ((long)chunk * actBytes)), F16MatVec.ActivationScale);
     }
 
     /// <summary>One chunk = a block of F16 weight rows against every prepared activation row.</summary>

@@ -37,7 +37,10 @@ internal static unsafe class F16Decode
         }
     }
 
-    /// <summary>output[r] = row r · x for r in [<paramref name="r0"/>, <paramref name="r1"/>).</summary>
+    /// <summary>
+    /// output[r] = row r · x for r in [<paramref name="r0"/>, <paramref name="r1"/>), where <paramref name="x"/> was
+    /// prepared with <see cref="F16MatVec.ActivationScale"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rows(byte* weights, long rowBytes, int r0, int r1, int cols, float* x, float* output, bool wide)
     {
@@ -63,7 +66,7 @@ internal static unsafe class F16Decode
                     var row = (ushort*)(weights + ((r + k) * rowBytes));
                     if (F16MatVec.HasSpecial(row, cols))
                     {
-                        output[r + k] = F16MatVec.Reference(row, x, cols);
+                        output[r + k] = F16MatVec.Reference(row, x, cols, F16MatVec.WeightScale);
                     }
                 }
             }
@@ -75,21 +78,15 @@ internal static unsafe class F16Decode
             var sums = wide && Vector512.IsHardwareAccelerated && Avx512BW.IsSupported
                 ? Dot4x512(row, row, row, row, cols, x)
                 : Dot4x256(row, row, row, row, cols, x);
-            output[r] = float.IsNaN(sums.GetElement(4)) ? F16MatVec.Reference(row, x, cols) : sums.GetElement(0);
+            output[r] = float.IsNaN(sums.GetElement(4)) ? F16MatVec.Reference(row, x, cols, F16MatVec.WeightScale) : sums.GetElement(0);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Widen16(ushort* h)
-    {
-        return Simd.WidenFinite(Avx512F.ConvertToVector512Int32(Vector256.Load((short*)h)));
-    }
+    private static Vector512<float> Widen16(ushort* h) => F16MatVec.WidenScaled(Avx512F.ConvertToVector512Int32(Vector256.Load((short*)h)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Widen8(ushort* h)
-    {
-        return Simd.WidenFinite(Avx2.ConvertToVector256Int32((short*)h));
-    }
+    private static Vector256<float> Widen8(ushort* h) => F16MatVec.WidenScaled(Avx2.ConvertToVector256Int32((short*)h));
 
     /// <summary>Four row dots (elements 0-3); element 4 is NaN when any of the rows holds an fp16 special.</summary>
     private static Vector256<float> Dot4x512(ushort* w0, ushort* w1, ushort* w2, ushort* w3, int cols, float* x)
@@ -171,10 +168,10 @@ internal static unsafe class F16Decode
     {
         for (; i < cols; i++)
         {
-            s0 += Simd.Half(w0[i]) * x[i];
-            s1 += Simd.Half(w1[i]) * x[i];
-            s2 += Simd.Half(w2[i]) * x[i];
-            s3 += Simd.Half(w3[i]) * x[i];
+            s0 += Simd.Half(w0[i]) * F16MatVec.WeightScale * x[i];
+            s1 += Simd.Half(w1[i]) * F16MatVec.WeightScale * x[i];
+            s2 += Simd.Half(w2[i]) * F16MatVec.WeightScale * x[i];
+            s3 += Simd.Half(w3[i]) * F16MatVec.WeightScale * x[i];
             special |= F16MatVec.IsSpecial(w0[i]) | F16MatVec.IsSpecial(w1[i]) | F16MatVec.IsSpecial(w2[i]) | F16MatVec.IsSpecial(w3[i]);
         }
 

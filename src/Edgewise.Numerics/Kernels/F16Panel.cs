@@ -10,7 +10,9 @@ namespace Edgewise.Numerics.Kernels;
 /// to a whole step; a register-blocked kernel then meets the panel with a tile of tokens (6 rows × 4 tokens at 512
 /// bits, 4 × 2 at 256). Every output has one accumulator over the same column steps and the same final reduction,
 /// whatever rows and tokens share its tile, so results do not depend on tiling or on how rows are split over threads.
-/// The activation rows must be zero past <c>cols</c> up to a whole step (<see cref="F16MatVec.Prepare"/> does that).
+/// The panel holds the weights times <see cref="F16MatVec.WeightScale"/> (<see cref="F16MatVec.WidenScaled(Vector512{int})"/>), so the
+/// activation rows must be prepared with <see cref="F16MatVec.ActivationScale"/> and be zero past <c>cols</c> up to a whole step
+/// (<see cref="F16MatVec.Prepare(ReadOnlySpan{float}, float*, float)"/> does that).
 /// Rows holding an fp16 infinity or NaN are recomputed by the scalar reference.
 /// </summary>
 internal static unsafe class F16Panel
@@ -108,7 +110,7 @@ internal static unsafe class F16Panel
                             {
                                 for (var t = t0; t < t1; t++)
                                 {
-                                    output[(t * outStride) + r + k] = F16MatVec.Reference(rowPtr[k], (float*)(activations + ((long)t * actStride)), cols);
+                                    output[(t * outStride) + r + k] = F16MatVec.Reference(rowPtr[k], (float*)(activations + ((long)t * actStride)), cols, F16MatVec.WeightScale);
                                 }
                             }
                         }
@@ -132,8 +134,7 @@ internal static unsafe class F16Panel
             {
                 var raw = Vector256.Load(row + (s * 16));
                 peak = Avx2.Max(peak, Avx2.ShiftLeftLogical(raw, 1));
-                var wide = Avx512F.ConvertToVector512Int32(raw.AsInt16());
-                var value = Simd.WidenFinite(wide);
+                var value = F16MatVec.WidenScaled(Avx512F.ConvertToVector512Int32(raw.AsInt16()));
                 value.Store(dst + (s * 96));
             }
 
@@ -158,8 +159,7 @@ internal static unsafe class F16Panel
             {
                 var raw = Vector128.Load(row + (s * 8));
                 peak = Sse41.Max(peak, Sse2.ShiftLeftLogical(raw, 1));
-                var wide = Avx2.ConvertToVector256Int32(raw.AsInt16());
-                var value = Simd.WidenFinite(wide);
+                var value = F16MatVec.WidenScaled(Avx2.ConvertToVector256Int32(raw.AsInt16()));
                 value.Store(dst + (s * 32));
             }
 
@@ -182,7 +182,7 @@ internal static unsafe class F16Panel
         for (var i = 0; i < step; i++)
         {
             var c = from + i;
-            dst[i] = c < cols ? Simd.Half(row[c]) : 0f;
+            dst[i] = c < cols ? Simd.Half(row[c]) * F16MatVec.WeightScale : 0f;
             special |= c < cols && F16MatVec.IsSpecial(row[c]);
         }
 
