@@ -158,7 +158,7 @@ public sealed class F16KernelTests
         prepared.AsSpan().Fill(float.NaN);
         fixed (float* p = prepared)
         {
-            F16MatVec.Prepare(input, p);
+            F16MatVec.Prepare(input, p, 1f);
         }
 
         for (var i = 0; i < cols; i++)

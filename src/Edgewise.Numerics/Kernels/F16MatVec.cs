@@ -9,8 +9,9 @@ namespace Edgewise.Numerics.Kernels;
 /// and widened back to float once per call (times <see cref="ActivationScale"/>), so the kernels widen only the weights:
 /// sign-extend each fp16 to 32 bits, place it times 2^16 with a shift and one logic op, fix zeros and subnormals with
 /// one exact fused multiply-add (<see cref="WidenScaled(Vector256{int})"/>: exact, and never a binary32 subnormal,
-/// which costs x86 a microcode assist), then fused multiply-adds whose products equal the unscaled ones. A row holding an fp16 infinity or NaN is recomputed by the scalar reference so
-/// the special values come out as IEEE arithmetic gives them. A single token (decode) streams the rows through
+/// which costs x86 a microcode assist), then fused multiply-adds whose products equal the unscaled ones. A row holding
+/// an fp16 infinity or NaN is recomputed by the scalar reference so the special values come out as IEEE arithmetic
+/// gives them. A single token (decode) streams the rows through
 /// <see cref="F16Decode"/>; several tokens (a prompt batch) go through <see cref="F16Panel"/>, which widens a panel of
 /// rows once and reuses it for a tile of tokens.
 /// </summary>
@@ -46,15 +47,10 @@ internal static unsafe class F16MatVec
     public static int PreparedBytes(int cols) => ((cols * 4) + 63) & ~63;
 
     /// <summary>
-    /// Rounds one activation row to fp16 and back, as ggml's F16 dot products see it, and zeroes the padding up to
+    /// Rounds one activation row to fp16 and back, as ggml's F16 dot products see it, multiplies it by the power of two
+    /// <paramref name="scale"/> (<see cref="ActivationScale"/> for the kernels; a rounded nonzero is at least 2^-24, so a
+    /// scale down to 2^-100 stays exact and never makes a binary32 subnormal), and zeroes the padding up to
     /// <see cref="PreparedBytes"/>.
-    /// </summary>
-    public static void Prepare(ReadOnlySpan<float> input, float* destination) => Prepare(input, destination, 1f);
-
-    /// <summary>
-    /// As <see cref="Prepare(ReadOnlySpan{float}, float*)"/>, then multiplied by the power of two <paramref name="scale"/>
-    /// (<see cref="ActivationScale"/> for the kernels); a rounded nonzero is at least 2^-24, so a scale
-    /// down to 2^-100 stays exact and never makes a binary32 subnormal.
     /// </summary>
     public static void Prepare(ReadOnlySpan<float> input, float* destination, float scale)
     {
@@ -116,8 +112,8 @@ internal static unsafe class F16MatVec
     }
 
     /// <summary>
-    /// Sixteen finite halves (sign-extended in int32 lanes) times 2^16. The exponent is placed with one shift and one ternary logic op (exact for normals
-    /// and infinities as large finite values); for an exponent field of zero that gives ±(2 + m/512) where the value is
+    /// Sixteen finite halves (sign-extended in int32 lanes) times 2^16. The exponent is placed with one shift and one
+    /// ternary logic op (exact for normals; infinities and NaNs come out as large finite values); for an exponent field of zero that gives ±(2 + m/512) where the value is
     /// ±m/256, so those lanes take 2·v ∓ 4, which a fused multiply-add computes exactly (zeros become +0, which adds
     /// nothing to a sum either way). No step holds a binary32 subnormal.
     /// </summary>
@@ -160,12 +156,10 @@ internal static unsafe class F16MatVec
         return false;
     }
 
-    /// <summary>The scalar reference (double accumulation), for rows with fp16 infinities or NaNs.</summary>
-    public static float Reference(ushort* w, float* x, int cols) => Reference(w, x, cols, 1.0);
-
     /// <summary>
-    /// The scalar reference against activations prepared with a power-of-two scale: the double sum times
-    /// <paramref name="unscale"/> (exact in double), so the result has the bits of the unscaled reference.
+    /// The scalar reference (double accumulation), for rows with fp16 infinities or NaNs, against activations prepared
+    /// with a power-of-two scale: the double sum times <paramref name="unscale"/> (exact in double), so the result has
+    /// the bits of the unscaled reference.
     /// </summary>
     public static float Reference(ushort* w, float* x, int cols, double unscale)
     {

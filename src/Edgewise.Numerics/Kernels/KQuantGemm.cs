@@ -37,7 +37,7 @@ internal static unsafe partial class KQuantGemm
     public static int PreparedBytes(TensorType type, int cols) => (cols / 256) * (type == TensorType.Q6_K ? GroupBytes : ActivationGroupBytes);
 
     /// <summary>Bytes of scratch <see cref="Rows"/> needs for <paramref name="rows"/> rows of <paramref name="blocks"/> super-blocks.</summary>
-    public static int ScratchBytes(int blocks, int rows) => rows * blocks * WeightGroupBytes;
+    public static int ScratchBytes(int blocks, int rows) => checked(rows * blocks * WeightGroupBytes);
 
     /// <summary>
     /// Quantizes one activation row to Q8_K (as <see cref="VecDot.ConvertActivations"/> does) and lays it out as the

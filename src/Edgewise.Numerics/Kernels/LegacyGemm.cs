@@ -33,7 +33,7 @@ internal static unsafe class LegacyGemm
     public static int PreparedBytes(int cols) => Groups(cols / Block) * ActivationGroupBytes;
 
     /// <summary>Bytes of scratch <see cref="Rows"/> needs for <paramref name="rows"/> rows of <paramref name="blocks"/> blocks.</summary>
-    public static int ScratchBytes(int blocks, int rows) => ((rows + (rows / 2)) * Groups(blocks) * WeightGroupBytes) + (blocks * sizeof(float));
+    public static int ScratchBytes(int blocks, int rows) => checked(((rows + (rows / 2)) * Groups(blocks) * WeightGroupBytes) + (blocks * sizeof(float)));
 
     /// <summary>
     /// Quantizes one activation row as ggml does for Q8_0 (see <see cref="Quantize.ActivationRow"/>) and lays it out

@@ -74,32 +74,6 @@ internal static class Simd
         return (bits | ((h & Vector512.Create(0x8000)) << 16)).AsSingle();
     }
 
-    /// <summary>
-    /// Eight finite fp16 patterns, sign-extended in int32 lanes (as <c>vpmovsxwd</c> leaves them), to floats, exactly
-    /// and without binary32 subnormals: normals rebiased in integer arithmetic, zeros and subnormals converted from
-    /// the mantissa. Infinities and NaNs come out as large finite numbers; callers find those on the raw halves.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> WidenFinite(Vector256<int> wide)
-    {
-        var normal = ((wide << 13) & Vector256.Create(unchecked((int)0x8FFF_E000))) + Vector256.Create(Rebias);
-        var low = (Vector256.ConvertToSingle(wide & Vector256.Create(0x3FF)) * Vector256.Create(TwoPowMinus24)).AsInt32()
-            | (wide & Vector256.Create(int.MinValue));
-        var isLow = Vector256.Equals(wide & Vector256.Create(0x7C00), Vector256<int>.Zero);
-        return Vector256.ConditionalSelect(isLow, low, normal).AsSingle();
-    }
-
-    /// <summary>Sixteen finite fp16 patterns, sign-extended in int32 lanes, to floats, as <see cref="WidenFinite(Vector256{int})"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> WidenFinite(Vector512<int> wide)
-    {
-        var normal = ((wide << 13) & Vector512.Create(unchecked((int)0x8FFF_E000))) + Vector512.Create(Rebias);
-        var low = (Vector512.ConvertToSingle(wide & Vector512.Create(0x3FF)) * Vector512.Create(TwoPowMinus24)).AsInt32()
-            | (wide & Vector512.Create(int.MinValue));
-        var isLow = Vector512.Equals(wide & Vector512.Create(0x7C00), Vector512<int>.Zero);
-        return Vector512.ConditionalSelect(isLow, low, normal).AsSingle();
-    }
-
     /// <summary>Reads the fp16 at <paramref name="offset"/> bytes after <paramref name="b"/> as a float.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float HalfAt(ref byte b, nint offset) => Half(Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref b, offset)));
