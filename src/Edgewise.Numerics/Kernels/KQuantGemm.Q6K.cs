@@ -98,23 +98,7 @@ internal static unsafe partial class KQuantGemm
             {
                 Vector256<int> i00 = default, i01 = default, i02 = default, i03 = default;
                 Vector256<int> i10 = default, i11 = default, i12 = default, i13 = default;
-                for (var m = h; m < h + 128; m += 32)
-                {
-                    var u0 = Avx.LoadVector256(w0 + m);
-                    var u1 = Avx.LoadVector256(w1 + m);
-                    var x = Avx.LoadVector256((sbyte*)(a0 + m));
-                    i00 = AvxVnni.MultiplyWideningAndAdd(i00, u0, x);
-                    i10 = AvxVnni.MultiplyWideningAndAdd(i10, u1, x);
-                    x = Avx.LoadVector256((sbyte*)(a1 + m));
-                    i01 = AvxVnni.MultiplyWideningAndAdd(i01, u0, x);
-                    i11 = AvxVnni.MultiplyWideningAndAdd(i11, u1, x);
-                    x = Avx.LoadVector256((sbyte*)(a2 + m));
-                    i02 = AvxVnni.MultiplyWideningAndAdd(i02, u0, x);
-                    i12 = AvxVnni.MultiplyWideningAndAdd(i12, u1, x);
-                    x = Avx.LoadVector256((sbyte*)(a3 + m));
-                    i03 = AvxVnni.MultiplyWideningAndAdd(i03, u0, x);
-                    i13 = AvxVnni.MultiplyWideningAndAdd(i13, u1, x);
-                }
+                Simd.Dot2x4(w0, w1, a0, a1, a2, a3, h, h + 128, ref i00, ref i10, ref i01, ref i11, ref i02, ref i12, ref i03, ref i13);
 
                 var s = 256 + (h / 4);
                 c00 = FinishQ6K(i00, w0, a0, s, c00);

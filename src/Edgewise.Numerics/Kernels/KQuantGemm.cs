@@ -197,23 +197,7 @@ internal static unsafe partial class KQuantGemm
         {
             Vector256<int> i00 = default, i01 = default, i02 = default, i03 = default;
             Vector256<int> i10 = default, i11 = default, i12 = default, i13 = default;
-            for (var m = 0; m < 256; m += 32)
-            {
-                var u0 = Avx.LoadVector256(w0 + m);
-                var u1 = Avx.LoadVector256(w1 + m);
-                var x = Avx.LoadVector256((sbyte*)(a0 + m));
-                i00 = AvxVnni.MultiplyWideningAndAdd(i00, u0, x);
-                i10 = AvxVnni.MultiplyWideningAndAdd(i10, u1, x);
-                x = Avx.LoadVector256((sbyte*)(a1 + m));
-                i01 = AvxVnni.MultiplyWideningAndAdd(i01, u0, x);
-                i11 = AvxVnni.MultiplyWideningAndAdd(i11, u1, x);
-                x = Avx.LoadVector256((sbyte*)(a2 + m));
-                i02 = AvxVnni.MultiplyWideningAndAdd(i02, u0, x);
-                i12 = AvxVnni.MultiplyWideningAndAdd(i12, u1, x);
-                x = Avx.LoadVector256((sbyte*)(a3 + m));
-                i03 = AvxVnni.MultiplyWideningAndAdd(i03, u0, x);
-                i13 = AvxVnni.MultiplyWideningAndAdd(i13, u1, x);
-            }
+            Simd.Dot2x4(w0, w1, a0, a1, a2, a3, 0, 256, ref i00, ref i10, ref i01, ref i11, ref i02, ref i12, ref i03, ref i13);
 
             c00 = Finish(i00, w0, a0, c00);
             c10 = Finish(i10, w1, a0, c10);

@@ -160,6 +160,37 @@ internal static class Simd
         y[1] = Sum(c13);
     }
 
+    /// <summary>
+    /// The integer core of the 2-row × 4-token prompt-batch tiles (AVX-VNNI): over bytes [<paramref name="from"/>,
+    /// <paramref name="to"/>) in steps of 32, i_rt += u_r · a_t for the unsigned weight bytes at <paramref name="w0"/>,
+    /// <paramref name="w1"/> and the signed activation bytes at <paramref name="a0"/>..<paramref name="a3"/>. Inlined,
+    /// the accumulators stay in registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void Dot2x4(
+        byte* w0, byte* w1, byte* a0, byte* a1, byte* a2, byte* a3, int from, int to,
+        ref Vector256<int> i00, ref Vector256<int> i10, ref Vector256<int> i01, ref Vector256<int> i11,
+        ref Vector256<int> i02, ref Vector256<int> i12, ref Vector256<int> i03, ref Vector256<int> i13)
+    {
+        for (var m = from; m < to; m += 32)
+        {
+            var u0 = Avx.LoadVector256(w0 + m);
+            var u1 = Avx.LoadVector256(w1 + m);
+            var x = Avx.LoadVector256((sbyte*)(a0 + m));
+            i00 = AvxVnni.MultiplyWideningAndAdd(i00, u0, x);
+            i10 = AvxVnni.MultiplyWideningAndAdd(i10, u1, x);
+            x = Avx.LoadVector256((sbyte*)(a1 + m));
+            i01 = AvxVnni.MultiplyWideningAndAdd(i01, u0, x);
+            i11 = AvxVnni.MultiplyWideningAndAdd(i11, u1, x);
+            x = Avx.LoadVector256((sbyte*)(a2 + m));
+            i02 = AvxVnni.MultiplyWideningAndAdd(i02, u0, x);
+            i12 = AvxVnni.MultiplyWideningAndAdd(i12, u1, x);
+            x = Avx.LoadVector256((sbyte*)(a3 + m));
+            i03 = AvxVnni.MultiplyWideningAndAdd(i03, u0, x);
+            i13 = AvxVnni.MultiplyWideningAndAdd(i13, u1, x);
+        }
+    }
+
     /// <summary>Horizontal float sum of 16 lanes, pairwise.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector512<float> v) => Sum(v.GetLower() + v.GetUpper());
