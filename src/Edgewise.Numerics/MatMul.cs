@@ -96,14 +96,40 @@ public static unsafe class MatMul
         ComputePool? pool = null, Span<byte> scratch = default) =>
         Compute(weightType, weights, rows, cols, input, output, n, pool, scratch, SimdSupport.Best);
 
+    /// <summary>
+    /// As the raw-address overload, for weights re-laid by <see cref="WeightPacking.Pack"/> into
+    /// <paramref name="layout"/>.
+    /// </summary>
+    /// <param name="weightType">Storage type of the weights.</param>
+    /// <param name="layout">How the weight bytes are ordered; <see cref="WeightPacking.IsSupported(WeightLayout, TensorType)"/> must hold for it here.</param>
+    /// <param name="weights">Address of the first weight row.</param>
+    /// <param name="rows">Output features (weight rows).</param>
+    /// <param name="cols">Input features; a multiple of the type's block size.</param>
+    /// <param name="input"><paramref name="n"/> × <paramref name="cols"/> activations, row-major.</param>
+    /// <param name="output"><paramref name="n"/> × <paramref name="rows"/> results, row-major.</param>
+    /// <param name="n">Activation rows (tokens).</param>
+    /// <param name="pool">Threads to split the rows over; null runs on the calling thread.</param>
+    /// <param name="scratch">At least <see cref="ScratchBytes"/> bytes, or empty for a per-thread buffer.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The type has no dot product, or a count is negative.</exception>
+    /// <exception cref="ArgumentException">A length does not fit, the address is zero with rows to read, or this CPU has no kernel for the layout.</exception>
+    public static void Compute(
+        TensorType weightType, WeightLayout layout, nint weights, int rows, int cols, ReadOnlySpan<float> input, Span<float> output, int n,
+        ComputePool? pool = null, Span<byte> scratch = default) =>
+        Compute(weightType, weights, rows, cols, input, output, n, pool, scratch, SimdSupport.Best, layout);
+
     /// <summary>The implementation, on a chosen kernel path (test and benchmark hook).</summary>
     internal static void Compute(
         TensorType weightType, nint weights, int rows, int cols, ReadOnlySpan<float> input, Span<float> output, int n,
-        ComputePool? pool, Span<byte> scratch, SimdPath path)
+        ComputePool? pool, Span<byte> scratch, SimdPath path, WeightLayout layout = WeightLayout.Stored)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         ArgumentOutOfRangeException.ThrowIfNegative(cols);
         ArgumentOutOfRangeException.ThrowIfNegative(n);
+        if (layout != WeightLayout.Stored && !WeightPacking.IsSupported(layout, weightType, path))
+        {
+            throw new ArgumentException($"There is no {path} kernel for {weightType} weights in the {layout} layout on this CPU.", nameof(layout));
+        }
+
         var actBytes = VecDot.ActivationRowBytes(weightType, cols);
         var rowBytes = TensorTypeInfo.Get(weightType).RowBytes(cols);
         if (input.Length != (long)n * cols)
@@ -135,7 +161,8 @@ public static unsafe class MatMul
         var fast = path is SimdPath.Vector256 or SimdPath.Vector512 && LegacyMatVec.IsSupported && LegacyMatVec.Handles(weightType);
         var half = path is SimdPath.Vector256 or SimdPath.Vector512 && F16MatVec.IsSupported && weightType == TensorType.F16;
         var kquant = path is SimdPath.Vector256 or SimdPath.Vector512 && KQuantMatVec.IsSupported && KQuantMatVec.Handles(weightType);
-        var gemm = fast && n > 1 && LegacyGemm.IsSupported;
+        var grouped = layout == WeightLayout.Q40Groups;
+        var gemm = fast && (n > 1 || grouped) && LegacyGemm.IsSupported;
         var kgemm = kquant && n > 1 && KQuantGemm.IsSupported && KQuantGemm.Handles(weightType);
         if (gemm)
         {
@@ -179,7 +206,16 @@ public static unsafe class MatMul
                 Run(pool, ref prepare, n);
                 var threads = pool?.ThreadCount ?? 1;
                 var blockRows = Math.Clamp((rows / (4 * threads)) & ~3, 4, 64);
-                var gemmJob = new LegacyGemmJob(weightType, (byte*)weights, act, y, rowBytes, actBytes, rows, cols / 32, n, blockRows);
+                if (n == 1)
+                {
+                    var groupRows = RowsPerChunk(rows, rowBytes, threads) & ~1;
+                    groupRows = Math.Max(2, groupRows);
+                    var decode = new GroupDecodeJob((byte*)weights, act, y, rowBytes, rows, cols / 32, groupRows);
+                    Run(pool, ref decode, (rows + groupRows - 1) / groupRows);
+                    return;
+                }
+
+                var gemmJob = new LegacyGemmJob(weightType, layout, (byte*)weights, act, y, rowBytes, actBytes, rows, cols / 32, n, blockRows);
                 Run(pool, ref gemmJob, (rows + blockRows - 1) / blockRows);
                 return;
             }
@@ -314,7 +350,8 @@ public static unsafe class MatMul
 
     /// <summary>One chunk = a block of weight rows against every activation row prepared for <see cref="LegacyGemm"/>.</summary>
     private readonly struct LegacyGemmJob(
-        TensorType weightType, byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int blocks, int n, int rowsPerChunk)
+        TensorType weightType, WeightLayout layout, byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int blocks,
+        int n, int rowsPerChunk)
         : IComputeJob
     {
         public void Execute(int chunk)
@@ -322,8 +359,20 @@ public static unsafe class MatMul
             var r0 = chunk * rowsPerChunk;
             fixed (byte* scratch = GemmScratch(LegacyGemm.ScratchBytes(blocks, rowsPerChunk)))
             {
-                LegacyGemm.Rows(weightType, weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), blocks, activations, actBytes, n, output, rows, scratch);
+                LegacyGemm.Rows(
+                    weightType, weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), blocks, activations, actBytes, n, output, rows, scratch, layout);
             }
+        }
+    }
+
+    /// <summary>One chunk = a block of Q4_0 rows in the <see cref="WeightLayout.Q40Groups"/> layout against one token prepared for <see cref="LegacyGemm"/>.</summary>
+    private readonly struct GroupDecodeJob(byte* weights, byte* activation, float* output, long rowBytes, int rows, int blocks, int rowsPerChunk)
+        : IComputeJob
+    {
+        public void Execute(int chunk)
+        {
+            var r0 = chunk * rowsPerChunk;
+            Q40Groups.Rows(weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), blocks, activation, output);
         }
     }
 

@@ -27,10 +27,11 @@ internal static class BenchCommand
         var reps = new Option<int>("--repetitions", "-r") { Description = "Repetitions per test.", DefaultValueFactory = _ => 5 };
         var threads = new Option<string?>("--threads", "-t") { Description = "Thread counts, comma-separated (default: physical cores)." };
         var parallel = new Option<string>("--parallel") { Description = "Concurrent sequences for an aggregate generation test, comma-separated (0 for none).", DefaultValueFactory = _ => "0" };
+        var noRepack = new Option<bool>("--no-repack") { Description = "Read every weight in place from the file (no re-laid Q4_0 copy), to measure what the re-laid layout gains." };
         var json = ModelCommands.JsonOption();
         var command = new Command("bench", "Prompt processing and generation speed, like llama-bench.")
         {
-            model, shape, quant, prompt, gen, reps, threads, parallel, json,
+            model, shape, quant, prompt, gen, reps, threads, parallel, noRepack, json,
         };
         command.SetAction((r, cancel) => Task.FromResult(console.Guard(() =>
         {
@@ -39,7 +40,8 @@ internal static class BenchCommand
                 Counts(r.GetValue(gen)!, "-n", 0),
                 r.GetValue(reps),
                 r.GetValue(threads) is { } t ? Counts(t, "-t", 1) : [Edgewise.Numerics.ComputePool.DefaultThreadCount],
-                Counts(r.GetValue(parallel)!, "--parallel", 0));
+                Counts(r.GetValue(parallel)!, "--parallel", 0),
+                !r.GetValue(noRepack));
             if (settings.Repetitions < 1)
             {
                 throw new CliException("-r must be at least 1");
@@ -112,7 +114,7 @@ internal static class BenchCommand
 
     private static List<BenchResult> Run(string path, BenchSettings settings, CliConsole? text, CancellationToken cancel)
     {
-        using var local = EngineCommands.LoadModel(path);
+        using var local = EngineCommands.LoadModel(path, settings.Repack);
         var info = ModelFacts.Read(path, local);
         var results = new List<BenchResult>();
         text?.Out.WriteLine("| model | size | params | threads | test | t/s | bw ratio | cpu ms/token |");
@@ -219,7 +221,7 @@ internal static class BenchCommand
         return (samples, cpu);
     }
 
-    private sealed record BenchSettings(int[] Prompts, int[] Gens, int Repetitions, int[] Threads, int[] Parallel);
+    private sealed record BenchSettings(int[] Prompts, int[] Gens, int Repetitions, int[] Threads, int[] Parallel, bool Repack);
 
     /// <summary>What the results name: llama-bench's model type string, sizes, and the weight bytes one decoded token reads.</summary>
     internal sealed record ModelFacts(string FileName, string ModelType, long ModelSize, long Parameters, long WeightBytesPerToken)

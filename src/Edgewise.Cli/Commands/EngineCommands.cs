@@ -143,11 +143,11 @@ internal static class EngineCommands
         return new ContextOptions { ContextLength = length, Threads = r.GetValue(threads), KvCacheType = kvType };
     }
 
-    internal static LocalModel LoadModel(string path)
+    internal static LocalModel LoadModel(string path, bool repack = true)
     {
         try
         {
-            return LocalModel.Load(path);
+            return LocalModel.Load(path, repack);
         }
         catch (FileNotFoundException)
         {

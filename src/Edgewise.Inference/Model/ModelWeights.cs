@@ -1,7 +1,9 @@
+using Edgewise.Numerics;
+
 namespace Edgewise.Inference.Model;
 
-/// <summary>Every bound weight of a model, immutable and shared by all contexts.</summary>
-internal sealed class ModelWeights
+/// <summary>Every bound weight of a model, immutable once packed and shared by all contexts.</summary>
+internal sealed class ModelWeights : IDisposable
 {
     public required WeightMatrix TokenEmbedding { get; init; }
 
@@ -23,4 +25,29 @@ internal sealed class ModelWeights
 
     /// <summary>Every matrix a forward pass multiplies by: each layer's projections and the unembedding.</summary>
     public IEnumerable<WeightMatrix> Matrices() => Layers.SelectMany(layer => layer.Matrices()).Append(Output);
+
+    /// <summary>
+    /// Re-lays every matrix the forward pass only multiplies by into the layout <see cref="Numerics.MatMul"/> runs
+    /// fastest on this CPU (<see cref="WeightPacking.Preferred(TensorType)"/>), in parallel. The token embedding is
+    /// left in place: its rows are also looked up one by one, which the stored layout serves directly.
+    /// </summary>
+    /// <returns>The bytes copied.</returns>
+    public long Repack()
+    {
+        var matrices = Matrices()
+            .Where(m => !ReferenceEquals(m, TokenEmbedding) && WeightPacking.Preferred(m.Type) != WeightLayout.Stored)
+            .Distinct()
+            .ToArray();
+        Parallel.ForEach(matrices, m => m.Repack(WeightPacking.Preferred(m.Type)));
+        return matrices.Sum(m => (long)m.RowBytes * m.Rows);
+    }
+
+    /// <summary>Frees the re-laid copies.</summary>
+    public void Dispose()
+    {
+        foreach (var matrix in Matrices())
+        {
+            matrix.Dispose();
+        }
+    }
 }

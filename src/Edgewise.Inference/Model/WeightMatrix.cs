@@ -1,14 +1,21 @@
+using System.Runtime.InteropServices;
 using Edgewise.Inference.Runtime.Kernels;
 using Edgewise.Numerics;
 
 namespace Edgewise.Inference.Model;
 
 /// <summary>
-/// A 2-D weight read in place from the memory map: <see cref="Rows"/> output rows of <see cref="Columns"/> inputs,
-/// each row <see cref="RowBytes"/> bytes of <see cref="Type"/>. Valid while the model's file is open.
+/// A 2-D weight: <see cref="Rows"/> output rows of <see cref="Columns"/> inputs, each row <see cref="RowBytes"/> bytes
+/// of <see cref="Type"/>. Read in place from the memory map (valid while the model's file is open), or, after
+/// <see cref="Repack"/>, from an owned copy in the layout the matrix kernels run fastest here.
 /// </summary>
-internal sealed unsafe class WeightMatrix
+internal sealed unsafe class WeightMatrix : IDisposable
 {
+    [ThreadStatic]
+    private static byte[]? t_stored;
+
+    private void* _owned;
+
     public WeightMatrix(string name, nint address, TensorType type, int rows, int columns)
     {
         Name = name;
@@ -24,7 +31,10 @@ internal sealed unsafe class WeightMatrix
     public string Name { get; }
 
     /// <summary>Address of row 0.</summary>
-    public nint Address { get; }
+    public nint Address { get; private set; }
+
+    /// <summary>How the bytes at <see cref="Address"/> are ordered.</summary>
+    public WeightLayout Layout { get; private set; }
 
     /// <summary>Storage type.</summary>
     public TensorType Type { get; }
@@ -41,7 +51,7 @@ internal sealed unsafe class WeightMatrix
     /// <summary>How inputs are rounded before meeting this weight.</summary>
     public ActivationKind Activation { get; }
 
-    /// <summary>The stored bytes of row <paramref name="row"/>.</summary>
+    /// <summary>The bytes of row <paramref name="row"/> in <see cref="Layout"/>.</summary>
     public ReadOnlySpan<byte> RowData(int row) => new((byte*)Address + (long)row * RowBytes, RowBytes);
 
     /// <summary>Row <paramref name="row"/> as floats: in place for F32, else decoded into <paramref name="scratch"/>.</summary>
@@ -53,7 +63,64 @@ internal sealed unsafe class WeightMatrix
         }
 
         var dst = scratch[..Columns];
-        Dequantize.Row(Type, RowData(row), dst);
+        if (Layout == WeightLayout.Stored)
+        {
+            Dequantize.Row(Type, RowData(row), dst);
+            return dst;
+        }
+
+        if (t_stored is null || t_stored.Length < RowBytes)
+        {
+            t_stored = new byte[RowBytes];
+        }
+
+        var stored = t_stored.AsSpan(0, RowBytes);
+        WeightPacking.UnpackRow(Layout, Type, RowData(row), stored);
+        Dequantize.Row(Type, stored, dst);
         return dst;
+    }
+
+    /// <summary>
+    /// Copies the matrix into <paramref name="layout"/> (64-byte aligned native memory this object owns until
+    /// <see cref="Dispose"/>) and reads from the copy from now on. Call before any context uses the matrix.
+    /// </summary>
+    public void Repack(WeightLayout layout)
+    {
+        if (layout == Layout)
+        {
+            return;
+        }
+
+        if (Layout != WeightLayout.Stored)
+        {
+            throw new InvalidOperationException("The matrix has already been re-laid.");
+        }
+
+        var bytes = (nuint)((long)RowBytes * Rows);
+        var copy = NativeMemory.AlignedAlloc(Math.Max(bytes, 1), 64);
+        try
+        {
+            WeightPacking.Pack(layout, Type, Address, (nint)copy, Rows, Columns);
+        }
+        catch
+        {
+            NativeMemory.AlignedFree(copy);
+            throw;
+        }
+
+        _owned = copy;
+        Address = (nint)copy;
+        Layout = layout;
+    }
+
+    /// <summary>Frees the re-laid copy, if any. The matrix must not be used afterwards.</summary>
+    public void Dispose()
+    {
+        if (_owned != null)
+        {
+            NativeMemory.AlignedFree(_owned);
+            _owned = null;
+            Address = 0;
+        }
     }
 }

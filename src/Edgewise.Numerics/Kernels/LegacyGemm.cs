@@ -73,22 +73,24 @@ internal static unsafe class LegacyGemm
 
     /// <summary>
     /// output[t·<paramref name="outStride"/> + r] for r in [<paramref name="r0"/>, <paramref name="r1"/>) and every
-    /// token t &lt; <paramref name="tokens"/>, from activation rows made by <see cref="Prepare"/>.
+    /// token t &lt; <paramref name="tokens"/>, from activation rows made by <see cref="Prepare"/>; Q4_0 weights may be
+    /// in the <see cref="WeightLayout.Q40Groups"/> layout, whose groups need only their nibbles split.
     /// </summary>
     public static void Rows(
         TensorType type, byte* weights, long rowBytes, int r0, int r1, int blocks, byte* activations, int actStride, int tokens,
-        float* output, long outStride, byte* scratch)
+        float* output, long outStride, byte* scratch, WeightLayout layout = WeightLayout.Stored)
     {
         switch (type)
         {
             case TensorType.Q8_0:
-                Rows<LegacyTile.Q80Vnni>(weights, rowBytes, r0, r1, blocks, activations, actStride, tokens, output, outStride, scratch);
+                Rows<LegacyTile.Q80Vnni>(weights, rowBytes, r0, r1, blocks, activations, actStride, tokens, output, outStride, scratch, false);
                 break;
             case TensorType.Q4_0:
-                Rows<LegacyTile.Q40>(weights, rowBytes, r0, r1, blocks, activations, actStride, tokens, output, outStride, scratch);
+                Rows<LegacyTile.Q40>(
+                    weights, rowBytes, r0, r1, blocks, activations, actStride, tokens, output, outStride, scratch, layout == WeightLayout.Q40Groups);
                 break;
             default:
-                Rows<LegacyTile.Q50>(weights, rowBytes, r0, r1, blocks, activations, actStride, tokens, output, outStride, scratch);
+                Rows<LegacyTile.Q50>(weights, rowBytes, r0, r1, blocks, activations, actStride, tokens, output, outStride, scratch, false);
                 break;
         }
     }
@@ -97,7 +99,8 @@ internal static unsafe class LegacyGemm
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows<TFormat>(
-        byte* weights, long rowBytes, int r0, int r1, int blocks, byte* activations, int actStride, int tokens, float* output, long outStride, byte* scratch)
+        byte* weights, long rowBytes, int r0, int r1, int blocks, byte* activations, int actStride, int tokens, float* output, long outStride, byte* scratch,
+        bool grouped)
         where TFormat : struct, LegacyTile.IBlockFormat
     {
         var groups = Groups(blocks);
@@ -109,7 +112,14 @@ internal static unsafe class LegacyGemm
         var scales = (float*)(tails + (packed ? (count / 2) * WeightGroupBytes : 0));
         for (var i = 0; i < count; i++)
         {
-            Transpose<TFormat>(weights + ((r0 + i) * rowBytes), blocks, scratch + (i * stride), scales);
+            if (grouped)
+            {
+                Q40Groups.Expand(weights + ((r0 + i) * rowBytes), blocks, scratch + (i * stride), WeightGroupBytes);
+            }
+            else
+            {
+                Transpose<TFormat>(weights + ((r0 + i) * rowBytes), blocks, scratch + (i * stride), scales);
+            }
         }
 
         if (packed)

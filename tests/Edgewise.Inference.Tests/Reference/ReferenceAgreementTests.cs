@@ -1,3 +1,6 @@
+using Edgewise.Inference.Model;
+using Edgewise.Testing;
+
 namespace Edgewise.Inference.Tests.Reference;
 
 /// <summary>Every shipped reference model against its own llama.cpp JSON (tolerances from the reference README).</summary>
@@ -51,5 +54,36 @@ public sealed class ReferenceAgreementTests(ITestOutputHelper output)
         var failures = ReferenceComparison.Greedy(context, reference, tol);
 
         Assert.True(failures.Length == 0, $"{json}: {failures}");
+    }
+
+    /// <summary>
+    /// The Q4_0 reference model with its matrices re-laid at load (the default where the CPU has AVX-VNNI) and read in
+    /// place: a prompt batch gives the same bits either way (the re-laid kernels keep the batch kernel's float chain),
+    /// and token-by-token decoding with the re-laid single-token kernel stays within the reference tolerance.
+    /// </summary>
+    [Fact]
+    public void Q40Model_RepackedAndInPlace_SameBatchBitsAndBothWithinTolerance()
+    {
+        const string file = "ref-phi3-Q4_0.gguf", json = "ref-phi3-Q4_0.json";
+        var reference = ReferenceLogits.Load(json);
+        using var packed = LocalModel.Load(SharedPaths.ReferenceFile("models", file));
+        using var inPlace = LocalModel.Load(SharedPaths.ReferenceFile("models", file), repack: false);
+        Assert.Equal(0, inPlace.RepackedBytes);
+        if (!Numerics.WeightPacking.IsSupported(Numerics.WeightLayout.Q40Groups, Numerics.TensorType.Q4_0))
+        {
+            Assert.Equal(0, packed.RepackedBytes);
+            Assert.Skip("This CPU has no AVX-VNNI, so no matrix is re-laid.");
+        }
+
+        Assert.True(packed.RepackedBytes > 0);
+        using var a = ReferenceComparison.CreateContext(packed, reference);
+        using var b = ReferenceComparison.CreateContext(inPlace, reference);
+        var prompt = reference.Prompts[0].EvalTokens;
+        var expected = b.Evaluate(prompt, 0, allLogits: true).ToArray();
+        var actual = a.Evaluate(prompt, 0, allLogits: true).ToArray();
+        Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), actual.Select(BitConverter.SingleToInt32Bits));
+
+        var failures = ReferenceComparison.Greedy(a, reference, Q4Tol);
+        Assert.True(failures.Length == 0, $"{json} re-laid: {failures}");
     }
 }

@@ -55,7 +55,8 @@ internal sealed class MatMul
         var cols = w.Columns;
         if (ldy == w.Rows && VecDot.IsSupported(w.Type))
         {
-            Numerics.MatMul.Compute(w.Type, w.Address, w.Rows, cols, x.AsSpan(0, tokens * cols), y.AsSpan(yOffset, tokens * w.Rows), tokens, _compute, _activations);
+            Numerics.MatMul.Compute(
+                w.Type, w.Layout, w.Address, w.Rows, cols, x.AsSpan(0, tokens * cols), y.AsSpan(yOffset, tokens * w.Rows), tokens, _compute, _activations);
             return;
         }
 
