@@ -97,7 +97,7 @@ public static unsafe class MatMul
         Compute(weightType, weights, rows, cols, input, output, n, pool, scratch, SimdSupport.Best);
 
     /// <summary>
-    /// As the raw-address overload, for weights re-laid by <see cref="WeightPacking.Pack"/> into
+    /// As the raw-address overload, for weights re-laid by <see cref="WeightPacking.Pack(WeightLayout, TensorType, nint, int, int)"/> into
     /// <paramref name="layout"/>.
     /// </summary>
     /// <param name="weightType">Storage type of the weights.</param>
@@ -161,7 +161,7 @@ public static unsafe class MatMul
         var fast = path is SimdPath.Vector256 or SimdPath.Vector512 && LegacyMatVec.IsSupported && LegacyMatVec.Handles(weightType);
         var half = path is SimdPath.Vector256 or SimdPath.Vector512 && F16MatVec.IsSupported && weightType == TensorType.F16;
         var kquant = path is SimdPath.Vector256 or SimdPath.Vector512 && KQuantMatVec.IsSupported && KQuantMatVec.Handles(weightType);
-        var grouped = layout == WeightLayout.Q40Groups;
+        var grouped = layout == WeightLayout.BlockGroups;
         var gemm = fast && (n > 1 || grouped) && LegacyGemm.IsSupported;
         var kgemm = kquant && n > 1 && KQuantGemm.IsSupported && KQuantGemm.Handles(weightType);
         if (gemm)
@@ -210,7 +210,7 @@ public static unsafe class MatMul
                 {
                     var groupRows = RowsPerChunk(rows, rowBytes, threads) & ~1;
                     groupRows = Math.Max(2, groupRows);
-                    var decode = new GroupDecodeJob((byte*)weights, act, y, rowBytes, rows, cols / 32, groupRows);
+                    var decode = new GroupDecodeJob(weightType, (byte*)weights, act, y, rowBytes, rows, cols / 32, groupRows);
                     Run(pool, ref decode, (rows + groupRows - 1) / groupRows);
                     return;
                 }
@@ -365,14 +365,15 @@ public static unsafe class MatMul
         }
     }
 
-    /// <summary>One chunk = a block of Q4_0 rows in the <see cref="WeightLayout.Q40Groups"/> layout against one token prepared for <see cref="LegacyGemm"/>.</summary>
-    private readonly struct GroupDecodeJob(byte* weights, byte* activation, float* output, long rowBytes, int rows, int blocks, int rowsPerChunk)
+    /// <summary>One chunk = a block of Q4_0 or Q8_0 rows in the <see cref="WeightLayout.BlockGroups"/> layout against one token prepared for <see cref="LegacyGemm"/>.</summary>
+    private readonly struct GroupDecodeJob(
+        TensorType weightType, byte* weights, byte* activation, float* output, long rowBytes, int rows, int blocks, int rowsPerChunk)
         : IComputeJob
     {
         public void Execute(int chunk)
         {
             var r0 = chunk * rowsPerChunk;
-            Q40Groups.Rows(weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), blocks, activation, output);
+            BlockGroups.Rows(weightType, weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), blocks, activation, output);
         }
     }
 

@@ -9,10 +9,10 @@ public enum WeightLayout
     Stored = 0,
 
     /// <summary>
-    /// Q4_0 only: each row re-laid so that eight blocks' quants meet a token in one pass of 256-bit integer dot products
-    /// (see <see cref="WeightPacking"/>). Same size and same values as the stored row.
+    /// Q4_0 and Q8_0: each row re-laid so that eight blocks' quants meet a token in one pass of 256-bit integer dot
+    /// products (see <see cref="WeightPacking"/>). Same size and same values as the stored row.
     /// </summary>
-    Q40Groups = 1,
+    BlockGroups = 1,
 }
 
 /// <summary>
@@ -21,7 +21,7 @@ public enum WeightLayout
 /// </summary>
 public static unsafe class WeightPacking
 {
-    /// <summary>The layout <see cref="MatMul"/> runs fastest here for <paramref name="type"/>: <see cref="WeightLayout.Q40Groups"/> for Q4_0 where the CPU has AVX-VNNI, else <see cref="WeightLayout.Stored"/>.</summary>
+    /// <summary>The layout <see cref="MatMul"/> runs fastest here for <paramref name="type"/>: <see cref="WeightLayout.BlockGroups"/> for Q4_0 and Q8_0 where the CPU has AVX-VNNI, else <see cref="WeightLayout.Stored"/>.</summary>
     public static WeightLayout Preferred(TensorType type) => Preferred(type, SimdSupport.Best);
 
     /// <summary>Whether <see cref="MatMul"/> can multiply weights in <paramref name="layout"/> on this CPU.</summary>
@@ -53,7 +53,28 @@ public static unsafe class WeightPacking
             return;
         }
 
-        Q40Groups.Pack((byte*)source, (byte*)destination, rows, cols / 32);
+        BlockGroups.Pack(type, (byte*)source, (byte*)destination, rows, cols / 32);
+    }
+
+    /// <summary>
+    /// Re-lays <paramref name="rows"/> stored rows of <paramref name="cols"/> elements from <paramref name="source"/>
+    /// into a new <see cref="WeightBuffer"/> in <paramref name="layout"/>; the caller disposes it.
+    /// </summary>
+    /// <exception cref="ArgumentException">As for the overload that writes to a given destination.</exception>
+    public static WeightBuffer Pack(WeightLayout layout, TensorType type, nint source, int rows, int cols)
+    {
+        Validate(layout, type, rows, cols);
+        var buffer = new WeightBuffer(TensorTypeInfo.Get(type).RowBytes(cols) * rows);
+        try
+        {
+            Pack(layout, type, source, buffer.Address, rows, cols);
+            return buffer;
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Restores one row in <paramref name="layout"/> to its stored bytes.</summary>
@@ -80,21 +101,21 @@ public static unsafe class WeightPacking
         fixed (byte* p = row)
         fixed (byte* s = stored)
         {
-            Q40Groups.UnpackRow(p, s, row.Length / info.BytesPerBlock);
+            BlockGroups.UnpackRow(type, p, s, row.Length / info.BytesPerBlock);
         }
     }
 
     internal static WeightLayout Preferred(TensorType type, SimdPath path) =>
-        IsSupported(WeightLayout.Q40Groups, type, path) ? WeightLayout.Q40Groups : WeightLayout.Stored;
+        IsSupported(WeightLayout.BlockGroups, type, path) ? WeightLayout.BlockGroups : WeightLayout.Stored;
 
     internal static bool IsSupported(WeightLayout layout, TensorType type, SimdPath path) => layout switch
     {
         WeightLayout.Stored => true,
-        WeightLayout.Q40Groups => type == TensorType.Q4_0 && path is SimdPath.Vector256 or SimdPath.Vector512 && Q40Groups.IsSupported,
+        WeightLayout.BlockGroups => BlockGroups.Handles(type) && path is SimdPath.Vector256 or SimdPath.Vector512 && BlockGroups.IsSupported,
         _ => false,
     };
 
-    private static bool Applies(WeightLayout layout, TensorType type) => layout == WeightLayout.Q40Groups && type == TensorType.Q4_0;
+    private static bool Applies(WeightLayout layout, TensorType type) => layout == WeightLayout.BlockGroups && BlockGroups.Handles(type);
 
     private static void Validate(WeightLayout layout, TensorType type, int rows, int cols)
     {

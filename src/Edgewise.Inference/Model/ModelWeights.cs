@@ -27,15 +27,16 @@ internal sealed class ModelWeights : IDisposable
     public IEnumerable<WeightMatrix> Matrices() => Layers.SelectMany(layer => layer.Matrices()).Append(Output);
 
     /// <summary>
-    /// Re-lays every matrix the forward pass only multiplies by into the layout <see cref="Numerics.MatMul"/> runs
-    /// fastest on this CPU (<see cref="WeightPacking.Preferred(TensorType)"/>), in parallel. The token embedding is
-    /// left in place: its rows are also looked up one by one, which the stored layout serves directly.
+    /// Re-lays every matrix the forward pass multiplies by into the layout <see cref="Numerics.MatMul"/> runs fastest
+    /// on this CPU (<see cref="WeightPacking.Preferred(TensorType)"/>), in parallel. A token embedding that is not
+    /// also the output matrix is only looked up row by row and stays in place; a tied one is re-laid too, and its
+    /// looked-up rows are restored one at a time (<see cref="WeightMatrix.Row"/>).
     /// </summary>
     /// <returns>The bytes copied.</returns>
     public long Repack()
     {
         var matrices = Matrices()
-            .Where(m => !ReferenceEquals(m, TokenEmbedding) && WeightPacking.Preferred(m.Type) != WeightLayout.Stored)
+            .Where(m => WeightPacking.Preferred(m.Type) != WeightLayout.Stored)
             .Distinct()
             .ToArray();
         Parallel.ForEach(matrices, m => m.Repack(WeightPacking.Preferred(m.Type)));

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Edgewise.Inference.Runtime.Kernels;
 using Edgewise.Numerics;
 
@@ -14,7 +13,7 @@ internal sealed unsafe class WeightMatrix : IDisposable
     [ThreadStatic]
     private static byte[]? t_stored;
 
-    private void* _owned;
+    private WeightBuffer? _owned;
 
     public WeightMatrix(string name, nint address, TensorType type, int rows, int columns)
     {
@@ -81,7 +80,7 @@ internal sealed unsafe class WeightMatrix : IDisposable
     }
 
     /// <summary>
-    /// Copies the matrix into <paramref name="layout"/> (64-byte aligned native memory this object owns until
+    /// Copies the matrix into <paramref name="layout"/> (a <see cref="WeightBuffer"/> this object owns until
     /// <see cref="Dispose"/>) and reads from the copy from now on. Call before any context uses the matrix.
     /// </summary>
     public void Repack(WeightLayout layout)
@@ -96,29 +95,17 @@ internal sealed unsafe class WeightMatrix : IDisposable
             throw new InvalidOperationException("The matrix has already been re-laid.");
         }
 
-        var bytes = (nuint)((long)RowBytes * Rows);
-        var copy = NativeMemory.AlignedAlloc(Math.Max(bytes, 1), 64);
-        try
-        {
-            WeightPacking.Pack(layout, Type, Address, (nint)copy, Rows, Columns);
-        }
-        catch
-        {
-            NativeMemory.AlignedFree(copy);
-            throw;
-        }
-
-        _owned = copy;
-        Address = (nint)copy;
+        _owned = WeightPacking.Pack(layout, Type, Address, Rows, Columns);
+        Address = _owned.Address;
         Layout = layout;
     }
 
     /// <summary>Frees the re-laid copy, if any. The matrix must not be used afterwards.</summary>
     public void Dispose()
     {
-        if (_owned != null)
+        if (_owned is not null)
         {
-            NativeMemory.AlignedFree(_owned);
+            _owned.Dispose();
             _owned = null;
             Address = 0;
         }

@@ -93,8 +93,11 @@ public sealed class LocalModelLoader : IModelLoader
         LocalModel? model = null;
         try
         {
-            model = LocalModel.Load(file, ownsFile: true);
             var s = descriptor.Settings;
+
+            // A locked model reads every weight in place: re-laid copies would double the pinned memory of the
+            // matrices they replace (mlock covers the mapped file) for a speed a locked deployment did not ask for.
+            model = LocalModel.Load(file, ownsFile: true, repack: !s.MemoryLock);
             var context = new ContextOptions
             {
                 ContextLength = s.ContextLength ?? Math.Min(model.Hyperparameters.ContextLength, ContextOptions.DefaultMaxContextLength),

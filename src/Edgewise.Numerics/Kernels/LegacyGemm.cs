@@ -73,8 +73,8 @@ internal static unsafe class LegacyGemm
 
     /// <summary>
     /// output[t·<paramref name="outStride"/> + r] for r in [<paramref name="r0"/>, <paramref name="r1"/>) and every
-    /// token t &lt; <paramref name="tokens"/>, from activation rows made by <see cref="Prepare"/>; Q4_0 weights may be
-    /// in the <see cref="WeightLayout.Q40Groups"/> layout, whose groups need only their nibbles split.
+    /// token t &lt; <paramref name="tokens"/>, from activation rows made by <see cref="Prepare"/>; Q4_0 and Q8_0 weights
+    /// may be in the <see cref="WeightLayout.BlockGroups"/> layout, whose groups need no transposition.
     /// </summary>
     public static void Rows(
         TensorType type, byte* weights, long rowBytes, int r0, int r1, int blocks, byte* activations, int actStride, int tokens,
@@ -83,11 +83,12 @@ internal static unsafe class LegacyGemm
         switch (type)
         {
             case TensorType.Q8_0:
-                Rows<LegacyTile.Q80Vnni>(weights, rowBytes, r0, r1, blocks, activations, actStride, tokens, output, outStride, scratch, false);
+                Rows<LegacyTile.Q80Vnni>(
+                    weights, rowBytes, r0, r1, blocks, activations, actStride, tokens, output, outStride, scratch, layout == WeightLayout.BlockGroups);
                 break;
             case TensorType.Q4_0:
                 Rows<LegacyTile.Q40>(
-                    weights, rowBytes, r0, r1, blocks, activations, actStride, tokens, output, outStride, scratch, layout == WeightLayout.Q40Groups);
+                    weights, rowBytes, r0, r1, blocks, activations, actStride, tokens, output, outStride, scratch, layout == WeightLayout.BlockGroups);
                 break;
             default:
                 Rows<LegacyTile.Q50>(weights, rowBytes, r0, r1, blocks, activations, actStride, tokens, output, outStride, scratch, false);
@@ -114,7 +115,7 @@ internal static unsafe class LegacyGemm
         {
             if (grouped)
             {
-                Q40Groups.Expand(weights + ((r0 + i) * rowBytes), blocks, scratch + (i * stride), WeightGroupBytes);
+                BlockGroups.Expand(TFormat.Type, weights + ((r0 + i) * rowBytes), blocks, scratch + (i * stride), WeightGroupBytes);
             }
             else
             {

@@ -301,6 +301,8 @@ internal static unsafe class LegacyTile
     /// <summary>A weight block format: its size, how its 32 quants are unpacked, and their exact dot with prepared activations.</summary>
     internal interface IBlockFormat
     {
+        static abstract TensorType Type { get; }
+
         static abstract int Bytes { get; }
 
         static abstract Vector256<byte> Unpack(byte* w);
@@ -311,6 +313,8 @@ internal static unsafe class LegacyTile
 
     internal readonly struct Q80Vnni : IBlockFormat
     {
+        public static TensorType Type => TensorType.Q8_0;
+
         public static int Bytes => 34;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -322,6 +326,8 @@ internal static unsafe class LegacyTile
 
     internal readonly struct Q80Sign : IBlockFormat
     {
+        public static TensorType Type => TensorType.Q8_0;
+
         public static int Bytes => 34;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -337,6 +343,8 @@ internal static unsafe class LegacyTile
 
     internal readonly struct Q40 : IBlockFormat
     {
+        public static TensorType Type => TensorType.Q4_0;
+
         public static int Bytes => 18;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -348,6 +356,8 @@ internal static unsafe class LegacyTile
 
     internal readonly struct Q50 : IBlockFormat
     {
+        public static TensorType Type => TensorType.Q5_0;
+
         public static int Bytes => 22;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

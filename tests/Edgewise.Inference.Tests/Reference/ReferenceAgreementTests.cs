@@ -69,7 +69,7 @@ public sealed class ReferenceAgreementTests(ITestOutputHelper output)
         using var packed = LocalModel.Load(SharedPaths.ReferenceFile("models", file));
         using var inPlace = LocalModel.Load(SharedPaths.ReferenceFile("models", file), repack: false);
         Assert.Equal(0, inPlace.RepackedBytes);
-        if (!Numerics.WeightPacking.IsSupported(Numerics.WeightLayout.Q40Groups, Numerics.TensorType.Q4_0))
+        if (!Numerics.WeightPacking.IsSupported(Numerics.WeightLayout.BlockGroups, Numerics.TensorType.Q4_0))
         {
             Assert.Equal(0, packed.RepackedBytes);
             Assert.Skip("This CPU has no AVX-VNNI, so no matrix is re-laid.");

@@ -1,0 +1,265 @@
+using Edgewise.Numerics.Kernels;
+
+namespace Edgewise.Numerics.Tests;
+
+/// <summary>
+/// Q4_0 and Q8_0 weights re-laid into <see cref="WeightLayout.BlockGroups"/> (<see cref="WeightPacking"/>, <see cref="BlockGroups"/>):
+/// the layout is a lossless permutation of the stored bytes; single-token products agree with the scalar reference
+/// and have the bits of the stored-layout prompt-batch kernel (<see cref="LegacyGemm"/>); a token gets the same bits
+/// alone as inside a batch; every partial last group (1 to 7 blocks) and special fp16 scales are covered.
+/// </summary>
+public sealed class BlockGroupsTests
+{
+    private const string NoVnni = "This CPU has no AVX-VNNI; the BlockGroups layout is never chosen here.";
+
+    public static TheoryData<TensorType, int, int> Shapes()
+    {
+        var data = new TheoryData<TensorType, int, int>();
+        foreach (var type in new[] { TensorType.Q4_0, TensorType.Q8_0 })
+        {
+            foreach (var (rows, cols) in new[] { (1, 32), (3, 64), (5, 224), (2, 256), (7, 576), (4, 896), (6, 960), (9, 1024), (3, 2016), (17, 2048), (2, 4864) })
+            {
+                data.Add(type, rows, cols);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void PackThenUnpack_RestoresEveryStoredRow(TensorType type, int rows, int cols)
+    {
+        var stored = Weights(type, rows, cols);
+        var packed = Pack(type, stored, rows, cols);
+        var rowBytes = stored.Length / rows;
+        Assert.NotEqual(stored, packed);
+        var back = new byte[rowBytes];
+        for (var r = 0; r < rows; r++)
+        {
+            WeightPacking.UnpackRow(WeightLayout.BlockGroups, type, packed.AsSpan(r * rowBytes, rowBytes), back);
+            Assert.Equal(stored.AsSpan(r * rowBytes, rowBytes).ToArray(), back);
+        }
+    }
+
+    [Theory]
+    [InlineData(TensorType.Q4_0)]
+    [InlineData(TensorType.Q8_0)]
+    public void Pack_PutsQuantWordsByGroupLaneAndScalesLast(TensorType type)
+    {
+        // 12 blocks: one full group of 8, then a partial group of 4 whose vectors hold 4 lanes (16 bytes) each.
+        // Q8_0 quants are stored plus 128 (each byte's top bit flipped).
+        const int blocks = 12;
+        var blockBytes = type == TensorType.Q4_0 ? 18 : 34;
+        var vectors = (blockBytes - 2) / 4;
+        var flip = type == TensorType.Q8_0 ? (byte)0x80 : (byte)0;
+        var stored = TestData.Bytes(blocks * blockBytes, 3);
+        var packed = Pack(type, stored, 1, blocks * 32);
+        for (var b = 0; b < blocks; b++)
+        {
+            Assert.Equal(stored.AsSpan(b * blockBytes, 2).ToArray(), packed.AsSpan((blocks * (blockBytes - 2)) + (2 * b), 2).ToArray());
+            for (var j = 0; j < vectors; j++)
+            {
+                var at = b < 8 ? (32 * j) + (4 * b) : (8 * (blockBytes - 2)) + (16 * j) + (4 * (b - 8));
+                var expected = stored.AsSpan((b * blockBytes) + 2 + (4 * j), 4).ToArray().Select(x => (byte)(x ^ flip));
+                Assert.Equal(expected, packed.AsSpan(at, 4).ToArray());
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Compute_OneToken_MatchesScalarAndStoredBatchKernelBits(TensorType type, int rows, int cols)
+    {
+        if (!WeightPacking.IsSupported(WeightLayout.BlockGroups, TensorType.Q4_0))
+        {
+            Assert.Skip(NoVnni);
+        }
+
+        var stored = Weights(type, rows, cols);
+        var packed = Pack(type, stored, rows, cols);
+        var input = TestData.Gaussian(cols, (ulong)(cols + 11), 1.0f);
+        var expected = ScalarProducts(type, stored, rows, cols, input, out var magnitude);
+        var alone = Run(type, packed, WeightLayout.BlockGroups, rows, cols, input, 1, null);
+        for (var r = 0; r < rows; r++)
+        {
+            Assert.True(
+                Math.Abs(alone[r] - expected[r]) <= 2e-5 * magnitude[r] + 1e-30,
+                $"row {r}: {alone[r]} vs scalar {expected[r]} (magnitude {magnitude[r]})");
+        }
+
+        // The stored layout's prompt-batch kernel (n = 2) runs the same chain: the first token's results must have
+        // the same bits as the re-laid single-token kernel's.
+        var twice = input.Concat(input).ToArray();
+        var batch = Run(type, stored, WeightLayout.Stored, rows, cols, twice, 2, null);
+        Assert.Equal(Bits(alone), Bits(batch.AsSpan(0, rows).ToArray()));
+    }
+
+    [Theory]
+    [InlineData(TensorType.Q4_0, 2, 4, 896)]
+    [InlineData(TensorType.Q4_0, 5, 9, 960)]
+    [InlineData(TensorType.Q4_0, 9, 6, 2048)]
+    [InlineData(TensorType.Q4_0, 4, 5, 576)]
+    [InlineData(TensorType.Q8_0, 2, 4, 896)]
+    [InlineData(TensorType.Q8_0, 5, 9, 960)]
+    [InlineData(TensorType.Q8_0, 9, 6, 2048)]
+    [InlineData(TensorType.Q8_0, 4, 5, 576)]
+    public void Compute_TokenInBatch_SameBitsAsAlone(TensorType type, int n, int rows, int cols)
+    {
+        if (!WeightPacking.IsSupported(WeightLayout.BlockGroups, TensorType.Q4_0))
+        {
+            Assert.Skip(NoVnni);
+        }
+
+        var stored = Weights(type, rows, cols);
+        var packed = Pack(type, stored, rows, cols);
+        var input = TestData.Gaussian(n * cols, (ulong)(n + cols), 1.0f);
+        var together = Run(type, packed, WeightLayout.BlockGroups, rows, cols, input, n, null);
+        Assert.Equal(Bits(Run(type, stored, WeightLayout.Stored, rows, cols, input, n, null)), Bits(together));
+        for (var t = 0; t < n; t++)
+        {
+            var alone = Run(type, packed, WeightLayout.BlockGroups, rows, cols, input.AsSpan(t * cols, cols).ToArray(), 1, null);
+            Assert.Equal(Bits(alone), Bits(together.AsSpan(t * rows, rows).ToArray()));
+        }
+    }
+
+    [Theory]
+    [InlineData(TensorType.Q4_0, 0x0001)]
+    [InlineData(TensorType.Q4_0, 0x03FF)]
+    [InlineData(TensorType.Q4_0, 0x0000)]
+    [InlineData(TensorType.Q4_0, 0x8400)]
+    [InlineData(TensorType.Q4_0, 0x7C00)]
+    [InlineData(TensorType.Q4_0, 0xFE00)]
+    [InlineData(TensorType.Q8_0, 0x0001)]
+    [InlineData(TensorType.Q8_0, 0x7C00)]
+    [InlineData(TensorType.Q8_0, 0xFE00)]
+    public void Compute_SpecialScaleInEveryPosition_SameBitsAsStoredBatchKernel(TensorType type, int special)
+    {
+        if (!WeightPacking.IsSupported(WeightLayout.BlockGroups, TensorType.Q4_0))
+        {
+            Assert.Skip(NoVnni);
+        }
+
+        const int rows = 28, cols = 28 * 32;
+        var blockBytes = type == TensorType.Q4_0 ? 18 : 34;
+        var stored = TestData.Bytes(rows * 28 * blockBytes, (ulong)special + 9);
+        for (var b = 0; b < rows * 28; b++)
+        {
+            // Finite scales near 0.01 everywhere except one block per row, which moves along the row (and into the tail).
+            var scale = b % 28 == b / 28 ? special : 0x2000 + (b % 300);
+            stored[b * blockBytes] = (byte)scale;
+            stored[(b * blockBytes) + 1] = (byte)(scale >> 8);
+        }
+
+        var packed = Pack(type, stored, rows, cols);
+        var input = TestData.Gaussian(cols, 13, 1.0f);
+        var alone = Run(type, packed, WeightLayout.BlockGroups, rows, cols, input, 1, null);
+        var batch = Run(type, stored, WeightLayout.Stored, rows, cols, input.Concat(input).ToArray(), 2, null);
+        Assert.Equal(Bits(batch.AsSpan(0, rows).ToArray()), Bits(alone));
+        Assert.Contains(alone, v => v != 0);
+    }
+
+    [Theory]
+    [InlineData(TensorType.Q4_0, 1)]
+    [InlineData(TensorType.Q4_0, 2)]
+    [InlineData(TensorType.Q8_0, 2)]
+    public void Compute_OnPoolOddRows_SameBitsAsInline(TensorType type, int threads)
+    {
+        if (!WeightPacking.IsSupported(WeightLayout.BlockGroups, TensorType.Q4_0))
+        {
+            Assert.Skip(NoVnni);
+        }
+
+        const int rows = 517, cols = 896;
+        var packed = Pack(type, Weights(type, rows, cols), rows, cols);
+        var input = TestData.Gaussian(3 * cols, 17, 1.0f);
+        using var pool = new ComputePool(threads);
+        foreach (var n in new[] { 1, 3 })
+        {
+            var x = input.AsSpan(0, n * cols).ToArray();
+            Assert.Equal(
+                Bits(Run(type, packed, WeightLayout.BlockGroups, rows, cols, x, n, null)), Bits(Run(type, packed, WeightLayout.BlockGroups, rows, cols, x, n, pool)));
+        }
+    }
+
+    [Fact]
+    public void Layout_OnlyForQ40AndQ80_AndOnlyOnPathsWithItsKernel()
+    {
+        var expected = WeightPacking.IsSupported(WeightLayout.BlockGroups, TensorType.Q4_0) ? WeightLayout.BlockGroups : WeightLayout.Stored;
+        Assert.Equal(expected, WeightPacking.Preferred(TensorType.Q4_0));
+        Assert.Equal(expected, WeightPacking.Preferred(TensorType.Q8_0));
+        Assert.Equal(WeightLayout.Stored, WeightPacking.Preferred(TensorType.Q5_0));
+        Assert.False(WeightPacking.IsSupported(WeightLayout.BlockGroups, TensorType.Q5_0));
+        Assert.Throws<ArgumentException>(() => WeightPacking.Pack(WeightLayout.BlockGroups, TensorType.Q5_0, 1, 2, 1, 32));
+        Assert.Throws<ArgumentException>(() => WeightPacking.Pack(WeightLayout.BlockGroups, TensorType.Q4_0, 1, 2, 1, 33));
+        Assert.Throws<ArgumentException>(() => WeightPacking.Pack(WeightLayout.BlockGroups, TensorType.Q4_0, 0, 2, 1, 32));
+        Assert.Throws<ArgumentException>(() => WeightPacking.UnpackRow(WeightLayout.BlockGroups, TensorType.Q4_0, new byte[18], new byte[17]));
+
+        var packed = Pack(TensorType.Q4_0, Weights(TensorType.Q4_0, 2, 64), 2, 64);
+        var error = Assert.Throws<ArgumentException>(() => Run(TensorType.Q4_0, packed, WeightLayout.BlockGroups, 2, 64, new float[64], 1, null, SimdPath.Scalar));
+        Assert.Contains("BlockGroups", error.Message, StringComparison.Ordinal);
+    }
+
+    private static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
+
+    private static byte[] Weights(TensorType type, int rows, int cols)
+    {
+        var rowBytes = (int)TensorTypeInfo.Get(type).RowBytes(cols);
+        var weights = new byte[rows * rowBytes];
+        var w = TestData.Gaussian(rows * cols, (ulong)((rows * 41) + cols), 0.02f);
+        for (var r = 0; r < rows; r++)
+        {
+            Quantize.Row(type, w.AsSpan(r * cols, cols), weights.AsSpan(r * rowBytes, rowBytes));
+        }
+
+        return weights;
+    }
+
+    private static unsafe byte[] Pack(TensorType type, byte[] stored, int rows, int cols)
+    {
+        var packed = new byte[stored.Length];
+        fixed (byte* s = stored)
+        fixed (byte* p = packed)
+        {
+            WeightPacking.Pack(WeightLayout.BlockGroups, type, (nint)s, (nint)p, rows, cols);
+        }
+
+        return packed;
+    }
+
+    private static float[] ScalarProducts(TensorType type, byte[] weights, int rows, int cols, float[] input, out double[] magnitude)
+    {
+        var rowBytes = weights.Length / rows;
+        var act = new byte[VecDot.ActivationRowBytes(type, cols)];
+        VecDot.ConvertActivations(type, input, act);
+        var expected = new float[rows];
+        magnitude = new double[rows];
+        var wq = new float[cols];
+        for (var r = 0; r < rows; r++)
+        {
+            expected[r] = VecDot.Compute(type, weights.AsSpan(r * rowBytes, rowBytes), act, cols, SimdPath.Scalar);
+            Dequantize.Row(type, weights.AsSpan(r * rowBytes, rowBytes), wq);
+            for (var c = 0; c < cols; c++)
+            {
+                magnitude[r] += Math.Abs(wq[c] * input[c]);
+            }
+        }
+
+        return expected;
+    }
+
+    private static float[] Run(
+        TensorType type, byte[] weights, WeightLayout layout, int rows, int cols, float[] input, int n, ComputePool? pool, SimdPath? path = null)
+    {
+        var output = new float[rows * n];
+        unsafe
+        {
+            fixed (byte* p = weights)
+            {
+                MatMul.Compute(type, (nint)p, rows, cols, input, output, n, pool, default, path ?? SimdSupport.Best, layout);
+            }
+        }
+
+        return output;
+    }
+}
