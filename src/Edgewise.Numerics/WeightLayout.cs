@@ -9,8 +9,8 @@ public enum WeightLayout
     Stored = 0,
 
     /// <summary>
-    /// Q4_0 and Q8_0: each row re-laid so that eight blocks' quants meet a token in one pass of 256-bit integer dot
-    /// products (see <see cref="WeightPacking"/>). Same size and same values as the stored row.
+    /// Q4_0, Q5_0 and Q8_0: each row re-laid so that eight blocks' quants meet a token in one pass of 256-bit integer
+    /// dot products (see <see cref="WeightPacking"/>). Same size and same values as the stored row.
     /// </summary>
     BlockGroups = 1,
 }
@@ -21,7 +21,7 @@ public enum WeightLayout
 /// </summary>
 public static unsafe class WeightPacking
 {
-    /// <summary>The layout <see cref="MatMul"/> runs fastest here for <paramref name="type"/>: <see cref="WeightLayout.BlockGroups"/> for Q4_0 and Q8_0 where the CPU has AVX-VNNI, else <see cref="WeightLayout.Stored"/>.</summary>
+    /// <summary>The layout <see cref="MatMul"/> runs fastest here for <paramref name="type"/>: <see cref="WeightLayout.BlockGroups"/> for Q4_0, Q5_0 and Q8_0 where the CPU has AVX-VNNI, else <see cref="WeightLayout.Stored"/>.</summary>
     public static WeightLayout Preferred(TensorType type) => Preferred(type, SimdSupport.Best);
 
     /// <summary>Whether <see cref="MatMul"/> can multiply weights in <paramref name="layout"/> on this CPU.</summary>

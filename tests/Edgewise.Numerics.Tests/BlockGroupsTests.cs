@@ -3,7 +3,7 @@ using Edgewise.Numerics.Kernels;
 namespace Edgewise.Numerics.Tests;
 
 /// <summary>
-/// Q4_0 and Q8_0 weights re-laid into <see cref="WeightLayout.BlockGroups"/> (<see cref="WeightPacking"/>, <see cref="BlockGroups"/>):
+/// Q4_0, Q5_0 and Q8_0 weights re-laid into <see cref="WeightLayout.BlockGroups"/> (<see cref="WeightPacking"/>, <see cref="BlockGroups"/>):
 /// the layout is a lossless permutation of the stored bytes; single-token products agree with the scalar reference
 /// and have the bits of the stored-layout prompt-batch kernel (<see cref="LegacyGemm"/>); a token gets the same bits
 /// alone as inside a batch; every partial last group (1 to 7 blocks) and special fp16 scales are covered.
@@ -15,7 +15,7 @@ public sealed class BlockGroupsTests
     public static TheoryData<TensorType, int, int> Shapes()
     {
         var data = new TheoryData<TensorType, int, int>();
-        foreach (var type in new[] { TensorType.Q4_0, TensorType.Q8_0 })
+        foreach (var type in new[] { TensorType.Q4_0, TensorType.Q5_0, TensorType.Q8_0 })
         {
             foreach (var (rows, cols) in new[] { (1, 32), (3, 64), (5, 224), (2, 256), (7, 576), (4, 896), (6, 960), (9, 1024), (3, 2016), (17, 2048), (2, 4864) })
             {
@@ -44,13 +44,15 @@ public sealed class BlockGroupsTests
 
     [Theory]
     [InlineData(TensorType.Q4_0)]
+    [InlineData(TensorType.Q5_0)]
     [InlineData(TensorType.Q8_0)]
     public void Pack_PutsQuantWordsByGroupLaneAndScalesLast(TensorType type)
     {
         // 12 blocks: one full group of 8, then a partial group of 4 whose vectors hold 4 lanes (16 bytes) each.
-        // Q8_0 quants are stored plus 128 (each byte's top bit flipped).
+        // Q8_0 quants are stored plus 128 (each byte's top bit flipped); a Q5_0 block's words are its four nibble
+        // words (stored after its scale and fifth bits) and then its spread fifth bits.
         const int blocks = 12;
-        var blockBytes = type == TensorType.Q4_0 ? 18 : 34;
+        var blockBytes = type switch { TensorType.Q4_0 => 18, TensorType.Q5_0 => 22, _ => 34 };
         var vectors = (blockBytes - 2) / 4;
         var flip = type == TensorType.Q8_0 ? (byte)0x80 : (byte)0;
         var stored = TestData.Bytes(blocks * blockBytes, 3);
@@ -61,10 +63,34 @@ public sealed class BlockGroupsTests
             for (var j = 0; j < vectors; j++)
             {
                 var at = b < 8 ? (32 * j) + (4 * b) : (8 * (blockBytes - 2)) + (16 * j) + (4 * (b - 8));
-                var expected = stored.AsSpan((b * blockBytes) + 2 + (4 * j), 4).ToArray().Select(x => (byte)(x ^ flip));
+                byte[] expected;
+                if (type == TensorType.Q5_0 && j == 4)
+                {
+                    expected = BitConverter.GetBytes(BlockGroups.SpreadHighBits(BitConverter.ToUInt32(stored, (b * blockBytes) + 2)));
+                }
+                else
+                {
+                    var from = (b * blockBytes) + (type == TensorType.Q5_0 ? 6 : 2) + (4 * j);
+                    expected = stored.AsSpan(from, 4).ToArray().Select(x => (byte)(x ^ flip)).ToArray();
+                }
+
                 Assert.Equal(expected, packed.AsSpan(at, 4).ToArray());
             }
         }
+    }
+
+    [Fact]
+    public void SpreadHighBits_PutsElementBitsWhereEachTokenVectorReadsThem()
+    {
+        for (var e = 0; e < 32; e++)
+        {
+            // Element e = 4m + i is read by token vector m from byte i; its bit must sit at bit m of that byte.
+            var spread = BlockGroups.SpreadHighBits(1u << e);
+            Assert.Equal(1u << ((8 * (e % 4)) + (e / 4)), spread);
+            Assert.Equal(1u << e, BlockGroups.GatherHighBits(spread));
+        }
+
+        Assert.Equal(0xDEADBEEFu, BlockGroups.GatherHighBits(BlockGroups.SpreadHighBits(0xDEADBEEFu)));
     }
 
     [Theory]
@@ -100,6 +126,9 @@ public sealed class BlockGroupsTests
     [InlineData(TensorType.Q4_0, 5, 9, 960)]
     [InlineData(TensorType.Q4_0, 9, 6, 2048)]
     [InlineData(TensorType.Q4_0, 4, 5, 576)]
+    [InlineData(TensorType.Q5_0, 2, 4, 896)]
+    [InlineData(TensorType.Q5_0, 5, 9, 960)]
+    [InlineData(TensorType.Q5_0, 9, 6, 2048)]
     [InlineData(TensorType.Q8_0, 2, 4, 896)]
     [InlineData(TensorType.Q8_0, 5, 9, 960)]
     [InlineData(TensorType.Q8_0, 9, 6, 2048)]
@@ -130,6 +159,9 @@ public sealed class BlockGroupsTests
     [InlineData(TensorType.Q4_0, 0x8400)]
     [InlineData(TensorType.Q4_0, 0x7C00)]
     [InlineData(TensorType.Q4_0, 0xFE00)]
+    [InlineData(TensorType.Q5_0, 0x0001)]
+    [InlineData(TensorType.Q5_0, 0x7C00)]
+    [InlineData(TensorType.Q5_0, 0xFE00)]
     [InlineData(TensorType.Q8_0, 0x0001)]
     [InlineData(TensorType.Q8_0, 0x7C00)]
     [InlineData(TensorType.Q8_0, 0xFE00)]
@@ -141,7 +173,7 @@ public sealed class BlockGroupsTests
         }
 
         const int rows = 28, cols = 28 * 32;
-        var blockBytes = type == TensorType.Q4_0 ? 18 : 34;
+        var blockBytes = type switch { TensorType.Q4_0 => 18, TensorType.Q5_0 => 22, _ => 34 };
         var stored = TestData.Bytes(rows * 28 * blockBytes, (ulong)special + 9);
         for (var b = 0; b < rows * 28; b++)
         {
@@ -162,6 +194,7 @@ public sealed class BlockGroupsTests
     [Theory]
     [InlineData(TensorType.Q4_0, 1)]
     [InlineData(TensorType.Q4_0, 2)]
+    [InlineData(TensorType.Q5_0, 2)]
     [InlineData(TensorType.Q8_0, 2)]
     public void Compute_OnPoolOddRows_SameBitsAsInline(TensorType type, int threads)
     {
@@ -183,14 +216,15 @@ public sealed class BlockGroupsTests
     }
 
     [Fact]
-    public void Layout_OnlyForQ40AndQ80_AndOnlyOnPathsWithItsKernel()
+    public void Layout_OnlyForLegacyTypesWithItsKernel()
     {
         var expected = WeightPacking.IsSupported(WeightLayout.BlockGroups, TensorType.Q4_0) ? WeightLayout.BlockGroups : WeightLayout.Stored;
         Assert.Equal(expected, WeightPacking.Preferred(TensorType.Q4_0));
+        Assert.Equal(expected, WeightPacking.Preferred(TensorType.Q5_0));
         Assert.Equal(expected, WeightPacking.Preferred(TensorType.Q8_0));
-        Assert.Equal(WeightLayout.Stored, WeightPacking.Preferred(TensorType.Q5_0));
-        Assert.False(WeightPacking.IsSupported(WeightLayout.BlockGroups, TensorType.Q5_0));
-        Assert.Throws<ArgumentException>(() => WeightPacking.Pack(WeightLayout.BlockGroups, TensorType.Q5_0, 1, 2, 1, 32));
+        Assert.Equal(WeightLayout.Stored, WeightPacking.Preferred(TensorType.Q4_K));
+        Assert.False(WeightPacking.IsSupported(WeightLayout.BlockGroups, TensorType.Q4_1));
+        Assert.Throws<ArgumentException>(() => WeightPacking.Pack(WeightLayout.BlockGroups, TensorType.Q4_K, 1, 2, 1, 256));
         Assert.Throws<ArgumentException>(() => WeightPacking.Pack(WeightLayout.BlockGroups, TensorType.Q4_0, 1, 2, 1, 33));
         Assert.Throws<ArgumentException>(() => WeightPacking.Pack(WeightLayout.BlockGroups, TensorType.Q4_0, 0, 2, 1, 32));
         Assert.Throws<ArgumentException>(() => WeightPacking.UnpackRow(WeightLayout.BlockGroups, TensorType.Q4_0, new byte[18], new byte[17]));

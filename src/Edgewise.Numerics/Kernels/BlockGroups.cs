@@ -5,15 +5,18 @@ using System.Runtime.Intrinsics.X86;
 namespace Edgewise.Numerics.Kernels;
 
 /// <summary>
-/// Q4_0 and Q8_0 rows re-laid once, at load, for the AVX-VNNI group kernels (<see cref="WeightLayout.BlockGroups"/>).
-/// A row keeps its size (18 or 34 bytes per block) and its values; only the byte order changes (and Q8_0 quants are
-/// stored offset by 128, as the unsigned operand of <c>vpdpbusd</c> wants them). Blocks are taken eight at a time (a
+/// Q4_0, Q5_0 and Q8_0 rows re-laid once, at load, for the AVX-VNNI group kernels (<see cref="WeightLayout.BlockGroups"/>).
+/// A row keeps its size (18, 22 or 34 bytes per block) and its values; only the order of bytes and bits changes (and
+/// Q8_0 quants are stored offset by 128, as the unsigned operand of <c>vpdpbusd</c> wants them). Blocks are taken eight at a time (a
 /// group) as in <see cref="LegacyGemm"/>, int32 lane l of every vector for block l of the group:
 /// <list type="bullet">
 /// <item>Q4_0: vector j (j &lt; 4, 32 bytes) holds the packed quant bytes 4j..4j+3 of each block. Byte k of a Q4_0
 /// block holds element k in its low nibble and element k + 16 in its high nibble, so masking vector j gives elements
 /// 4j..4j+3 and shifting it gives elements 16 + 4j..16 + 4j + 3: vectors j and j + 4 of a token prepared by
 /// <see cref="LegacyGemm.Prepare"/>.</item>
+/// <item>Q5_0: the four nibble vectors of Q4_0, then a fifth vector with each block's fifth bits re-ordered
+/// (<see cref="SpreadHighBits"/>) so that one shift and one mask put the bits of token vector m at bit 4 of each
+/// byte.</item>
 /// <item>Q8_0: vector m (m &lt; 8) holds quants 4m..4m+3 of each block, plus 128: vector m of the prepared token.</item>
 /// </list>
 /// A row is: the full groups' vectors, then the last T &lt; 8 blocks' vectors in the same order with T lanes each
@@ -33,7 +36,7 @@ internal static unsafe class BlockGroups
     public static bool IsSupported => LegacyGemm.IsSupported;
 
     /// <summary>Whether <paramref name="type"/> has this layout.</summary>
-    public static bool Handles(TensorType type) => type is TensorType.Q4_0 or TensorType.Q8_0;
+    public static bool Handles(TensorType type) => type is TensorType.Q4_0 or TensorType.Q5_0 or TensorType.Q8_0;
 
     /// <summary>Re-lays <paramref name="rows"/> stored rows of <paramref name="blocks"/> blocks into this layout (same size; the ranges must not overlap).</summary>
     public static void Pack(TensorType type, byte* source, byte* destination, long rows, int blocks)
@@ -48,15 +51,58 @@ internal static unsafe class BlockGroups
     /// <summary>Restores one stored row from its re-laid form (the inverse of <see cref="Pack"/>).</summary>
     public static void UnpackRow(TensorType type, byte* packed, byte* stored, int blocks) => Relay(type, stored, packed, blocks, pack: false);
 
-    /// <summary>Bytes per block of <paramref name="type"/>.</summary>
-    private static int BlockBytes(TensorType type) => type == TensorType.Q4_0 ? 18 : 34;
+    /// <summary>
+    /// The Q5_0 fifth bits of one block, re-ordered so that vector m of the token (elements 4m..4m+3) finds the bit of
+    /// element 4m + i at bit m of byte i: bit 8i + m of the result is bit 4m + i of <paramref name="qh"/>.
+    /// </summary>
+    internal static uint SpreadHighBits(uint qh)
+    {
+        var h = 0u;
+        for (var m = 0; m < 8; m++)
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                h |= ((qh >> ((4 * m) + i)) & 1) << ((8 * i) + m);
+            }
+        }
 
-    /// <summary>Moves every 4-byte quant word and every scale between a stored row and its re-laid form, in the direction <paramref name="pack"/> says.</summary>
+        return h;
+    }
+
+    /// <summary>The inverse of <see cref="SpreadHighBits"/>.</summary>
+    internal static uint GatherHighBits(uint h)
+    {
+        var qh = 0u;
+        for (var m = 0; m < 8; m++)
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                qh |= ((h >> ((8 * i) + m)) & 1) << ((4 * m) + i);
+            }
+        }
+
+        return qh;
+    }
+
+    /// <summary>Bytes per block of <paramref name="type"/>.</summary>
+    private static int BlockBytes(TensorType type) => type switch
+    {
+        TensorType.Q4_0 => 18,
+        TensorType.Q5_0 => 22,
+        _ => 34,
+    };
+
+    /// <summary>
+    /// Moves every 4-byte quant word and every scale between a stored row and its re-laid form, in the direction
+    /// <paramref name="pack"/> says. Word j of a block goes to vector j of its group; a Q5_0 block's words are its four
+    /// nibble words, then its fifth bits (<see cref="SpreadHighBits"/>).
+    /// </summary>
     private static void Relay(TensorType type, byte* stored, byte* packed, int blocks, bool pack)
     {
         var blockBytes = BlockBytes(type);
         var words = (blockBytes - 2) / 4;
         var flip = type == TensorType.Q8_0 ? 0x80808080u : 0u;
+        var nibbles = type == TensorType.Q5_0 ? 6 : 2;
         var scales = (ushort*)(packed + ((long)blocks * (blockBytes - 2)));
         var full = blocks / GroupBlocks;
         for (var b = 0; b < blocks; b++)
@@ -67,15 +113,16 @@ internal static unsafe class BlockGroups
             var vectors = packed + ((long)group * GroupBlocks * (blockBytes - 2)) + (4 * (b % GroupBlocks));
             for (var j = 0; j < words; j++)
             {
-                var storedWord = (uint*)(block + 2 + (4 * j));
+                var high = type == TensorType.Q5_0 && j == 4;
+                var storedWord = (uint*)(high ? block + 2 : block + nibbles + (4 * j));
                 var packedWord = (uint*)(vectors + (4 * j * lanes));
                 if (pack)
                 {
-                    *packedWord = *storedWord ^ flip;
+                    *packedWord = high ? SpreadHighBits(*storedWord) : *storedWord ^ flip;
                 }
                 else
                 {
-                    *storedWord = *packedWord ^ flip;
+                    *storedWord = high ? GatherHighBits(*packedWord) : *packedWord ^ flip;
                 }
             }
 
@@ -96,13 +143,17 @@ internal static unsafe class BlockGroups
     /// </summary>
     public static void Rows(TensorType type, byte* weights, long rowBytes, int r0, int r1, int blocks, byte* activation, float* output)
     {
-        if (type == TensorType.Q4_0)
+        switch (type)
         {
-            Rows<Q40>(weights, rowBytes, r0, r1, blocks, activation, output);
-        }
-        else
-        {
-            Rows<Q80>(weights, rowBytes, r0, r1, blocks, activation, output);
+            case TensorType.Q4_0:
+                Rows<Q40>(weights, rowBytes, r0, r1, blocks, activation, output);
+                break;
+            case TensorType.Q5_0:
+                Rows<Q50>(weights, rowBytes, r0, r1, blocks, activation, output);
+                break;
+            default:
+                Rows<Q80>(weights, rowBytes, r0, r1, blocks, activation, output);
+                break;
         }
     }
 
@@ -113,13 +164,17 @@ internal static unsafe class BlockGroups
     /// </summary>
     public static void Expand(TensorType type, byte* row, int blocks, byte* destination, int weightGroupBytes)
     {
-        if (type == TensorType.Q4_0)
+        switch (type)
         {
-            Expand<Q40>(row, blocks, destination, weightGroupBytes);
-        }
-        else
-        {
-            Expand<Q80>(row, blocks, destination, weightGroupBytes);
+            case TensorType.Q4_0:
+                Expand<Q40>(row, blocks, destination, weightGroupBytes);
+                break;
+            case TensorType.Q5_0:
+                Expand<Q50>(row, blocks, destination, weightGroupBytes);
+                break;
+            default:
+                Expand<Q80>(row, blocks, destination, weightGroupBytes);
+                break;
         }
     }
 
@@ -330,6 +385,99 @@ internal static unsafe class BlockGroups
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<byte> High(Vector256<byte> v, Vector256<byte> mask) => Avx2.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask;
+    }
+
+    private readonly struct Q50 : IGroupFormat
+    {
+        public static int QuantBytes => 160;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Dot(Vector256<int> i, byte* w, byte* a)
+        {
+            var h = Avx.LoadVector256((uint*)(w + 128));
+            Unpack(Avx.LoadVector256(w), h, 0, out var u0, out var u4);
+            i = AvxVnni.MultiplyWideningAndAdd(i, u0, Avx.LoadVector256((sbyte*)a));
+            i = AvxVnni.MultiplyWideningAndAdd(i, u4, Avx.LoadVector256((sbyte*)(a + 128)));
+            Unpack(Avx.LoadVector256(w + 32), h, 1, out var u1, out var u5);
+            i = AvxVnni.MultiplyWideningAndAdd(i, u1, Avx.LoadVector256((sbyte*)(a + 32)));
+            i = AvxVnni.MultiplyWideningAndAdd(i, u5, Avx.LoadVector256((sbyte*)(a + 160)));
+            Unpack(Avx.LoadVector256(w + 64), h, 2, out var u2, out var u6);
+            i = AvxVnni.MultiplyWideningAndAdd(i, u2, Avx.LoadVector256((sbyte*)(a + 64)));
+            i = AvxVnni.MultiplyWideningAndAdd(i, u6, Avx.LoadVector256((sbyte*)(a + 192)));
+            Unpack(Avx.LoadVector256(w + 96), h, 3, out var u3, out var u7);
+            i = AvxVnni.MultiplyWideningAndAdd(i, u3, Avx.LoadVector256((sbyte*)(a + 96)));
+            return AvxVnni.MultiplyWideningAndAdd(i, u7, Avx.LoadVector256((sbyte*)(a + 224)));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Dot2(byte* w0, byte* w1, byte* a, ref Vector256<int> i0, ref Vector256<int> i1)
+        {
+            i0 = Dot(i0, w0, a);
+            i1 = Dot(i1, w1, a);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> TailDot(Vector256<int> i, byte* w, byte* a, in Tail tail)
+        {
+            var h = tail.Load(w, 4).AsUInt32();
+            for (var j = 0; j < 4; j++)
+            {
+                Unpack(tail.Load(w, j), h, j, out var low, out var high);
+                i = AvxVnni.MultiplyWideningAndAdd(i, low, Avx.LoadVector256((sbyte*)(a + (32 * j))));
+                i = AvxVnni.MultiplyWideningAndAdd(i, high, Avx.LoadVector256((sbyte*)(a + (32 * j) + 128)));
+            }
+
+            return i;
+        }
+
+        public static void Expand(byte* w, int lanes, byte* destination)
+        {
+            var h = Avx.LoadVector256((uint*)(w + 128));
+            for (var j = 0; j < 4; j++)
+            {
+                Unpack(Avx.LoadVector256(w + (32 * j)), h, j, out var low, out var high);
+                low.Store(destination + (32 * j));
+                high.Store(destination + (32 * j) + 128);
+            }
+        }
+
+        public static void ExpandTail(byte* w, in Tail tail, byte* destination)
+        {
+            var h = tail.Load(w, 4).AsUInt32();
+            for (var j = 0; j < 4; j++)
+            {
+                Unpack(tail.Load(w, j), h, j, out var low, out var high);
+                low.Store(destination + (32 * j));
+                high.Store(destination + (32 * j) + 128);
+            }
+        }
+
+        /// <summary>
+        /// Vectors j and j + 4 of unsigned 5-bit quants from nibble vector <paramref name="v"/> and the spread fifth
+        /// bits <paramref name="h"/>: the bit for vector m sits at bit m of each byte, so it reaches bit 4 by one shift.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Unpack(Vector256<byte> v, Vector256<uint> h, int j, out Vector256<byte> low, out Vector256<byte> high)
+        {
+            var mask = Vector256.Create((byte)0x0F);
+            var bit = Vector256.Create(0x10101010u);
+            var lowBits = j switch
+            {
+                0 => Avx2.ShiftLeftLogical(h, 4),
+                1 => Avx2.ShiftLeftLogical(h, 3),
+                2 => Avx2.ShiftLeftLogical(h, 2),
+                _ => Avx2.ShiftLeftLogical(h, 1),
+            };
+            var highBits = j switch
+            {
+                0 => h,
+                1 => Avx2.ShiftRightLogical(h, 1),
+                2 => Avx2.ShiftRightLogical(h, 2),
+                _ => Avx2.ShiftRightLogical(h, 3),
+            };
+            low = (v & mask) | (lowBits & bit).AsByte();
+            high = (Avx2.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask) | (highBits & bit).AsByte();
+        }
     }
 
     private readonly struct Q80 : IGroupFormat

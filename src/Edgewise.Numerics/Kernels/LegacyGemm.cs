@@ -73,8 +73,8 @@ internal static unsafe class LegacyGemm
 
     /// <summary>
     /// output[t·<paramref name="outStride"/> + r] for r in [<paramref name="r0"/>, <paramref name="r1"/>) and every
-    /// token t &lt; <paramref name="tokens"/>, from activation rows made by <see cref="Prepare"/>; Q4_0 and Q8_0 weights
-    /// may be in the <see cref="WeightLayout.BlockGroups"/> layout, whose groups need no transposition.
+    /// token t &lt; <paramref name="tokens"/>, from activation rows made by <see cref="Prepare"/>; Q4_0, Q5_0 and Q8_0
+    /// weights may be in the <see cref="WeightLayout.BlockGroups"/> layout, whose groups need no transposition.
     /// </summary>
     public static void Rows(
         TensorType type, byte* weights, long rowBytes, int r0, int r1, int blocks, byte* activations, int actStride, int tokens,
@@ -91,7 +91,8 @@ internal static unsafe class LegacyGemm
                     weights, rowBytes, r0, r1, blocks, activations, actStride, tokens, output, outStride, scratch, layout == WeightLayout.BlockGroups);
                 break;
             default:
-                Rows<LegacyTile.Q50>(weights, rowBytes, r0, r1, blocks, activations, actStride, tokens, output, outStride, scratch, false);
+                Rows<LegacyTile.Q50>(
+                    weights, rowBytes, r0, r1, blocks, activations, actStride, tokens, output, outStride, scratch, layout == WeightLayout.BlockGroups);
                 break;
         }
     }
