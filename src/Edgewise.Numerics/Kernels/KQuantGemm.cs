@@ -8,9 +8,10 @@ namespace Edgewise.Numerics.Kernels;
 /// Prompt batches of Q4_K and Q6_K weights with AVX-VNNI (Q6_K's group layout is in KQuantGemm.Q6K.cs). Q4_K is kept
 /// in a run-transposed layout (as <see cref="LegacyGemm"/> does for blocks): int32 lane l of every vector belongs to run l (elements 32l..32l+31) of a super-block, and vector m holds
 /// bytes 4m..4m+3 of each run, so eight <c>vpdpbusd</c> steps finish the exact dot of all eight runs at once. The
-/// runs' 6-bit scales and minimums then meet those dots and the activation's run sums with one exact 32-bit multiply
-/// each, and two fused multiply-adds (d_w·d_a and −dmin_w·d_a) take a super-block into the float accumulator; the
-/// block-at-a-time kernels pay a multiply-add chain per run. Activation rows are quantized to Q8_K once per call and
+/// transposition also turns the runs' 6-bit scales and minimums into exact floats scale·d_w and −min·dmin_w, and the
+/// activation carries runsum·d_a, so a super-block reaches the float accumulator with one convert, one multiply and
+/// two fused multiply-adds per row and token (integer multiplies and per-pair scalar products cost more than the
+/// eight <c>vpdpbusd</c> before this); the block-at-a-time kernels pay a multiply-add chain per run. Activation rows are quantized to Q8_K once per call and
 /// laid out this way; the weight rows of a chunk are unpacked and transposed into scratch once, then each group of
 /// four tokens (kept in L1) meets every row of the chunk, which streams from L2. The register tile is two weight rows
 /// × four tokens. Every product has the same float chain whichever
@@ -55,7 +56,7 @@ internal static unsafe partial class KQuantGemm
         }
     }
 
-    /// <summary>Q4_K's activation layout by super-block: eight vectors of quants, the eight run sums as int32 lanes, the float scale.</summary>
+    /// <summary>Q4_K's activation layout by super-block: eight vectors of quants, the eight run sums times d_a as floats, d_a in eight lanes.</summary>
     private static void PrepareQ4K(ReadOnlySpan<float> input, byte* destination, Span<byte> q8k)
     {
         var blocks = input.Length / 256;
@@ -71,13 +72,14 @@ internal static unsafe partial class KQuantGemm
                     Avx.LoadVector256(q + 128), Avx.LoadVector256(q + 160), Avx.LoadVector256(q + 192), Avx.LoadVector256(q + 224),
                     destination);
                 var bsums = (short*)(src + 260);
-                var sums = (int*)(destination + 256);
+                var da = *(float*)src;
+                var sums = (float*)(destination + 256);
                 for (var l = 0; l < 8; l++)
                 {
-                    sums[l] = bsums[2 * l] + bsums[(2 * l) + 1];
+                    sums[l] = (bsums[2 * l] + bsums[(2 * l) + 1]) * da;
                 }
 
-                Vector256.Create(*(float*)src).Store((float*)(destination + 288));
+                Vector256.Create(da).Store((float*)(destination + 288));
             }
         }
     }
@@ -153,7 +155,10 @@ internal static unsafe partial class KQuantGemm
         }
     }
 
-    /// <summary>One Q4_K row into the run layout: eight vectors of nibbles, scales and minimums as int32 lanes, d and dmin.</summary>
+    /// <summary>
+    /// One Q4_K row into the run layout: eight vectors of nibbles, then per run scale·d and −min·dmin as floats (both
+    /// exact: a 6-bit integer times an fp16 value).
+    /// </summary>
     private static void Transpose(byte* row, int blocks, byte* destination)
     {
         var mask = Vector256.Create((byte)0x0F);
@@ -170,10 +175,10 @@ internal static unsafe partial class KQuantGemm
                 q3 & mask, Avx2.ShiftRightLogical(q3.AsUInt16(), 4).AsByte() & mask,
                 destination);
             var sm = Q4KDot.ScalesAndMins(ref Unsafe.AsRef<byte>(row + 4));
-            Avx2.ConvertToVector256Int32(sm).Store((int*)(destination + 256));
-            Avx2.ConvertToVector256Int32(Sse2.ShiftRightLogical128BitLane(sm, 8)).Store((int*)(destination + 288));
-            *(float*)(destination + 320) = Simd.Half(*(ushort*)row);
-            *(float*)(destination + 324) = Simd.Half(*(ushort*)(row + 2));
+            var d = Vector256.Create(Simd.Half(*(ushort*)row));
+            var dmin = Vector256.Create(Simd.Half(*(ushort*)(row + 2)));
+            (Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(sm)) * d).Store((float*)(destination + 256));
+            (-(Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(Sse2.ShiftRightLogical128BitLane(sm, 8))) * dmin)).Store((float*)(destination + 288));
         }
     }
 
@@ -199,14 +204,14 @@ internal static unsafe partial class KQuantGemm
             Vector256<int> i10 = default, i11 = default, i12 = default, i13 = default;
             Simd.Dot2x4(w0, w1, a0, a1, a2, a3, 0, 256, ref i00, ref i10, ref i01, ref i11, ref i02, ref i12, ref i03, ref i13);
 
-            c00 = Finish(i00, w0, a0, c00);
-            c10 = Finish(i10, w1, a0, c10);
-            c01 = Finish(i01, w0, a1, c01);
-            c11 = Finish(i11, w1, a1, c11);
-            c02 = Finish(i02, w0, a2, c02);
-            c12 = Finish(i12, w1, a2, c12);
-            c03 = Finish(i03, w0, a3, c03);
-            c13 = Finish(i13, w1, a3, c13);
+            var s0 = Avx.LoadVector256((float*)(w0 + 256));
+            var s1 = Avx.LoadVector256((float*)(w1 + 256));
+            var m0 = Avx.LoadVector256((float*)(w0 + 288));
+            var m1 = Avx.LoadVector256((float*)(w1 + 288));
+            Finish2(i00, i10, s0, s1, m0, m1, a0, ref c00, ref c10);
+            Finish2(i01, i11, s0, s1, m0, m1, a1, ref c01, ref c11);
+            Finish2(i02, i12, s0, s1, m0, m1, a2, ref c02, ref c12);
+            Finish2(i03, i13, s0, s1, m0, m1, a3, ref c03, ref c13);
             w0 += WeightGroupBytes;
             w1 += WeightGroupBytes;
             a0 += ActivationGroupBytes;
@@ -237,17 +242,26 @@ internal static unsafe partial class KQuantGemm
     }
 
     /// <summary>
-    /// acc + d_w·d_a·(scale_l·dot_l) − dmin_w·d_a·(min_l·runsum_l), lane by lane; the products are exact in int32 (the
-    /// minimums are below 64 and |runsum| ≤ 32·128, so one 16-bit multiply-add of the low halves, the minimums' high
-    /// halves being zero, gives min·runsum).
+    /// acc + dot_l·(scale_l·d_w)·d_a + (−min_l·dmin_w)·(runsum_l·d_a), lane by lane: one multiply and two fused
+    /// multiply-adds per row and token (the run factors are exact floats made by <see cref="Transpose(byte*, int, byte*)"/>,
+    /// the activation's runsum·d_a is rounded once by <see cref="Prepare"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Finish(Vector256<int> dot, byte* w, byte* a, Vector256<float> acc)
     {
-        var da = *(float*)(a + 288);
-        var scaled = Avx2.MultiplyLow(dot, Avx.LoadVector256((int*)(w + 256)));
-        var mins = Avx2.MultiplyAddAdjacent(Avx.LoadVector256((short*)(a + 256)), Avx.LoadVector256((short*)(w + 288)));
-        acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(scaled), Vector256.Create(*(float*)(w + 320) * da), acc);
-        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(mins), Vector256.Create(-(*(float*)(w + 324) * da)), acc);
+        acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(dot), Avx.LoadVector256((float*)(w + 256)) * Avx.LoadVector256((float*)(a + 288)), acc);
+        return Fma.MultiplyAdd(Avx.LoadVector256((float*)(w + 288)), Avx.LoadVector256((float*)(a + 256)), acc);
+    }
+
+    /// <summary><see cref="Finish"/> for two rows (run factors already loaded) and one token.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish2(
+        Vector256<int> dot0, Vector256<int> dot1, Vector256<float> s0, Vector256<float> s1, Vector256<float> m0, Vector256<float> m1, byte* a,
+        ref Vector256<float> c0, ref Vector256<float> c1)
+    {
+        var da = Avx.LoadVector256((float*)(a + 288));
+        var sums = Avx.LoadVector256((float*)(a + 256));
+        c0 = Fma.MultiplyAdd(m0, sums, Fma.MultiplyAdd(Avx.ConvertToVector256Single(dot0), s0 * da, c0));
+        c1 = Fma.MultiplyAdd(m1, sums, Fma.MultiplyAdd(Avx.ConvertToVector256Single(dot1), s1 * da, c1));
     }
 }
