@@ -105,7 +105,7 @@ public sealed class BlockGroupsTests
         var stored = Weights(type, rows, cols);
         var packed = Pack(type, stored, rows, cols);
         var input = TestData.Gaussian(cols, (ulong)(cols + 11), 1.0f);
-        var expected = ScalarProducts(type, stored, rows, cols, input, out var magnitude);
+        var expected = TestData.ScalarProducts(type, stored, rows, cols, input, out var magnitude);
         var alone = Run(type, packed, WeightLayout.BlockGroups, rows, cols, input, 1, null);
         for (var r = 0; r < rows; r++)
         {
@@ -259,27 +259,6 @@ public sealed class BlockGroupsTests
         }
 
         return packed;
-    }
-
-    private static float[] ScalarProducts(TensorType type, byte[] weights, int rows, int cols, float[] input, out double[] magnitude)
-    {
-        var rowBytes = weights.Length / rows;
-        var act = new byte[VecDot.ActivationRowBytes(type, cols)];
-        VecDot.ConvertActivations(type, input, act);
-        var expected = new float[rows];
-        magnitude = new double[rows];
-        var wq = new float[cols];
-        for (var r = 0; r < rows; r++)
-        {
-            expected[r] = VecDot.Compute(type, weights.AsSpan(r * rowBytes, rowBytes), act, cols, SimdPath.Scalar);
-            Dequantize.Row(type, weights.AsSpan(r * rowBytes, rowBytes), wq);
-            for (var c = 0; c < cols; c++)
-            {
-                magnitude[r] += Math.Abs(wq[c] * input[c]);
-            }
-        }
-
-        return expected;
     }
 
     private static float[] Run(

@@ -29,7 +29,7 @@ public sealed class KQuantDecodeTests
     {
         var weights = Weights(type, rows, cols);
         var input = TestData.Gaussian(cols, (ulong)(cols + 5), 1.0f);
-        var expected = ScalarProducts(type, weights, rows, cols, input, out var magnitude);
+        var expected = TestData.ScalarProducts(type, weights, rows, cols, input, out var magnitude);
         var narrow = Run(type, weights, rows, cols, input, SimdPath.Vector256, null);
         foreach (var path in SimdSupport.Available)
         {
@@ -73,7 +73,7 @@ public sealed class KQuantDecodeTests
         }
 
         var input = TestData.Gaussian(cols, 7, 1.0f);
-        var expected = ScalarProducts(type, weights, rows, cols, input, out var magnitude);
+        var expected = TestData.ScalarProducts(type, weights, rows, cols, input, out var magnitude);
         var narrow = Run(type, weights, rows, cols, input, SimdPath.Vector256, null);
         foreach (var path in SimdSupport.Available)
         {
@@ -115,27 +115,6 @@ public sealed class KQuantDecodeTests
         }
 
         return weights;
-    }
-
-    private static float[] ScalarProducts(TensorType type, byte[] weights, int rows, int cols, float[] input, out double[] magnitude)
-    {
-        var rowBytes = weights.Length / rows;
-        var act = new byte[VecDot.ActivationRowBytes(type, cols)];
-        VecDot.ConvertActivations(type, input, act);
-        var expected = new float[rows];
-        magnitude = new double[rows];
-        var wq = new float[cols];
-        for (var r = 0; r < rows; r++)
-        {
-            expected[r] = VecDot.Compute(type, weights.AsSpan(r * rowBytes, rowBytes), act, cols, SimdPath.Scalar);
-            Dequantize.Row(type, weights.AsSpan(r * rowBytes, rowBytes), wq);
-            for (var c = 0; c < cols; c++)
-            {
-                magnitude[r] += Math.Abs(wq[c] * input[c]);
-            }
-        }
-
-        return expected;
     }
 
     private static float[] Run(TensorType type, byte[] weights, int rows, int cols, float[] input, SimdPath path, ComputePool? pool)

@@ -27,7 +27,7 @@ public sealed class LegacyDecodeTests
     {
         var weights = Weights(rows, cols);
         var input = TestData.Gaussian(cols, (ulong)(cols + 3), 1.0f);
-        var expected = ScalarProducts(weights, rows, cols, input, out var magnitude);
+        var expected = TestData.ScalarProducts(TensorType.Q4_0, weights, rows, cols, input, out var magnitude);
         var narrow = Run(weights, rows, cols, input, 1, SimdPath.Vector256, null);
         foreach (var path in SimdSupport.Available)
         {
@@ -107,27 +107,6 @@ public sealed class LegacyDecodeTests
         }
 
         return weights;
-    }
-
-    private static float[] ScalarProducts(byte[] weights, int rows, int cols, float[] input, out double[] magnitude)
-    {
-        var rowBytes = weights.Length / rows;
-        var act = new byte[VecDot.ActivationRowBytes(TensorType.Q4_0, cols)];
-        VecDot.ConvertActivations(TensorType.Q4_0, input, act);
-        var expected = new float[rows];
-        magnitude = new double[rows];
-        var wq = new float[cols];
-        for (var r = 0; r < rows; r++)
-        {
-            expected[r] = VecDot.Compute(TensorType.Q4_0, weights.AsSpan(r * rowBytes, rowBytes), act, cols, SimdPath.Scalar);
-            Dequantize.Row(TensorType.Q4_0, weights.AsSpan(r * rowBytes, rowBytes), wq);
-            for (var c = 0; c < cols; c++)
-            {
-                magnitude[r] += Math.Abs(wq[c] * input[c]);
-            }
-        }
-
-        return expected;
     }
 
     private static float[] Run(byte[] weights, int rows, int cols, float[] input, int n, SimdPath path, ComputePool? pool)

@@ -1,3 +1,5 @@
+using Edgewise.Numerics.Kernels;
+
 namespace Edgewise.Numerics.Tests;
 
 /// <summary>
@@ -101,5 +103,31 @@ internal static class TestData
             var d = Uniform24();
             return (a + b + c + d) * (1.0f / 33554432);
         }
+    }
+
+    /// <summary>
+    /// The scalar reference product of each of <paramref name="rows"/> stored rows with <paramref name="input"/>
+    /// (activations converted as ggml does), and per row Σ |w·x| over the dequantized weights, the scale a kernel's
+    /// error is measured against.
+    /// </summary>
+    public static float[] ScalarProducts(TensorType type, byte[] weights, int rows, int cols, float[] input, out double[] magnitude)
+    {
+        var rowBytes = weights.Length / rows;
+        var act = new byte[VecDot.ActivationRowBytes(type, cols)];
+        VecDot.ConvertActivations(type, input, act);
+        var expected = new float[rows];
+        magnitude = new double[rows];
+        var wq = new float[cols];
+        for (var r = 0; r < rows; r++)
+        {
+            expected[r] = VecDot.Compute(type, weights.AsSpan(r * rowBytes, rowBytes), act, cols, SimdPath.Scalar);
+            Dequantize.Row(type, weights.AsSpan(r * rowBytes, rowBytes), wq);
+            for (var c = 0; c < cols; c++)
+            {
+                magnitude[r] += Math.Abs(wq[c] * input[c]);
+            }
+        }
+
+        return expected;
     }
 }
