@@ -30,7 +30,8 @@ internal sealed class ModelWeights : IDisposable
     /// Re-lays every matrix the forward pass multiplies by into the layout <see cref="Numerics.MatMul"/> runs fastest
     /// on this CPU (<see cref="WeightPacking.Preferred(TensorType)"/>), in parallel. A token embedding that is not
     /// also the output matrix is only looked up row by row and stays in place; a tied one is re-laid too, and its
-    /// looked-up rows are restored one at a time (<see cref="WeightMatrix.Row"/>).
+    /// looked-up rows are restored one at a time (<see cref="WeightMatrix.Row"/>). A matrix whose copy cannot be
+    /// allocated stays in place: repacking is an optimisation and never the reason a model fails to load.
     /// </summary>
     /// <returns>The bytes copied.</returns>
     public long Repack()
@@ -39,8 +40,18 @@ internal sealed class ModelWeights : IDisposable
             .Where(m => WeightPacking.Preferred(m.Type) != WeightLayout.Stored)
             .Distinct()
             .ToArray();
-        Parallel.ForEach(matrices, m => m.Repack(WeightPacking.Preferred(m.Type)));
-        return matrices.Sum(m => (long)m.RowBytes * m.Rows);
+        Parallel.ForEach(matrices, m =>
+        {
+            try
+            {
+                m.Repack(WeightPacking.Preferred(m.Type));
+            }
+            catch (OutOfMemoryException)
+            {
+                // No room for the copy: the matrix is read in place from the mapped file, as without repacking.
+            }
+        });
+        return matrices.Where(m => m.Layout != WeightLayout.Stored).Sum(m => (long)m.RowBytes * m.Rows);
     }
 
     /// <summary>Frees the re-laid copies.</summary>
