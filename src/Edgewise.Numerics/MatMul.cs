@@ -365,7 +365,7 @@ public static unsafe class MatMul
         }
     }
 
-    /// <summary>One chunk = a block of Q4_0 or Q8_0 rows in the <see cref="WeightLayout.BlockGroups"/> layout against one token prepared for <see cref="LegacyGemm"/>.</summary>
+    /// <summary>One chunk = a block of Q4_0, Q5_0 or Q8_0 rows in the <see cref="WeightLayout.BlockGroups"/> layout against one token prepared for <see cref="LegacyGemm"/>.</summary>
     private readonly struct GroupDecodeJob(
         TensorType weightType, byte* weights, byte* activation, float* output, long rowBytes, int rows, int blocks, int rowsPerChunk)
         : IComputeJob
