@@ -9,7 +9,7 @@ namespace Edgewise.Numerics;
 /// across a <see cref="ComputePool"/>; with several activation rows (a prompt batch) each block of weight rows is
 /// kept in cache while it meets a tile of activation rows, so weights are read from memory once per call.
 /// </summary>
-public static unsafe class MatMul
+public static unsafe partial class MatMul
 {
     /// <summary>Activation rows per tile when several rows are multiplied at once.</summary>
     private const int TokenTile = 32;
@@ -56,7 +56,7 @@ public static unsafe class MatMul
     /// <param name="output"><paramref name="n"/> × <paramref name="rows"/> results, row-major.</param>
     /// <param name="n">Activation rows (tokens).</param>
     /// <param name="pool">Threads to split the rows over; null runs on the calling thread.</param>
-    /// <param name="scratch">At least <see cref="ScratchBytes"/> bytes for the converted activations; empty uses a per-thread buffer that grows as needed.</param>
+    /// <param name="scratch">At least <see cref="ScratchBytes(TensorType, int, int)"/> bytes for the converted activations; empty uses a per-thread buffer that grows as needed.</param>
     /// <exception cref="ArgumentOutOfRangeException">The type has no dot product, or a count is negative.</exception>
     /// <exception cref="ArgumentException">A length does not fit.</exception>
     public static void Compute(
@@ -88,7 +88,7 @@ public static unsafe class MatMul
     /// <param name="output"><paramref name="n"/> × <paramref name="rows"/> results, row-major.</param>
     /// <param name="n">Activation rows (tokens).</param>
     /// <param name="pool">Threads to split the rows over; null runs on the calling thread.</param>
-    /// <param name="scratch">At least <see cref="ScratchBytes"/> bytes, or empty for a per-thread buffer.</param>
+    /// <param name="scratch">At least <see cref="ScratchBytes(TensorType, int, int)"/> bytes, or empty for a per-thread buffer.</param>
     /// <exception cref="ArgumentOutOfRangeException">The type has no dot product, or a count is negative.</exception>
     /// <exception cref="ArgumentException">A length does not fit, or the address is zero with rows to read.</exception>
     public static void Compute(
@@ -109,7 +109,7 @@ public static unsafe class MatMul
     /// <param name="output"><paramref name="n"/> × <paramref name="rows"/> results, row-major.</param>
     /// <param name="n">Activation rows (tokens).</param>
     /// <param name="pool">Threads to split the rows over; null runs on the calling thread.</param>
-    /// <param name="scratch">At least <see cref="ScratchBytes"/> bytes, or empty for a per-thread buffer.</param>
+    /// <param name="scratch">At least <see cref="ScratchBytes(TensorType, int, int)"/> bytes, or empty for a per-thread buffer.</param>
     /// <exception cref="ArgumentOutOfRangeException">The type has no dot product, or a count is negative.</exception>
     /// <exception cref="ArgumentException">A length does not fit, the address is zero with rows to read, or this CPU has no kernel for the layout.</exception>
     public static void Compute(
@@ -125,12 +125,7 @@ public static unsafe class MatMul
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         ArgumentOutOfRangeException.ThrowIfNegative(cols);
         ArgumentOutOfRangeException.ThrowIfNegative(n);
-        if (layout != WeightLayout.Stored && !WeightPacking.IsSupported(layout, weightType, path))
-        {
-            throw new ArgumentException($"There is no {path} kernel for {weightType} weights in the {layout} layout on this CPU.", nameof(layout));
-        }
-
-        var actBytes = VecDot.ActivationRowBytes(weightType, cols);
+        CheckLayout(weightType, layout, path);
         var rowBytes = TensorTypeInfo.Get(weightType).RowBytes(cols);
         if (input.Length != (long)n * cols)
         {
@@ -158,92 +153,133 @@ public static unsafe class MatMul
             return;
         }
 
-        var fast = path is SimdPath.Vector256 or SimdPath.Vector512 && LegacyMatVec.IsSupported && LegacyMatVec.Handles(weightType);
-        var half = path is SimdPath.Vector256 or SimdPath.Vector512 && F16MatVec.IsSupported && weightType == TensorType.F16;
-        var kquant = path is SimdPath.Vector256 or SimdPath.Vector512 && KQuantMatVec.IsSupported && KQuantMatVec.Handles(weightType);
-        var grouped = layout == WeightLayout.BlockGroups;
-        var gemm = fast && (n > 1 || grouped) && LegacyGemm.IsSupported;
-        var kgemm = kquant && n > 1 && KQuantGemm.IsSupported && KQuantGemm.Handles(weightType);
-        if (gemm)
-        {
-            actBytes = LegacyGemm.PreparedBytes(cols);
-        }
-        else if (kgemm)
-        {
-            actBytes = KQuantGemm.PreparedBytes(weightType, cols);
-        }
-        else if (fast)
-        {
-            actBytes = LegacyMatVec.PreparedBytes(cols);
-        }
-        else if (half)
-        {
-            actBytes = F16MatVec.PreparedBytes(cols);
-        }
-
-        var need = actBytes * n;
-        if (scratch.IsEmpty)
-        {
-            if (t_scratch is null || t_scratch.Length < need)
-            {
-                t_scratch = GC.AllocateUninitializedArray<byte>(Math.Max(need, t_scratch?.Length * 2 ?? 0), pinned: true);
-            }
-
-            scratch = t_scratch;
-        }
-        else if (scratch.Length < need)
-        {
-            throw new ArgumentException("The scratch buffer is smaller than ScratchBytes.", nameof(scratch));
-        }
-
+        var route = Choose(weightType, n, path, layout);
+        var actBytes = PreparedBytes(route, weightType, cols);
+        scratch = Scratch(scratch, actBytes * n);
         fixed (float* x = input)
         fixed (float* y = output)
         fixed (byte* act = scratch)
         {
-            if (gemm)
-            {
-                var prepare = new GemmPrepareJob(weightType, x, act, cols, actBytes);
-                Run(pool, ref prepare, n);
-                var threads = pool?.ThreadCount ?? 1;
-                var blockRows = Math.Clamp((rows / (4 * threads)) & ~3, 4, 64);
-                if (n == 1)
-                {
-                    var groupRows = RowsPerChunk(rows, rowBytes, threads) & ~1;
-                    groupRows = Math.Max(2, groupRows);
-                    var decode = new GroupDecodeJob(weightType, (byte*)weights, act, y, rowBytes, rows, cols / 32, groupRows);
-                    Run(pool, ref decode, (rows + groupRows - 1) / groupRows);
-                    return;
-                }
+            var sink = new PoolSink(pool);
+            Plan(ref sink, route, new Operand(weightType, layout, (byte*)weights, rowBytes, rows, cols), x, y, n, act, actBytes, pool, path);
+        }
+    }
 
-                var gemmJob = new LegacyGemmJob(weightType, layout, (byte*)weights, act, y, rowBytes, actBytes, rows, cols / 32, n, blockRows);
-                Run(pool, ref gemmJob, (rows + blockRows - 1) / blockRows);
+    /// <summary>Throws when <paramref name="layout"/> has no kernel for the type on <paramref name="path"/>.</summary>
+    private static void CheckLayout(TensorType weightType, WeightLayout layout, SimdPath path)
+    {
+        if (layout != WeightLayout.Stored && !WeightPacking.IsSupported(layout, weightType, path))
+        {
+            throw new ArgumentException($"There is no {path} kernel for {weightType} weights in the {layout} layout on this CPU.", nameof(layout));
+        }
+    }
+
+    /// <summary>Which kernel family multiplies <paramref name="n"/> activation rows by weights of this type and layout on <paramref name="path"/>.</summary>
+    private static Route Choose(TensorType weightType, int n, SimdPath path, WeightLayout layout)
+    {
+        var wide = path is SimdPath.Vector256 or SimdPath.Vector512;
+        if (wide && LegacyMatVec.IsSupported && LegacyMatVec.Handles(weightType))
+        {
+            var gemm = (n > 1 || layout == WeightLayout.BlockGroups) && LegacyGemm.IsSupported;
+            return !gemm ? Route.Legacy : n == 1 ? Route.GroupDecode : Route.LegacyGemm;
+        }
+
+        if (wide && F16MatVec.IsSupported && weightType == TensorType.F16)
+        {
+            return Route.Half;
+        }
+
+        if (wide && KQuantMatVec.IsSupported && KQuantMatVec.Handles(weightType))
+        {
+            return n > 1 && KQuantGemm.IsSupported && KQuantGemm.Handles(weightType) ? Route.KQuantGemm : Route.KQuant;
+        }
+
+        return Route.Generic;
+    }
+
+    /// <summary>Bytes of one prepared activation row for <paramref name="route"/>.</summary>
+    private static int PreparedBytes(Route route, TensorType weightType, int cols) => route switch
+    {
+        Route.LegacyGemm or Route.GroupDecode => LegacyGemm.PreparedBytes(cols),
+        Route.Legacy => LegacyMatVec.PreparedBytes(cols),
+        Route.KQuantGemm => KQuantGemm.PreparedBytes(weightType, cols),
+        Route.Half => F16MatVec.PreparedBytes(cols),
+        _ => VecDot.ActivationRowBytes(weightType, cols),
+    };
+
+    /// <summary><paramref name="scratch"/> when given (checked to hold <paramref name="need"/> bytes), else this thread's buffer grown to it.</summary>
+    private static Span<byte> Scratch(Span<byte> scratch, int need)
+    {
+        if (!scratch.IsEmpty)
+        {
+            return scratch.Length >= need ? scratch : throw new ArgumentException("The scratch buffer is smaller than ScratchBytes.", nameof(scratch));
+        }
+
+        if (t_scratch is null || t_scratch.Length < need)
+        {
+            t_scratch = GC.AllocateUninitializedArray<byte>(Math.Max(need, t_scratch?.Length * 2 ?? 0), pinned: true);
+        }
+
+        return t_scratch;
+    }
+
+    /// <summary>
+    /// Prepares the activations of <paramref name="w"/>'s route into <paramref name="act"/> (on the pool, now) and hands
+    /// the product's chunked job to <paramref name="sink"/>.
+    /// </summary>
+    private static void Plan<TSink>(
+        ref TSink sink, Route route, in Operand w, float* x, float* y, int n, byte* act, int actBytes, ComputePool? pool, SimdPath path)
+        where TSink : struct, IJobSink
+    {
+        var threads = pool?.ThreadCount ?? 1;
+        var type = w.Type;
+        var weights = w.Weights;
+        var rowBytes = w.RowBytes;
+        var rows = w.Rows;
+        var cols = w.Cols;
+        var batchRows = Math.Clamp((rows / (4 * threads)) & ~3, 4, 64);
+        switch (route)
+        {
+            case Route.GroupDecode:
+            {
+                var prepare = new GemmPrepareJob(type, x, act, cols, actBytes);
+                Run(pool, ref prepare, n);
+                var groupRows = Math.Max(2, RowsPerChunk(rows, rowBytes, threads) & ~1);
+                var decode = new GroupDecodeJob(type, weights, act, y, rowBytes, rows, cols / 32, groupRows);
+                sink.Add(ref decode, (rows + groupRows - 1) / groupRows);
                 return;
             }
 
-            if (kgemm)
+            case Route.LegacyGemm:
             {
-                var prepare = new KGemmPrepareJob(weightType, x, act, cols, actBytes);
+                var prepare = new GemmPrepareJob(type, x, act, cols, actBytes);
                 Run(pool, ref prepare, n);
-                var threads = pool?.ThreadCount ?? 1;
-                var blockRows = Math.Clamp((rows / (4 * threads)) & ~3, 4, 64);
-                var kGemmJob = new KQuantGemmJob(weightType, (byte*)weights, act, y, rowBytes, actBytes, rows, cols / 256, n, blockRows);
-                Run(pool, ref kGemmJob, (rows + blockRows - 1) / blockRows);
+                var gemmJob = new LegacyGemmJob(type, w.Layout, weights, act, y, rowBytes, actBytes, rows, cols / 32, n, batchRows);
+                sink.Add(ref gemmJob, (rows + batchRows - 1) / batchRows);
                 return;
             }
 
-            if (fast)
+            case Route.KQuantGemm:
             {
-                var prepare = new PrepareJob(weightType, x, act, cols, actBytes);
+                var prepare = new KGemmPrepareJob(type, x, act, cols, actBytes);
                 Run(pool, ref prepare, n);
-                var threads = pool?.ThreadCount ?? 1;
-                var blockRows = n == 1 ? RowsPerChunk(rows, rowBytes, threads) : Math.Clamp((rows / (4 * threads)) & ~3, 4, 64);
-                var wide = n == 1 && weightType == TensorType.Q4_0 && path == SimdPath.Vector512 && LegacyDecode.IsSupported;
-                var rowJob = new LegacyJob(weightType, (byte*)weights, act, y, rowBytes, actBytes, rows, cols / 32, n, blockRows, wide);
-                Run(pool, ref rowJob, (rows + blockRows - 1) / blockRows);
+                var kGemmJob = new KQuantGemmJob(type, weights, act, y, rowBytes, actBytes, rows, cols / 256, n, batchRows);
+                sink.Add(ref kGemmJob, (rows + batchRows - 1) / batchRows);
                 return;
             }
 
-            if (half)
+            case Route.Legacy:
+            {
+                var prepare = new PrepareJob(type, x, act, cols, actBytes);
+                Run(pool, ref prepare, n);
+                var blockRows = n == 1 ? RowsPerChunk(rows, rowBytes, threads) : batchRows;
+                var wide = n == 1 && type == TensorType.Q4_0 && path == SimdPath.Vector512 && LegacyDecode.IsSupported;
+                var rowJob = new LegacyJob(type, weights, act, y, rowBytes, actBytes, rows, cols / 32, n, blockRows, wide);
+                sink.Add(ref rowJob, (rows + blockRows - 1) / blockRows);
+                return;
+            }
+
+            case Route.Half:
             {
                 if (n == 1)
                 {
@@ -255,36 +291,34 @@ public static unsafe class MatMul
                     Run(pool, ref prepare, n);
                 }
 
-                var threads = pool?.ThreadCount ?? 1;
                 var blockRows = n == 1 ? Math.Max(4, RowsPerChunk(rows, rowBytes, threads) & ~3) : Math.Clamp(rows / (48 * threads) * 12, 12, 60);
-                var halfJob = new HalfJob((byte*)weights, act, y, rowBytes, actBytes, rows, cols, n, blockRows, path == SimdPath.Vector512);
-                Run(pool, ref halfJob, (rows + blockRows - 1) / blockRows);
+                var halfJob = new HalfJob(weights, act, y, rowBytes, actBytes, rows, cols, n, blockRows, path == SimdPath.Vector512);
+                sink.Add(ref halfJob, (rows + blockRows - 1) / blockRows);
                 return;
             }
-
-            var convert = new ConvertJob(weightType, x, act, cols, actBytes);
-            Run(pool, ref convert, n);
-            if (kquant)
-            {
-                var threads = pool?.ThreadCount ?? 1;
-                var blockRows = n == 1 ? RowsPerChunk(rows, rowBytes, threads) : Math.Clamp(rows / (4 * threads), 1, 64);
-                if (n == 1 && path == SimdPath.Vector512 && KQuantDecode.IsSupported)
-                {
-                    var decode = new KQuantDecodeJob(weightType, (byte*)weights, act, y, rowBytes, rows, cols / 256, blockRows);
-                    Run(pool, ref decode, (rows + blockRows - 1) / blockRows);
-                    return;
-                }
-
-                var kJob = new KQuantJob(weightType, (byte*)weights, act, y, rowBytes, actBytes, rows, cols / 256, n, blockRows);
-                Run(pool, ref kJob, (rows + blockRows - 1) / blockRows);
-                return;
-            }
-
-            var kernel = DotKernels.Get(weightType, path);
-            var perChunk = RowsPerChunk(rows, rowBytes * Math.Min(n, TokenTile), pool?.ThreadCount ?? 1);
-            var job = new MatMulJob((byte*)weights, act, y, rowBytes, actBytes, rows, cols, n, perChunk, kernel);
-            Run(pool, ref job, (rows + perChunk - 1) / perChunk);
         }
+
+        var convert = new ConvertJob(type, x, act, cols, actBytes);
+        Run(pool, ref convert, n);
+        if (route == Route.KQuant)
+        {
+            var blockRows = n == 1 ? RowsPerChunk(rows, rowBytes, threads) : Math.Clamp(rows / (4 * threads), 1, 64);
+            if (n == 1 && path == SimdPath.Vector512 && KQuantDecode.IsSupported)
+            {
+                var decode = new KQuantDecodeJob(type, weights, act, y, rowBytes, rows, cols / 256, blockRows);
+                sink.Add(ref decode, (rows + blockRows - 1) / blockRows);
+                return;
+            }
+
+            var kJob = new KQuantJob(type, weights, act, y, rowBytes, actBytes, rows, cols / 256, n, blockRows);
+            sink.Add(ref kJob, (rows + blockRows - 1) / blockRows);
+            return;
+        }
+
+        var kernel = DotKernels.Get(type, path);
+        var perChunk = RowsPerChunk(rows, rowBytes * Math.Min(n, TokenTile), threads);
+        var job = new MatMulJob(weights, act, y, rowBytes, actBytes, rows, cols, n, perChunk, kernel);
+        sink.Add(ref job, (rows + perChunk - 1) / perChunk);
     }
 
     private static int RowsPerChunk(int rows, long bytesPerRow, int threads)
@@ -318,192 +352,6 @@ public static unsafe class MatMul
         else
         {
             pool.Run(ref job, chunks);
-        }
-    }
-
-    /// <summary>Converts one activation row per chunk.</summary>
-    private readonly struct ConvertJob(TensorType weightType, float* input, byte* output, int cols, int actBytes) : IComputeJob
-    {
-        public void Execute(int chunk) => VecDot.ConvertActivations(
-            weightType, new ReadOnlySpan<float>(input + (long)chunk * cols, cols), new Span<byte>(output + (long)chunk * actBytes, actBytes));
-    }
-
-    /// <summary>Prepares one activation row per chunk for <see cref="LegacyMatVec"/>.</summary>
-    private readonly struct PrepareJob(TensorType weightType, float* input, byte* output, int cols, int actBytes) : IComputeJob
-    {
-        public void Execute(int chunk)
-        {
-            Span<byte> q80 = cols <= 16384 ? stackalloc byte[(cols / 32) * 34] : new byte[(cols / 32) * 34];
-            LegacyMatVec.Prepare(weightType, new ReadOnlySpan<float>(input + ((long)chunk * cols), cols), output + ((long)chunk * actBytes), q80);
-        }
-    }
-
-    /// <summary>Prepares one activation row per chunk for <see cref="LegacyGemm"/>.</summary>
-    private readonly struct GemmPrepareJob(TensorType weightType, float* input, byte* output, int cols, int actBytes) : IComputeJob
-    {
-        public void Execute(int chunk)
-        {
-            Span<byte> q80 = cols <= 16384 ? stackalloc byte[(cols / 32) * 34] : new byte[(cols / 32) * 34];
-            LegacyGemm.Prepare(weightType, new ReadOnlySpan<float>(input + ((long)chunk * cols), cols), output + ((long)chunk * actBytes), q80);
-        }
-    }
-
-    /// <summary>One chunk = a block of weight rows against every activation row prepared for <see cref="LegacyGemm"/>.</summary>
-    private readonly struct LegacyGemmJob(
-        TensorType weightType, WeightLayout layout, byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int blocks,
-        int n, int rowsPerChunk)
-        : IComputeJob
-    {
-        public void Execute(int chunk)
-        {
-            var r0 = chunk * rowsPerChunk;
-            fixed (byte* scratch = GemmScratch(LegacyGemm.ScratchBytes(blocks, rowsPerChunk)))
-            {
-                LegacyGemm.Rows(
-                    weightType, weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), blocks, activations, actBytes, n, output, rows, scratch, layout);
-            }
-        }
-    }
-
-    /// <summary>One chunk = a block of Q4_0, Q5_0 or Q8_0 rows in the <see cref="WeightLayout.BlockGroups"/> layout against one token prepared for <see cref="LegacyGemm"/>.</summary>
-    private readonly struct GroupDecodeJob(
-        TensorType weightType, byte* weights, byte* activation, float* output, long rowBytes, int rows, int blocks, int rowsPerChunk)
-        : IComputeJob
-    {
-        public void Execute(int chunk)
-        {
-            var r0 = chunk * rowsPerChunk;
-            BlockGroups.Rows(weightType, weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), blocks, activation, output);
-        }
-    }
-
-    /// <summary>Prepares one activation row per chunk for <see cref="KQuantGemm"/>.</summary>
-    private readonly struct KGemmPrepareJob(TensorType weightType, float* input, byte* output, int cols, int actBytes) : IComputeJob
-    {
-        public void Execute(int chunk)
-        {
-            var bytes = (cols / 256) * 292;
-            Span<byte> q8k = bytes <= 32768 ? stackalloc byte[bytes] : new byte[bytes];
-            KQuantGemm.Prepare(weightType, new ReadOnlySpan<float>(input + ((long)chunk * cols), cols), output + ((long)chunk * actBytes), q8k);
-        }
-    }
-
-    /// <summary>One chunk = a block of Q4_K or Q6_K weight rows against every activation row prepared for <see cref="KQuantGemm"/>.</summary>
-    private readonly struct KQuantGemmJob(
-        TensorType weightType, byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int blocks, int n, int rowsPerChunk)
-        : IComputeJob
-    {
-        public void Execute(int chunk)
-        {
-            var r0 = chunk * rowsPerChunk;
-            fixed (byte* scratch = GemmScratch(KQuantGemm.ScratchBytes(blocks, rowsPerChunk)))
-            {
-                KQuantGemm.Rows(weightType, weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), blocks, activations, actBytes, n, output, rows, scratch);
-            }
-        }
-    }
-
-    /// <summary>One chunk = a block of weight rows against every prepared activation row (Q8_0, Q4_0, Q5_0); tiled for batches.</summary>
-    private readonly struct LegacyJob(
-        TensorType weightType, byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int blocks, int n, int rowsPerChunk,
-        bool wide)
-        : IComputeJob
-    {
-        public void Execute(int chunk)
-        {
-            var r0 = chunk * rowsPerChunk;
-            var r1 = Math.Min(rows, r0 + rowsPerChunk);
-            if (n > 1)
-            {
-                var floats = LegacyTile.ScratchFloats(blocks);
-                var buffer = floats <= 16384 ? stackalloc float[floats] : new float[floats];
-                fixed (float* scratch = buffer)
-                {
-                    LegacyTile.Rows(weightType, weights, rowBytes, r0, r1, blocks, activations, actBytes, n, output, rows, scratch);
-                }
-
-                return;
-            }
-
-            var scales = stackalloc float[2 * blocks];
-            if (wide)
-            {
-                LegacyDecode.RowsQ40(weights, rowBytes, r0, r1, blocks, activations, output, scales);
-                return;
-            }
-
-            KQuantDecode.PrefetchStart(weights + (r0 * rowBytes), (r1 - r0) * rowBytes);
-            for (var r = r0; r < r1; r++)
-            {
-                LegacyMatVec.Row(weightType, weights + (r * rowBytes), blocks, activations, actBytes, n, output + r, rows, scales);
-            }
-        }
-    }
-
-    /// <summary>Prepares one activation row per chunk for the F16 kernels.</summary>
-    private readonly struct HalfPrepareJob(float* input, byte* output, int cols, int actBytes) : IComputeJob
-    {
-        public void Execute(int chunk) =>
-            F16MatVec.Prepare(new ReadOnlySpan<float>(input + ((long)chunk * cols), cols), (float*)(output + ((long)chunk * actBytes)), F16MatVec.ActivationScale);
-    }
-
-    /// <summary>One chunk = a block of F16 weight rows against every prepared activation row.</summary>
-    private readonly struct HalfJob(
-        byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int cols, int n, int rowsPerChunk, bool wide)
-        : IComputeJob
-    {
-        public void Execute(int chunk)
-        {
-            var r0 = chunk * rowsPerChunk;
-            F16MatVec.Rows(weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), cols, activations, actBytes, n, output, rows, wide);
-        }
-    }
-
-    /// <summary>One chunk = a block of Q4_K/Q5_K/Q6_K weight rows against every Q8_K activation row.</summary>
-    private readonly struct KQuantJob(
-        TensorType weightType, byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int blocks, int n, int rowsPerChunk)
-        : IComputeJob
-    {
-        public void Execute(int chunk)
-        {
-            var r0 = chunk * rowsPerChunk;
-            KQuantMatVec.Rows(weightType, weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), blocks, activations, actBytes, n, output, rows);
-        }
-    }
-
-    /// <summary>One chunk = a block of Q4_K/Q5_K/Q6_K weight rows against one Q8_K activation row, 512 bits wide.</summary>
-    private readonly struct KQuantDecodeJob(
-        TensorType weightType, byte* weights, byte* activation, float* output, long rowBytes, int rows, int blocks, int rowsPerChunk)
-        : IComputeJob
-    {
-        public void Execute(int chunk)
-        {
-            var r0 = chunk * rowsPerChunk;
-            KQuantDecode.Rows(weightType, weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), blocks, activation, output);
-        }
-    }
-
-    /// <summary>One chunk = a block of weight rows against every activation row, tile by tile.</summary>
-    private readonly struct MatMulJob(
-        byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int cols, int n, int rowsPerChunk, DotKernel kernel)
-        : IComputeJob
-    {
-        public void Execute(int chunk)
-        {
-            var r0 = chunk * rowsPerChunk;
-            var r1 = Math.Min(rows, r0 + rowsPerChunk);
-            for (var t0 = 0; t0 < n; t0 += TokenTile)
-            {
-                var t1 = Math.Min(n, t0 + TokenTile);
-                for (var r = r0; r < r1; r++)
-                {
-                    ref var row = ref Unsafe.AsRef<byte>(weights + r * rowBytes);
-                    for (var t = t0; t < t1; t++)
-                    {
-                        output[(long)t * rows + r] = kernel.Invoke(ref row, ref Unsafe.AsRef<byte>(activations + (long)t * actBytes), cols);
-                    }
-                }
-            }
         }
     }
 }

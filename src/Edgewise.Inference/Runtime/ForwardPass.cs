@@ -50,13 +50,14 @@ internal sealed class ForwardPass
             batchSize);
         _x = new float[batchSize * e];
         _xn = new float[batchSize * e];
-        _q = new float[batchSize * (fused ? _qkvWidth : hp.QueryLength)];
+        // A single token's separate Q, K and V projections run as one dispatch into one row of _q (see AttentionBlock).
+        _q = new float[Math.Max(batchSize * (fused ? _qkvWidth : hp.QueryLength), _qkvWidth)];
         _k = fused ? [] : new float[batchSize * hp.KeyValueLength];
         _v = fused ? [] : new float[batchSize * hp.ValueLength];
         _attn = new float[batchSize * hp.QueryLength];
         _tmp = new float[batchSize * e];
         var fusedUp = weights.Layers[0].Gate is null;
-        _gate = new float[batchSize * hp.FeedForwardLength * (fusedUp ? 2 : 1)];
+        _gate = new float[Math.Max(batchSize * hp.FeedForwardLength * (fusedUp ? 2 : 1), 2 * hp.FeedForwardLength)];
         _up = fusedUp ? [] : new float[batchSize * hp.FeedForwardLength];
     }
 
@@ -110,9 +111,18 @@ internal sealed class ForwardPass
 
         float[] qBuf, kBuf, vBuf;
         int qStride, kStride, vStride, qOff = 0, kOff = 0, vOff = 0;
-        if (w.QueryKeyValue is { } qkv)
+        if (w.QueryKeyValue is not null || n == 1)
         {
-            _matMul.Run(qkv, _xn, n, _q, _qkvWidth);
+            // One token's separate projections are computed as one [Q | K | V] row in one pool dispatch.
+            if (w.QueryKeyValue is { } qkv)
+            {
+                _matMul.Run(qkv, _xn, n, _q, _qkvWidth);
+            }
+            else
+            {
+                _matMul.RunRow([w.Query!, w.Key!, w.Value!], _xn, _q);
+            }
+
             qBuf = kBuf = vBuf = _q;
             qStride = kStride = vStride = _qkvWidth;
             kOff = _hp.QueryLength;
@@ -158,7 +168,7 @@ internal sealed class ForwardPass
             VectorMath.RmsNorm(_x.AsSpan(t * e, e), w.FeedForwardNorm, _hp.RmsEpsilon, _xn.AsSpan(t * e, e));
         }
 
-        if (w.Gate is { } gate)
+        if (w.Gate is { } gate && n > 1)
         {
             _matMul.Run(gate, _xn, n, _gate, ff);
             _matMul.Run(w.Up, _xn, n, _up, ff);
@@ -169,8 +179,17 @@ internal sealed class ForwardPass
         }
         else
         {
-            // Fused [gate | up] rows: activate in place, then pack the n products contiguously for ffn_down.
-            _matMul.Run(w.Up, _xn, n, _gate, 2 * ff);
+            // [gate | up] rows (fused in the file, or one token's two projections in one dispatch): activate in place,
+            // then pack the n products contiguously for ffn_down.
+            if (w.Gate is { } single)
+            {
+                _matMul.RunRow([single, w.Up], _xn, _gate);
+            }
+            else
+            {
+                _matMul.Run(w.Up, _xn, n, _gate, 2 * ff);
+            }
+
             for (var t = 0; t < n; t++)
             {
                 var g = _gate.AsSpan(2 * t * ff, ff);

@@ -25,7 +25,7 @@ internal sealed class MatMul
 
     /// <param name="compute">The shared compute pool.</param>
     /// <param name="weights">Every matrix this instance will multiply by: the scratch fits the widest and the
-    /// converted-activation layout of each type, as <see cref="Numerics.MatMul.ScratchBytes"/> reports it.</param>
+    /// converted-activation layout of each type, as <see cref="Numerics.MatMul.ScratchBytes(TensorType, int, int)"/> reports it.</param>
     /// <param name="maxTokens">Most tokens per call.</param>
     public MatMul(ComputePool compute, IEnumerable<WeightMatrix> weights, int maxTokens)
     {
@@ -38,6 +38,7 @@ internal sealed class MatMul
             if (VecDot.IsSupported(w.Type))
             {
                 scratch = Math.Max(scratch, Numerics.MatMul.ScratchBytes(w.Type, w.Columns, maxTokens));
+                scratch = Math.Max(scratch, Numerics.MatMul.MaxRowMatrices * Numerics.MatMul.ScratchBytes(w.Type, w.Columns, 1));
             }
         }
 
@@ -53,7 +54,7 @@ internal sealed class MatMul
     public void Run(WeightMatrix w, float[] x, int tokens, float[] y, int ldy, int yOffset = 0)
     {
         var cols = w.Columns;
-        if (ldy == w.Rows && VecDot.IsSupported(w.Type))
+        if ((ldy == w.Rows || tokens == 1) && VecDot.IsSupported(w.Type))
         {
             Numerics.MatMul.Compute(
                 w.Type, w.Layout, w.Address, w.Rows, cols, x.AsSpan(0, tokens * cols), y.AsSpan(yOffset, tokens * w.Rows), tokens, _compute, _activations);
@@ -80,6 +81,43 @@ internal sealed class MatMul
         var chunkRows = (w.Rows + chunks - 1) / chunks;
         var job = new Job(w, input, y, tokens, ldy, yOffset, chunkRows);
         _compute.Run(ref job, (w.Rows + chunkRows - 1) / chunkRows);
+    }
+
+    /// <summary>
+    /// One token through several matrices with the same columns: y[0 ..] gets their results one after another. With a
+    /// dot kernel for every type they run as one dispatch on the pool (<see cref="Numerics.MatMul.ComputeRow(ReadOnlySpan{MatMulWeights}, int, ReadOnlySpan{float}, Span{float}, ComputePool?, Span{byte})"/>),
+    /// each with the same bits as alone.
+    /// </summary>
+    public void RunRow(ReadOnlySpan<WeightMatrix> parts, float[] x, float[] y)
+    {
+        var cols = parts[0].Columns;
+        Span<MatMulWeights> operands = stackalloc MatMulWeights[Numerics.MatMul.MaxRowMatrices];
+        var together = parts.Length <= operands.Length;
+        var rows = 0;
+        for (var i = 0; i < parts.Length; i++)
+        {
+            var w = parts[i];
+            together &= w.Columns == cols && VecDot.IsSupported(w.Type);
+            if (together)
+            {
+                operands[i] = new MatMulWeights(w.Type, w.Layout, w.Address, w.Rows);
+            }
+
+            rows += w.Rows;
+        }
+
+        if (together)
+        {
+            Numerics.MatMul.ComputeRow(operands[..parts.Length], cols, x.AsSpan(0, cols), y.AsSpan(0, rows), _compute, _activations);
+            return;
+        }
+
+        var at = 0;
+        foreach (var w in parts)
+        {
+            Run(w, x, 1, y, rows, at);
+            at += w.Rows;
+        }
     }
 
     /// <summary>One chunk = a run of weight rows, each decoded once (into per-thread scratch) and reused for every token.</summary>
