@@ -3,8 +3,9 @@ using System.Runtime.InteropServices;
 namespace Edgewise.Numerics;
 
 /// <summary>
-/// Native memory holding a re-laid weight matrix (see <see cref="WeightPacking.Pack(WeightLayout, TensorType, nint, int, int)"/>),
-/// freed by <see cref="Dispose"/>. It is aligned to 2 MiB and, on Linux, advised to use transparent huge pages: a token
+/// Native memory holding re-laid weights (see <see cref="WeightPacking.Pack(WeightLayout, TensorType, nint, int, int)"/>;
+/// a model puts all its re-laid matrices in one), freed by <see cref="Dispose"/>. Its size is rounded up to 2 MiB, so
+/// one buffer per model rather than per matrix keeps that rounding from adding up. It is aligned to 2 MiB and, on Linux, advised to use transparent huge pages: a token
 /// streams every weight once, and with 4 KiB pages the TLB misses of that stream cost more than the layout gains (the
 /// memory-mapped GGUF file is usually served from huge page-cache folios already).
 /// </summary>
@@ -14,7 +15,10 @@ public sealed unsafe partial class WeightBuffer : IDisposable
     private const int AdviseHugePage = 14;
     private void* _memory;
 
-    internal WeightBuffer(long length)
+    /// <summary>Allocates <paramref name="length"/> bytes (uninitialized).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is negative.</exception>
+    /// <exception cref="OutOfMemoryException">The memory cannot be allocated.</exception>
+    public WeightBuffer(long length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         var size = ((nuint)Math.Max(length, 1) + HugePage - 1) & ~(HugePage - 1);

@@ -7,7 +7,7 @@ namespace Edgewise.Inference.Model;
 
 /// <summary>
 /// A loaded model: its validated hyperparameters and its weights, bound by name and read in place from the memory
-/// map, except the matrices whose kernels run faster on a re-laid copy made at load (Q4_0 on CPUs with AVX-VNNI; see
+/// map, except the matrices whose kernels run faster on a re-laid copy made at load (Q4_0, Q5_0 and Q8_0 on CPUs with AVX-VNNI; see
 /// <see cref="Numerics.WeightPacking"/>). Immutable and shareable across threads; per-request state lives in a
 /// <see cref="Context"/>. Dispose after every context made from it is done.
 /// </summary>
@@ -27,7 +27,7 @@ public sealed class LocalModel : IDisposable
         {
             try
             {
-                RepackedBytes = _weights.Repack();
+                RepackedBytes = _weights.Repack(SystemMemory.Read().Available);
             }
             catch
             {
@@ -40,7 +40,10 @@ public sealed class LocalModel : IDisposable
         _ownsFile = ownsFile;
     }
 
-    /// <summary>Bytes of weights copied into a faster layout at load (held in memory besides the mapped file); 0 when none.</summary>
+    /// <summary>
+    /// Bytes allocated at load for weights copied into a faster layout (held in memory besides the mapped file); 0 when
+    /// none, including when the copies would not have left a quarter of the available memory free.
+    /// </summary>
     public long RepackedBytes { get; }
 
     /// <summary>The hyperparameters.</summary>

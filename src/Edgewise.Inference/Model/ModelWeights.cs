@@ -5,6 +5,8 @@ namespace Edgewise.Inference.Model;
 /// <summary>Every bound weight of a model, immutable once packed and shared by all contexts.</summary>
 internal sealed class ModelWeights : IDisposable
 {
+    private WeightBuffer? _copies;
+
     public required WeightMatrix TokenEmbedding { get; init; }
 
     public required float[] OutputNorm { get; init; }
@@ -28,38 +30,58 @@ internal sealed class ModelWeights : IDisposable
 
     /// <summary>
     /// Re-lays every matrix the forward pass multiplies by into the layout <see cref="Numerics.MatMul"/> runs fastest
-    /// on this CPU (<see cref="WeightPacking.Preferred(TensorType)"/>), in parallel. A token embedding that is not
-    /// also the output matrix is only looked up row by row and stays in place; a tied one is re-laid too, and its
-    /// looked-up rows are restored one at a time (<see cref="WeightMatrix.Row"/>). A matrix whose copy cannot be
-    /// allocated stays in place: repacking is an optimisation and never the reason a model fails to load.
+    /// on this CPU (<see cref="WeightPacking.Preferred(TensorType)"/>), in parallel, into one <see cref="WeightBuffer"/>
+    /// (one allocation rounded to 2 MiB, instead of one per matrix). A token embedding that is not also the output
+    /// matrix is only looked up row by row and stays in place; a tied one is re-laid too, and its looked-up rows are
+    /// restored one at a time (<see cref="WeightMatrix.Row"/>). Repacking is an optimisation and never the reason a
+    /// model fails to load: when the copies would leave less than a quarter of the available memory free (Linux
+    /// over-commits, so a failed allocation cannot be relied on to say so), or cannot be allocated, every matrix is
+    /// read in place.
     /// </summary>
-    /// <returns>The bytes copied.</returns>
-    public long Repack()
+    /// <param name="availableBytes">Memory available now (see <see cref="SystemMemory.Read"/>).</param>
+    /// <returns>The bytes allocated for the copies; 0 when none were made.</returns>
+    public long Repack(long availableBytes)
     {
         var matrices = Matrices()
-            .Where(m => WeightPacking.Preferred(m.Type) != WeightLayout.Stored)
+            .Where(m => m.Layout == WeightLayout.Stored && WeightPacking.Preferred(m.Type) != WeightLayout.Stored)
             .Distinct()
             .ToArray();
-        Parallel.ForEach(matrices, m =>
+        var offsets = new long[matrices.Length];
+        var total = 0L;
+        for (var i = 0; i < matrices.Length; i++)
         {
-            try
-            {
-                m.Repack(WeightPacking.Preferred(m.Type));
-            }
-            catch (OutOfMemoryException)
-            {
-                // No room for the copy: the matrix is read in place from the mapped file, as without repacking.
-            }
-        });
-        return matrices.Where(m => m.Layout != WeightLayout.Stored).Sum(m => (long)m.RowBytes * m.Rows);
+            offsets[i] = total;
+            total += (matrices[i].Bytes + 63) & ~63L;
+        }
+
+        if (total == 0 || total > availableBytes - (availableBytes / 4))
+        {
+            return 0;
+        }
+
+        try
+        {
+            _copies = new WeightBuffer(total);
+        }
+        catch (OutOfMemoryException)
+        {
+            return 0;
+        }
+
+        var copies = _copies.Address;
+        Parallel.For(0, matrices.Length, i => matrices[i].Repack(WeightPacking.Preferred(matrices[i].Type), copies + (nint)offsets[i]));
+        return total;
     }
 
-    /// <summary>Frees the re-laid copies.</summary>
+    /// <summary>Frees the re-laid copies; no matrix may be used afterwards.</summary>
     public void Dispose()
     {
-        foreach (var matrix in Matrices())
+        foreach (var matrix in Matrices().Append(TokenEmbedding))
         {
-            matrix.Dispose();
+            matrix.Invalidate();
         }
+
+        _copies?.Dispose();
+        _copies = null;
     }
 }

@@ -6,14 +6,12 @@ namespace Edgewise.Inference.Model;
 /// <summary>
 /// A 2-D weight: <see cref="Rows"/> output rows of <see cref="Columns"/> inputs, each row <see cref="RowBytes"/> bytes
 /// of <see cref="Type"/>. Read in place from the memory map (valid while the model's file is open), or, after
-/// <see cref="Repack"/>, from an owned copy in the layout the matrix kernels run fastest here.
+/// <see cref="Repack"/>, from a copy (owned by <see cref="ModelWeights"/>) in the layout the matrix kernels run fastest here.
 /// </summary>
-internal sealed unsafe class WeightMatrix : IDisposable
+internal sealed unsafe class WeightMatrix
 {
     [ThreadStatic]
     private static byte[]? t_stored;
-
-    private WeightBuffer? _owned;
 
     public WeightMatrix(string name, nint address, TensorType type, int rows, int columns)
     {
@@ -79,35 +77,25 @@ internal sealed unsafe class WeightMatrix : IDisposable
         return dst;
     }
 
-    /// <summary>
-    /// Copies the matrix into <paramref name="layout"/> (a <see cref="WeightBuffer"/> this object owns until
-    /// <see cref="Dispose"/>) and reads from the copy from now on. Call before any context uses the matrix.
-    /// </summary>
-    public void Repack(WeightLayout layout)
-    {
-        if (layout == Layout)
-        {
-            return;
-        }
+    /// <summary>Bytes of the matrix: <see cref="Rows"/> × <see cref="RowBytes"/>.</summary>
+    public long Bytes => (long)Rows * RowBytes;
 
+    /// <summary>
+    /// Copies the matrix into <paramref name="layout"/> at <paramref name="destination"/> (<see cref="Bytes"/> bytes
+    /// that outlive every use of the matrix) and reads from the copy from now on. Call before any context uses it.
+    /// </summary>
+    public void Repack(WeightLayout layout, nint destination)
+    {
         if (Layout != WeightLayout.Stored)
         {
             throw new InvalidOperationException("The matrix has already been re-laid.");
         }
 
-        _owned = WeightPacking.Pack(layout, Type, Address, Rows, Columns);
-        Address = _owned.Address;
+        WeightPacking.Pack(layout, Type, Address, destination, Rows, Columns);
+        Address = destination;
         Layout = layout;
     }
 
-    /// <summary>Frees the re-laid copy, if any. The matrix must not be used afterwards.</summary>
-    public void Dispose()
-    {
-        if (_owned is not null)
-        {
-            _owned.Dispose();
-            _owned = null;
-            Address = 0;
-        }
-    }
+    /// <summary>Forgets the weights' address once the model is disposed, so a late use faults instead of reading freed memory.</summary>
+    public void Invalidate() => Address = 0;
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
@@ -65,51 +64,7 @@ public sealed class SystemHardwareProbe(string? dataDirectory = null) : IHardwar
         return System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated ? "vector128" : "scalar";
     }
 
-    /// <summary>Parses <c>MemTotal</c> and <c>MemAvailable</c> (kB) from <c>/proc/meminfo</c> text; null when either is missing.</summary>
-    internal static (long Total, long Available)? ParseMemInfo(string text)
-    {
-        long? total = null, available = null;
-        foreach (var line in text.Split('\n'))
-        {
-            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length >= 2 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var kb))
-            {
-                switch (parts[0])
-                {
-                    case "MemTotal:":
-                        total = kb * 1024;
-                        break;
-                    case "MemAvailable:":
-                        available = kb * 1024;
-                        break;
-                }
-            }
-        }
-
-        return total is { } t && available is { } a ? (t, a) : null;
-    }
-
-    private static (long Total, long Available) ReadMemory()
-    {
-        var gc = GC.GetGCMemoryInfo();
-        var limit = gc.TotalAvailableMemoryBytes;
-        try
-        {
-            if (File.Exists("/proc/meminfo") && ParseMemInfo(File.ReadAllText("/proc/meminfo")) is { } m)
-            {
-                // A container limit (seen by the GC) caps what the host reports.
-                return (Math.Min(m.Total, limit), Math.Min(m.Available, limit));
-            }
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-
-        return (limit, Math.Max(0, limit - gc.MemoryLoadBytes));
-    }
+    private static (long Total, long Available) ReadMemory() => Edgewise.Inference.Model.SystemMemory.Read();
 
     private static long? FreeDisk(string? directory)
     {
