@@ -17,7 +17,7 @@ public sealed class BlockGroupsTests
         var data = new TheoryData<TensorType, int, int>();
         foreach (var type in new[] { TensorType.Q4_0, TensorType.Q5_0, TensorType.Q8_0 })
         {
-            foreach (var (rows, cols) in new[] { (1, 32), (3, 64), (5, 224), (2, 256), (7, 576), (4, 896), (6, 960), (9, 1024), (3, 2016), (17, 2048), (2, 4864) })
+            foreach (var (rows, cols) in new[] { (1, 32), (3, 64), (2, 96), (3, 160), (5, 224), (2, 256), (7, 576), (4, 896), (6, 960), (9, 1024), (3, 2016), (17, 2048), (2, 4864) })
             {
                 data.Add(type, rows, cols);
             }

@@ -91,13 +91,16 @@ public sealed class LocalModelLoader : IModelLoader
 
         var file = GgufFile.Open(descriptor.Path);
         LocalModel? model = null;
+        (nint Address, long Length) locked = default;
         try
         {
             var s = descriptor.Settings;
 
-            // A locked model reads every weight in place: re-laid copies would double the pinned memory of the
-            // matrices they replace (mlock covers the mapped file) for a speed a locked deployment did not ask for.
-            model = LocalModel.Load(file, ownsFile: true, repack: !s.MemoryLock);
+            // Lock first. A locked model reads every weight in place: re-laid copies would double the pinned memory of
+            // the matrices they replace (mlock covers the mapped file) for a speed a locked deployment did not ask
+            // for. A model whose lock is refused is served unlocked, and re-laid like any other.
+            locked = s.MemoryLock ? LockWeights(file, descriptor.Name) : default;
+            model = LocalModel.Load(file, ownsFile: true, repack: locked.Length == 0);
             var context = new ContextOptions
             {
                 ContextLength = s.ContextLength ?? Math.Min(model.Hyperparameters.ContextLength, ContextOptions.DefaultMaxContextLength),
@@ -105,11 +108,11 @@ public sealed class LocalModelLoader : IModelLoader
                 KvCacheType = s.KvCacheType,
             };
             var client = new LocalChatClient(model, new LocalChatClientOptions { Context = context, ModelId = descriptor.Name, MaxConcurrentRequests = s.ParallelSequences });
-            var locked = s.MemoryLock ? LockWeights(file, descriptor.Name) : default;
             return new Loaded(model, client, locked);
         }
         catch
         {
+            MemoryLock.Unlock(locked.Address, locked.Length);
             if (model is null)
             {
                 file.Dispose();

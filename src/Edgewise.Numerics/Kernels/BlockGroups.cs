@@ -290,7 +290,7 @@ internal static unsafe class BlockGroups
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> ActivationScales(byte* group) => Avx.LoadVector256((float*)(group + 288));
 
-    /// <summary>What differs between the Q4_0 and Q8_0 groups: how quant vectors meet the token's eight vectors.</summary>
+    /// <summary>What differs between the Q4_0, Q5_0 and Q8_0 groups: how quant vectors meet the token's eight vectors.</summary>
     private interface IGroupFormat
     {
         /// <summary>Bytes of quants in a full group.</summary>
