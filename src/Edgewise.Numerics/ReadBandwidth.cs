@@ -7,6 +7,8 @@ namespace Edgewise.Numerics;
 /// <summary>
 /// Measures how fast this process can stream memory it only reads (what decoding a model does with its weights):
 /// a buffer well beyond the last-level cache is summed with vector loads, split across a <see cref="ComputePool"/>.
+/// The buffer is a <see cref="WeightBuffer"/>, on the huge pages the weights themselves use (the re-laid copies, and the
+/// page cache's huge folios behind a mapped GGUF): with 4 KiB pages the TLB misses, not the memory, would set the figure.
 /// </summary>
 public static unsafe class ReadBandwidth
 {
@@ -24,8 +26,8 @@ public static unsafe class ReadBandwidth
         ArgumentOutOfRangeException.ThrowIfLessThan(repetitions, 1);
         var chunks = (int)(bufferBytes / ChunkBytes);
         var size = chunks * ChunkBytes;
-        var buffer = (byte*)NativeMemory.AlignedAlloc((nuint)size, 64);
-        try
+        using var memory = new WeightBuffer(size);
+        var buffer = (byte*)memory.Address;
         {
             for (long o = 0; o < size; o += int.MaxValue / 2)
             {
@@ -51,10 +53,6 @@ public static unsafe class ReadBandwidth
 
                 return best;
             }
-        }
-        finally
-        {
-            NativeMemory.AlignedFree(buffer);
         }
     }
 
