@@ -8,16 +8,19 @@ namespace Edgewise.Gguf;
 /// are never copied into managed arrays). Files larger than 2 GiB work: tensor data is addressed with
 /// 64-bit offsets. Dispose to unmap; spans and addresses handed out become invalid then.
 /// </summary>
-public sealed unsafe class GgufFile : IDisposable
+public sealed unsafe partial class GgufFile : IDisposable
 {
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;
+    private const int AdviseDontNeed = 4;
     private readonly GCHandle _pin;
+    private readonly long _mappedBytes;
     private byte* _base;
 
-    private GgufFile(GgufHeader header, byte* basePointer, MemoryMappedFile? map, MemoryMappedViewAccessor? view, GCHandle pin)
+    private GgufFile(GgufHeader header, byte* basePointer, long mappedBytes, MemoryMappedFile? map, MemoryMappedViewAccessor? view, GCHandle pin)
     {
         Header = header;
+        _mappedBytes = mappedBytes;
         _base = basePointer;
         _map = map;
         _view = view;
@@ -65,7 +68,7 @@ public sealed unsafe class GgufFile : IDisposable
             ptr += view.PointerOffset;
             var headerSpan = new ReadOnlySpan<byte>(ptr, (int)Math.Min(length, int.MaxValue));
             var header = GgufParser.Parse(headerSpan, length);
-            return new GgufFile(header, ptr, map, view, default);
+            return new GgufFile(header, ptr, length, map, view, default);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -88,7 +91,7 @@ public sealed unsafe class GgufFile : IDisposable
         ArgumentNullException.ThrowIfNull(bytes);
         var header = GgufParser.Parse(bytes, bytes.Length);
         var pin = GCHandle.Alloc(bytes, GCHandleType.Pinned);
-        return new GgufFile(header, (byte*)pin.AddrOfPinnedObject(), null, null, pin);
+        return new GgufFile(header, (byte*)pin.AddrOfPinnedObject(), bytes.Length, null, null, pin);
     }
 
     /// <summary>The tensor named <paramref name="name"/>, or null.</summary>
@@ -131,6 +134,42 @@ public sealed unsafe class GgufFile : IDisposable
         return (nint)(_base + Header.DataOffset + tensor.Offset);
     }
 
+    /// <summary>
+    /// Tells the OS this process will not read the mapped bytes at [<paramref name="address"/>, + <paramref name="length"/>)
+    /// again (their tensors were copied elsewhere): the whole 2 MiB-aligned blocks inside the range leave the process's
+    /// resident set, so a model's memory use is not counted twice. The file and its cached pages are unchanged, and a
+    /// later read maps the pages again from them. Whole aligned blocks only, so no neighbouring tensor loses the huge
+    /// page mapping it is read through. Does nothing for a file held in memory or off Linux.
+    /// </summary>
+    /// <returns>Bytes released.</returns>
+    /// <exception cref="ArgumentException">The range is not inside the mapped file.</exception>
+    public long ReleasePages(nint address, long length)
+    {
+        ObjectDisposedException.ThrowIf(_base == null, this);
+        var start = (long)_base;
+        if (length < 0 || address < start || (long)address + length > start + _mappedBytes)
+        {
+            throw new ArgumentException("The range is not inside the mapped file.", nameof(address));
+        }
+
+        const long Block = 2L << 20;
+        var from = ((long)address + Block - 1) & ~(Block - 1);
+        var to = ((long)address + length) & ~(Block - 1);
+        if (_map is null || !OperatingSystem.IsLinux() || to <= from)
+        {
+            return 0;
+        }
+
+        try
+        {
+            return Advise((nint)from, (nuint)(to - from), AdviseDontNeed) == 0 ? to - from : 0;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return 0;
+        }
+    }
+
     /// <inheritdoc/>
     public void Dispose()
     {
@@ -146,6 +185,9 @@ public sealed unsafe class GgufFile : IDisposable
             _pin.Free();
         }
     }
+
+    [LibraryImport("libc", EntryPoint = "madvise")]
+    private static partial int Advise(nint address, nuint length, int advice);
 
     private static void Release(MemoryMappedViewAccessor? view, MemoryMappedFile? map, bool acquired)
     {

@@ -51,6 +51,47 @@ public sealed class GgufFileTests : IDisposable
     }
 
     [Fact]
+    public void ReleasePages_MappedTensor_WholeAlignedBlocksOnly_DataStillReads()
+    {
+        // 6 MiB of F32 data: at least two whole 2 MiB-aligned blocks lie inside it wherever the mapping starts.
+        var data = new byte[6 << 20];
+        new Random(7).NextBytes(data);
+        var path = _dir.File("big.gguf");
+        new GgufWriter().AddTensor("t", GgmlType.F32, [data.Length / 4], data).WriteTo(path);
+        using var file = GgufFile.Open(path);
+        var tensor = file.Tensors[0];
+        var address = file.GetTensorAddress(tensor);
+        Assert.Equal(data, file.GetTensorData(tensor).ToArray());
+
+        var released = file.ReleasePages(address, data.Length);
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.True(released >= 2 << 20, $"released {released}");
+        }
+
+        Assert.Equal(0, released % (2 << 20));
+        Assert.True(released <= data.Length);
+        Assert.Equal(data, file.GetTensorData(tensor).ToArray());
+        Assert.Equal(0, file.ReleasePages(address, (2 << 20) - 1));
+    }
+
+    [Fact]
+    public void ReleasePages_OutsideTheFileOrInMemory_RejectedOrNothing()
+    {
+        var path = _dir.File("small.gguf");
+        new GgufWriter().AddTensor("t", GgmlType.F32, [16], new byte[64]).WriteTo(path);
+        using var file = GgufFile.Open(path);
+        var address = file.GetTensorAddress(file.Tensors[0]);
+        Assert.Throws<ArgumentException>(() => file.ReleasePages(address, 1 << 30));
+        Assert.Throws<ArgumentException>(() => file.ReleasePages(address - (1 << 20), 64));
+        Assert.Throws<ArgumentException>(() => file.ReleasePages(address, -1));
+
+        var data = new byte[6 << 20];
+        using var memory = GgufFile.FromBytes(new GgufWriter().AddTensor("t", GgmlType.F32, [data.Length / 4], data).ToArray());
+        Assert.Equal(0, memory.ReleasePages(memory.GetTensorAddress(memory.Tensors[0]), data.Length));
+    }
+
+    [Fact]
     public void Open_M07_EveryTruncation_TypedRejectAndDataCutIsDataTruncated()
     {
         var full = SmallModel().ToArray();

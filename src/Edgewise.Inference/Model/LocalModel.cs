@@ -28,6 +28,7 @@ public sealed class LocalModel : IDisposable
             try
             {
                 RepackedBytes = _weights.Repack(SystemMemory.Read().Available);
+                ReleasedFileBytes = _weights.ReleaseReplacedPages(file);
             }
             catch
             {
@@ -45,6 +46,12 @@ public sealed class LocalModel : IDisposable
     /// none, including when the copies would not have left a quarter of the available memory free.
     /// </summary>
     public long RepackedBytes { get; }
+
+    /// <summary>
+    /// Bytes of the mapped file released from this process's resident memory after <see cref="RepackedBytes"/> were
+    /// copied (whole 2 MiB blocks that only re-laid matrices occupied); the file's cached pages stay with the OS.
+    /// </summary>
+    public long ReleasedFileBytes { get; }
 
     /// <summary>The hyperparameters.</summary>
     public ModelHyperparameters Hyperparameters { get; }

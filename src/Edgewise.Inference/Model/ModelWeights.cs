@@ -1,3 +1,4 @@
+using Edgewise.Gguf;
 using Edgewise.Numerics;
 
 namespace Edgewise.Inference.Model;
@@ -6,6 +7,7 @@ namespace Edgewise.Inference.Model;
 internal sealed class ModelWeights : IDisposable
 {
     private WeightBuffer? _copies;
+    private (long Start, long End)[] _replaced = [];
 
     public required WeightMatrix TokenEmbedding { get; init; }
 
@@ -68,9 +70,39 @@ internal sealed class ModelWeights : IDisposable
             return 0;
         }
 
+        _replaced = matrices.Select(m => ((long)m.Address, (long)m.Address + m.Bytes)).OrderBy(r => r.Item1).ToArray();
         var copies = _copies.Address;
         Parallel.For(0, matrices.Length, i => matrices[i].Repack(WeightPacking.Preferred(matrices[i].Type), copies + (nint)offsets[i]));
         return total;
+    }
+
+    /// <summary>
+    /// After <see cref="Repack"/>, releases the mapped file pages that held the re-laid matrices' stored bytes
+    /// (<see cref="GgufFile.ReleasePages"/>): runs of replaced tensors separated only by tensors no matrix reads in
+    /// place (norms and biases were copied at bind) are released as one range, in whole 2 MiB blocks.
+    /// </summary>
+    /// <returns>Bytes released.</returns>
+    public long ReleaseReplacedPages(GgufFile file)
+    {
+        var inPlace = Matrices()
+            .Append(TokenEmbedding)
+            .Where(m => m.Layout == WeightLayout.Stored)
+            .Select(m => ((long)m.Address, (long)m.Address + m.Bytes))
+            .ToArray();
+        var released = 0L;
+        var i = 0;
+        while (i < _replaced.Length)
+        {
+            var (start, end) = _replaced[i++];
+            while (i < _replaced.Length && !inPlace.Any(r => r.Item1 < _replaced[i].Start && r.Item2 > end))
+            {
+                end = Math.Max(end, _replaced[i++].End);
+            }
+
+            released += file.ReleasePages((nint)start, end - start);
+        }
+
+        return released;
     }
 
     /// <summary>Frees the re-laid copies; no matrix may be used afterwards.</summary>

@@ -9,7 +9,7 @@ namespace Edgewise.Inference.Tests.Runtime;
 
 /// <summary>
 /// <see cref="ModelWeights.Repack"/>: every re-laid matrix goes into one buffer (64-byte aligned slices that do not
-/// overlap, each restoring the file's bytes), no copy is made when it would leave less than a quarter of the available
+/// overlap, each restoring the file's bytes), releasing the replaced file pages leaves in-place matrices intact, no copy is made when it would leave less than a quarter of the available
 /// memory free, and disposing the weights forgets every address.
 /// </summary>
 public sealed class WeightRepackTests
@@ -33,9 +33,16 @@ public sealed class WeightRepackTests
         var candidates = Candidates(weights);
         var stored = candidates.ToDictionary(m => m, Bytes);
 
+        var inPlace = weights.Matrices().Append(weights.TokenEmbedding).Where(m => !candidates.Contains(m)).Distinct().ToDictionary(m => m, Bytes);
         var total = weights.Repack(long.MaxValue / 2);
         try
         {
+            // Releasing the file pages of the replaced tensors leaves every in-place matrix readable as before.
+            var released = weights.ReleaseReplacedPages(file);
+            Assert.Equal(0, released % (2 << 20));
+            Assert.True(released <= total);
+            Assert.All(inPlace, kv => Assert.Equal(kv.Value, Bytes(kv.Key)));
+
             Assert.NotEmpty(candidates);
             Assert.Equal(candidates.Sum(m => (m.Bytes + 63) & ~63L), total);
             var start = candidates.Min(m => (long)m.Address);
