@@ -132,15 +132,31 @@ public static unsafe partial class MatMul
             F16MatVec.Prepare(new ReadOnlySpan<float>(input + ((long)chunk * cols), cols), (float*)(output + ((long)chunk * actBytes)), F16MatVec.ActivationScale);
     }
 
-    /// <summary>One chunk = a block of F16 weight rows against every prepared activation row.</summary>
+    /// <summary>Transposes one block of 32 prepared F16 activation rows per chunk for <see cref="F16Broadcast"/>.</summary>
+    private readonly struct TransposeJob(byte* activations, int actStride, int tokens, int cols, float* transposed) : IComputeJob
+    {
+        public void Execute(int chunk) => F16Broadcast.Transpose(activations, actStride, tokens, cols, chunk, transposed);
+    }
+
+    /// <summary>
+    /// One chunk = a block of F16 weight rows against every prepared activation row; with <paramref name="transposed"/>
+    /// activations (a 512-bit prompt batch) through <see cref="F16Broadcast"/>.
+    /// </summary>
     private readonly struct HalfJob(
-        byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int cols, int n, int rowsPerChunk, bool wide)
+        byte* weights, byte* activations, float* transposed, float* output, long rowBytes, int actBytes, int rows, int cols, int n, int rowsPerChunk, bool wide)
         : IComputeJob
     {
         public void Execute(int chunk)
         {
             var r0 = chunk * rowsPerChunk;
-            F16MatVec.Rows(weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), cols, activations, actBytes, n, output, rows, wide);
+            var r1 = Math.Min(rows, r0 + rowsPerChunk);
+            if (transposed != null)
+            {
+                F16Broadcast.Rows(weights, rowBytes, r0, r1, cols, activations, actBytes, transposed, n, output, rows);
+                return;
+            }
+
+            F16MatVec.Rows(weights, rowBytes, r0, r1, cols, activations, actBytes, n, output, rows, wide);
         }
     }
 

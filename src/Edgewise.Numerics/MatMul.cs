@@ -36,6 +36,10 @@ public static unsafe partial class MatMul
         else if (weightType == TensorType.F16)
         {
             rowBytes = Math.Max(rowBytes, F16MatVec.PreparedBytes(cols));
+            if (n > 1)
+            {
+                return checked((int)((rowBytes * (long)n) + F16Broadcast.TransposedBytes(cols, n)));
+            }
         }
         else if (KQuantGemm.Handles(weightType))
         {
@@ -155,7 +159,7 @@ public static unsafe partial class MatMul
 
         var route = Choose(weightType, n, path, layout);
         var actBytes = PreparedBytes(route, weightType, cols);
-        scratch = Scratch(scratch, actBytes * n);
+        scratch = Scratch(scratch, checked((int)((actBytes * (long)n) + ExtraBytes(route, cols, n, path))));
         fixed (float* x = input)
         fixed (float* y = output)
         fixed (byte* act = scratch)
@@ -206,6 +210,13 @@ public static unsafe partial class MatMul
         Route.Half => F16MatVec.PreparedBytes(cols),
         _ => VecDot.ActivationRowBytes(weightType, cols),
     };
+
+    /// <summary>Bytes of scratch past the prepared rows: the transposed activations of an F16 prompt batch on the broadcast kernel.</summary>
+    private static long ExtraBytes(Route route, int cols, int n, SimdPath path) =>
+        UsesBroadcast(route, n, path) ? F16Broadcast.TransposedBytes(cols, n) : 0;
+
+    private static bool UsesBroadcast(Route route, int n, SimdPath path) =>
+        route == Route.Half && n > 1 && path == SimdPath.Vector512 && F16Broadcast.IsSupported;
 
     /// <summary><paramref name="scratch"/> when given (checked to hold <paramref name="need"/> bytes), else this thread's buffer grown to it.</summary>
     private static Span<byte> Scratch(Span<byte> scratch, int need)
@@ -291,8 +302,16 @@ public static unsafe partial class MatMul
                     Run(pool, ref prepare, n);
                 }
 
+                float* transposed = null;
+                if (UsesBroadcast(route, n, path))
+                {
+                    transposed = (float*)(act + ((long)actBytes * n));
+                    var transpose = new TransposeJob(act, actBytes, n, cols, transposed);
+                    Run(pool, ref transpose, (n + F16Broadcast.BlockTokens - 1) / F16Broadcast.BlockTokens);
+                }
+
                 var blockRows = n == 1 ? Math.Max(4, RowsPerChunk(rows, rowBytes, threads) & ~3) : Math.Clamp(rows / (48 * threads) * 12, 12, 60);
-                var halfJob = new HalfJob(weights, act, y, rowBytes, actBytes, rows, cols, n, blockRows, path == SimdPath.Vector512);
+                var halfJob = new HalfJob(weights, act, transposed, y, rowBytes, actBytes, rows, cols, n, blockRows, path == SimdPath.Vector512);
                 sink.Add(ref halfJob, (rows + blockRows - 1) / blockRows);
                 return;
             }

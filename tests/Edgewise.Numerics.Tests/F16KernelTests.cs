@@ -49,9 +49,12 @@ public sealed class F16KernelTests
     [InlineData(2, 3, 3)]
     [InlineData(5, 1, 8)]
     [InlineData(8, 1, 4)]
+    [InlineData(40, 3, 35)]
+    [InlineData(70, 66, 0)]
     public void Compute_TokenInBatch_SameBitsWhereverItSits(int n, int token, int at)
     {
-        const int rows = 11, cols = 72;
+        // 300 columns: two column blocks of the 512-bit broadcast kernel; 40 and 70 tokens: two and three token blocks.
+        const int rows = 13, cols = 300;
         var weights = Weights(rows, cols, 5);
         var single = TestData.Gaussian(cols, 6, 1.0f);
         var batch = TestData.Gaussian(Math.Max(n, at + 1) * cols, 7, 1.0f);
