@@ -14,8 +14,12 @@ public static unsafe partial class MatMul
     /// <summary>Activation rows per tile when several rows are multiplied at once.</summary>
     private const int TokenTile = 32;
 
-    /// <summary>Bytes of weights a chunk of work should cover, to keep scheduling overhead small.</summary>
-    private const int ChunkWeightBytes = 64 * 1024;
+    /// <summary>
+    /// Bytes of weights a single-token chunk should cover: every claim is an atomic on a line both threads write, and
+    /// each chunk restarts its prefetch stream. 256 KiB measured 3–10 % faster than 64 KiB per token on F16, Q4_K_M
+    /// and Q4_0 files (512 KiB no better); small matrices are still split at least four ways per thread.
+    /// </summary>
+    private const int ChunkWeightBytes = 256 * 1024;
 
     [ThreadStatic]
     private static byte[]? t_scratch;
