@@ -12,8 +12,9 @@ namespace Edgewise.Numerics.Kernels;
 /// which costs x86 a microcode assist), then fused multiply-adds whose products equal the unscaled ones. A row holding
 /// an fp16 infinity or NaN is recomputed by the scalar reference so the special values come out as IEEE arithmetic
 /// gives them. A single token (decode) streams the rows through
-/// <see cref="F16Decode"/>; several tokens (a prompt batch) go through <see cref="F16Panel"/>, which widens a panel of
-/// rows once and reuses it for a tile of tokens.
+/// <see cref="F16Decode"/>; several tokens (a prompt batch) go through <see cref="F16Broadcast"/> on 512-bit CPUs (an
+/// outer-product tile over transposed activations) and <see cref="F16Panel"/> on 256-bit ones (a widened panel of rows
+/// reused for a tile of tokens).
 /// </summary>
 internal static unsafe class F16MatVec
 {
@@ -95,8 +96,10 @@ internal static unsafe class F16MatVec
     }
 
     /// <summary>
-    /// output[t·<paramref name="outStride"/> + r] for rows [<paramref name="r0"/>, <paramref name="r1"/>) and every token;
-    /// <paramref name="wide"/> lets the kernels use 512-bit vectors (the <see cref="SimdPath.Vector512"/> rung).
+    /// output[t·<paramref name="outStride"/> + r] for rows [<paramref name="r0"/>, <paramref name="r1"/>) and every token:
+    /// one token through <see cref="F16Decode"/> (<paramref name="wide"/> lets it use 512-bit vectors, the
+    /// <see cref="SimdPath.Vector512"/> rung), several through the 256-bit <see cref="F16Panel"/>. (512-bit prompt
+    /// batches go to <see cref="F16Broadcast"/>, which needs activations transposed by <see cref="MatMul"/>.)
     /// </summary>
     public static void Rows(
         byte* weights, long rowBytes, int r0, int r1, int cols, byte* activations, int actStride, int tokens, float* output, long outStride, bool wide)
@@ -107,7 +110,7 @@ internal static unsafe class F16MatVec
         }
         else
         {
-            F16Panel.Rows(weights, rowBytes, r0, r1, cols, activations, actStride, tokens, output, outStride, wide);
+            F16Panel.Rows(weights, rowBytes, r0, r1, cols, activations, actStride, tokens, output, outStride);
         }
     }
 
