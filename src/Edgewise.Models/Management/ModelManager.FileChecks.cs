@@ -13,6 +13,9 @@ namespace Edgewise.Models.Management;
 public sealed partial class ModelManager
 {
     private readonly HashSet<Entry> _retired = [];
+
+    /// <summary>Models out of the loaded set whose Dispose has not returned yet: their memory still counts against the budget.</summary>
+    private readonly HashSet<Entry> _unloading = [];
     private readonly HashSet<string> _changed = new(StringComparer.Ordinal);
     private readonly ITimer? _fileCheckTimer;
 
@@ -74,7 +77,7 @@ public sealed partial class ModelManager
             _changed.Add(entry.Descriptor.Name);
             if (entry.Leases == 0)
             {
-                idle = entry;
+                idle = UnloadingLocked(entry);
             }
             else
             {
@@ -82,7 +85,7 @@ public sealed partial class ModelManager
             }
         }
 
-        idle?.Model.Dispose();
+        Finish(idle);
         return true;
     }
 

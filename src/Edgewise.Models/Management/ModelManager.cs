@@ -141,11 +141,11 @@ public sealed partial class ModelManager : IDisposable
             entry.KeepAlive = TimeSpan.Zero;
             if (entry.Leases == 0)
             {
-                evicted = RemoveLocked(entry);
+                evicted = UnloadingLocked(RemoveLocked(entry));
             }
         }
 
-        evicted?.Model.Dispose();
+        Finish(evicted);
         return true;
     }
 
@@ -187,13 +187,13 @@ public sealed partial class ModelManager : IDisposable
             if (entry.Leases == 0 && entry.Retired)
             {
                 _retired.Remove(entry);
-                evicted = entry;
+                evicted = UnloadingLocked(entry);
             }
             else if (entry.Leases == 0 && _entries.ContainsKey(entry.Descriptor.Name))
             {
                 if (entry.KeepAlive == TimeSpan.Zero && !entry.Descriptor.Settings.Pinned)
                 {
-                    evicted = RemoveLocked(entry);
+                    evicted = UnloadingLocked(RemoveLocked(entry));
                 }
                 else if (entry.KeepAlive > TimeSpan.Zero && !entry.Descriptor.Settings.Pinned)
                 {
@@ -207,7 +207,7 @@ public sealed partial class ModelManager : IDisposable
             signal.TrySetResult();
         }
 
-        evicted?.Model.Dispose();
+        Finish(evicted);
     }
 
     private void Expire(Entry entry)
@@ -220,7 +220,7 @@ public sealed partial class ModelManager : IDisposable
                 var left = at - _clock.GetUtcNow();
                 if (left <= TimeSpan.Zero)
                 {
-                    evicted = RemoveLocked(entry);
+                    evicted = UnloadingLocked(RemoveLocked(entry));
                 }
                 else
                 {
@@ -232,7 +232,7 @@ public sealed partial class ModelManager : IDisposable
             }
         }
 
-        evicted?.Model.Dispose();
+        Finish(evicted);
     }
 
     private ModelLease? TryLease(string name, TimeSpan? keepAlive)
@@ -262,7 +262,9 @@ public sealed partial class ModelManager : IDisposable
             var evicted = new List<Entry>();
             lock (_sync)
             {
-                var used = _entries.Values.Sum(e => e.Descriptor.MemoryBytes) + _retired.Sum(e => e.Descriptor.MemoryBytes);
+                // A model being unloaded on another thread still holds its memory until its Dispose returns.
+                var used = _entries.Values.Sum(e => e.Descriptor.MemoryBytes) + _retired.Sum(e => e.Descriptor.MemoryBytes)
+                    + _unloading.Sum(e => e.Descriptor.MemoryBytes);
                 foreach (var idle in _entries.Values.Where(e => e.Leases == 0 && !e.Descriptor.Settings.Pinned).OrderBy(e => e.LastReleased ?? e.LoadedAt).ToList())
                 {
                     if (used + descriptor.MemoryBytes <= MemoryBudgetBytes)
@@ -275,7 +277,7 @@ public sealed partial class ModelManager : IDisposable
                 }
 
                 var fits = used + descriptor.MemoryBytes <= MemoryBudgetBytes;
-                if (!fits && _retired.Count == 0 && !_entries.Values.Any(e => e.Leases > 0 && !e.Descriptor.Settings.Pinned))
+                if (!fits && _retired.Count == 0 && _unloading.Count == 0 && !_entries.Values.Any(e => e.Leases > 0 && !e.Descriptor.Settings.Pinned))
                 {
                     // Only pinned models hold the memory: waiting cannot help.
                     DisposeAll(evicted);
@@ -314,6 +316,37 @@ public sealed partial class ModelManager : IDisposable
         entry.Timer = null;
         entry.ExpiresAt = null;
         return entry;
+    }
+
+    /// <summary>Marks <paramref name="entry"/>, already out of the loaded set, as unloading until <see cref="Finish"/> has disposed it.</summary>
+    private Entry UnloadingLocked(Entry entry)
+    {
+        _unloading.Add(entry);
+        return entry;
+    }
+
+    /// <summary>Disposes an unloading model outside the lock, then stops counting its memory and wakes loads waiting for room.</summary>
+    private void Finish(Entry? entry)
+    {
+        if (entry is null)
+        {
+            return;
+        }
+
+        try
+        {
+            entry.Model.Dispose();
+        }
+        finally
+        {
+            lock (_sync)
+            {
+                _unloading.Remove(entry);
+                var signal = _released;
+                _released = NewSignal();
+                signal.TrySetResult();
+            }
+        }
     }
 
     private TimeSpan KeepAliveFor(ModelDescriptor d, TimeSpan? requested) => requested ?? d.Settings.KeepAlive ?? _options.DefaultKeepAlive;

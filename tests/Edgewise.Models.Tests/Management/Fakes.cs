@@ -116,6 +116,13 @@ internal sealed class RecordingLoader : IModelLoader
 
     public SemaphoreSlim? Gate { get; set; }
 
+    /// <summary>When set, a model's Dispose waits for it (after counting itself in <see cref="DisposesStarted"/>).</summary>
+    public ManualResetEventSlim? DisposeGate { get; set; }
+
+    public int DisposesStarted => Volatile.Read(ref _disposesStarted);
+
+    private int _disposesStarted;
+
     public ILoadedModel Load(ModelDescriptor descriptor, CancellationToken cancellationToken)
     {
         var now = Interlocked.Increment(ref _inFlight);
@@ -138,6 +145,8 @@ internal sealed class RecordingLoader : IModelLoader
 
         public void Dispose()
         {
+            Interlocked.Increment(ref loader._disposesStarted);
+            loader.DisposeGate?.Wait();
             IsDisposed = true;
             lock (loader.Loads)
             {

@@ -174,6 +174,35 @@ public sealed class ModelManagerTests
     }
 
     [Fact]
+    public async Task Acquire_C02_OtherModelStillDisposing_LoadsOnlyAfterItsDisposeReturns()
+    {
+        // Keep-alive zero: releasing "a" unloads it at once, on the releasing thread. Until that Dispose returns its
+        // memory is still in use, so "b" (which fits only without "a") must not start loading.
+        Add("a", 60);
+        Add("b", 60);
+        using var manager = Create(100 * Mb, TimeSpan.Zero);
+        var a = await manager.AcquireAsync("a", cancellationToken: TestContext.Current.CancellationToken);
+        using var hold = new ManualResetEventSlim(false);
+        _loader.DisposeGate = hold;
+        var release = Task.Run(a.Dispose, TestContext.Current.CancellationToken);
+        while (_loader.DisposesStarted == 0)
+        {
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+
+        var pending = manager.AcquireAsync("b", cancellationToken: TestContext.Current.CancellationToken);
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+        Assert.False(pending.IsCompleted);
+        Assert.Equal(["a"], _loader.Loads);
+
+        hold.Set();
+        await release;
+        using var b = await pending;
+        Assert.Equal(["a", "b"], _loader.Loads);
+        Assert.Equal(["a"], _loader.Disposed);
+    }
+
+    [Fact]
     public async Task Acquire_C02_BusyModelNeverReleased_TimesOutWithInsufficientMemory()
     {
         Add("a", 60);
