@@ -147,7 +147,7 @@ public sealed unsafe partial class GgufFile : IDisposable
     {
         ObjectDisposedException.ThrowIf(_base == null, this);
         var start = (long)_base;
-        if (length < 0 || address < start || (long)address + length > start + _mappedBytes)
+        if (length < 0 || address < start || length > start + _mappedBytes - (long)address)
         {
             throw new ArgumentException("The range is not inside the mapped file.", nameof(address));
         }

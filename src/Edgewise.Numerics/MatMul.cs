@@ -105,7 +105,7 @@ public static unsafe partial class MatMul
         Compute(weightType, weights, rows, cols, input, output, n, pool, scratch, SimdSupport.Best);
 
     /// <summary>
-    /// As the raw-address overload, for weights re-laid by <see cref="WeightPacking.Pack(WeightLayout, TensorType, nint, int, int)"/> into
+    /// As the raw-address overload, for weights re-laid by <see cref="WeightPacking.Pack(WeightLayout, TensorType, nint, nint, int, int)"/> into
     /// <paramref name="layout"/>.
     /// </summary>
     /// <param name="weightType">Storage type of the weights.</param>

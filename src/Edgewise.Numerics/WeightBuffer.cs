@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Edgewise.Numerics;
 
 /// <summary>
-/// Native memory holding re-laid weights (see <see cref="WeightPacking.Pack(WeightLayout, TensorType, nint, int, int)"/>;
+/// Native memory holding re-laid weights (see <see cref="WeightPacking.Pack(WeightLayout, TensorType, nint, nint, int, int)"/>;
 /// a model puts all its re-laid matrices in one), freed by <see cref="Dispose"/>. Its size is rounded up to 2 MiB, so
 /// one buffer per model rather than per matrix keeps that rounding from adding up. It is aligned to 2 MiB and, on Linux, advised to use transparent huge pages: a token
 /// streams every weight once, and with 4 KiB pages the TLB misses of that stream cost more than the layout gains (the

@@ -56,27 +56,6 @@ public static unsafe class WeightPacking
         BlockGroups.Pack(type, (byte*)source, (byte*)destination, rows, cols / 32);
     }
 
-    /// <summary>
-    /// Re-lays <paramref name="rows"/> stored rows of <paramref name="cols"/> elements from <paramref name="source"/>
-    /// into a new <see cref="WeightBuffer"/> in <paramref name="layout"/>; the caller disposes it.
-    /// </summary>
-    /// <exception cref="ArgumentException">As for the overload that writes to a given destination.</exception>
-    public static WeightBuffer Pack(WeightLayout layout, TensorType type, nint source, int rows, int cols)
-    {
-        Validate(layout, type, rows, cols);
-        var buffer = new WeightBuffer(TensorTypeInfo.Get(type).RowBytes(cols) * rows);
-        try
-        {
-            Pack(layout, type, source, buffer.Address, rows, cols);
-            return buffer;
-        }
-        catch
-        {
-            buffer.Dispose();
-            throw;
-        }
-    }
-
     /// <summary>Restores one row in <paramref name="layout"/> to its stored bytes.</summary>
     /// <exception cref="ArgumentException">The layout does not apply to the type, or a span is not one row long.</exception>
     public static void UnpackRow(WeightLayout layout, TensorType type, ReadOnlySpan<byte> row, Span<byte> stored)

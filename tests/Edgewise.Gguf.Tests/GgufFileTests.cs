@@ -85,6 +85,7 @@ public sealed class GgufFileTests : IDisposable
         Assert.Throws<ArgumentException>(() => file.ReleasePages(address, 1 << 30));
         Assert.Throws<ArgumentException>(() => file.ReleasePages(address - (1 << 20), 64));
         Assert.Throws<ArgumentException>(() => file.ReleasePages(address, -1));
+        Assert.Throws<ArgumentException>(() => file.ReleasePages(address, long.MaxValue));
 
         var data = new byte[6 << 20];
         using var memory = GgufFile.FromBytes(new GgufWriter().AddTensor("t", GgmlType.F32, [data.Length / 4], data).ToArray());
