@@ -98,31 +98,13 @@ public static partial class EdgewiseServer
             MemoryLock = model.MemoryLock,
             Preload = model.Preload,
         };
-        if (model.IsRemote)
+        foreach (var backend in model.IsRemote ? ConfiguredBackends.For(config, model) : [])
         {
-            settings.RemoteBackends.Add(Backend(model));
-            foreach (var target in model.Failover)
-            {
-                var other = config.Models[target];
-                if (!other.IsRemote)
-                {
-                    throw ConfigError(config, model, ".failover", "'" + target + "' is a local model; a failover list names remote models (entries with 'url')");
-                }
-
-                settings.RemoteBackends.Add(Backend(other));
-            }
+            settings.RemoteBackends.Add(backend);
         }
 
         return settings;
     }
-
-    private static RemoteBackendOptions Backend(ModelConfig model) => new()
-    {
-        Name = model.Name,
-        Endpoint = model.Url!,
-        Model = model.RemoteModel!,
-        ApiKeyEnvironmentVariable = model.ApiKeyEnvironmentVariable,
-    };
 
     private static ServerConfigurationException ConfigError(EdgewiseConfig config, ModelConfig model, string key, string problem) =>
         new(string.Create(CultureInfo.InvariantCulture, $"{config.File}:{model.Line}: models.{model.Name}{key}: {problem}"));
@@ -138,7 +120,7 @@ internal static partial class ModelPreload
             try
             {
                 using var lease = await manager.AcquireAsync(name, cancellationToken: cancellationToken).ConfigureAwait(false);
-                if (lease.ChatClient.GetService(typeof(FailoverChatClient)) is FailoverChatClient remote)
+                if (lease.ChatClient.GetService(typeof(BackendPoolChatClient)) is BackendPoolChatClient remote)
                 {
                     foreach (var status in await remote.CheckHealthAsync(cancellationToken).ConfigureAwait(false))
                     {

@@ -177,9 +177,11 @@ public static partial class EdgewiseServer
         services.AddSingleton<RequestGuard>();
         services.AddSingleton(new RegisteredModelResolver(options.Models, options.FallbackResolver, options.Admission.ParallelSequences));
         services.AddSingleton(sp => new AdmissionQueue(options.Admission, sp.GetRequiredService<ServerMetrics>()));
+        services.AddSingleton(new RemoteModelLoader());
+        services.AddSingleton<IMetricsSource, BackendPoolMetrics>();
         services.AddSingleton(sp => new ModelManager(
             sp.GetRequiredService<RegisteredModelResolver>(),
-            new TrackingModelLoader(options.Loader ?? new LocalModelLoader(), sp.GetRequiredService<ServerState>()),
+            new TrackingModelLoader(options.Loader ?? new LocalModelLoader(), sp.GetRequiredService<RemoteModelLoader>(), sp.GetRequiredService<ServerState>()),
             options.Memory ?? new SystemHardwareProbe(options.DataDirectory),
             options.ModelManager));
         services.AddHttpContextAccessor();

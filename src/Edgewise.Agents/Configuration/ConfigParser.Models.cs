@@ -3,17 +3,19 @@ using YamlDotNet.RepresentationModel;
 namespace Edgewise.Agents.Configuration;
 
 /// <summary>
-/// The <c>models</c> section: local files, store aliases and remote OpenAI-compatible endpoints, with their per-model
-/// settings. An entry is exactly one of <c>path</c>, <c>alias</c> or <c>url</c>; engine settings apply to local
-/// entries only, remote settings (<c>model</c>, <c>api_key_env</c>, <c>failover</c>) to remote ones only.
+/// The <c>models</c> section: local files, store aliases and remote OpenAI-compatible endpoints (one, or a pool under
+/// <c>backends</c>), with their per-model settings. An entry is exactly one of <c>path</c>, <c>alias</c>, <c>url</c> or
+/// <c>backends</c>; engine settings apply to local entries only, remote settings (<c>model</c>, <c>api_key_env</c>,
+/// <c>failover</c>) to remote ones only.
 /// </summary>
 internal sealed partial class ConfigParser
 {
     private static readonly string[] s_modelKeys =
-        ["path", "alias", "url", "model", "api_key_env", "failover", "context", "threads", "parallel", "kv_cache", "keep_alive", "pin", "mlock", "preload"];
+        ["path", "alias", "url", "backends", "model", "api_key_env", "failover", "context", "threads", "parallel", "kv_cache", "keep_alive", "pin", "mlock", "preload"];
 
     private static readonly string[] s_localOnlyKeys = ["context", "threads", "parallel", "kv_cache", "mlock"];
     private static readonly string[] s_remoteOnlyKeys = ["model", "api_key_env", "failover"];
+    private static readonly string[] s_backendKeys = ["name", "url", "model", "api_key_env", "weight"];
 
     private ModelConfig ParseModel(string name, YamlNodeReader node)
     {
@@ -23,6 +25,7 @@ internal sealed partial class ConfigParser
         TimeSpan? keepAlive = null;
         bool pin = false, mlock = false, preload = false;
         IReadOnlyList<string> failover = [];
+        YamlNodeReader? backendsNode = null;
         var seen = new Dictionary<string, YamlNodeReader>(StringComparer.Ordinal);
         foreach (var (key, value) in node.Mapping(s_modelKeys))
         {
@@ -32,6 +35,7 @@ internal sealed partial class ConfigParser
                 case "path": path = value.String(); break;
                 case "alias": alias = value.String(); break;
                 case "url": url = ParseUrl(value); break;
+                case "backends": backendsNode = value; break;
                 case "model": remoteModel = value.String(); break;
                 case "api_key_env": apiKeyEnv = ParseEnvironmentVariableName(value); break;
                 case "failover": failover = ParseFailover(name, value); break;
@@ -46,20 +50,21 @@ internal sealed partial class ConfigParser
             }
         }
 
-        var sources = (path is null ? 0 : 1) + (alias is null ? 0 : 1) + (url is null ? 0 : 1);
+        var sources = (path is null ? 0 : 1) + (alias is null ? 0 : 1) + (url is null ? 0 : 1) + (backendsNode is null ? 0 : 1);
         if (sources != 1)
         {
-            throw node.Error("set exactly one of 'path' (a GGUF file), 'alias' (a model store name) or 'url' (a remote OpenAI-compatible server)");
+            throw node.Error("set exactly one of 'path' (a GGUF file), 'alias' (a model store name), 'url' (a remote OpenAI-compatible server) or 'backends' (several of them)");
         }
 
-        var wrongKind = url is null ? s_remoteOnlyKeys : s_localOnlyKeys;
+        var remote = url is not null || backendsNode is not null;
+        var wrongKind = remote ? s_localOnlyKeys : s_remoteOnlyKeys;
         foreach (var key in wrongKind)
         {
             if (seen.TryGetValue(key, out var misplaced))
             {
-                throw misplaced.Error(url is null
-                    ? "applies to remote models only (entries with 'url')"
-                    : "applies to local models only (entries with 'path' or 'alias')");
+                throw misplaced.Error(remote
+                    ? "applies to local models only (entries with 'path' or 'alias')"
+                    : "applies to remote models only (entries with 'url' or 'backends')");
             }
         }
 
@@ -68,12 +73,15 @@ internal sealed partial class ConfigParser
             throw node.Child(node.Node, "model").Error("required key missing: the model name the remote server knows");
         }
 
+        var backends = backendsNode is { } list ? ParseBackends(name, list, remoteModel, apiKeyEnv) : [];
+
         return new ModelConfig
         {
             Name = name,
             Path = path,
             Alias = alias,
             Url = url,
+            Backends = backends,
             RemoteModel = remoteModel,
             ApiKeyEnvironmentVariable = apiKeyEnv,
             Failover = failover,
@@ -87,6 +95,58 @@ internal sealed partial class ConfigParser
             Preload = preload,
             Line = node.Node.Start.Line,
         };
+    }
+
+    /// <summary>
+    /// The items of <c>backends:</c>, each a mapping with <c>url</c> and optionally <c>name</c>, <c>model</c>,
+    /// <c>api_key_env</c> (both defaulting to the entry's) and <c>weight</c>.
+    /// </summary>
+    private static List<BackendConfig> ParseBackends(string model, YamlNodeReader list, string? defaultModel, string? defaultApiKeyEnv)
+    {
+        var items = list.Sequence();
+        if (items.Count == 0)
+        {
+            throw list.Error("a pool needs at least one backend: a list of mappings with 'url' (and 'model' unless the entry sets it)");
+        }
+
+        var backends = new List<BackendConfig>();
+        foreach (var item in items)
+        {
+            string? name = null, remoteModel = defaultModel, apiKeyEnv = defaultApiKeyEnv;
+            Uri? url = null;
+            var weight = 1;
+            foreach (var (key, value) in item.Mapping(s_backendKeys))
+            {
+                switch (key)
+                {
+                    case "name": name = value.String(); break;
+                    case "url": url = ParseUrl(value); break;
+                    case "model": remoteModel = value.String(); break;
+                    case "api_key_env": apiKeyEnv = ParseEnvironmentVariableName(value); break;
+                    default: weight = value.Int(1, 1000); break;
+                }
+            }
+
+            if (url is null)
+            {
+                throw item.Error("required key missing: 'url', the backend's API base such as http://10.0.0.5:8000/v1");
+            }
+
+            if (remoteModel is null)
+            {
+                throw item.Error("required key missing: 'model', the model name the backend knows (or set 'model' on the entry for every backend)");
+            }
+
+            name ??= model + "/" + (backends.Count + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (backends.Exists(b => string.Equals(b.Name, name, StringComparison.Ordinal)))
+            {
+                throw item.Error("two backends are named '" + name + "'; give each its own 'name'");
+            }
+
+            backends.Add(new BackendConfig(name, url, remoteModel, apiKeyEnv, weight));
+        }
+
+        return backends;
     }
 
     private static Uri ParseUrl(YamlNodeReader value)
@@ -130,6 +190,7 @@ internal sealed partial class ConfigParser
 
             names.Add(target);
             _modelRefs.Add((item, target));
+            _failoverRefs.Add((item, target));
         }
 
         return names;

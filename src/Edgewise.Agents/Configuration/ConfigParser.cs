@@ -19,6 +19,7 @@ internal sealed partial class ConfigParser(string file, ToolRegistry tools)
     private static readonly string[] s_limitKeys = ["tool_timeout", "run_timeout", "approval_timeout", "max_tool_result_bytes", "max_history_messages", "session_retention"];
 
     private readonly List<(YamlNodeReader Node, string Model)> _modelRefs = [];
+    private readonly List<(YamlNodeReader Node, string Model)> _failoverRefs = [];
     private readonly List<(YamlNodeReader Node, string Tool)> _toolRefs = [];
     private readonly List<(YamlNodeReader Node, string Agent)> _agentRefs = [];
 
@@ -386,6 +387,14 @@ internal sealed partial class ConfigParser(string file, ToolRegistry tools)
             if (!models.ContainsKey(model))
             {
                 throw node.Error("unknown model '" + model + "'" + Known(models.Keys));
+            }
+        }
+
+        foreach (var (node, model) in _failoverRefs)
+        {
+            if (!models[model].IsRemote)
+            {
+                throw node.Error("'" + model + "' is a local model; a failover list names remote models (entries with 'url' or 'backends')");
             }
         }
 

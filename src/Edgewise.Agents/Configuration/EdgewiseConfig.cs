@@ -80,13 +80,13 @@ public sealed class EdgewiseConfig
 
     /// <summary>
     /// Resolves a model's <see cref="ModelConfig.Path"/> against <see cref="BaseDirectory"/>; aliases are returned as is,
-    /// and a remote entry (<c>url:</c>) gives its endpoint URL (it is no file or store name: callers that load models
+    /// and a remote entry (<c>url:</c> or <c>backends:</c>) gives its (first) endpoint URL (it is no file or store name: callers that load models
     /// check <see cref="ModelConfig.IsRemote"/> first).
     /// </summary>
     public string ResolveModelSource(ModelConfig model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return model.Path is { } path ? Path.GetFullPath(path, BaseDirectory) : model.Alias ?? model.Url!.AbsoluteUri;
+        return model.Path is { } path ? Path.GetFullPath(path, BaseDirectory) : model.Source;
     }
 
     /// <summary>

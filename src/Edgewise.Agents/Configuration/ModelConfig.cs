@@ -2,7 +2,8 @@ namespace Edgewise.Agents.Configuration;
 
 /// <summary>
 /// A model entry under <c>models:</c>: exactly one of a GGUF file (<see cref="Path"/>), a store alias
-/// (<see cref="Alias"/>) or a remote OpenAI-compatible endpoint (<see cref="Url"/>), with its runtime settings.
+/// (<see cref="Alias"/>), a remote OpenAI-compatible endpoint (<see cref="Url"/>) or a pool of them
+/// (<see cref="Backends"/>), with its runtime settings.
 /// </summary>
 public sealed class ModelConfig
 {
@@ -18,7 +19,13 @@ public sealed class ModelConfig
     /// <summary>The API base of a remote OpenAI-compatible server (e.g. <c>http://127.0.0.1:8080/v1</c>); null unless this is a remote entry.</summary>
     public Uri? Url { get; init; }
 
-    /// <summary>The model name the remote server knows (<c>model:</c>); required with <see cref="Url"/>.</summary>
+    /// <summary>
+    /// Several OpenAI-compatible endpoints that share this model's requests (<c>backends:</c>); empty unless this is a
+    /// pool entry.
+    /// </summary>
+    public IReadOnlyList<BackendConfig> Backends { get; init; } = [];
+
+    /// <summary>The model name the remote server knows (<c>model:</c>); required with <see cref="Url"/>, the default of each of <see cref="Backends"/>.</summary>
     public string? RemoteModel { get; init; }
 
     /// <summary>The environment variable holding the remote server's API key (<c>api_key_env:</c>); null sends none.</summary>
@@ -57,9 +64,17 @@ public sealed class ModelConfig
     /// <summary>The line of the entry in the configuration file.</summary>
     public long Line { get; init; }
 
-    /// <summary>True for a remote OpenAI-compatible endpoint.</summary>
-    public bool IsRemote => Url is not null;
+    /// <summary>True for a remote OpenAI-compatible endpoint or a pool of them.</summary>
+    public bool IsRemote => Url is not null || Backends.Count > 0;
 
-    /// <summary>The file, alias or URL to load: <see cref="Path"/> when set, else <see cref="Alias"/>, else <see cref="Url"/>.</summary>
-    public string Source => Path ?? Alias ?? Url!.AbsoluteUri;
+    /// <summary>The file, alias or URL to load: <see cref="Path"/> when set, else <see cref="Alias"/>, else <see cref="Url"/>, else the first backend's URL.</summary>
+    public string Source => Path ?? Alias ?? Url?.AbsoluteUri ?? Backends[0].Url.AbsoluteUri;
 }
+
+/// <summary>One item of a model's <c>backends:</c> list: an OpenAI-compatible endpoint and its share of the requests.</summary>
+/// <param name="Name">The name shown in metrics and logs (<c>name:</c>; default <c>MODEL/N</c>, N counting from 1).</param>
+/// <param name="Url">The API base (<c>url:</c>).</param>
+/// <param name="Model">The model name this server knows (<c>model:</c>, default the entry's).</param>
+/// <param name="ApiKeyEnvironmentVariable">The environment variable holding its API key (<c>api_key_env:</c>, default the entry's).</param>
+/// <param name="Weight">Its share of the requests (<c>weight:</c>, 1–1000, default 1).</param>
+public sealed record BackendConfig(string Name, Uri Url, string Model, string? ApiKeyEnvironmentVariable, int Weight);

@@ -10,6 +10,7 @@ using Edgewise.Inference.Model;
 using Edgewise.Inference.Runtime;
 using Edgewise.Models.Remote;
 using Edgewise.Models.Storage;
+using Edgewise.Server.Hosting;
 using Edgewise.Server.Storage;
 using Microsoft.Extensions.AI;
 
@@ -443,7 +444,7 @@ internal sealed class AgentModelClients(EdgewiseConfig config, CliConsole consol
         var model = config.Models[name];
         if (model.IsRemote)
         {
-            var remote = new FailoverChatClient(RemoteBackends(model));
+            var remote = new BackendPoolChatClient(ConfiguredBackends.For(config, model));
             _loaded[name] = (null, remote);
             return remote;
         }
@@ -473,31 +474,6 @@ internal sealed class AgentModelClients(EdgewiseConfig config, CliConsole consol
 
         _loaded.Clear();
     }
-
-    private List<RemoteBackendOptions> RemoteBackends(ModelConfig model)
-    {
-        var backends = new List<RemoteBackendOptions> { Backend(model) };
-        foreach (var target in model.Failover)
-        {
-            var other = config.Models[target];
-            if (!other.IsRemote)
-            {
-                throw new ConfigException(config.File, model.Line, 0, "models." + model.Name + ".failover", "'" + target + "' is a local model; a failover list names remote models (entries with 'url')");
-            }
-
-            backends.Add(Backend(other));
-        }
-
-        return backends;
-    }
-
-    private static RemoteBackendOptions Backend(ModelConfig model) => new()
-    {
-        Name = model.Name,
-        Endpoint = model.Url!,
-        Model = model.RemoteModel!,
-        ApiKeyEnvironmentVariable = model.ApiKeyEnvironmentVariable,
-    };
 
     private sealed class LazyClient(Func<IChatClient> load) : IChatClient
     {

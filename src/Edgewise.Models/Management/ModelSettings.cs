@@ -35,7 +35,7 @@ public sealed class ModelSettings
 
     /// <summary>
     /// For a remote model: its OpenAI-compatible endpoint first, then its failover endpoints in order. Empty for a
-    /// local model. A remote model is "loaded" by creating a <see cref="FailoverChatClient"/> over the list.
+    /// local model. A remote model is "loaded" by creating a <see cref="BackendPoolChatClient"/> over the list.
     /// </summary>
     public IList<RemoteBackendOptions> RemoteBackends { get; } = [];
 

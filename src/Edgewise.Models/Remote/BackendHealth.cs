@@ -6,7 +6,7 @@ namespace Edgewise.Models.Remote;
 /// One backend's cached health: <c>GET {endpoint}/models</c> with a short time-out; any HTTP answer below 500 counts as
 /// alive (a 401 or 404 still shows a server listening). Results, and failures seen by requests, are kept for the cache duration.
 /// </summary>
-internal sealed class BackendHealth(RemoteBackendOptions options, string? apiKey, HttpClient http, FailoverOptions settings, TimeProvider time)
+internal sealed class BackendHealth(RemoteBackendOptions options, string? apiKey, HttpClient http, BackendPoolOptions settings, TimeProvider time)
 {
     private readonly Lock _gate = new();
     private bool _healthy;
@@ -21,6 +21,18 @@ internal sealed class BackendHealth(RemoteBackendOptions options, string? apiKey
             lock (_gate)
             {
                 return _checkedAt is { } at ? new BackendStatus(Options.Name, Options.Endpoint, Options.Model, _healthy, at) : null;
+            }
+        }
+    }
+
+    /// <summary>The last result of a check or request, or null before the first.</summary>
+    public bool? LastKnown
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _checkedAt is null ? null : _healthy;
             }
         }
     }

@@ -59,4 +59,6 @@ internal static class ErrorCodes
     public const string MethodNotAllowed = "method_not_allowed";
     public const string ServerError = "internal_error";
     public const string ModelUnavailable = "model_unavailable";
+    public const string BackendUnavailable = "backend_unavailable";
+    public const string BackendError = "backend_error";
 }

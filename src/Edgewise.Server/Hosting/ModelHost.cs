@@ -114,6 +114,13 @@ internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelM
         ModelErrorCodes.InvalidModelName => ApiException.Invalid("The model name is not valid.", "model", ErrorCodes.InvalidModelName),
         ModelErrorCodes.InsufficientMemory => ApiException.Busy(ErrorCodes.InsufficientMemory, "The model does not fit in the memory available to the server.", RetryAfter),
         ModelErrorCodes.Timeout => ApiException.Busy(ErrorCodes.ModelLoading, "The model is still loading; retry shortly.", RetryAfter),
+
+        // A remote model's backends: an outage is worth retrying; a backend that refuses or garbles is a configuration
+        // or backend fault (502); a request it rejects is the caller's (400).
+        ModelErrorCodes.BackendUnavailable or ModelErrorCodes.Offline => ApiException.Busy(ErrorCodes.BackendUnavailable, "No remote backend of this model could answer, or one failed in the middle of the answer; retry shortly.", RetryAfter),
+        ModelErrorCodes.InvalidResponse => new ApiException(502, ErrorTypes.Server, ErrorCodes.BackendError, "A remote backend of this model sent an invalid answer or broke it off."),
+        ModelErrorCodes.Unauthorized or ModelErrorCodes.RemoteNotFound => new ApiException(502, ErrorTypes.Server, ErrorCodes.BackendError, "A remote backend of this model refused the server's credentials or does not know the model; check the model's configuration."),
+        ModelErrorCodes.RequestRejected => ApiException.Invalid("The remote backend rejected the request.", null, ErrorCodes.InvalidValue),
         _ => ApiException.Busy(ErrorCodes.ModelUnavailable, "The model could not be loaded.", RetryAfter),
     };
 

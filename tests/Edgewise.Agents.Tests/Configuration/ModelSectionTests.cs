@@ -157,4 +157,69 @@ public sealed class ModelSectionTests
         Assert.Equal("models.a.failover[1]", e.KeyPath);
         Assert.Contains("twice", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Parse_Backends_ReadsEachWithTheEntryDefaults()
+    {
+        var config = Parse("""
+            models:
+              big:
+                model: qwen2.5-7b
+                api_key_env: GPU_KEY
+                backends:
+                  - url: http://10.0.0.5:8000/v1
+                    weight: 3
+                  - url: http://10.0.0.6:8000/v1
+                    name: spare
+                    model: qwen2.5-7b-awq
+                    api_key_env: SPARE_KEY
+            """);
+
+        var m = config.Models["big"];
+        Assert.True(m.IsRemote);
+        Assert.Null(m.Url);
+        Assert.Equal("http://10.0.0.5:8000/v1", m.Source);
+        Assert.Equal(
+            [
+                new BackendConfig("big/1", new Uri("http://10.0.0.5:8000/v1"), "qwen2.5-7b", "GPU_KEY", 3),
+                new BackendConfig("spare", new Uri("http://10.0.0.6:8000/v1"), "qwen2.5-7b-awq", "SPARE_KEY", 1),
+            ],
+            m.Backends);
+    }
+
+    [Theory]
+    [InlineData("    backends: []\n", "models.m.backends", "at least one backend")]
+    [InlineData("    backends:\n      - model: x\n", "models.m.backends[0]", "'url'")]
+    [InlineData("    backends:\n      - url: http://127.0.0.1:1/v1\n", "models.m.backends[0]", "'model'")]
+    [InlineData("    model: x\n    backends:\n      - url: http://127.0.0.1:1/v1\n        weight: 0\n", "models.m.backends[0].weight", "between 1 and 1000")]
+    [InlineData("    model: x\n    backends:\n      - url: http://127.0.0.1:1/v1\n        port: 80\n", "models.m.backends[0].port", "unknown key")]
+    [InlineData("    model: x\n    backends:\n      - url: ftp://host/v1\n", "models.m.backends[0].url", "http:// or https://")]
+    [InlineData("    model: x\n    backends:\n      - {url: http://127.0.0.1:1/v1, name: a}\n      - {url: http://127.0.0.1:2/v1, name: a}\n", "models.m.backends[1]", "named 'a'")]
+    [InlineData("    model: x\n    url: http://127.0.0.1:1/v1\n    backends:\n      - url: http://127.0.0.1:2/v1\n", "models.m", "exactly one of 'path'")]
+    [InlineData("    model: x\n    backends:\n      - url: http://127.0.0.1:1/v1\n    context: 512\n", "models.m.context", "local models only")]
+    public void Parse_BadBackends_NameTheKey(string entry, string keyPath, string problem)
+    {
+        var e = Bad("models:\n  m:\n" + entry);
+
+        Assert.Equal(keyPath, e.KeyPath);
+        Assert.Contains(problem, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_FailoverToALocalModel_NamesTheListItem()
+    {
+        var e = Bad("""
+            models:
+              lab:
+                url: http://127.0.0.1:9/v1
+                model: test
+                failover: [small]
+              small:
+                path: small.gguf
+            """);
+
+        Assert.Equal("models.lab.failover[0]", e.KeyPath);
+        Assert.Equal(5, e.Line);
+        Assert.Contains("'small' is a local model", e.Message, StringComparison.Ordinal);
+    }
 }

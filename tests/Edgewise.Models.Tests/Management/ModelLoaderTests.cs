@@ -70,7 +70,7 @@ public sealed class ModelLoaderTests
 
         using var loaded = new RemoteModelLoader().Load(new ModelDescriptor("lab", string.Empty, 0, settings), TestContext.Current.CancellationToken);
 
-        var client = Assert.IsType<FailoverChatClient>(loaded.ChatClient);
+        var client = Assert.IsType<BackendPoolChatClient>(loaded.ChatClient);
         Assert.Equal(["lab", "cloud"], client.Backends.Select(b => b.Name));
     }
 

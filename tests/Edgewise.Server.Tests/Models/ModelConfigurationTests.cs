@@ -99,9 +99,56 @@ public sealed class ModelConfigurationTests
     }
 
     [Fact]
-    public void Build_FailoverToLocalModel_NamesFileLineAndKey()
+    public async Task Chat_Pool_SpreadsOverBackendsFailsOverAndShowsEachInMetrics()
     {
+        await using var one = await LiveServer.StartAsync(ScriptedChatClient.Text("one"));
+        await using var two = await LiveServer.StartAsync(ScriptedChatClient.Text("two"));
+        await using var standby = await LiveServer.StartAsync(ScriptedChatClient.Text("standby"));
         var config = Config($"""
+            models:
+              lab:
+                model: test
+                backends:
+                  - name: one
+                    url: {one.BaseAddress}v1
+                  - name: two
+                    url: {two.BaseAddress}v1
+                failover: [spare]
+              spare:
+                url: {standby.BaseAddress}v1
+                model: test
+            """);
+        await using var server = await LiveServer.StartAsync(ScriptedChatClient.Text("local"), o => o.Configuration = config);
+
+        var answers = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await server.PostChatAsync(LiveServer.Chat("lab"));
+            answers.Add(await ContentOf(response));
+        }
+
+        var metrics = await server.Client.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        await one.DisposeAsync();
+        await two.DisposeAsync();
+        using (var response = await server.PostChatAsync(LiveServer.Chat("lab")))
+        {
+            answers.Add(await ContentOf(response));
+        }
+
+        var after = await server.Client.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+
+        Assert.Equal(["one", "two", "one", "two", "standby"], answers);
+        Assert.Contains("edgewise_backend_requests_total{model=\"lab\",backend=\"one\",priority=\"0\"} 2\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("edgewise_backend_requests_total{model=\"lab\",backend=\"two\",priority=\"0\"} 2\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("edgewise_backend_up{model=\"lab\",backend=\"spare\",priority=\"1\"} -1\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("edgewise_backend_up{model=\"lab\",backend=\"one\",priority=\"0\"} 0\n", after, StringComparison.Ordinal);
+        Assert.Contains("edgewise_backend_up{model=\"lab\",backend=\"spare\",priority=\"1\"} 1\n", after, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_FailoverToLocalModel_IsRefusedWithFileLineAndKey()
+    {
+        var e = Assert.Throws<ConfigException>(() => Config($"""
             models:
               lab:
                 url: http://127.0.0.1:9/v1
@@ -109,14 +156,10 @@ public sealed class ModelConfigurationTests
                 failover: [small]
               small:
                 path: {Phi4}
-            """);
-        var options = LiveServer.NewOptions();
-        options.Configuration = config;
+            """));
 
-        var e = Assert.Throws<ServerConfigurationException>(() => EdgewiseServer.Build(options));
-
-        Assert.Contains("/etc/edgewise/edgewise.yaml:3: models.lab.failover:", e.Message, StringComparison.Ordinal);
-        Assert.Contains("'small' is a local model", e.Message, StringComparison.Ordinal);
+        Assert.Contains("/etc/edgewise/edgewise.yaml:5:", e.Message, StringComparison.Ordinal);
+        Assert.Contains("models.lab.failover[0]: 'small' is a local model", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -24,6 +24,8 @@ internal sealed class LiveServer : IAsyncDisposable
 
     public FakeLoader? Loader { get; }
 
+    private int _disposed;
+
     public Uri BaseAddress { get; }
 
     public HttpClient Client { get; }
@@ -96,8 +98,14 @@ internal sealed class LiveServer : IAsyncDisposable
         return JsonDocument.Parse(text).RootElement.GetProperty("error");
     }
 
+    /// <summary>Stops the server; a second call (a test that stops it early, then its <c>await using</c>) does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         Client.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();

@@ -1,7 +1,7 @@
 namespace Edgewise.Models.Remote;
 
-/// <summary>Settings of a <see cref="FailoverChatClient"/>; null properties mean the documented default.</summary>
-public sealed class FailoverOptions
+/// <summary>Settings of a <see cref="BackendPoolChatClient"/>; null properties mean the documented default.</summary>
+public sealed class BackendPoolOptions
 {
     private TimeSpan? _healthCheckTimeout;
     private TimeSpan? _healthCacheDuration;
