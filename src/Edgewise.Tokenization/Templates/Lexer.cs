@@ -3,7 +3,7 @@ using System.Text;
 
 namespace Edgewise.Tokenization.Templates;
 
-internal enum TokenType
+internal enum LexemeKind
 {
     Text,
     Number,
@@ -32,7 +32,7 @@ internal enum TokenType
     Comment,
 }
 
-internal sealed record Token(TokenType Type, string Value, int Offset);
+internal sealed record Token(LexemeKind Type, string Value, int Offset);
 
 /// <summary>
 /// Splits template text into tokens the way the reference does with trim_blocks and lstrip_blocks on:
@@ -40,18 +40,18 @@ internal sealed record Token(TokenType Type, string Value, int Offset);
 /// </summary>
 internal static class Lexer
 {
-    private static readonly (string Text, TokenType Type)[] s_symbols =
+    private static readonly (string Text, LexemeKind Type)[] s_symbols =
     [
-        ("{%", TokenType.OpenStatement), ("%}", TokenType.CloseStatement),
-        ("{{", TokenType.OpenExpression), ("}}", TokenType.CloseExpression),
-        ("(", TokenType.OpenParen), (")", TokenType.CloseParen), ("{", TokenType.OpenBrace), ("}", TokenType.CloseBrace),
-        ("[", TokenType.OpenBracket), ("]", TokenType.CloseBracket), (",", TokenType.Comma), (".", TokenType.Dot),
-        (":", TokenType.Colon), ("|", TokenType.Pipe),
-        ("<=", TokenType.Comparison), (">=", TokenType.Comparison), ("==", TokenType.Comparison),
-        ("!=", TokenType.Comparison), ("<", TokenType.Comparison), (">", TokenType.Comparison),
-        ("+", TokenType.Additive), ("-", TokenType.Additive), ("~", TokenType.Additive),
-        ("**", TokenType.Power), ("*", TokenType.Multiplicative), ("//", TokenType.Multiplicative),
-        ("/", TokenType.Multiplicative), ("%", TokenType.Multiplicative), ("=", TokenType.Equals),
+        ("{%", LexemeKind.OpenStatement), ("%}", LexemeKind.CloseStatement),
+        ("{{", LexemeKind.OpenExpression), ("}}", LexemeKind.CloseExpression),
+        ("(", LexemeKind.OpenParen), (")", LexemeKind.CloseParen), ("{", LexemeKind.OpenBrace), ("}", LexemeKind.CloseBrace),
+        ("[", LexemeKind.OpenBracket), ("]", LexemeKind.CloseBracket), (",", LexemeKind.Comma), (".", LexemeKind.Dot),
+        (":", LexemeKind.Colon), ("|", LexemeKind.Pipe),
+        ("<=", LexemeKind.Comparison), (">=", LexemeKind.Comparison), ("==", LexemeKind.Comparison),
+        ("!=", LexemeKind.Comparison), ("<", LexemeKind.Comparison), (">", LexemeKind.Comparison),
+        ("+", LexemeKind.Additive), ("-", LexemeKind.Additive), ("~", LexemeKind.Additive),
+        ("**", LexemeKind.Power), ("*", LexemeKind.Multiplicative), ("//", LexemeKind.Multiplicative),
+        ("/", LexemeKind.Multiplicative), ("%", LexemeKind.Multiplicative), ("=", LexemeKind.Equals),
     ];
 
     public static List<Token> Tokenize(string source)
@@ -62,8 +62,8 @@ internal static class Lexer
         var braceDepth = 0;
         while (pos < src.Length)
         {
-            var last = tokens.Count > 0 ? tokens[^1].Type : (TokenType?)null;
-            if (last is null or TokenType.CloseStatement or TokenType.CloseExpression or TokenType.Comment)
+            var last = tokens.Count > 0 ? tokens[^1].Type : (LexemeKind?)null;
+            if (last is null or LexemeKind.CloseStatement or LexemeKind.CloseExpression or LexemeKind.Comment)
             {
                 var start = pos;
                 while (pos < src.Length && !IsTagStart(src, pos))
@@ -73,7 +73,7 @@ internal static class Lexer
 
                 if (pos > start)
                 {
-                    tokens.Add(new Token(TokenType.Text, src[start..pos], start));
+                    tokens.Add(new Token(LexemeKind.Text, src[start..pos], start));
                     continue;
                 }
             }
@@ -88,7 +88,7 @@ internal static class Lexer
             {
                 StripTrailingWhitespace(tokens);
                 var statement = src[pos + 1] == '%';
-                tokens.Add(new Token(statement ? TokenType.OpenStatement : TokenType.OpenExpression, statement ? "{%" : "{{", pos));
+                tokens.Add(new Token(statement ? LexemeKind.OpenStatement : LexemeKind.OpenExpression, statement ? "{%" : "{{", pos));
                 braceDepth = statement ? braceDepth : 0;
                 pos += 3;
                 continue;
@@ -107,7 +107,7 @@ internal static class Lexer
             if (At(src, pos, "-%}") || At(src, pos, "-}}"))
             {
                 var statement = src[pos + 1] == '%';
-                tokens.Add(new Token(statement ? TokenType.CloseStatement : TokenType.CloseExpression, statement ? "%}" : "}}", pos));
+                tokens.Add(new Token(statement ? LexemeKind.CloseStatement : LexemeKind.CloseExpression, statement ? "%}" : "}}", pos));
                 pos += 3;
                 while (pos < src.Length && JsText.IsWhiteSpace(src[pos]))
                 {
@@ -132,15 +132,15 @@ internal static class Lexer
             {
                 var start = pos;
                 var text = ReadString(src, ref pos, c);
-                tokens.Add(new Token(TokenType.String, text, start));
+                tokens.Add(new Token(LexemeKind.String, text, start));
                 continue;
             }
 
             if (char.IsAsciiDigit(c))
             {
                 var start = pos;
-                var afterDot = tokens.Count > 0 && tokens[^1].Type == TokenType.Dot;
-                tokens.Add(new Token(TokenType.Number, ReadNumber(src, ref pos, allowFraction: !afterDot), start));
+                var afterDot = tokens.Count > 0 && tokens[^1].Type == LexemeKind.Dot;
+                tokens.Add(new Token(LexemeKind.Number, ReadNumber(src, ref pos, allowFraction: !afterDot), start));
                 continue;
             }
 
@@ -152,7 +152,7 @@ internal static class Lexer
                     pos++;
                 }
 
-                tokens.Add(new Token(TokenType.Identifier, src[start..pos], start));
+                tokens.Add(new Token(LexemeKind.Identifier, src[start..pos], start));
                 continue;
             }
 
@@ -320,7 +320,7 @@ internal static class Lexer
 
     private static void StripTrailingWhitespace(List<Token> tokens)
     {
-        if (tokens.Count > 0 && tokens[^1].Type == TokenType.Text)
+        if (tokens.Count > 0 && tokens[^1].Type == LexemeKind.Text)
         {
             var trimmed = JsText.TrimEnd(tokens[^1].Value);
             if (trimmed.Length == 0)
@@ -357,7 +357,7 @@ internal static class Lexer
             StripTrailingWhitespace(tokens);
         }
 
-        tokens.Add(new Token(TokenType.Comment, stripAfter ? comment[..^1] : comment, start));
+        tokens.Add(new Token(LexemeKind.Comment, stripAfter ? comment[..^1] : comment, start));
         pos = end + 2;
         if (stripAfter)
         {
@@ -372,13 +372,13 @@ internal static class Lexer
 
     private static bool TrySignedNumber(string src, ref int pos, List<Token> tokens)
     {
-        var last = tokens.Count > 0 ? tokens[^1].Type : TokenType.Text;
-        if (last == TokenType.Text)
+        var last = tokens.Count > 0 ? tokens[^1].Type : LexemeKind.Text;
+        if (last == LexemeKind.Text)
         {
             throw Error("Unexpected sign.", pos);
         }
 
-        if (last is TokenType.Identifier or TokenType.Number or TokenType.String or TokenType.CloseParen or TokenType.CloseBracket)
+        if (last is LexemeKind.Identifier or LexemeKind.Number or LexemeKind.String or LexemeKind.CloseParen or LexemeKind.CloseBracket)
         {
             return false;
         }
@@ -387,8 +387,8 @@ internal static class Lexer
         var sign = src[pos++];
         var number = pos < src.Length && char.IsAsciiDigit(src[pos]) ? ReadNumber(src, ref pos, allowFraction: true) : string.Empty;
         tokens.Add(number.Length > 0
-            ? new Token(TokenType.Number, sign + number, start)
-            : new Token(TokenType.Unary, sign.ToString(), start));
+            ? new Token(LexemeKind.Number, sign + number, start)
+            : new Token(LexemeKind.Unary, sign.ToString(), start));
         return true;
     }
 
@@ -396,7 +396,7 @@ internal static class Lexer
     {
         foreach (var (text, type) in s_symbols)
         {
-            if ((type == TokenType.CloseExpression && braceDepth > 0) || !At(src, pos, text))
+            if ((type == LexemeKind.CloseExpression && braceDepth > 0) || !At(src, pos, text))
             {
                 continue;
             }
@@ -404,9 +404,9 @@ internal static class Lexer
             tokens.Add(new Token(type, text, pos));
             braceDepth = type switch
             {
-                TokenType.OpenExpression => 0,
-                TokenType.OpenBrace => braceDepth + 1,
-                TokenType.CloseBrace => braceDepth - 1,
+                LexemeKind.OpenExpression => 0,
+                LexemeKind.OpenBrace => braceDepth + 1,
+                LexemeKind.CloseBrace => braceDepth - 1,
                 _ => braceDepth,
             };
             pos += text.Length;

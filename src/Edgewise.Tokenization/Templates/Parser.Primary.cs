@@ -7,15 +7,15 @@ internal sealed partial class Parser
 {
     private Node ParseMember(Node target)
     {
-        while (Is(TokenType.Dot) || Is(TokenType.OpenBracket))
+        while (Is(LexemeKind.Dot) || Is(LexemeKind.OpenBracket))
         {
-            var computed = Peek().Type == TokenType.OpenBracket;
+            var computed = Peek().Type == LexemeKind.OpenBracket;
             _current++;
             Node property;
             if (computed)
             {
                 property = ParseSubscript();
-                Expect(TokenType.CloseBracket, "']'");
+                Expect(LexemeKind.CloseBracket, "']'");
             }
             else
             {
@@ -36,9 +36,9 @@ internal sealed partial class Parser
     {
         var parts = new List<Node?>();
         var isSlice = false;
-        while (!Is(TokenType.CloseBracket))
+        while (!Is(LexemeKind.CloseBracket))
         {
-            if (Is(TokenType.Colon))
+            if (Is(LexemeKind.Colon))
             {
                 parts.Add(null);
                 _current++;
@@ -47,7 +47,7 @@ internal sealed partial class Parser
             }
 
             parts.Add(ParseExpression());
-            if (Is(TokenType.Colon))
+            if (Is(LexemeKind.Colon))
             {
                 _current++;
                 isSlice = true;
@@ -74,15 +74,15 @@ internal sealed partial class Parser
 
     private List<Node> ParseArguments(bool declaration)
     {
-        Expect(TokenType.OpenParen, "'('");
+        Expect(LexemeKind.OpenParen, "'('");
         var arguments = new List<Node>();
         var sawKeyword = false;
         var sawSpread = false;
         var names = new HashSet<string>(StringComparer.Ordinal);
-        while (!Is(TokenType.CloseParen))
+        while (!Is(LexemeKind.CloseParen))
         {
-            var keywordSpread = Is(TokenType.Power);
-            var spread = Is(TokenType.Multiplicative) && Peek().Value == "*";
+            var keywordSpread = Is(LexemeKind.Power);
+            var spread = Is(LexemeKind.Multiplicative) && Peek().Value == "*";
             if (declaration && (keywordSpread || spread))
             {
                 throw Error("Argument unpacking is not allowed in parameter declarations.");
@@ -92,12 +92,12 @@ internal sealed partial class Parser
             {
                 _current++;
                 arguments.Add(new SpreadNode(ParseExpression(), keywords: true));
-                if (Is(TokenType.Comma))
+                if (Is(LexemeKind.Comma))
                 {
                     _current++;
                 }
 
-                if (!Is(TokenType.CloseParen))
+                if (!Is(LexemeKind.CloseParen))
                 {
                     throw Error("'**' must be applied to the final argument.");
                 }
@@ -120,7 +120,7 @@ internal sealed partial class Parser
             else
             {
                 argument = ParseExpression();
-                if (Is(TokenType.Equals))
+                if (Is(LexemeKind.Equals))
                 {
                     _current++;
                     if (argument is not Identifier key)
@@ -156,13 +156,13 @@ internal sealed partial class Parser
             }
 
             arguments.Add(argument);
-            if (Is(TokenType.Comma))
+            if (Is(LexemeKind.Comma))
             {
                 _current++;
             }
         }
 
-        Expect(TokenType.CloseParen, "')'");
+        Expect(LexemeKind.CloseParen, "')'");
         return arguments;
     }
 
@@ -172,30 +172,30 @@ internal sealed partial class Parser
         _current++;
         switch (token.Type)
         {
-            case TokenType.Number:
+            case LexemeKind.Number:
                 var number = double.Parse(token.Value, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
                 return token.Value.Contains('.', StringComparison.Ordinal) ? new FloatLiteral(number) : new IntegerLiteral(number);
-            case TokenType.String:
+            case LexemeKind.String:
                 var text = token.Value;
-                while (Is(TokenType.String))
+                while (Is(LexemeKind.String))
                 {
                     text += Peek().Value;
                     _current++;
                 }
 
                 return new StringLiteral(text);
-            case TokenType.Identifier:
+            case LexemeKind.Identifier:
                 return new Identifier(token.Value);
-            case TokenType.OpenParen:
+            case LexemeKind.OpenParen:
                 var inner = ParseExpressionSequence(primary: false);
-                Expect(TokenType.CloseParen, "')'");
+                Expect(LexemeKind.CloseParen, "')'");
                 return inner;
-            case TokenType.OpenBracket:
+            case LexemeKind.OpenBracket:
                 var items = new List<Node>();
-                while (!Is(TokenType.CloseBracket))
+                while (!Is(LexemeKind.CloseBracket))
                 {
                     items.Add(ParseExpression());
-                    if (Is(TokenType.Comma))
+                    if (Is(LexemeKind.Comma))
                     {
                         _current++;
                     }
@@ -203,14 +203,14 @@ internal sealed partial class Parser
 
                 _current++;
                 return new ArrayLiteral(items);
-            case TokenType.OpenBrace:
+            case LexemeKind.OpenBrace:
                 var entries = new List<KeyValuePair<Node, Node>>();
-                while (!Is(TokenType.CloseBrace))
+                while (!Is(LexemeKind.CloseBrace))
                 {
                     var key = ParseExpression();
-                    Expect(TokenType.Colon, "':'");
+                    Expect(LexemeKind.Colon, "':'");
                     entries.Add(new(key, ParseExpression()));
-                    if (Is(TokenType.Comma))
+                    if (Is(LexemeKind.Comma))
                     {
                         _current++;
                     }

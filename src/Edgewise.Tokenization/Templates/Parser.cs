@@ -35,20 +35,20 @@ internal sealed partial class Parser
     private Token Peek(int ahead = 0) =>
         _current + ahead < _tokens.Count ? _tokens[_current + ahead] : throw Error("Unexpected end of template.");
 
-    private bool Is(TokenType type) => _current < _tokens.Count && _tokens[_current].Type == type;
+    private bool Is(LexemeKind type) => _current < _tokens.Count && _tokens[_current].Type == type;
 
     private bool IsIdentifier(string name, int ahead = 0) =>
         _current + ahead < _tokens.Count
-        && _tokens[_current + ahead].Type == TokenType.Identifier
+        && _tokens[_current + ahead].Type == LexemeKind.Identifier
         && _tokens[_current + ahead].Value == name;
 
     private bool IsStatement(params string[] names) =>
-        Is(TokenType.OpenStatement)
+        Is(LexemeKind.OpenStatement)
         && _current + 1 < _tokens.Count
-        && _tokens[_current + 1].Type == TokenType.Identifier
+        && _tokens[_current + 1].Type == LexemeKind.Identifier
         && Array.IndexOf(names, _tokens[_current + 1].Value) >= 0;
 
-    private Token Expect(TokenType type, string what)
+    private Token Expect(LexemeKind type, string what)
     {
         var token = Peek();
         if (token.Type != type)
@@ -83,22 +83,22 @@ internal sealed partial class Parser
         var token = Peek();
         switch (token.Type)
         {
-            case TokenType.Comment:
+            case LexemeKind.Comment:
                 _current++;
                 return;
-            case TokenType.Text:
+            case LexemeKind.Text:
                 _current++;
                 into.Add(new StringLiteral(token.Value));
                 return;
-            case TokenType.OpenStatement:
+            case LexemeKind.OpenStatement:
                 Enter();
                 into.Add(ParseStatement());
                 _depth--;
                 return;
-            case TokenType.OpenExpression:
+            case LexemeKind.OpenExpression:
                 _current++;
                 into.Add(ParseExpression());
-                Expect(TokenType.CloseExpression, "'}}'");
+                Expect(LexemeKind.CloseExpression, "'}}'");
                 return;
             default:
                 throw Error("Unexpected token.");
@@ -118,16 +118,16 @@ internal sealed partial class Parser
 
     private void ExpectEnd(string name)
     {
-        Expect(TokenType.OpenStatement, "'{%'");
+        Expect(LexemeKind.OpenStatement, "'{%'");
         ExpectIdentifier(name);
-        Expect(TokenType.CloseStatement, "'%}'");
+        Expect(LexemeKind.CloseStatement, "'%}'");
     }
 
     private Node ParseStatement()
     {
-        Expect(TokenType.OpenStatement, "'{%'");
+        Expect(LexemeKind.OpenStatement, "'{%'");
         var name = Peek();
-        if (name.Type != TokenType.Identifier)
+        if (name.Type != LexemeKind.Identifier)
         {
             throw Error("Expected a statement name.");
         }
@@ -150,10 +150,10 @@ internal sealed partial class Parser
                 ExpectEnd("endmacro");
                 return macro;
             case "break":
-                Expect(TokenType.CloseStatement, "'%}'");
+                Expect(LexemeKind.CloseStatement, "'%}'");
                 return new BreakNode();
             case "continue":
-                Expect(TokenType.CloseStatement, "'%}'");
+                Expect(LexemeKind.CloseStatement, "'%}'");
                 return new ContinueNode();
             case "call" or "filter" or "include" or "import" or "from" or "extends" or "block" or "with" or "raw" or "do":
                 throw new TemplateException(TemplateErrorCodes.Unsupported, "The template uses a statement this renderer does not support.");
@@ -165,15 +165,15 @@ internal sealed partial class Parser
     private SetNode ParseSet()
     {
         var target = ParseExpressionSequence(primary: false);
-        if (Is(TokenType.Equals))
+        if (Is(LexemeKind.Equals))
         {
             _current++;
             var value = ParseExpressionSequence(primary: false);
-            Expect(TokenType.CloseStatement, "'%}'");
+            Expect(LexemeKind.CloseStatement, "'%}'");
             return new SetNode(target, value, []);
         }
 
-        Expect(TokenType.CloseStatement, "'%}'");
+        Expect(LexemeKind.CloseStatement, "'%}'");
         var body = ParseUntil("endset");
         ExpectEnd("endset");
         return new SetNode(target, null, body);
@@ -182,7 +182,7 @@ internal sealed partial class Parser
     private IfNode ParseIf()
     {
         var test = ParseExpression();
-        Expect(TokenType.CloseStatement, "'%}'");
+        Expect(LexemeKind.CloseStatement, "'%}'");
         var body = ParseUntil("elif", "else", "endif");
         var alternate = new List<Node>();
         if (IsStatement("elif"))
@@ -195,7 +195,7 @@ internal sealed partial class Parser
         else if (IsStatement("else"))
         {
             _current += 2;
-            Expect(TokenType.CloseStatement, "'%}'");
+            Expect(LexemeKind.CloseStatement, "'%}'");
             alternate = ParseUntil("endif");
         }
 
@@ -217,13 +217,13 @@ internal sealed partial class Parser
 
         _current++;
         var iterable = ParseExpression();
-        Expect(TokenType.CloseStatement, "'%}'");
+        Expect(LexemeKind.CloseStatement, "'%}'");
         var body = ParseUntil("endfor", "else");
         var elseBody = new List<Node>();
         if (IsStatement("else"))
         {
             _current += 2;
-            Expect(TokenType.CloseStatement, "'%}'");
+            Expect(LexemeKind.CloseStatement, "'%}'");
             elseBody = ParseUntil("endfor");
         }
 
@@ -238,20 +238,20 @@ internal sealed partial class Parser
         }
 
         var parameters = ParseArguments(declaration: true);
-        Expect(TokenType.CloseStatement, "'%}'");
+        Expect(LexemeKind.CloseStatement, "'%}'");
         return new MacroNode(name.Name, parameters, ParseUntil("endmacro"));
     }
 
     private Node ParseExpressionSequence(bool primary)
     {
         var first = primary ? ParsePrimary() : ParseExpression();
-        if (!Is(TokenType.Comma))
+        if (!Is(LexemeKind.Comma))
         {
             return first;
         }
 
         var items = new List<Node> { first };
-        while (Is(TokenType.Comma))
+        while (Is(LexemeKind.Comma))
         {
             _current++;
             items.Add(primary ? ParsePrimary() : ParseExpression());
@@ -337,7 +337,7 @@ internal sealed partial class Parser
                 _current++;
                 op = BinaryOperator.In;
             }
-            else if (Is(TokenType.Comparison))
+            else if (Is(LexemeKind.Comparison))
             {
                 op = Peek().Value switch
                 {
@@ -362,7 +362,7 @@ internal sealed partial class Parser
     private Node ParseAdditive()
     {
         var left = ParseMultiplicative();
-        while (Is(TokenType.Additive))
+        while (Is(LexemeKind.Additive))
         {
             var op = Peek().Value switch
             {
@@ -380,7 +380,7 @@ internal sealed partial class Parser
     private Node ParseMultiplicative()
     {
         var left = ParsePower();
-        while (Is(TokenType.Multiplicative))
+        while (Is(LexemeKind.Multiplicative))
         {
             var op = Peek().Value switch
             {
@@ -399,7 +399,7 @@ internal sealed partial class Parser
     private Node ParsePower()
     {
         var left = ParseTest();
-        while (Is(TokenType.Power))
+        while (Is(LexemeKind.Power))
         {
             _current++;
             left = new BinaryNode(BinaryOperator.Power, left, ParseTest());
@@ -434,7 +434,7 @@ internal sealed partial class Parser
     private Node ParseFilter()
     {
         var operand = ParseUnarySign();
-        while (Is(TokenType.Pipe))
+        while (Is(LexemeKind.Pipe))
         {
             _current++;
             if (ParsePrimary() is not Identifier filter)
@@ -442,7 +442,7 @@ internal sealed partial class Parser
                 throw Error("Expected a filter name.");
             }
 
-            var arguments = Is(TokenType.OpenParen) ? ParseArguments(declaration: false) : null;
+            var arguments = Is(LexemeKind.OpenParen) ? ParseArguments(declaration: false) : null;
             operand = new FilterNode(operand, filter.Name, arguments);
         }
 
@@ -452,7 +452,7 @@ internal sealed partial class Parser
     private Node ParseUnarySign()
     {
         var token = Peek();
-        if (token.Type is TokenType.Unary or TokenType.Additive && token.Value is "-" or "+")
+        if (token.Type is LexemeKind.Unary or LexemeKind.Additive && token.Value is "-" or "+")
         {
             _current++;
             Enter();
@@ -462,7 +462,7 @@ internal sealed partial class Parser
         }
 
         var member = ParseMember(ParsePrimary());
-        while (Is(TokenType.OpenParen))
+        while (Is(LexemeKind.OpenParen))
         {
             member = ParseMember(new CallNode(member, ParseArguments(declaration: false)));
         }
