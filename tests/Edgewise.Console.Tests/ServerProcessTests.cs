@@ -63,19 +63,7 @@ public sealed partial class ServerProcessTests
         try
         {
             await using var backend = LoopbackHttp.ScriptedOpenAi(ConsoleFixture.HtmlAnswer, ConsoleFixture.PlainAnswer);
-            var config = Path.Combine(home, "edgewise.yaml");
-            await File.WriteAllTextAsync(config, $$"""
-                models:
-                  scripted:
-                    url: {{backend.BaseUri}}v1
-                    model: scripted
-                agents:
-                  kiosk:
-                    model: scripted
-                    tools: [place_order]
-                    approval_required: [place_order]
-                """, TestContext.Current.CancellationToken);
-            await using var server = await EdgewiseProcess.StartAsync(home, new Dictionary<string, string> { ["EDGEWISE_API_KEYS"] = "key-a,key-b" }, "--config", config);
+            await using var server = await StartAgentServerAsync(home, backend, new Dictionary<string, string> { ["EDGEWISE_API_KEYS"] = "key-a,key-b" }, string.Empty);
             using var http = new HttpClient();
 
             async Task<System.Text.Json.JsonElement> CallAsync(HttpMethod method, string path, string key, string? body = null)
@@ -120,6 +108,57 @@ public sealed partial class ServerProcessTests
         {
             Directory.Delete(home, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task Approvals_PastTheirTimeout_AreShownAsDenied()
+    {
+        ConsoleFixture.RequireBrowser();
+        var home = Directory.CreateTempSubdirectory("edgewise-console-expiry-").FullName;
+        try
+        {
+            await using var backend = LoopbackHttp.ScriptedOpenAi(ConsoleFixture.HtmlAnswer, ConsoleFixture.PlainAnswer);
+            await using var server = await StartAgentServerAsync(home, backend, new Dictionary<string, string>(), "limits:\n  approval_timeout: 1s\n");
+            using var http = new HttpClient();
+            using var run = await http.PostAsync(new Uri(server.Address, "/v1/agents/kiosk/runs"), new StringContent("""{"input":"buy it"}""", System.Text.Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, run.StatusCode);
+            await Task.Delay(TimeSpan.FromSeconds(1.5), TestContext.Current.CancellationToken);
+
+            using var playwright = await Playwright.CreateAsync();
+            await using var browser = await ConsoleFixture.LaunchAsync(playwright);
+            var page = await (await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = server.Address.AbsoluteUri })).NewPageAsync();
+            await page.GotoAsync("/#/approvals");
+
+            var card = page.Locator(".approval.expired");
+            await Expect(card).ToContainTextAsync("Expired: denied");
+            await Expect(card.Locator("button.approve")).ToHaveCountAsync(0);
+            await Expect(page.Locator("#approval-badge")).ToBeHiddenAsync();
+            await card.Locator("button.deny").ClickAsync();
+            await Expect(page.Locator("#approval-results")).ToContainTextAsync("Denied: the run finished with");
+            await Expect(page.Locator(".approval")).ToHaveCountAsync(0);
+        }
+        finally
+        {
+            Directory.Delete(home, recursive: true);
+        }
+    }
+
+    private static async Task<EdgewiseProcess> StartAgentServerAsync(string home, LoopbackHttp backend, Dictionary<string, string> environment, string extraYaml)
+    {
+        var config = Path.Combine(home, "edgewise.yaml");
+        await File.WriteAllTextAsync(config, $$"""
+            models:
+              scripted:
+                url: {{backend.BaseUri}}v1
+                model: scripted
+            agents:
+              kiosk:
+                model: scripted
+                tools: [place_order]
+                approval_required: [place_order]
+
+            """ + extraYaml, TestContext.Current.CancellationToken);
+        return await EdgewiseProcess.StartAsync(home, environment, "--config", config);
     }
 
     [Fact]
