@@ -2,6 +2,7 @@ using System.Net;
 using Edgewise.Models.Hardware;
 using Edgewise.Models.Management;
 using Edgewise.Server.Admission;
+using Edgewise.Server.WebConsole;
 using Edgewise.Server.Health;
 using Edgewise.Server.Hosting;
 using Edgewise.Server.Http;
@@ -74,6 +75,12 @@ public static partial class EdgewiseServer
         app.MapCompletions();
         app.MapOllama();
         MapAgentEndpoints(app);
+        app.MapConsoleApi();
+        if (options.Console)
+        {
+            app.MapConsole();
+        }
+
         return app;
     }
 

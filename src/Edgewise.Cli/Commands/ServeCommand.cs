@@ -24,7 +24,8 @@ internal static class ServeCommand
         var config = new Option<string?>("--config", "-c") { Description = "edgewise.yaml: its models and agents, and its server section (profile, keys, hosts, TLS, limits); flags override it." };
         var keyEnv = new Option<string>("--api-key-env") { Description = "Environment variable holding comma-separated API keys (added to the config's).", DefaultValueFactory = _ => EdgewiseServer.ApiKeysEnvironmentVariable };
         var parallel = new Option<int?>("--parallel") { Description = "Requests generating at once per model (default 4); models without a parallel setting decode that many sequences together." };
-        var command = new Command("serve", "Serve models over OpenAI- and Ollama-compatible HTTP APIs.") { host, port, models, config, keyEnv, parallel };
+        var noConsole = new Option<bool>("--no-console") { Description = "Do not serve the web console at / (the API routes stay)." };
+        var command = new Command("serve", "Serve models over OpenAI- and Ollama-compatible HTTP APIs, and the web console at /.") { host, port, models, config, keyEnv, parallel, noConsole };
         command.SetAction(async (r, cancel) =>
         {
             ServerOptions options;
@@ -40,6 +41,7 @@ internal static class ServeCommand
                 options.Host = r.GetValue(host) ?? options.Host;
                 options.Port = r.GetValue(port) ?? options.Port;
                 options.Admission.ParallelSequences = r.GetValue(parallel) ?? options.Admission.ParallelSequences;
+                options.Console = !r.GetValue(noConsole);
                 options.ModelManager!.DefaultParallelSequences = options.Admission.ParallelSequences;
                 foreach (var key in EdgewiseServer.ParseApiKeys(Environment.GetEnvironmentVariable(r.GetValue(keyEnv)!)))
                 {
@@ -115,6 +117,11 @@ internal static class ServeCommand
             foreach (var model in options.Models)
             {
                 console.Out.WriteLine($"  model: {model.Name}");
+            }
+
+            if (options.Console)
+            {
+                console.Out.WriteLine($"  console: {app.Urls.FirstOrDefault()}/");
             }
 
             console.Out.WriteLine(options.ApiKeys.Count > 0 ? "  API keys required" : "  no API keys (loopback only)");

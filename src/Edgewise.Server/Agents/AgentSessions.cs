@@ -72,6 +72,13 @@ internal sealed class AgentSessions(ServerOptions options) : IAsyncDisposable
         return _store!;
     }
 
+    /// <summary>The database, opening it on first use (for read-only listings across sessions).</summary>
+    public async Task<SqliteDatabase> DatabaseAsync(CancellationToken cancellationToken)
+    {
+        await StoreAsync(cancellationToken).ConfigureAwait(false);
+        return _database!;
+    }
+
     /// <summary>The session <paramref name="id"/> if it exists and belongs to <paramref name="owner"/>; otherwise 404 (A13).</summary>
     public async Task<AgentSession> GetOwnedAsync(string id, string owner, CancellationToken cancellationToken)
     {
@@ -164,7 +171,7 @@ internal sealed class AgentSessions(ServerOptions options) : IAsyncDisposable
     }
 
     /// <summary>Session ids are 1–128 characters of letters, digits, '-' and '_'; anything else cannot exist.</summary>
-    private static bool IsWellFormedId(string id) =>
+    internal static bool IsWellFormedId(string id) =>
         id.Length is > 0 and <= 128 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
 
     private sealed class Release(ConcurrentDictionary<string, byte> running, string id) : IDisposable

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Edgewise.Server.Admission;
+using Edgewise.Server.WebConsole;
 using Edgewise.Server.Errors;
 using Edgewise.Server.Health;
 using Edgewise.Server.Hosting;
@@ -14,7 +15,7 @@ namespace Edgewise.Server.Http;
 /// <summary>
 /// The middleware every request passes, in order: Host allow-list (403, H03), Origin check and exact-origin CORS
 /// (403 for foreign origins, H03), draining (503 during shutdown, S01), API key (401, H02; only <c>/health/live</c>
-/// is exempt), declared body size (413 before reading, H04). It turns <see cref="ApiException"/>s and unexpected
+/// and the console's static files are exempt), declared body size (413 before reading, H04). It turns <see cref="ApiException"/>s and unexpected
 /// failures into fixed error bodies (H18), counts client cancellations and records per-route metrics.
 /// </summary>
 internal sealed partial class RequestGuard(ServerOptions options, HostPolicy hosts, ApiKeyValidator keys, ServerState state, ServerMetrics metrics, ILogger<RequestGuard> logger)
@@ -147,7 +148,7 @@ internal sealed partial class RequestGuard(ServerOptions options, HostPolicy hos
             throw ApiException.Busy(ErrorCodes.ShuttingDown, "The server is shutting down.", TimeSpan.FromSeconds(5));
         }
 
-        if (keys.Enabled && !isLive)
+        if (keys.Enabled && !isLive && !ConsoleEndpoints.IsPublicFile(options, request))
         {
             var match = keys.Match(ApiKeyValidator.FromAuthorization(request.Headers.Authorization.ToString()));
             if (match < 0)

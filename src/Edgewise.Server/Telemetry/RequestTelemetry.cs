@@ -57,11 +57,15 @@ internal sealed class RequestTelemetry(RequestLog log, TimeProvider clock)
         }
     }
 
-    /// <summary>Whether requests to <paramref name="route"/> count in statistics and alerts (not health, metrics or admin).</summary>
+    /// <summary>
+    /// Whether requests to <paramref name="route"/> count in statistics and alerts: not health, metrics or admin, nor the
+    /// web console's files and the approvals list it polls for its badge.
+    /// </summary>
     public static bool IsRecorded(string route) =>
         !route.StartsWith("/health", StringComparison.OrdinalIgnoreCase)
         && !route.StartsWith("/admin", StringComparison.OrdinalIgnoreCase)
-        && !string.Equals(route, "/metrics", StringComparison.OrdinalIgnoreCase);
+        && !string.Equals(route, "/metrics", StringComparison.OrdinalIgnoreCase)
+        && !WebConsole.ConsoleEndpoints.IsConsoleRoute(route);
 
     private static Activity? StartSpan(HttpContext context, string route)
     {

@@ -1,0 +1,288 @@
+using System.Globalization;
+using Edgewise.Models.Catalog;
+using Edgewise.Server.Agents;
+using Edgewise.Server.Errors;
+using Edgewise.Server.Hosting;
+using Edgewise.Server.OpenAi;
+using Edgewise.Server.Storage;
+using Edgewise.Server.Telemetry;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Edgewise.Server.WebConsole;
+
+/// <summary>
+/// API routes that gather what other routes give one by one, for the console and any other client, behind the API key
+/// like every route: <c>GET /v1/approvals</c> (the caller's pending approvals across sessions), <c>GET /admin/audit</c>
+/// (audit rows with their chain hashes, so a client can verify the chain itself) and <c>GET /admin/models</c> (store,
+/// catalog, loaded models and the memory budget) and <c>GET /admin/stats/series</c> (request statistics per time bucket).
+/// </summary>
+internal static class ConsoleApiEndpoints
+{
+    /// <summary>The most audit rows one request returns.</summary>
+    public const int MaxAuditRows = 1000;
+
+    /// <summary>The most sessions with pending approvals one request lists.</summary>
+    public const int MaxApprovalSessions = 100;
+
+    public static IEndpointRouteBuilder MapConsoleApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/approvals", ApprovalsAsync);
+        app.MapGet("/admin/audit", AuditAsync);
+        app.MapGet("/admin/models", Models);
+        app.MapGet("/admin/stats/series", Series);
+        return app;
+    }
+
+    /// <summary>
+    /// <c>GET /admin/stats/series?minutes=60&amp;step=60</c>: the statistics of <c>/admin/stats</c> for each step-long
+    /// bucket of the window, oldest first (at most 720 buckets), for charts over time.
+    /// </summary>
+    private static IResult Series(HttpContext context, RequestLog log, TimeProvider clock)
+    {
+        static double? Read(HttpContext context, string name, double fallback)
+        {
+            if (!context.Request.Query.TryGetValue(name, out var text))
+            {
+                return fallback;
+            }
+
+            return double.TryParse(text.ToString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value) ? value : null;
+        }
+
+        var minutes = Read(context, "minutes", 60);
+        var step = Read(context, "step", 60);
+        if (minutes is not { } window || window <= 0 || window > 24 * 60)
+        {
+            throw ApiException.Invalid("minutes must be a number above 0 and at most 1440.", "minutes");
+        }
+
+        if (step is not { } seconds || seconds < 1 || window * 60 / seconds > 720)
+        {
+            throw ApiException.Invalid("step must be at least 1 second and the window at most 720 steps.", "step");
+        }
+
+        var now = clock.GetUtcNow();
+        var from = now.AddMinutes(-window);
+        var records = log.Since(from);
+        var truncated = log.Total > log.Capacity && records.Count >= log.Capacity;
+        var count = (int)Math.Ceiling(window * 60 / seconds);
+        var buckets = new List<ServerStats>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var start = from.AddSeconds(i * seconds);
+            var end = i == count - 1 ? now : from.AddSeconds((i + 1) * seconds);
+            var inside = records.Where(r => r.At >= start && r.At < end).ToList();
+            buckets.Add(StatsCalculator.Summarize(inside, (end - start).TotalMinutes, end, truncated));
+        }
+
+        return Results.Json(new { window_minutes = window, step_seconds = seconds, buckets }, ServerStats.JsonOptions);
+    }
+
+    private static async Task ApprovalsAsync(HttpContext context, AgentSessions sessions)
+    {
+        var data = new List<object>();
+        if (sessions.Enabled)
+        {
+            var owner = SessionOwner.Of(context);
+            var cancel = context.RequestAborted;
+            var database = await sessions.DatabaseAsync(cancel).ConfigureAwait(false);
+            var ids = await AgentSessions.Guard(async () =>
+            {
+                var connection = await database.OpenReadConnectionAsync(cancel).ConfigureAwait(false);
+                await using (connection.ConfigureAwait(false))
+                {
+                    using var command = connection.CreateCommand();
+                    command.CommandText = "SELECT id FROM sessions WHERE owner = $owner AND pending_approvals <> '[]' ORDER BY updated_ticks DESC LIMIT $n";
+                    command.Parameters.AddWithValue("$owner", owner);
+                    command.Parameters.AddWithValue("$n", MaxApprovalSessions);
+                    var list = new List<string>();
+                    using var reader = await command.ExecuteReaderAsync(cancel).ConfigureAwait(false);
+                    while (await reader.ReadAsync(cancel).ConfigureAwait(false))
+                    {
+                        list.Add(reader.GetString(0));
+                    }
+
+                    return list;
+                }
+            }).ConfigureAwait(false);
+            var now = sessions.Clock.GetUtcNow();
+            foreach (var id in ids)
+            {
+                AgentSessionView? view = null;
+                try
+                {
+                    var session = await sessions.GetOwnedAsync(id, owner, cancel).ConfigureAwait(false);
+                    view = new AgentSessionView(session.Id, session.AgentName, session.PendingApprovals);
+                }
+                catch (ApiException e) when (e.Status == 404)
+                {
+                    // Deleted between the listing and the read.
+                }
+
+                if (view is null)
+                {
+                    continue;
+                }
+
+                foreach (var request in view.Pending)
+                {
+                    var dto = AgentWire.Approval(request);
+                    data.Add(new
+                    {
+                        session_id = view.Id,
+                        agent = view.Agent,
+                        call_id = dto.CallId,
+                        tool = dto.Tool,
+                        arguments = dto.Arguments,
+                        arguments_hash = dto.ArgumentsHash,
+                        requested_at = dto.RequestedAt,
+                        expires_at = dto.ExpiresAt,
+                        expired = dto.ExpiresAt <= now,
+                    });
+                }
+            }
+        }
+
+        await OpenAiEndpoints.WriteJsonAsync(context, new { @object = "list", data }).ConfigureAwait(false);
+    }
+
+    private sealed record AgentSessionView(string Id, string? Agent, IEnumerable<Edgewise.Agents.ApprovalRequest> Pending);
+
+    private static async Task AuditAsync(HttpContext context, AgentSessions sessions)
+    {
+        var limit = 200;
+        var query = context.Request.Query;
+        if (query.TryGetValue("limit", out var raw)
+            && (!int.TryParse(raw.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxAuditRows))
+        {
+            throw ApiException.Invalid("limit must be an integer from 1 to " + MaxAuditRows + ".", "limit");
+        }
+
+        string? sessionFilter = null;
+        if (query.TryGetValue("session_id", out var sessionRaw))
+        {
+            sessionFilter = sessionRaw.ToString();
+            if (!AgentSessions.IsWellFormedId(sessionFilter))
+            {
+                throw ApiException.Invalid("session_id must be a session id (32 lowercase hex characters).", "session_id");
+            }
+        }
+
+        if (!sessions.Enabled)
+        {
+            await OpenAiEndpoints.WriteJsonAsync(context, new { @object = "list", genesis_hash = SqliteAuditLog.GenesisHash, total = 0, data = Array.Empty<object>(), verification = new { valid = true, rows_checked = 0, first_broken_seq = (long?)null, head_hash = SqliteAuditLog.GenesisHash } }).ConfigureAwait(false);
+            return;
+        }
+
+        var cancel = context.RequestAborted;
+        var owner = SessionOwner.Of(context);
+        var everyone = owner == SessionOwner.Local;
+        var database = await sessions.DatabaseAsync(cancel).ConfigureAwait(false);
+        var (rows, total, verification) = await AgentSessions.Guard(async () =>
+        {
+            var connection = await database.OpenReadConnectionAsync(cancel).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                long count;
+                using (var counter = connection.CreateCommand())
+                {
+                    counter.CommandText = "SELECT COUNT(*) FROM audit";
+                    count = Convert.ToInt64(await counter.ExecuteScalarAsync(cancel).ConfigureAwait(false), CultureInfo.InvariantCulture);
+                }
+
+                using var command = connection.CreateCommand();
+                command.CommandText = """
+                    SELECT a.seq, a.ts, a.session_id, a.agent, a.kind, a.detail, a.tool, a.call_id, a.args_hash, a.prev_hash, a.hash, s.owner
+                    FROM audit a LEFT JOIN sessions s ON s.id = a.session_id
+                    """ + (sessionFilter is null ? string.Empty : " WHERE a.session_id = $session") + " ORDER BY a.seq DESC LIMIT $n";
+                command.Parameters.AddWithValue("$n", limit);
+                if (sessionFilter is not null)
+                {
+                    command.Parameters.AddWithValue("$session", sessionFilter);
+                }
+
+                var list = new List<object>();
+                using (var reader = await command.ExecuteReaderAsync(cancel).ConfigureAwait(false))
+                {
+                    while (await reader.ReadAsync(cancel).ConfigureAwait(false))
+                    {
+                        string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+                        var seq = reader.GetInt64(0);
+                        var visible = everyone || string.Equals(Text(11), owner, StringComparison.Ordinal);
+                        list.Add(visible
+                            ? new AuditRowDto(seq, Text(1), Text(2), Text(3), Text(4), Text(5), Text(6), Text(7), Text(8), reader.GetString(9), reader.GetString(10), false)
+                            : new AuditRowDto(seq, null, null, null, null, null, null, null, null, reader.GetString(9), reader.GetString(10), true));
+                    }
+                }
+
+                list.Reverse();
+                return (list, count, SqliteAuditLog.Verify(connection, cancel));
+            }
+        }).ConfigureAwait(false);
+
+        if (sessionFilter is not null && rows.Count > 0 && rows.All(r => ((AuditRowDto)r).Redacted))
+        {
+            throw AgentSessions.NotFound();
+        }
+
+        await OpenAiEndpoints.WriteJsonAsync(context, new
+        {
+            @object = "list",
+            genesis_hash = SqliteAuditLog.GenesisHash,
+            total,
+            data = rows,
+            verification = new { valid = verification.IsValid, rows_checked = verification.RowsChecked, first_broken_seq = verification.FirstBrokenSeq, head_hash = verification.HeadHash },
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>One audit row as stored (the timestamp as its stored text, so a client can recompute the hash); redacted rows keep only the chain.</summary>
+    private sealed record AuditRowDto(long Seq, string? Ts, string? SessionId, string? Agent, string? Kind, string? Detail, string? Tool, string? CallId, string? ArgsHash, string PrevHash, string Hash, bool Redacted);
+
+    private static Task Models(HttpContext context, ModelHost host, ServerOptions options)
+    {
+        var stored = options.Store?.List() ?? [];
+        var store = stored.Select(m => new
+        {
+            name = m.FullName,
+            size = m.Size,
+            architecture = m.Architecture,
+            parameters = m.Parameters,
+            context_length = m.ContextLength,
+            digest = m.Digest,
+            source = m.Source.Kind,
+            created = m.Created,
+        }).ToList();
+        var inStore = new HashSet<string>(stored.Select(m => m.FullName), StringComparer.OrdinalIgnoreCase);
+        var catalog = ModelCatalog.BuiltIn.Models.Select(m => new
+        {
+            alias = m.Alias,
+            family = m.Family,
+            description = m.Description,
+            parameters = m.Parameters,
+            context_length = m.ContextLength,
+            tags = m.Tags,
+            license = m.License,
+            variants = m.Variants.Select(v => new { quant = v.Quant, bytes = v.Bytes, in_store = inStore.Contains(ModelReference.Create(m.Alias, v.Quant).ToString()) }).ToList(),
+        }).ToList();
+        var loaded = host.Manager.Loaded.Select(m => new
+        {
+            name = m.Name,
+            memory_bytes = m.MemoryBytes,
+            leases = m.Leases,
+            pinned = m.Pinned,
+            loaded_at = m.LoadedAt,
+            expires_at = m.ExpiresAt,
+        }).ToList();
+        var served = host.Resolver.Names.ToList();
+        return OpenAiEndpoints.WriteJsonAsync(context, new
+        {
+            served,
+            store,
+            catalog,
+            loaded,
+            memory = new { budget_bytes = host.Manager.MemoryBudgetBytes, used_bytes = host.Manager.UsedBytes },
+        });
+    }
+}
