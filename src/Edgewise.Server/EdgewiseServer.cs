@@ -185,6 +185,7 @@ public static partial class EdgewiseServer
         services.AddHttpContextAccessor();
         services.AddSingleton<ModelHost>();
         services.AddSingleton<OllamaPull>();
+        services.AddSingleton<OllamaListing>();
         AddObservabilityServices(services, options);
         AddAgentServices(services, options);
     }
