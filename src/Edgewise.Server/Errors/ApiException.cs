@@ -59,4 +59,7 @@ internal static class ErrorCodes
     public const string MethodNotAllowed = "method_not_allowed";
     public const string ServerError = "internal_error";
     public const string ModelUnavailable = "model_unavailable";
+    public const string ModelFileMissing = "model_file_missing";
+    public const string ModelFileInvalid = "model_file_invalid";
+    public const string ModelFileUnreadable = "model_file_unreadable";
 }
