@@ -64,6 +64,19 @@ public sealed partial class DocCommandsTests
         Assert.True(process.ExitCode == 0, $"{document}: a documented command failed (exit {process.ExitCode}).\nstdout:\n{await output}\nstderr:\n{await errors}");
     }
 
+    [Fact]
+    public void ConfigurationReference_CompleteExample_IsAValidConfiguration()
+    {
+        var text = File.ReadAllText(RepoPaths.File("docs", "configuration.md"));
+        var example = YamlBlock().Matches(text.ReplaceLineEndings("\n")).Select(m => m.Groups[1].Value).Last();
+
+        var config = Edgewise.Agents.Configuration.EdgewiseConfig.Parse(example, "docs/configuration.md", Edgewise.Agents.Configuration.ToolRegistry.CreateDefault());
+
+        Assert.Equal(["big", "small"], config.Models.Keys.Order());
+        Assert.Equal("kiosk", Assert.Single(config.Agents.Keys));
+        Assert.Single(config.McpServers["files"].Pinned);
+    }
+
     /// <summary>The <c>```bash offline</c> blocks of a Markdown text, with the line each starts on.</summary>
     internal static List<(int Line, string Text)> OfflineBlocks(string markdown)
     {
@@ -75,6 +88,9 @@ public sealed partial class DocCommandsTests
 
         return blocks;
     }
+
+    [GeneratedRegex(@"^```yaml\n(.*?)^```$", RegexOptions.Multiline | RegexOptions.Singleline | RegexOptions.CultureInvariant)]
+    private static partial Regex YamlBlock();
 
     [GeneratedRegex(@"^```bash offline\n(.*?)^```$", RegexOptions.Multiline | RegexOptions.Singleline | RegexOptions.CultureInvariant)]
     private static partial Regex OfflineBlock();

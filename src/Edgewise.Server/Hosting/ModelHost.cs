@@ -20,8 +20,11 @@ namespace Edgewise.Server.Hosting;
 /// Model-layer failures become fixed HTTP errors here (H09, M12, M13). New requests are refused while draining by the
 /// request guard, not here: a request already in flight (an agent run calling its model again after a tool) may finish (S01).
 /// </summary>
-internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelManager manager, AdmissionQueue admission, IHttpContextAccessor http, ILogger<ModelHost> logger)
+internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelManager manager, AdmissionQueue admission, IHttpContextAccessor http, ILoggerFactory loggers)
 {
+    /// <summary>The category of model load and unload lines (TrackingModelLoader writes the same one).</summary>
+    private readonly ILogger logger = loggers.CreateLogger("Edgewise.Models");
+
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(2);
 
     public RegisteredModelResolver Resolver => resolver;
