@@ -41,7 +41,16 @@ public sealed class AgentSession
     /// <summary>The agent this session belongs to; set by the first run.</summary>
     public string? AgentName { get; set; }
 
-    /// <summary>The owner (e.g. an API key id) for ownership checks by the server; null when not set.</summary>
+    /// <summary>
+    /// The owner of sessions created where no API key names the caller: <c>edgewise chat</c>, and the server while no
+    /// API keys are configured. Such sessions are one store: a terminal session is reachable over HTTP without keys.
+    /// </summary>
+    public const string LocalOwner = "local";
+
+    /// <summary>
+    /// The owner for the server's ownership checks: <see cref="LocalOwner"/> or a hash of the creating API key. Null
+    /// (sessions saved before owners were recorded) counts as <see cref="LocalOwner"/>.
+    /// </summary>
     public string? Owner { get; set; }
 
     /// <summary>True when this session must never leave the device (no escalation).</summary>

@@ -22,6 +22,7 @@ public static class EdgewiseCommand
             root.Subcommands.Add(command);
         }
 
+        root.Subcommands.Add(McpCommands.Create(console));
         ObservabilityCommands.AddTo(root, console);
 
         var configuration = new InvocationConfiguration

@@ -6,6 +6,7 @@ using Edgewise.Server.WebConsole;
 using Edgewise.Server.Health;
 using Edgewise.Server.Hosting;
 using Edgewise.Server.Http;
+using Edgewise.Server.Logging;
 using Edgewise.Server.Metrics;
 using Edgewise.Server.Ollama;
 using Edgewise.Server.OpenAi;
@@ -39,7 +40,7 @@ public static partial class EdgewiseServer
         Validate(options);
         ApplyModelConfiguration(options);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(EdgewiseServer).Assembly.GetName().Name });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        ConfigureLogging(builder.Logging, options);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -148,6 +149,30 @@ public static partial class EdgewiseServer
         }
     }
 
+    /// <summary>
+    /// Writes log events to standard error, one line each (<see cref="ServerLogFormatter"/>), from
+    /// <see cref="ServerOptions.LogLevel"/> up; the framework's own events only from Warning unless Debug is asked for.
+    /// </summary>
+    private static void ConfigureLogging(ILoggingBuilder logging, ServerOptions options)
+    {
+        var level = options.LogLevel;
+        var framework = level <= LogLevel.Debug ? level : (LogLevel)Math.Max((int)level, (int)LogLevel.Warning);
+        logging.ClearProviders();
+        logging.SetMinimumLevel(level);
+        logging.AddFilter("Microsoft", framework);
+        logging.AddFilter("System", framework);
+        logging.AddConsole(console =>
+        {
+            console.FormatterName = ServerLogFormatter.FormatterName;
+            console.LogToStandardErrorThreshold = LogLevel.Trace;
+        });
+        logging.AddConsoleFormatter<ServerLogFormatter, ServerLogFormatterOptions>(formatter =>
+        {
+            formatter.Format = options.LogFormat;
+            formatter.StackTraces = level <= LogLevel.Debug;
+        });
+    }
+
     private static void Listen(KestrelServerOptions kestrel, ServerOptions options)
     {
         var certificate = options.Certificate;
@@ -188,12 +213,13 @@ public static partial class EdgewiseServer
         services.AddSingleton<IMetricsSource, BackendPoolMetrics>();
         services.AddSingleton(sp => new ModelManager(
             sp.GetRequiredService<RegisteredModelResolver>(),
-            new TrackingModelLoader(options.Loader ?? new LocalModelLoader(), sp.GetRequiredService<RemoteModelLoader>(), sp.GetRequiredService<ServerState>()),
+            new TrackingModelLoader(options.Loader ?? new LocalModelLoader(), sp.GetRequiredService<RemoteModelLoader>(), sp.GetRequiredService<ServerState>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Edgewise.Models")),
             options.Memory ?? new SystemHardwareProbe(options.DataDirectory),
             options.ModelManager));
         services.AddHttpContextAccessor();
         services.AddSingleton<ModelHost>();
         services.AddSingleton<OllamaPull>();
+        services.AddSingleton<OllamaListing>();
         AddObservabilityServices(services, options);
         AddAgentServices(services, options);
     }

@@ -95,6 +95,15 @@ public sealed partial class ServerOptions
     public IMemoryProbe? Memory { get; set; }
 
     /// <summary>
+    /// The least severe log events written to standard error (default Warning; <c>edgewise serve</c> uses Information,
+    /// which writes one line per request and per model load and unload). Stack traces are written only at Debug and Trace.
+    /// </summary>
+    public Microsoft.Extensions.Logging.LogLevel LogLevel { get; set; } = Microsoft.Extensions.Logging.LogLevel.Warning;
+
+    /// <summary>Text lines (default) or one JSON object per line.</summary>
+    public Logging.LogFormat LogFormat { get; set; } = Logging.LogFormat.Text;
+
+    /// <summary>
     /// Switches to <paramref name="profile"/> and resets the body, admission, connection and shutdown limits to its
     /// defaults (docs/server.md lists them). Call it before setting individual limits.
     /// </summary>

@@ -104,6 +104,23 @@ public sealed class EscalationAndRoutingTests
     }
 
     [Theory]
+    [InlineData("-0")]
+    [InlineData("-0.0")]
+    [InlineData("\"-0.00\"")]
+    [InlineData("-1e-9")]
+    public async Task Route_NegativeZeroConfidence_IsPositiveZeroAndPrintsAsZero(string confidence)
+    {
+        // Constrained decoding lets a model answer "-0" within the schema's [0, 1]; it must read 0.00, not -0.00.
+        var router = Router(new ScriptedChatClient().ThenText("{\"agent\": \"billing\", \"confidence\": " + confidence + "}"));
+        var decision = await router.RouteAsync("??", TestContext.Current.CancellationToken);
+        Assert.False(double.IsNegative(decision.Confidence));
+        Assert.Equal(0.0, decision.Confidence);
+
+        var result = await RunHelper.RunAsync(Agent(new ScriptedChatClient().ThenText("ok"), new ScriptedChatClient().ThenText("escalated")), "??", new AgentSession(), streaming: false, options: decision.ToRunOptions());
+        Assert.Contains(result.Events, e => e.Kind == AgentRunEventKind.Routed && e.Detail == "routed with confidence 0.00");
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public async Task Run_RoutedWithLowConfidence_EscalatesAndRecordsRoute(bool streaming)

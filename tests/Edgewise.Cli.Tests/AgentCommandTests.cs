@@ -120,6 +120,33 @@ public sealed partial class AgentCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Chat_SessionStartedInTheTerminal_IsTheSameSessionOverHttpWithoutKeys()
+    {
+        // docs/agents-api.md: without API keys every caller is the one local owner, and `edgewise chat` is that owner.
+        var config = KioskConfig();
+        var home = Path.Combine(_dir, "home");
+        var chat = await RunCliAsync(home, "hello\n/bye\n", "chat", "kiosk", "--config", config);
+        Assert.Equal(0, chat.Code);
+        var id = SessionLine().Match(chat.Out).Groups[1].Value;
+        Assert.NotEmpty(id);
+
+        var (server, address) = await ServeProcess.StartServerAsync(home, "serve", "--port", "0", "--config", config);
+        await using (server)
+        {
+            using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromMinutes(1) };
+            var ct = TestContext.Current.CancellationToken;
+            using var one = await http.GetAsync(new Uri("/v1/sessions/" + id, UriKind.Relative), ct);
+            Assert.Equal(System.Net.HttpStatusCode.OK, one.StatusCode);
+            using var session = JsonDocument.Parse(await one.Content.ReadAsStringAsync(ct));
+            Assert.Equal("kiosk", session.RootElement.GetProperty("agent").GetString());
+            Assert.Contains(session.RootElement.GetProperty("messages").EnumerateArray(), m => m.GetProperty("content").GetString() == "hello");
+
+            using var list = JsonDocument.Parse(await http.GetStringAsync(new Uri("/v1/sessions", UriKind.Relative), ct));
+            Assert.Contains(list.RootElement.GetProperty("data").EnumerateArray(), s => s.GetProperty("id").GetString() == id);
+        }
+    }
+
+    [Fact]
     public async Task Chat_UnknownSession_Exits2()
     {
         var result = await RunCliAsync(Path.Combine(_dir, "home"), "/bye\n", "chat", "kiosk", "--config", KioskConfig(), "--session", "nosuchsession");

@@ -10,4 +10,8 @@ namespace Edgewise.Agents.Mcp;
 /// <param name="Hash">The definition hash (lowercase hex).</param>
 /// <param name="HasInvisibleCharacters">True when the name or description holds zero-width, bidi-control or tag characters (hidden instructions).</param>
 /// <param name="Enabled">True when the hash matches the pin and nothing is flagged, so agents may use the tool.</param>
-public sealed record McpToolDefinition(string Name, string Description, string Hash, bool HasInvisibleCharacters, bool Enabled);
+public sealed record McpToolDefinition(string Name, string Description, string Hash, bool HasInvisibleCharacters, bool Enabled)
+{
+    /// <summary>The tool's input schema as the server listed it (the hash covers its canonical form).</summary>
+    public System.Text.Json.JsonElement InputSchema { get; init; }
+}

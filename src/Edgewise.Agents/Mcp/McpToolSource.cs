@@ -122,7 +122,7 @@ public sealed class McpToolSource : IAsyncDisposable
             var invisible = HasInvisible(tool.Name) || HasInvisible(description);
             var pinned = pins.TryGetValue(tool.Name, out var pin) && string.Equals(pin, hash, StringComparison.OrdinalIgnoreCase);
             var enabled = pinned && !invisible;
-            definitions.Add(new McpToolDefinition(tool.Name, description, hash, invisible, enabled));
+            definitions.Add(new McpToolDefinition(tool.Name, description, hash, invisible, enabled) { InputSchema = tool.JsonSchema.Clone() });
             if (enabled)
             {
                 tools.Add(new AgentTool(tool.WithDescription(description), requiringApproval?.Contains(tool.Name) == true));

@@ -80,7 +80,7 @@ public sealed class AgentRouter
                         };
                     }
 
-                    return new RouteDecision(agent, double.IsFinite(confidence) ? Math.Clamp(confidence, 0, 1) : 0, false);
+                    return new RouteDecision(agent, ToUnitInterval(confidence), false);
                 }
             }
             catch (JsonException)
@@ -91,6 +91,13 @@ public sealed class AgentRouter
         var mentioned = _agents.Where(a => text.Contains(a.Name, StringComparison.OrdinalIgnoreCase)).ToList();
         return mentioned.Count == 1 ? new RouteDecision(mentioned[0], 0.3, false) : new RouteDecision(_agents[0], 0, true);
     }
+
+    /// <summary>
+    /// The confidence as a number in [0, 1]: NaN, infinities and anything at or below zero (negative zero included, which
+    /// would print as "-0.00") become 0, anything above one becomes 1.
+    /// </summary>
+    internal static double ToUnitInterval(double confidence) =>
+        !double.IsFinite(confidence) || confidence <= 0 ? 0.0 : Math.Min(confidence, 1.0);
 
     private Agent? Find(string name) =>
         _agents.FirstOrDefault(a => string.Equals(a.Name, name.Trim(), StringComparison.OrdinalIgnoreCase));

@@ -45,7 +45,7 @@ internal static class AgentChatLoop
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"(routed to {agent.Name}, confidence {Math.Abs(decision.Confidence):0.00}{(decision.IsFallback ? ", fallback" : string.Empty)})"));
             if (!sessions.TryGetValue(agent.Name, out var session))
             {
-                session = new AgentSession { AgentName = agent.Name, IsPrivate = agent.Options.IsPrivate };
+                session = new AgentSession { AgentName = agent.Name, IsPrivate = agent.Options.IsPrivate, Owner = AgentSession.LocalOwner };
                 sessions[agent.Name] = session;
                 output.WriteLine("session " + session.Id + " for agent " + agent.Name);
             }

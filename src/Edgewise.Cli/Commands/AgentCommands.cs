@@ -151,7 +151,7 @@ internal static class AgentCommands
                 }
                 else
                 {
-                    session = new AgentSession { AgentName = agentConfig.Name, IsPrivate = agentConfig.Private };
+                    session = new AgentSession { AgentName = agentConfig.Name, IsPrivate = agentConfig.Private, Owner = AgentSession.LocalOwner };
                 }
             }
 

@@ -4,8 +4,10 @@ using Edgewise.Models.Management;
 using Edgewise.Models.Storage;
 using Edgewise.Server;
 using Edgewise.Server.Configuration;
+using Edgewise.Server.Logging;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Edgewise.Cli.Commands;
 
@@ -24,8 +26,16 @@ internal static class ServeCommand
         var config = new Option<string?>("--config", "-c") { Description = "edgewise.yaml: its models and agents, and its server section (profile, keys, hosts, TLS, limits); flags override it." };
         var keyEnv = new Option<string>("--api-key-env") { Description = "Environment variable holding comma-separated API keys (added to the config's).", DefaultValueFactory = _ => EdgewiseServer.ApiKeysEnvironmentVariable };
         var parallel = new Option<int?>("--parallel") { Description = "Requests generating at once per model (default 4); models without a parallel setting decode that many sequences together." };
+        var logLevel = new Option<string>("--log-level")
+        {
+            Description = "Least severe log events written to stderr: trace, debug, info (one line per request and per model load/unload), warning, error, critical or none. Stack traces only at debug and trace.",
+            DefaultValueFactory = _ => "info",
+        };
+        logLevel.AcceptOnlyFromAmong([.. LogLevels.Keys]);
+        var logFormat = new Option<string>("--log-format") { Description = "text (one readable line per event) or json (one JSON object per line).", DefaultValueFactory = _ => "text" };
+        logFormat.AcceptOnlyFromAmong("text", "json");
         var noConsole = new Option<bool>("--no-console") { Description = "Do not serve the web console at / (the API routes stay)." };
-        var command = new Command("serve", "Serve models over OpenAI- and Ollama-compatible HTTP APIs, and the web console at /.") { host, port, models, config, keyEnv, parallel, noConsole };
+        var command = new Command("serve", "Serve models over OpenAI- and Ollama-compatible HTTP APIs, and the web console at /.") { host, port, models, config, keyEnv, parallel, logLevel, logFormat, noConsole };
         command.SetAction(async (r, cancel) =>
         {
             ServerOptions options;
@@ -38,6 +48,8 @@ internal static class ServeCommand
                     ServerConfigReader.Load(path, options);
                 }
 
+                options.LogLevel = LogLevels[r.GetValue(logLevel)!];
+                options.LogFormat = r.GetValue(logFormat) == "json" ? LogFormat.Json : LogFormat.Text;
                 options.Host = r.GetValue(host) ?? options.Host;
                 options.Port = r.GetValue(port) ?? options.Port;
                 options.Admission.ParallelSequences = r.GetValue(parallel) ?? options.Admission.ParallelSequences;
@@ -62,6 +74,17 @@ internal static class ServeCommand
         });
         return command;
     }
+
+    private static readonly Dictionary<string, LogLevel> LogLevels = new(StringComparer.Ordinal)
+    {
+        ["trace"] = LogLevel.Trace,
+        ["debug"] = LogLevel.Debug,
+        ["info"] = LogLevel.Information,
+        ["warning"] = LogLevel.Warning,
+        ["error"] = LogLevel.Error,
+        ["critical"] = LogLevel.Critical,
+        ["none"] = LogLevel.None,
+    };
 
     private static ServerOptions Options(string[] models, CliConsole console, CancellationToken cancel)
     {

@@ -89,7 +89,7 @@ internal sealed class AgentSessions(ServerOptions options) : IAsyncDisposable
 
         var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
         var session = await Guard(() => store.GetAsync(id, cancellationToken)).ConfigureAwait(false);
-        return session is not null && string.Equals(session.Owner, owner, StringComparison.Ordinal) ? session : throw NotFound();
+        return session is not null && string.Equals(session.Owner ?? SessionOwner.Local, owner, StringComparison.Ordinal) ? session : throw NotFound();
     }
 
     /// <summary>The sessions <paramref name="owner"/> owns, most recently updated first, at most <paramref name="limit"/>; never another owner's (A13).</summary>

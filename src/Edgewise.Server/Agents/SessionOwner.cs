@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Edgewise.Agents;
 using Edgewise.Server.Http;
 using Edgewise.Server.Security;
 using Microsoft.AspNetCore.Http;
@@ -13,7 +14,7 @@ namespace Edgewise.Server.Agents;
 internal static class SessionOwner
 {
     /// <summary>The owner of sessions created while API keys are off.</summary>
-    public const string Local = "local";
+    public const string Local = AgentSession.LocalOwner;
 
     /// <summary>The owner identity of the request's caller.</summary>
     public static string Of(HttpContext context)

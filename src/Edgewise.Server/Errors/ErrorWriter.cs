@@ -6,7 +6,7 @@ namespace Edgewise.Server.Errors;
 
 /// <summary>
 /// Writes errors: the OpenAI envelope <c>{"error":{"message","type","param","code"}}</c> on <c>/v1/*</c>, Ollama's
-/// <c>{"error":"..."}</c> on <c>/api/*</c>, RFC 9457 ProblemDetails elsewhere (DESIGN §3.7).
+/// <c>{"error":"...","code":"..."}</c> on <c>/api/*</c>, RFC 9457 ProblemDetails elsewhere (DESIGN §3.7).
 /// </summary>
 internal static class ErrorWriter
 {
@@ -49,6 +49,7 @@ internal static class ErrorWriter
             {
                 response.ContentType = "application/json";
                 json.WriteString("error", error.Message);
+                json.WriteString("code", error.Code);
             }
             else
             {

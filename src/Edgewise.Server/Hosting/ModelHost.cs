@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Edgewise.Gguf;
 using Edgewise.Inference.Constraints;
 using Edgewise.Inference.Runtime;
 using Edgewise.Models;
@@ -19,8 +20,11 @@ namespace Edgewise.Server.Hosting;
 /// Model-layer failures become fixed HTTP errors here (H09, M12, M13). New requests are refused while draining by the
 /// request guard, not here: a request already in flight (an agent run calling its model again after a tool) may finish (S01).
 /// </summary>
-internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelManager manager, AdmissionQueue admission, IHttpContextAccessor http, ILogger<ModelHost> logger)
+internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelManager manager, AdmissionQueue admission, IHttpContextAccessor http, ILoggerFactory loggers)
 {
+    /// <summary>The category of model load and unload lines (TrackingModelLoader writes the same one).</summary>
+    private readonly ILogger logger = loggers.CreateLogger("Edgewise.Models");
+
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(2);
 
     public RegisteredModelResolver Resolver => resolver;
@@ -46,13 +50,26 @@ internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelM
         catch (ModelException e)
         {
             ticket.Dispose();
-            throw Translate(e);
+            var error = Translate(e);
+            if (e.Code is ModelErrorCodes.InsufficientMemory or ModelErrorCodes.InvalidModelFile && !e.Data.Contains(TrackingModelLoader.LoggedKey))
+            {
+                // Refused before the loader ran (the loader logs its own failures).
+                LogNotLoaded(logger, descriptor.Name, error.Code, error.Message);
+            }
+
+            throw error;
         }
         catch (Exception e) when (e is not OperationCanceledException and not ApiException)
         {
+            // The client gets the cause and code the log line names (TrackingModelLoader logs the loader's failures).
             ticket.Dispose();
-            LogLoadFailed(logger, descriptor.Name, e);
-            throw ApiException.Busy(ErrorCodes.ModelUnavailable, "The model could not be loaded.", RetryAfter);
+            var error = LoadFailure(e, descriptor.Path) ?? ApiException.Busy(ErrorCodes.ModelUnavailable, "The model could not be loaded; the server log names the cause.", RetryAfter);
+            if (!e.Data.Contains(TrackingModelLoader.LoggedKey))
+            {
+                LogNotLoaded(logger, descriptor.Name, error.Code, error.Code == ErrorCodes.ModelUnavailable ? e.GetType().Name + ": " + e.Message : error.Message);
+            }
+
+            throw error;
         }
     }
 
@@ -65,7 +82,13 @@ internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelM
         }
         catch (ModelException e)
         {
-            throw Translate(e);
+            var error = Translate(e);
+            if (e.Code == ModelErrorCodes.InvalidModelFile)
+            {
+                LogNotLoaded(logger, model, error.Code, error.Message);
+            }
+
+            throw error;
         }
     }
 
@@ -108,8 +131,39 @@ internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelM
         "$ref", "$defs", "definitions", "$anchor", "$dynamicRef", "$dynamicAnchor", "$recursiveRef", "$id",
     };
 
+    /// <summary>
+    /// The client's error for a model that failed to load, naming the cause with a code: the file is missing
+    /// (<c>model_file_missing</c>), unreadable (<c>model_file_unreadable</c>) or not a runnable GGUF model
+    /// (<c>model_file_invalid</c>, with the reader's code), or the memory ran out (<c>insufficient_memory</c>). Null for
+    /// other failures. No path is named (H18): the server's log line names the model.
+    /// </summary>
+    internal static ApiException? LoadFailure(Exception e, string path) => e switch
+    {
+        ModelException m => Translate(m),
+        FileNotFoundException or DirectoryNotFoundException => Missing(),
+        InvalidModelFileException { Code: GgufErrorCodes.Io } when !File.Exists(path) => Missing(),
+        UnauthorizedAccessException or InvalidModelFileException { Code: GgufErrorCodes.Io } => new ApiException(
+            503, ErrorTypes.Server, ErrorCodes.ModelFileUnreadable, "The server may not read the model's file: check its permissions and the disk."),
+        InvalidModelFileException g => InvalidFile(g.Code),
+        OutOfMemoryException or InsufficientMemoryException => ApiException.Busy(ErrorCodes.InsufficientMemory, "The model does not fit in the memory available to the server.", RetryAfter),
+        IOException => new ApiException(503, ErrorTypes.Server, ErrorCodes.ModelFileUnreadable, "The model's file could not be read: check the disk and the file."),
+        _ => null,
+    };
+
+    private static ApiException Missing() => new(
+        503, ErrorTypes.Server, ErrorCodes.ModelFileMissing, "The model's file is missing on the server: check the path given to --model or in edgewise.yaml, or import the model again.");
+
+    private static ApiException InvalidFile(string? readerCode) => new(
+        503,
+        ErrorTypes.Server,
+        ErrorCodes.ModelFileInvalid,
+        readerCode is { Length: > 0 and <= 64 } code && code.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.')
+            ? $"The model's file is not a runnable GGUF model ({code}): check that it is a GGUF file of a supported architecture, or import it again."
+            : "The model's file is not a runnable GGUF model: check that it is a GGUF file of a supported architecture, or import it again.");
+
     private static ApiException Translate(ModelException e) => e.Code switch
     {
+        ModelErrorCodes.InvalidModelFile => InvalidFile((e.InnerException as InvalidModelFileException)?.Code),
         ModelErrorCodes.ModelNotFound => new ApiException(404, ErrorTypes.InvalidRequest, ErrorCodes.ModelNotFound, "The model does not exist or is not available on this server.", "model"),
         ModelErrorCodes.InvalidModelName => ApiException.Invalid("The model name is not valid.", "model", ErrorCodes.InvalidModelName),
         ModelErrorCodes.InsufficientMemory => ApiException.Busy(ErrorCodes.InsufficientMemory, "The model does not fit in the memory available to the server.", RetryAfter),
@@ -124,8 +178,8 @@ internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelM
         _ => ApiException.Busy(ErrorCodes.ModelUnavailable, "The model could not be loaded.", RetryAfter),
     };
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Loading model {Model} failed")]
-    private static partial void LogLoadFailed(ILogger logger, string model, Exception exception);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Model {Model} not loaded: {Code}: {Cause}")]
+    private static partial void LogNotLoaded(ILogger logger, string model, string code, string cause);
 }
 
 /// <summary>An admitted request holding a lease on its model.</summary>

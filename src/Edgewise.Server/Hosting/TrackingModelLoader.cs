@@ -1,14 +1,20 @@
+using System.Diagnostics;
 using Edgewise.Models.Management;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
 
 namespace Edgewise.Server.Hosting;
 
 /// <summary>
-/// Marks the server as loading while a local load runs, so readiness reports 503 meanwhile (H09). Remote models
-/// (<see cref="ModelDescriptor.IsRemote"/>) are "loaded" by <see cref="RemoteModelLoader"/>: creating their backend pool
-/// takes no time and maps nothing, so readiness is not affected.
+/// Marks the server as loading while a local load runs, so readiness reports 503 meanwhile (H09), and writes one log
+/// line per load (name, bytes, milliseconds; on failure the cause and its code, <see cref="ModelHost.LoadFailure"/>) and
+/// per unload (category <c>Edgewise.Models</c>). Remote models (<see cref="ModelDescriptor.IsRemote"/>) are "loaded" by
+/// <see cref="RemoteModelLoader"/>: creating their backend pool takes no time and maps nothing, so readiness is not affected.
 /// </summary>
-internal sealed class TrackingModelLoader(IModelLoader inner, RemoteModelLoader remote, ServerState state) : IModelLoader
+internal sealed partial class TrackingModelLoader(IModelLoader inner, RemoteModelLoader remote, ServerState state, ILogger logger) : IModelLoader
 {
+    /// <summary>Set in <see cref="Exception.Data"/> of a load failure this loader has logged.</summary>
+    public const string LoggedKey = "edgewise.load_logged";
 
     public ILoadedModel Load(ModelDescriptor descriptor, CancellationToken cancellationToken)
     {
@@ -18,13 +24,60 @@ internal sealed class TrackingModelLoader(IModelLoader inner, RemoteModelLoader 
         }
 
         state.LoadStarted();
+        var started = Stopwatch.GetTimestamp();
         try
         {
-            return inner.Load(descriptor, cancellationToken);
+            var loaded = inner.Load(descriptor, cancellationToken);
+            LogLoaded(logger, descriptor.Name, descriptor.MemoryBytes, Milliseconds(started));
+            return new Logged(loaded, descriptor, logger);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var cause = ModelHost.LoadFailure(e, descriptor.Path);
+            LogLoadFailed(logger, descriptor.Name, descriptor.MemoryBytes, Milliseconds(started), cause?.Code ?? "model_unavailable", cause?.Message ?? e.GetType().Name + ": " + e.Message);
+            if (logger.IsEnabled(LogLevel.Debug))
+            {
+                LogLoadException(logger, descriptor.Name, e);
+            }
+
+            e.Data[LoggedKey] = true;
+            throw;
         }
         finally
         {
             state.LoadEnded();
+        }
+    }
+
+    private static long Milliseconds(long started) => (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded model {Model}: {Bytes} bytes in {Ms} ms")]
+    private static partial void LogLoaded(ILogger logger, string model, long bytes, long ms);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Loading model {Model} ({Bytes} bytes) failed after {Ms} ms: {Code}: {Cause}")]
+    private static partial void LogLoadFailed(ILogger logger, string model, long bytes, long ms, string code, string cause);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Loading model {Model} failed")]
+    private static partial void LogLoadException(ILogger logger, string model, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Unloaded model {Model}: {Bytes} bytes freed after {Ms} ms loaded")]
+    private static partial void LogUnloaded(ILogger logger, string model, long bytes, long ms);
+
+    /// <summary>The loaded model, logging its unload when the manager disposes it.</summary>
+    private sealed class Logged(ILoadedModel inner, ModelDescriptor descriptor, ILogger logger) : ILoadedModel
+    {
+        private readonly long _loaded = Stopwatch.GetTimestamp();
+        private int _disposed;
+
+        public IChatClient ChatClient => inner.ChatClient;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                inner.Dispose();
+                LogUnloaded(logger, descriptor.Name, descriptor.MemoryBytes, Milliseconds(_loaded));
+            }
         }
     }
 }

@@ -7,7 +7,8 @@ using Microsoft.AspNetCore.Http;
 namespace Edgewise.Server.Http;
 
 /// <summary>
-/// Reads JSON request bodies: Content-Type must be JSON (415 otherwise), at most the configured number of bytes after
+/// Reads JSON request bodies: Content-Type must be JSON (415 otherwise; the Ollama routes also take a body with no
+/// Content-Type at all, as Ollama does, but never a type a browser form can send), at most the configured number of bytes after
 /// decompression (413 before parsing, H04), strict JSON of depth ≤ 64 with no trailing content, valid UTF-8 and no lone
 /// surrogates (400, H05–H07). The error names the offending parameter where it is known and never echoes input.
 /// </summary>
@@ -22,13 +23,23 @@ internal static partial class JsonBody
         ReadCommentHandling = JsonCommentHandling.Disallow,
     };
 
-    public static async Task<T> ReadAsync<T>(HttpContext context, long maxBytes)
+    /// <param name="context">The request.</param>
+    /// <param name="maxBytes">The largest body accepted, after decompression.</param>
+    /// <param name="contentTypeOptional">
+    /// True on the Ollama routes: a request without a Content-Type header is read as JSON, as Ollama reads it. A body
+    /// with a type still has to be JSON, so the types a cross-site browser form or a CORS-free fetch can send
+    /// (<c>application/x-www-form-urlencoded</c>, <c>multipart/form-data</c>, <c>text/plain</c>) stay refused (H05).
+    /// </param>
+    public static async Task<T> ReadAsync<T>(HttpContext context, long maxBytes, bool contentTypeOptional = false)
         where T : class
     {
         var request = context.Request;
-        if (request.ContentType is not { } type || !IsJson(type))
+        var type = request.Headers.ContentType.ToString();
+        if (type.Length > 0 ? !IsJson(type) : !contentTypeOptional)
         {
-            throw new ApiException(415, ErrorTypes.InvalidRequest, ErrorCodes.UnsupportedMediaType, "The Content-Type must be application/json.");
+            throw new ApiException(415, ErrorTypes.InvalidRequest, ErrorCodes.UnsupportedMediaType, type.Length > 0 && IsForm(type)
+                ? "The Content-Type must be application/json, not a form type (curl -d sends application/x-www-form-urlencoded: add -H 'Content-Type: application/json')."
+                : "The Content-Type must be application/json.");
         }
 
         var body = await ReadCappedAsync(request.Body, maxBytes, context.RequestAborted).ConfigureAwait(false);
@@ -70,6 +81,9 @@ internal static partial class JsonBody
         return mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
             || (mediaType.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
     }
+
+    private static bool IsForm(string contentType) =>
+        contentType.Split(';', 2)[0].Trim().ToLowerInvariant() is "application/x-www-form-urlencoded" or "multipart/form-data" or "text/plain";
 
     private static async Task<byte[]> ReadCappedAsync(Stream body, long maxBytes, CancellationToken cancellationToken)
     {

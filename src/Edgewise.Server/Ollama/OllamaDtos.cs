@@ -82,4 +82,10 @@ internal sealed record OllamaModelDto(string Name, string Model, long Size)
     public string? ExpiresAt { get; init; }
 
     public long? SizeVram { get; init; }
+
+    /// <summary>The file's sha256 as hex, when known without reading the file.</summary>
+    public string? Digest { get; init; }
+
+    /// <summary>Format, family, parameter size and quantization from the GGUF header; null for remote models.</summary>
+    public OllamaDetailsDto? Details { get; init; }
 }

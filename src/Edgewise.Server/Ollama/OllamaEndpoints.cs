@@ -16,7 +16,7 @@ namespace Edgewise.Server.Ollama;
 /// <summary>
 /// The Ollama-compatible routes: <c>/api/chat</c> and <c>/api/generate</c> (NDJSON streaming by default, as Ollama
 /// does, with <c>keep_alive</c> per request), <c>/api/tags</c>, <c>/api/ps</c>, <c>/api/show</c>, <c>/api/pull</c> and
-/// <c>/api/version</c>. They share validation caps, admission and model
+/// <c>/api/version</c>; tags and ps list store models too (<see cref="OllamaListing"/>). They share validation caps, admission and model
 /// leases with the OpenAI routes; errors are Ollama's <c>{"error":"..."}</c>.
 /// </summary>
 internal static class OllamaEndpoints
@@ -39,7 +39,7 @@ internal static class OllamaEndpoints
 
     private static async Task ShowAsync(HttpContext context, ModelHost host, ServerOptions options)
     {
-        var request = await JsonBody.ReadAsync<OllamaShowRequest>(context, options.MaxRequestBodyBytes).ConfigureAwait(false);
+        var request = await JsonBody.ReadAsync<OllamaShowRequest>(context, options.MaxRequestBodyBytes, contentTypeOptional: true).ConfigureAwait(false);
         var descriptor = host.Resolve(ChatRequestMapper.ModelName(OllamaShow.NameOf(request)));
         if (descriptor.IsRemote)
         {
@@ -49,30 +49,15 @@ internal static class OllamaEndpoints
         await OpenAiEndpoints.WriteJsonAsync(context, OllamaShow.Describe(descriptor.Name, descriptor.Path)).ConfigureAwait(false);
     }
 
-    private static Task Tags(HttpContext context, ModelHost host)
-    {
-        var models = host.Resolver.Names.Select(name =>
-        {
-            var descriptor = host.Resolve(name);
-            var file = new FileInfo(descriptor.Path);
-            return new OllamaModelDto(name, name, file.Exists ? file.Length : 0) { ModifiedAt = file.Exists ? file.LastWriteTimeUtc.ToString("O", CultureInfo.InvariantCulture) : null };
-        }).ToList();
-        return OpenAiEndpoints.WriteJsonAsync(context, new { models });
-    }
+    private static Task Tags(HttpContext context, OllamaListing listing) =>
+        OpenAiEndpoints.WriteJsonAsync(context, new { models = listing.Available() });
 
-    private static Task Running(HttpContext context, ModelHost host)
-    {
-        var models = host.Manager.Loaded.Select(m => new OllamaModelDto(m.Name, m.Name, m.MemoryBytes)
-        {
-            ExpiresAt = m.ExpiresAt?.ToString("O", CultureInfo.InvariantCulture),
-            SizeVram = 0,
-        }).ToList();
-        return OpenAiEndpoints.WriteJsonAsync(context, new { models });
-    }
+    private static Task Running(HttpContext context, OllamaListing listing) =>
+        OpenAiEndpoints.WriteJsonAsync(context, new { models = listing.Running() });
 
     private static async Task ChatAsync(HttpContext context, ModelHost host, ServerOptions options, ServerMetrics metrics)
     {
-        var request = await JsonBody.ReadAsync<OllamaChatRequest>(context, options.MaxRequestBodyBytes).ConfigureAwait(false);
+        var request = await JsonBody.ReadAsync<OllamaChatRequest>(context, options.MaxRequestBodyBytes, contentTypeOptional: true).ConfigureAwait(false);
         var model = ChatRequestMapper.ModelName(request.Model);
         var keepAlive = OllamaKeepAlive.Parse(request.KeepAlive);
         if (request.Messages is not { Count: > 0 } dtos)
@@ -88,7 +73,7 @@ internal static class OllamaEndpoints
 
     private static async Task GenerateAsync(HttpContext context, ModelHost host, ServerOptions options, ServerMetrics metrics)
     {
-        var request = await JsonBody.ReadAsync<OllamaGenerateRequest>(context, options.MaxRequestBodyBytes).ConfigureAwait(false);
+        var request = await JsonBody.ReadAsync<OllamaGenerateRequest>(context, options.MaxRequestBodyBytes, contentTypeOptional: true).ConfigureAwait(false);
         var model = ChatRequestMapper.ModelName(request.Model);
         var keepAlive = OllamaKeepAlive.Parse(request.KeepAlive);
         if (string.IsNullOrEmpty(request.Prompt))

@@ -46,7 +46,7 @@ internal sealed class OllamaPull(ServerOptions options, ModelManager manager) : 
 
     public async Task RunAsync(HttpContext context)
     {
-        var request = await JsonBody.ReadAsync<OllamaPullRequest>(context, options.MaxRequestBodyBytes).ConfigureAwait(false);
+        var request = await JsonBody.ReadAsync<OllamaPullRequest>(context, options.MaxRequestBodyBytes, contentTypeOptional: true).ConfigureAwait(false);
         var name = request.Model ?? request.Name ?? throw ApiException.Invalid("model is required.", "model", ErrorCodes.MissingField);
         var store = options.Store ?? throw new ApiException(404, ErrorTypes.NotFound, ErrorCodes.NotFound, "Pulling models is not available on this server.");
         if (!ModelReference.TryParse(name, out var reference))

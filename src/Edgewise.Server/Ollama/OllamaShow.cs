@@ -42,9 +42,7 @@ internal static class OllamaShow
                 bytesByType[tensor.Type] = bytesByType.GetValueOrDefault(tensor.Type) + tensor.ByteSize;
             }
 
-            var quantization = metadata.GetInt64(GgufKeys.General.FileType) is { } fileType
-                ? FileTypeName(fileType)
-                : bytesByType.Count > 0 ? bytesByType.MaxBy(p => p.Value).Key.ToString().ToUpperInvariant() : "unknown";
+            var quantization = Quantization(metadata, bytesByType);
             var info = new SortedDictionary<string, object>(StringComparer.Ordinal)
             {
                 ["general.parameter_count"] = parameters,
@@ -72,6 +70,37 @@ internal static class OllamaShow
             throw ApiException.Busy(ErrorCodes.ModelUnavailable, "The model file could not be read.", TimeSpan.FromSeconds(2));
         }
     }
+
+    /// <summary>
+    /// The <c>details</c> of the GGUF file at <paramref name="path"/>, read from its header and tensor table; null when
+    /// the file cannot be read as GGUF (a listing shows the model without details rather than failing).
+    /// </summary>
+    public static OllamaDetailsDto? DetailsOf(string path)
+    {
+        try
+        {
+            using var file = GgufFile.Open(path);
+            var architecture = file.Metadata.GetString(GgufKeys.General.Architecture) ?? "unknown";
+            long parameters = 0;
+            var bytesByType = new Dictionary<GgmlType, long>();
+            foreach (var tensor in file.Tensors)
+            {
+                parameters += tensor.ElementCount;
+                bytesByType[tensor.Type] = bytesByType.GetValueOrDefault(tensor.Type) + tensor.ByteSize;
+            }
+
+            return new OllamaDetailsDto(string.Empty, "gguf", architecture, [architecture], ParameterSize(parameters), Quantization(file.Metadata, bytesByType));
+        }
+        catch (Exception e) when (e is InvalidModelFileException or IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static string Quantization(GgufMetadata metadata, Dictionary<GgmlType, long> bytesByType) =>
+        metadata.GetInt64(GgufKeys.General.FileType) is { } fileType
+            ? FileTypeName(fileType)
+            : bytesByType.Count > 0 ? bytesByType.MaxBy(p => p.Value).Key.ToString().ToUpperInvariant() : "unknown";
 
     /// <summary>"494.0M", "1.5B": Ollama's parameter_size.</summary>
     public static string ParameterSize(long parameters) => parameters >= 1_000_000_000

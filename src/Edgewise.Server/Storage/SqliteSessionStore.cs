@@ -197,7 +197,10 @@ public sealed class SqliteSessionStore : ISessionStore
             using var command = connection.CreateCommand();
             command.CommandText = owner is null
                 ? "SELECT id, agent, owner, message_count, created_at, updated_at FROM sessions ORDER BY updated_ticks DESC LIMIT $n"
-                : "SELECT id, agent, owner, message_count, created_at, updated_at FROM sessions WHERE owner = $o ORDER BY updated_ticks DESC LIMIT $n";
+                : owner == AgentSession.LocalOwner
+                    // Sessions saved without an owner are the local owner's too (AgentSession.Owner).
+                    ? "SELECT id, agent, owner, message_count, created_at, updated_at FROM sessions WHERE owner = $o OR owner IS NULL ORDER BY updated_ticks DESC LIMIT $n"
+                    : "SELECT id, agent, owner, message_count, created_at, updated_at FROM sessions WHERE owner = $o ORDER BY updated_ticks DESC LIMIT $n";
             command.Parameters.AddWithValue("$n", limit);
             if (owner is not null)
             {

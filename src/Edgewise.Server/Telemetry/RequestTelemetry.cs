@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
 
 namespace Edgewise.Server.Telemetry;
 
@@ -8,10 +9,14 @@ namespace Edgewise.Server.Telemetry;
 /// The observability middleware: a server span per request (HTTP semantic conventions; the W3C <c>traceparent</c> of
 /// the caller continues its trace), a <see cref="RequestScope"/> the model calls report into, and a
 /// <see cref="RequestRecord"/> in the <see cref="RequestLog"/> when the request ends. Health, metrics and admin
-/// routes are traced but not recorded, so monitoring does not skew the statistics.
+/// routes are traced but not recorded, so monitoring does not skew the statistics. Every request also gets one log
+/// line (category <c>Edgewise.Requests</c>): method, route, status, model, prompt and completion tokens, milliseconds
+/// and request id; Information, or Debug for health, metrics and admin routes so probes do not fill the log.
 /// </summary>
-internal sealed class RequestTelemetry(RequestLog log, TimeProvider clock)
+internal sealed partial class RequestTelemetry(RequestLog log, TimeProvider clock, ILoggerFactory loggers)
 {
+    private readonly ILogger _requests = loggers.CreateLogger("Edgewise.Requests");
+
     private const string HostingActivityName = "Microsoft.AspNetCore.Hosting.HttpRequestIn";
 
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
@@ -40,7 +45,24 @@ internal sealed class RequestTelemetry(RequestLog log, TimeProvider clock)
                 }
             }
 
-            if (IsRecorded(route))
+            var recorded = IsRecorded(route);
+            var level = recorded ? LogLevel.Information : LogLevel.Debug;
+            if (_requests.IsEnabled(level))
+            {
+                LogRequest(
+                    _requests,
+                    level,
+                    context.Request.Method,
+                    route,
+                    cancelled && !context.Response.HasStarted ? 499 : status,
+                    scope.Model ?? "-",
+                    scope.InputTokens,
+                    scope.OutputTokens,
+                    (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+                    context.TraceIdentifier);
+            }
+
+            if (recorded)
             {
                 log.Add(new RequestRecord(
                     clock.GetUtcNow(),
@@ -66,6 +88,9 @@ internal sealed class RequestTelemetry(RequestLog log, TimeProvider clock)
         && !route.StartsWith("/admin", StringComparison.OrdinalIgnoreCase)
         && !string.Equals(route, "/metrics", StringComparison.OrdinalIgnoreCase)
         && !WebConsole.ConsoleEndpoints.IsConsoleRoute(route);
+
+    [LoggerMessage(Message = "{Method} {Route} {Status} model={Model} prompt_tokens={PromptTokens} completion_tokens={CompletionTokens} {Ms} ms request_id={RequestId}")]
+    private static partial void LogRequest(ILogger logger, LogLevel level, string method, string route, int status, string model, long promptTokens, long completionTokens, long ms, string requestId);
 
     private static Activity? StartSpan(HttpContext context, string route)
     {

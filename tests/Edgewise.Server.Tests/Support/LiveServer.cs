@@ -111,7 +111,7 @@ internal sealed class LiveServer : IAsyncDisposable
         await App.DisposeAsync();
     }
 
-    private static async Task<LiveServer> StartAsync(ServerOptions options, FakeLoader? loader)
+    public static async Task<LiveServer> StartAsync(ServerOptions options, FakeLoader? loader)
     {
         var app = EdgewiseServer.Build(options);
         await app.StartAsync();
