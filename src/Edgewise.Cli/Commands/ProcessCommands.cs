@@ -69,7 +69,8 @@ internal static class ProcessCommands
     {
         var (host, port) = AddressOptions();
         var model = new Argument<string>("model") { Description = "The loaded model to unload (as 'edgewise ps' names it)." };
-        var command = new Command("stop", "Unload a model from a running server now.") { model, host, port };
+        var json = new Option<bool>("--json") { Description = "Print JSON." };
+        var command = new Command("stop", "Unload a model from a running server now.") { model, host, port, json };
         command.SetAction((r, cancel) => RunAsync(console, r.GetValue(host)!, r.GetValue(port), async client =>
         {
             var name = r.GetValue(model)!;
@@ -95,7 +96,15 @@ internal static class ProcessCommands
                 return refused;
             }
 
-            console.Out.WriteLine($"Stopped {name}.");
+            if (r.GetValue(json))
+            {
+                console.WriteJson(new { stopped = name });
+            }
+            else
+            {
+                console.Out.WriteLine($"Stopped {name}.");
+            }
+
             return 0;
         }));
         return command;
