@@ -48,6 +48,12 @@ public sealed partial record HubReference
         }
     }
 
+    /// <summary>
+    /// The tag the model gets in the store when it is known before the file list is read: the quantization asked for,
+    /// or the one the named file carries (else the file name without <c>.gguf</c>); null when the list decides.
+    /// </summary>
+    public string? StoreTag => Quant ?? (File is null ? null : QuantOf(File) ?? TagOfFile(File));
+
     /// <summary>Parses <paramref name="text"/>; false when it is not one of the repository forms.</summary>
     public static bool TryParse(string? text, out HubReference? reference)
     {
@@ -121,6 +127,12 @@ public sealed partial record HubReference
 
         var match = QuantSuffix().Match(fileName);
         return match.Success ? match.Groups[1].Value.ToLowerInvariant() : null;
+    }
+
+    private static string TagOfFile(string file)
+    {
+        var stem = file[..^".gguf".Length].ToLowerInvariant();
+        return stem.Length <= ModelReference.MaxPartLength ? stem : stem[..ModelReference.MaxPartLength].TrimEnd('.', '-', '_');
     }
 
     /// <inheritdoc/>

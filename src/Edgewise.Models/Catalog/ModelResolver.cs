@@ -75,7 +75,10 @@ public sealed class ModelResolver(ModelStore store, ModelCatalog catalog)
 
         if (HubReference.TryParse(text, out var hub))
         {
-            return new ModelTarget(ModelTargetKind.Hub) { Hub = hub };
+            // Pulled before: used without asking the hub (works offline).
+            return store.Find(ModelReference.Create(hub!.StoreName, hub.StoreTag)) is { } pulled
+                ? new ModelTarget(ModelTargetKind.Stored) { Manifest = pulled }
+                : new ModelTarget(ModelTargetKind.Hub) { Hub = hub };
         }
 
         if (LooksLikePath(text))

@@ -17,6 +17,7 @@ public sealed class ModelDownloader : IDisposable
 {
     private const int BufferSize = 1 << 20;
     private const long ProgressStep = 1 << 20;
+    private const long MaxFileListBytes = 32L << 20;
 
     private readonly HttpClient _http;
     private readonly DownloadOptions _options;
@@ -129,6 +130,11 @@ public sealed class ModelDownloader : IDisposable
                     throw new ModelException(ModelErrorCodes.Unauthorized, $"{url.IdnHost} refused access to {repo} ({(int)response.StatusCode}): the repository may be gated; accept its license on the website and set HF_TOKEN.");
                 default:
                     throw new ModelException(ModelErrorCodes.DownloadFailed, $"{url.IdnHost} answered {(int)response.StatusCode} to the file list request for {repo}.");
+            }
+
+            if (response.Content.Headers.ContentLength > MaxFileListBytes)
+            {
+                throw new ModelException(ModelErrorCodes.DownloadFailed, $"{url.IdnHost} answered the file list request for {repo} with more than {MaxFileListBytes >> 20} MiB: not a file list.");
             }
 
             var body = await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false);

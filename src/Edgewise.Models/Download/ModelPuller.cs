@@ -64,8 +64,7 @@ public sealed class ModelPuller(ModelStore store, ModelDownloader downloader)
                 throw new ModelException(ModelErrorCodes.RemoteNotFound, $"{hub.Repo} has no file {hub.File}; its GGUF files: {string.Join(", ", files.Where(f => f.Path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)).Select(f => f.Path).DefaultIfEmpty("none"))}.");
             }
 
-            var tag = HubReference.QuantOf(hub.File) ?? TagOf(hub.File);
-            return await PullAsync(ModelReference.Create(hub.StoreName, tag), "hub", hub.Repo, hub.File, listed?.Sha256, listed?.Sha256 is null ? null : "hub", progress, cancellationToken).ConfigureAwait(false);
+            return await PullAsync(ModelReference.Create(hub.StoreName, hub.StoreTag), "hub", hub.Repo, hub.File, listed?.Sha256, listed?.Sha256 is null ? null : "hub", progress, cancellationToken).ConfigureAwait(false);
         }
 
         var model = HubModel(hub, files!);
@@ -158,12 +157,6 @@ public sealed class ModelPuller(ModelStore store, ModelDownloader downloader)
         }
 
         return store.Register(reference, partial, result.Digest, new ModelSource(kind, repo, file), source);
-    }
-
-    private static string TagOf(string file)
-    {
-        var stem = file[..^".gguf".Length].ToLowerInvariant();
-        return stem.Length <= ModelReference.MaxPartLength ? stem : stem[..ModelReference.MaxPartLength].TrimEnd('.', '-', '_');
     }
 
     private static ModelException NothingFits() =>

@@ -1,5 +1,6 @@
 using Edgewise.Models.Catalog;
 using Edgewise.Models.Storage;
+using Edgewise.Testing;
 
 namespace Edgewise.Models.Tests.Catalog;
 
@@ -144,5 +145,20 @@ public sealed class ModelNameTests : IDisposable
         Assert.Equal((ModelTargetKind.Catalog, "f16"), (alias.Kind, alias.Variant!.Quant));
         Assert.Equal(ModelTargetKind.Hub, resolver.Resolve("hf.co/owner/repo:q4_k_m").Kind);
         Assert.Equal(ModelErrorCodes.UnknownQuantization, Assert.Throws<ModelException>(() => resolver.Resolve("smollm2-135m:q2_k")).Code);
+    }
+
+    [Fact]
+    public void Resolve_RepositoryPulledBefore_IsTheStoredModelWithoutAskingTheHub()
+    {
+        var store = new ModelStore(_temp.Combine("models"));
+        var partial = Path.Combine(store.PartialDirectory, "x.partial");
+        File.Copy(SharedPaths.ReferenceFile("models", "ref-phi4-Q4_K_M.gguf"), partial);
+        var stored = store.Register(ModelReference.Create("owner--tiny-gguf", "q4_k_m"), partial, Sha256Digest.OfFile(partial), new ModelSource("hub", "owner/Tiny-GGUF", "Tiny-Q4_K_M.gguf"));
+        var resolver = new ModelResolver(store, ModelCatalog.BuiltIn);
+
+        Assert.Equal(stored, resolver.Resolve("hf.co/owner/Tiny-GGUF:Q4_K_M").Manifest);
+        Assert.Equal(stored, resolver.Resolve("owner/Tiny-GGUF:Tiny-Q4_K_M.gguf").Manifest);
+        Assert.Equal(stored, resolver.Resolve("hf.co/owner/Tiny-GGUF").Manifest);
+        Assert.Equal(ModelTargetKind.Hub, resolver.Resolve("hf.co/owner/Tiny-GGUF:Q8_0").Kind);
     }
 }
