@@ -13,6 +13,30 @@ public static class EdgewiseCommand
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         var console = new CliConsole(output, error);
+        var root = BuildRoot(console);
+        var configuration = new InvocationConfiguration
+        {
+            Output = output,
+            Error = error,
+
+            // Commands handle Ctrl+C themselves: 'run' stops only the current answer.
+            ProcessTerminationTimeout = null,
+        };
+        var parsed = root.Parse(args);
+
+        // Under --json every failure is one JSON object on standard output (docs/cli.md), parse errors included.
+        console.Json = parsed.Tokens.Any(t => t.Value == "--json");
+        if (console.Json && parsed.Errors.Count > 0)
+        {
+            return console.Fail("usage", string.Join("; ", parsed.Errors.Select(e => e.Message)), CliConsole.UsageError);
+        }
+
+        return parsed.Invoke(configuration);
+    }
+
+    /// <summary>The command tree.</summary>
+    internal static RootCommand BuildRoot(CliConsole console)
+    {
         var root = new RootCommand("Edgewise: AI agents on small language models, on your own hardware.");
         root.Subcommands.Add(ModelCommands.Create(console));
         ModelStoreCommands.AddTo(root, console);
@@ -24,15 +48,7 @@ public static class EdgewiseCommand
 
         root.Subcommands.Add(McpCommands.Create(console));
         ObservabilityCommands.AddTo(root, console);
-
-        var configuration = new InvocationConfiguration
-        {
-            Output = output,
-            Error = error,
-
-            // Commands handle Ctrl+C themselves: 'run' stops only the current answer.
-            ProcessTerminationTimeout = null,
-        };
-        return root.Parse(args).Invoke(configuration);
+        root.Subcommands.Add(CompletionCommand.Create(console, root));
+        return root;
     }
 }

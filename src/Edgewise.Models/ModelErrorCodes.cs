@@ -9,6 +9,9 @@ public static class ModelErrorCodes
     /// <summary>A model name, tag, quantization or digest is malformed or would reach outside the store (M13).</summary>
     public const string InvalidModelName = "invalid_model_name";
 
+    /// <summary>A model argument reads as a file path, and no file is there.</summary>
+    public const string FileNotFound = "file_not_found";
+
     /// <summary>The name is neither in the store nor in the catalog.</summary>
     public const string ModelNotFound = "model_not_found";
 

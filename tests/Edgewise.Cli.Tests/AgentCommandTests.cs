@@ -147,11 +147,11 @@ public sealed partial class AgentCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Chat_UnknownSession_Exits2()
+    public async Task Chat_UnknownSession_ExitsNotFound()
     {
         var result = await RunCliAsync(Path.Combine(_dir, "home"), "/bye\n", "chat", "kiosk", "--config", KioskConfig(), "--session", "nosuchsession");
 
-        Assert.Equal(2, result.Code);
+        Assert.Equal(CliConsole.NotFound, result.Code);
         Assert.Contains("no saved session nosuchsession", result.Err, StringComparison.Ordinal);
     }
 
@@ -215,7 +215,7 @@ public sealed partial class AgentCommandTests : IDisposable
         Assert.Contains("assistant: Yes, 2 in stock.", show.Out, StringComparison.Ordinal);
         Assert.Equal(session.Id, Edgewise.Agents.AgentSession.FromJson(showJson.Out).Id);
         Assert.Equal((0, "deleted session " + session.Id), (rm.ExitCode, rm.Out.Trim()));
-        Assert.Equal(2, again.ExitCode);
+        Assert.Equal(CliConsole.NotFound, again.ExitCode);
         Assert.Contains("no saved session", again.Err, StringComparison.Ordinal);
         using var json = JsonDocument.Parse(empty.Out);
         Assert.Equal(0, json.RootElement.GetProperty("data").GetArrayLength());

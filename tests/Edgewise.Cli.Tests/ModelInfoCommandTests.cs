@@ -92,7 +92,7 @@ public class ModelInfoCommandTests
         {
             var (code, _, error) = CliRunner.Run("model", "info", path);
 
-            Assert.Equal(2, code);
+            Assert.Equal(CliConsole.Verification, code);
             Assert.Contains("gguf.header.magic", error, StringComparison.Ordinal);
             Assert.DoesNotContain(path, error, StringComparison.Ordinal);
         }

@@ -88,11 +88,11 @@ public sealed class ProcessCommandTests : IAsyncLifetime
     }
 
     [Fact]
-    public void Stop_ModelNotLoaded_ExitsOneWithMessage()
+    public void Stop_ModelNotLoaded_ExitsNotFoundWithMessage()
     {
         var (code, _, error) = CliRunner.Run("stop", "phi4", "--port", PortText);
 
-        Assert.Equal(1, code);
+        Assert.Equal(CliConsole.NotFound, code);
         Assert.Contains("'phi4' is not loaded", error, StringComparison.Ordinal);
     }
 
@@ -103,12 +103,12 @@ public sealed class ProcessCommandTests : IAsyncLifetime
 
         var (code, _, error) = CliRunner.Run("ps", "--port", PortText);
 
-        Assert.Equal(2, code);
+        Assert.Equal(CliConsole.Network, code);
         Assert.Contains("EDGEWISE_API_KEY", error, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void PsAndStop_NoServer_ExitThreeWithHint()
+    public void PsAndStop_NoServer_ExitNetworkWithHint()
     {
         using var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();

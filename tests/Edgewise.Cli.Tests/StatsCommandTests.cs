@@ -48,11 +48,11 @@ public sealed class StatsCommandTests
     }
 
     [Fact]
-    public void Stats_NoServer_Exit1WithMessage()
+    public void Stats_NoServer_ExitsNetworkLikePsWithMessage()
     {
         var (code, _, error) = CliRunner.Run("stats", "--port", "1");
 
-        Assert.Equal(1, code);
+        Assert.Equal(CliConsole.Network, code);
         Assert.Contains("no server answered", error, StringComparison.Ordinal);
     }
 

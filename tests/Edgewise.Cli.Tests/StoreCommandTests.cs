@@ -115,6 +115,173 @@ public sealed class StoreCommandTests : IDisposable
         Assert.Equal(4, root.GetProperty("recommendations").GetArrayLength());
     }
 
+    [Fact]
+    public void Ls_EmptyStore_PrintsTheHeaderAndAHint()
+    {
+        var (code, output, err) = CliRunner.Run("ls");
+
+        Assert.Equal(0, code);
+        Assert.Matches(@"^NAME\s+ID\s+SIZE\s+MODIFIED\s*$", output);
+        Assert.Contains("edgewise pull qwen2.5:0.5b", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Ls_Imported_HeaderThenRowWithIdSizeAndAge()
+    {
+        var file = Path.Combine(Directory.CreateDirectory(_home).FullName, "tiny.gguf");
+        File.Copy(SharedPaths.ReferenceFile("models", "ref-phi4-Q4_K_M.gguf"), file);
+        Assert.Equal(0, CliRunner.Run("import", file, "--name", "tiny:q4").ExitCode);
+
+        var (code, output, _) = CliRunner.Run("ls");
+
+        Assert.Equal(0, code);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("NAME", lines[0], StringComparison.Ordinal);
+        Assert.Matches(@"^tiny:q4\s+[0-9a-f]{12}\s+5\.1 MiB\s+just now$", lines[1]);
+    }
+
+    [Theory]
+    [InlineData("run")]
+    [InlineData("model", "info")]
+    [InlineData("generate", "-p", "x", "-m")]
+    [InlineData("eval", "--tokens", "1", "-m")]
+    [InlineData("bench", "-m")]
+    [InlineData("tokenize", "x", "-m")]
+    [InlineData("detokenize", "1", "-m")]
+    [InlineData("template", "render", "--messages", "m.json", "-m")]
+    [InlineData("serve", "--model")]
+    public void ModelArgument_MissingPath_FileNotFoundNamingIt(params string[] command)
+    {
+        var missing = Path.Combine(_home, "no", "such.gguf");
+
+        var (code, _, err) = CliRunner.Run([.. command, missing]);
+
+        Assert.Equal(CliConsole.NotFound, code);
+        Assert.Contains("file not found: " + missing, err, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("tokenize", "x", "-m")]
+    [InlineData("model", "info")]
+    [InlineData("run")]
+    public void ModelArgument_StoreName_Resolves(params string[] command)
+    {
+        var file = Path.Combine(Directory.CreateDirectory(_home).FullName, "tiny.gguf");
+        File.Copy(SharedPaths.ReferenceFile("models", "ref-phi4-Q4_K_M.gguf"), file);
+        Assert.Equal(0, CliRunner.Run("import", file, "--name", "tiny:q4").ExitCode);
+
+        var (code, output, err) = CliRunner.Run([.. command, "tiny:q4", .. command[0] == "run" ? ["hello", "-n", "2"] : Array.Empty<string>()]);
+
+        Assert.True(code == 0, err);
+        Assert.NotEmpty(output);
+    }
+
+    [Fact]
+    public void Run_UnknownName_EchoesItWithThreeSuggestions()
+    {
+        var (code, _, err) = CliRunner.Run("run", "llama3.3");
+
+        Assert.Equal(CliConsole.NotFound, code);
+        Assert.Contains("unknown model 'llama3.3'; did you mean llama3.1, llama3.2, ", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Json_Failure_PrintsAnErrorObjectOnStandardOutput()
+    {
+        var (code, output, err) = CliRunner.Run("pull", "llama3.3", "--json");
+        var (parseCode, parseOut, _) = CliRunner.Run("ls", "--no-such-option", "--json");
+
+        Assert.Equal(CliConsole.NotFound, code);
+        Assert.Empty(err);
+        var error = JsonDocument.Parse(output).RootElement.GetProperty("error");
+        Assert.Equal("model_not_found", error.GetProperty("code").GetString());
+        Assert.Contains("llama3.3", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(CliConsole.UsageError, parseCode);
+        Assert.Equal("usage", JsonDocument.Parse(parseOut).RootElement.GetProperty("error").GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task PullVerify_PlainMirrorFile_PinsOnFirstDownloadAndVerifyCatchesDamage()
+    {
+        var bytes = File.ReadAllBytes(SharedPaths.ReferenceFile("models", "ref-phi4-Q4_K_M.gguf"));
+        using var listener = new HttpListener();
+        var port = FreePort();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var serving = Task.Run(async () =>
+        {
+            while (listener.IsListening)
+            {
+                HttpListenerContext ctx;
+                try
+                {
+                    ctx = await listener.GetContextAsync();
+                }
+                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+                {
+                    return;
+                }
+
+                // A plain file server: no file list API, no digest headers.
+                if (ctx.Request.Url!.AbsolutePath.StartsWith("/api/", StringComparison.Ordinal))
+                {
+                    ctx.Response.StatusCode = 404;
+                }
+                else
+                {
+                    ctx.Response.ContentLength64 = bytes.Length;
+                    await ctx.Response.OutputStream.WriteAsync(bytes, TestContext.Current.CancellationToken);
+                }
+
+                ctx.Response.Close();
+            }
+        }, TestContext.Current.CancellationToken);
+        Environment.SetEnvironmentVariable("HF_ENDPOINT", $"http://127.0.0.1:{port}");
+
+        var (pullCode, pullOut, pullErr) = CliRunner.Run("pull", "someone/Tiny-GGUF:Tiny-Q4_K_M.gguf");
+        var (verifyCode, verifyOut, _) = CliRunner.Run("verify");
+        listener.Stop();
+        await serving;
+
+        Assert.True(pullCode == 0, pullErr);
+        Assert.Contains("someone--tiny-gguf:q4_k_m ready", pullOut, StringComparison.Ordinal);
+        Assert.Contains("published no sha256", pullErr, StringComparison.Ordinal);
+        Assert.Equal(0, verifyCode);
+        Assert.Matches(@"someone--tiny-gguf:q4_k_m\s+ok\s+sha256:[0-9a-f]{12}\s+\(first_download\)", verifyOut);
+
+        var blob = Directory.GetFiles(Path.Combine(_home, "models", "blobs")).Single();
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(blob, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        File.SetAttributes(blob, FileAttributes.Normal);
+        using (var f = new FileStream(blob, FileMode.Open, FileAccess.Write))
+        {
+            f.Position = 1000;
+            f.WriteByte(0xff);
+        }
+
+        File.SetLastWriteTimeUtc(blob, DateTime.UtcNow.AddMinutes(1));
+
+        var (badCode, badOut, _) = CliRunner.Run("verify", "someone--tiny-gguf", "--json");
+        var (runCode, _, runErr) = CliRunner.Run("run", "someone--tiny-gguf:q4_k_m", "hi");
+
+        Assert.Equal(CliConsole.Verification, badCode);
+        var result = JsonDocument.Parse(badOut).RootElement;
+        Assert.Equal("checksum_mismatch", result.GetProperty("models")[0].GetProperty("status").GetString());
+        Assert.Equal(1, result.GetProperty("failed").GetInt32());
+        Assert.Equal(CliConsole.Verification, runCode); // the load sees the file changed after it was stored
+        Assert.Contains("checksum_mismatch", runErr, StringComparison.Ordinal);
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
     private static string StoreRun(string name)
     {
         using var output = new StringWriter();

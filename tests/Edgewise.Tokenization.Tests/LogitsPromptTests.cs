@@ -23,7 +23,7 @@ public sealed class LogitsPromptTests
         var data = new TheoryData<string, int, string>();
         foreach (var file in ReferenceFiles())
         {
-            for (var p = 0; p < Load(file).Prompts.Length; p++)
+            for (var p = 0; p < PromptCount(file); p++)
             {
                 foreach (var mode in s_modes)
                 {
@@ -40,7 +40,7 @@ public sealed class LogitsPromptTests
         var data = new TheoryData<string, int>();
         foreach (var file in ReferenceFiles())
         {
-            for (var p = 0; p < Load(file).Prompts.Length; p++)
+            for (var p = 0; p < PromptCount(file); p++)
             {
                 data.Add(file, p);
             }
@@ -97,8 +97,10 @@ public sealed class LogitsPromptTests
         Assert.Equal(root.GetProperty("add_eos").GetBoolean(), vocabulary.AddEos);
     }
 
-    private static IEnumerable<string> ReferenceFiles() =>
+    private static IEnumerable<string> ReferenceFiles() => !SharedPaths.Available ? [SharedPaths.Missing] :
         Directory.GetFiles(SharedPaths.ReferenceFile("logits"), "*.json").Select(Path.GetFileName).Order(StringComparer.Ordinal)!;
+
+    private static int PromptCount(string file) => SharedPaths.Available ? Load(file).Prompts.Length : 1;
 
     private static Reference Load(string file) =>
         s_references.GetOrAdd(file, f => new Lazy<Reference>(() => new Reference(f))).Value;

@@ -17,7 +17,7 @@ public sealed class TokenizerVectorTests
         var data = new TheoryData<string, int>();
         foreach (var vocab in s_vocabularies)
         {
-            var count = ReadInputs(vocab).Length;
+            var count = SharedPaths.Available ? ReadInputs(vocab).Length : 1;
             for (var i = 0; i < count; i++)
             {
                 data.Add(vocab, i);
@@ -44,7 +44,7 @@ public sealed class TokenizerVectorTests
         var data = new TheoryData<string, int>();
         foreach (var vocab in (string[])["ggml-vocab-qwen2-rebuilt.gguf", "ggml-vocab-llama-spm.gguf", "ggml-vocab-phi-3.gguf"])
         {
-            var count = ReadInputs(vocab).Length;
+            var count = SharedPaths.Available ? ReadInputs(vocab).Length : 1;
             for (var i = 0; i < count; i++)
             {
                 data.Add(vocab, i);

@@ -144,7 +144,7 @@ internal static class AgentCommands
                         : null;
                     if (problem is not null)
                     {
-                        return Guard(console, () => throw new CliException(problem));
+                        return Guard(console, () => throw (saved is null ? new CliException(problem, "session_not_found", CliConsole.NotFound) : new CliException(problem)));
                     }
 
                     session = saved!;
@@ -292,7 +292,7 @@ internal static class AgentCommands
             var session = database is null ? null : await new SqliteSessionStore(database).GetAsync(id, cancel).ConfigureAwait(false);
             if (session is null)
             {
-                throw new CliException("no saved session " + id);
+                throw new CliException("no saved session " + id, "session_not_found", CliConsole.NotFound);
             }
 
             if (r.GetValue(json))
@@ -317,16 +317,25 @@ internal static class AgentCommands
         }));
 
         var rmId = new Argument<string>("id") { Description = "The session id." };
-        var rm = new Command("rm", "Delete a saved session (its audit rows stay: the audit log is append-only).") { rmId, db };
+        var rmJson = ModelCommands.JsonOption();
+        var rm = new Command("rm", "Delete a saved session (its audit rows stay: the audit log is append-only).") { rmId, db, rmJson };
         rm.SetAction((r, cancel) => WithDatabaseAsync(console, r.GetValue(db), cancel, async database =>
         {
             var id = r.GetValue(rmId)!;
             if (database is null || !await new SqliteSessionStore(database).DeleteAsync(id, cancel).ConfigureAwait(false))
             {
-                throw new CliException("no saved session " + id);
+                throw new CliException("no saved session " + id, "session_not_found", CliConsole.NotFound);
             }
 
-            console.Out.WriteLine("deleted session " + id);
+            if (r.GetValue(rmJson))
+            {
+                console.WriteJson(new { deleted = id });
+            }
+            else
+            {
+                console.Out.WriteLine("deleted session " + id);
+            }
+
             return 0;
         }));
         return new Command("sessions", "Saved agent sessions.") { ls, show, rm };
@@ -401,13 +410,11 @@ internal static class AgentCommands
         }
         catch (StorageException e)
         {
-            console.Error.WriteLine("error: " + databasePath + ": " + e.Message);
-            return CliConsole.UsageError;
+            return console.Fail("usage", databasePath + ": " + e.Message, CliConsole.UsageError);
         }
         catch (CliException e)
         {
-            console.Error.WriteLine("error: " + e.Message);
-            return CliConsole.UsageError;
+            return console.Fail(e.Code, e.Message, e.ExitCode);
         }
     }
 
@@ -419,8 +426,7 @@ internal static class AgentCommands
         }
         catch (ConfigException e)
         {
-            console.Error.WriteLine("error: " + e.Message);
-            return CliConsole.UsageError;
+            return console.Fail("usage", e.Message, CliConsole.UsageError);
         }
     }
 }

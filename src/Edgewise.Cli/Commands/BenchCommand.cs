@@ -19,7 +19,7 @@ internal static class BenchCommand
 {
     public static Command Create(CliConsole console)
     {
-        var model = new Option<FileInfo?>("--model", "-m") { Description = "GGUF model file." };
+        var model = new Option<string?>("--model", "-m") { Description = "Model: a GGUF file path, a store name or a catalog name (pulled when missing)." };
         var shape = new Option<string?>("--shape") { Description = "Synthetic shape (see 'model shapes'); written to a temporary file, deleted afterwards." };
         var quant = new Option<string?>("--quant") { Description = "Storage for --shape: " + string.Join(", ", QuantizationScheme.Names) + "." };
         var prompt = new Option<string>("--n-prompt", "-p") { Description = "Prompt lengths to test, comma-separated (0 for none).", DefaultValueFactory = _ => "128,512" };
@@ -47,7 +47,7 @@ internal static class BenchCommand
                 throw new CliException("-r must be at least 1");
             }
 
-            var (path, temporary) = ModelPath(r.GetValue(model), r.GetValue(shape), r.GetValue(quant));
+            var (path, temporary) = ModelPath(r.GetValue(model), r.GetValue(shape), r.GetValue(quant), console, cancel);
             try
             {
                 var results = Run(path, settings, r.GetValue(json) ? null : console, cancel);
@@ -69,7 +69,7 @@ internal static class BenchCommand
         return command;
     }
 
-    private static (string Path, bool Temporary) ModelPath(FileInfo? model, string? shape, string? quant)
+    private static (string Path, bool Temporary) ModelPath(string? model, string? shape, string? quant, CliConsole console, CancellationToken cancel)
     {
         if ((model is null) == (shape is null))
         {
@@ -78,7 +78,7 @@ internal static class BenchCommand
 
         if (model is not null)
         {
-            return (model.FullName, false);
+            return (ModelStoreCommands.ResolveModelPath(model, console, cancel), false);
         }
 
         var s = ModelShapes.Find(shape!) ?? throw new CliException("unknown shape; run 'edgewise model shapes' for the list");

@@ -27,8 +27,8 @@ internal static class BenchServeCommand
         var host = ObservabilityCommands.HostOption();
         var port = ObservabilityCommands.PortOption();
         var served = new Option<string?>("--served-model") { Description = "Model name to request from a running server (default: the first of GET /v1/models)." };
-        var clients = new Option<string>("--clients", "-c") { Description = "Concurrent streaming clients, comma-separated for several runs.", DefaultValueFactory = _ => "4" };
-        var requests = new Option<int?>("--requests", "-n") { Description = "Requests per run (default: 2 per client); ignored with --duration." };
+        var clients = new Option<string>("--clients") { Description = "Concurrent streaming clients, comma-separated for several runs.", DefaultValueFactory = _ => "4" };
+        var requests = new Option<int?>("--requests") { Description = "Requests per run (default: 2 per client); ignored with --duration." };
         var duration = new Option<double?>("--duration", "-d") { Description = "Seconds per run: clients start new requests until it passes." };
         var maxTokens = new Option<int>("--max-tokens") { Description = "max_tokens of each request.", DefaultValueFactory = _ => 64 };
         var prompt = new Option<string>("--prompt") { Description = "The user message each request sends.", DefaultValueFactory = _ => DefaultPrompt };
@@ -67,8 +67,7 @@ internal static class BenchServeCommand
             }
             catch (CliException e)
             {
-                console.Error.WriteLine($"error: {e.Message}");
-                return 1;
+                return console.Guard(() => throw e);
             }
             catch (Edgewise.Models.ModelException e)
             {
@@ -127,7 +126,7 @@ internal static class BenchServeCommand
         var warmup = await StreamOneAsync(client, model, settings, cancel).ConfigureAwait(false);
         if (warmup.Error is { } failure)
         {
-            throw new CliException($"the warm-up request failed: {failure}");
+            throw new CliException($"the warm-up request failed: {failure}", "failed", CliConsole.Failure);
         }
 
         var runs = new List<BenchServeRun>();
@@ -183,7 +182,7 @@ internal static class BenchServeCommand
             }
         }
 
-        throw new CliException("the server lists no models; pass --served-model");
+        throw new CliException("the server lists no models; pass --served-model", "failed", CliConsole.Failure);
     }
 
     private static async Task<BenchServeRun> RunLevelAsync(HttpClient client, string model, int clients, BenchServeSettings settings, CancellationToken cancel)

@@ -33,7 +33,7 @@ internal static class EngineCommands
         };
         command.SetAction((r, cancel) => Task.FromResult(console.Guard(() =>
         {
-            using var local = LoadModel(r.GetValue(model)!.FullName);
+            using var local = LoadModel(ModelStoreCommands.ResolveModelPath(r.GetValue(model)!, console, cancel));
             var tokenizer = Tokenizer.FromGguf(local.Metadata);
             var ids = PromptIds(r.GetValue(prompt), r.GetValue(tokens), tokenizer);
             var n = r.GetValue(count);
@@ -87,9 +87,9 @@ internal static class EngineCommands
         var (ctx, threads, kv) = RuntimeOptions();
         var json = ModelCommands.JsonOption();
         var command = new Command("eval", "Teacher-forced logits at every position, in the shape of shared/reference/logits.") { model, tokens, top, ctx, threads, kv, json };
-        command.SetAction(r => console.Guard(() =>
+        command.SetAction((r, cancel) => Task.FromResult(console.Guard(() =>
         {
-            using var local = LoadModel(r.GetValue(model)!.FullName);
+            using var local = LoadModel(ModelStoreCommands.ResolveModelPath(r.GetValue(model)!, console, cancel));
             var ids = TextCommands.ParseIds([r.GetValue(tokens)!], local.Hyperparameters.VocabSize);
             var k = r.GetValue(top);
             if (ids.Length == 0 || k < 1)
@@ -116,7 +116,7 @@ internal static class EngineCommands
             }
 
             return 0;
-        }));
+        })));
         return command;
     }
 
@@ -151,7 +151,7 @@ internal static class EngineCommands
         }
         catch (FileNotFoundException)
         {
-            throw new CliException("the model file was not found");
+            throw new CliException("file not found: " + path, Models.ModelErrorCodes.FileNotFound, CliConsole.NotFound);
         }
     }
 

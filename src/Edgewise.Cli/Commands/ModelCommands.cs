@@ -19,13 +19,13 @@ internal static class ModelCommands
 
     private static Command Info(CliConsole console)
     {
-        var file = new Argument<FileInfo>("file") { Description = "GGUF model file." };
+        var file = new Argument<string>("model") { Description = "A GGUF file path, a store name or a catalog name (pulled when missing)." };
         var context = new Option<int?>("--ctx", "-c") { Description = "Context length for the KV-cache estimate (default: the model's, at most 4096)." };
         var json = JsonOption();
         var command = new Command("info", "Architecture, parameters, quantization mix, vocabulary, template and memory needs of a model file.") { file, context, json };
         command.SetAction(r => console.Guard(() =>
         {
-            using var gguf = GgufFile.Open(r.GetValue(file)!.FullName);
+            using var gguf = GgufFile.Open(ModelStoreCommands.ResolveModelPath(r.GetValue(file)!, console, CancellationToken.None));
             var info = ModelInfo.Describe(gguf.Header, r.GetValue(context));
             if (r.GetValue(json))
             {

@@ -10,15 +10,15 @@ using Edgewise.Models.Storage;
 namespace Edgewise.Cli.Commands;
 
 /// <summary>
-/// <c>edgewise pull|ls|rm|import|doctor</c>. Exit codes: 0 done, 2 bad name or input, 3 not found, 4 network
-/// (offline, refused, timed out), 5 verification failed, 6 not enough memory or disk.
+/// <c>edgewise pull|ls|rm|import|verify|doctor</c>, and the model resolution every command shares. Exit codes follow
+/// docs/cli.md: 0 done, 2 bad name or input, 3 not found, 4 network, 5 verification failed, 6 not enough memory or disk.
 /// </summary>
 internal static class ModelStoreCommands
 {
-    public const int NotFound = 3;
-    public const int Network = 4;
-    public const int Verification = 5;
-    public const int Resources = 6;
+    public const int NotFound = CliConsole.NotFound;
+    public const int Network = CliConsole.Network;
+    public const int Verification = CliConsole.Verification;
+    public const int Resources = CliConsole.Resources;
 
     /// <summary>Adds the commands to <paramref name="root"/>.</summary>
     public static void AddTo(Command root, CliConsole console)
@@ -27,26 +27,37 @@ internal static class ModelStoreCommands
         root.Subcommands.Add(List(console));
         root.Subcommands.Add(Remove(console));
         root.Subcommands.Add(ImportCommand(console));
+        root.Subcommands.Add(Verify(console));
         root.Subcommands.Add(StoreDoctor.Create(console));
         ProcessCommands.AddTo(root, console);
     }
 
     /// <summary>
-    /// Resolves what <c>edgewise run</c> was given: an existing file as is; else <c>NAME[:TAG]</c> in the store; else a
-    /// catalog alias, pulled first (with progress on the error stream).
+    /// Resolves a model argument to a file: an existing file as is; else a name in the store; else a catalog alias or
+    /// Ollama-style name, or a Hugging Face repository, pulled first (with progress on the error stream).
     /// </summary>
-    public static string ResolveModelPath(string fileOrAlias, CliConsole console, CancellationToken cancellationToken)
+    /// <exception cref="ModelException">File not found, unknown model (with suggestions), or any pull failure.</exception>
+    public static string ResolveModelPath(string model, CliConsole console, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(fileOrAlias);
-        if (File.Exists(fileOrAlias))
+        ArgumentNullException.ThrowIfNull(model);
+        if (File.Exists(model))
         {
-            return fileOrAlias;
+            return model;
+        }
+
+        if (Directory.Exists(model))
+        {
+            throw new ModelException(ModelErrorCodes.FileNotFound, "file not found: " + model + " is a directory, not a GGUF file");
         }
 
         var store = ModelStore.OpenDefault();
-        var reference = ModelReference.Parse(fileOrAlias);
-        var manifest = store.Find(reference) ?? PullAsync(store, reference, console, cancellationToken).GetAwaiter().GetResult();
-        return store.GetModelPath(manifest);
+        var target = new ModelResolver(store, ModelCatalog.BuiltIn).Resolve(model);
+        return target.Kind switch
+        {
+            ModelTargetKind.File => target.Path!,
+            ModelTargetKind.Stored => store.GetModelPath(target.Manifest!),
+            _ => store.GetModelPath(PullAsync(store, target, console, cancellationToken).GetAwaiter().GetResult()),
+        };
     }
 
     /// <summary>Runs <paramref name="body"/>, mapping model errors to a message and exit code.</summary>
@@ -58,46 +69,78 @@ internal static class ModelStoreCommands
         }
         catch (ModelException e)
         {
-            console.Error.WriteLine($"error: {e.Message} ({e.Code})");
-            return ExitCode(e.Code);
+            return console.Fail(e.Code, e.Message, ExitCode(e.Code));
         }
     }
 
     internal static int ExitCode(string code) => code switch
     {
-        ModelErrorCodes.ModelNotFound or ModelErrorCodes.RemoteNotFound or ModelErrorCodes.UnknownQuantization => NotFound,
+        ModelErrorCodes.ModelNotFound or ModelErrorCodes.RemoteNotFound or ModelErrorCodes.UnknownQuantization or ModelErrorCodes.FileNotFound => NotFound,
         ModelErrorCodes.Offline or ModelErrorCodes.Timeout or ModelErrorCodes.Unauthorized or ModelErrorCodes.RedirectBlocked or ModelErrorCodes.DownloadFailed => Network,
-        ModelErrorCodes.ChecksumMismatch or ModelErrorCodes.SizeMismatch or ModelErrorCodes.InvalidModelFile => Verification,
+        ModelErrorCodes.ChecksumMismatch or ModelErrorCodes.SizeMismatch or ModelErrorCodes.InvalidModelFile or ModelErrorCodes.ModelFileChanged => Verification,
         ModelErrorCodes.InsufficientDisk or ModelErrorCodes.InsufficientMemory => Resources,
         _ => CliConsole.UsageError,
     };
 
-    private static async Task<ModelManifest> PullAsync(ModelStore store, ModelReference reference, CliConsole console, CancellationToken cancellationToken)
+    /// <summary>Pulls what <paramref name="target"/> names (or checks it again when it is already stored).</summary>
+    internal static async Task<ModelManifest> PullAsync(ModelStore store, ModelTarget target, CliConsole console, CancellationToken cancellationToken)
     {
-        var (model, variant) = ModelCatalog.BuiltIn.Resolve(reference);
-        if (variant is null)
-        {
-            var budget = VariantSelector.DefaultBudget(new SystemHardwareProbe(store.Root).TotalBytes);
-            variant = VariantSelector.Choose(model, budget)
-                ?? throw new ModelException(ModelErrorCodes.InsufficientMemory, "No variant of this model fits this machine's memory budget; pick a smaller model ('edgewise ls --catalog').");
-        }
-
+        var budget = VariantSelector.DefaultBudget(new SystemHardwareProbe(store.Root).TotalBytes);
         using var downloader = new ModelDownloader(DownloadOptions.FromEnvironment());
-        var bar = new StoreProgress(console.Error, model.Alias + ":" + variant.Quant);
-        var manifest = await new ModelPuller(store, downloader).PullAsync(model, variant, bar.Report, cancellationToken).ConfigureAwait(false);
-        bar.Finish();
-        return manifest;
+        var puller = new ModelPuller(store, downloader) { Warning = w => console.Error.WriteLine("warning: " + w) };
+        switch (target.Kind)
+        {
+            case ModelTargetKind.Catalog:
+            {
+                var variant = target.Variant ?? VariantSelector.Choose(target.Model!, budget)
+                    ?? throw new ModelException(ModelErrorCodes.InsufficientMemory, "No variant of this model fits this machine's memory budget; pick a smaller model ('edgewise ls --catalog').");
+                var bar = new StoreProgress(console.Error, target.Model!.Alias + ":" + variant.Quant);
+                var manifest = await puller.PullAsync(target.Model, variant, bar.Report, cancellationToken).ConfigureAwait(false);
+                bar.Finish();
+                return manifest;
+            }
+
+            case ModelTargetKind.Hub:
+            {
+                var bar = new StoreProgress(console.Error, target.Hub!.ToString());
+                var manifest = await puller.PullAsync(target.Hub, ModelCatalog.BuiltIn, budget, bar.Report, cancellationToken).ConfigureAwait(false);
+                bar.Finish();
+                return manifest;
+            }
+
+            case ModelTargetKind.Stored:
+            {
+                var m = target.Manifest!;
+                if (m.Source.Kind == "catalog" && ModelCatalog.BuiltIn.Find(m.Name) is { } model && model.FindVariant(m.Tag) is { } variant)
+                {
+                    // Checks the stored file against its digest; fetches it again when it is damaged.
+                    return await puller.PullAsync(model, variant, new StoreProgress(console.Error, m.FullName).Report, cancellationToken).ConfigureAwait(false);
+                }
+
+                return store.Verify(m) ? m : throw new ModelException(ModelErrorCodes.ChecksumMismatch, $"The stored file of {m.FullName} no longer has its recorded sha256 ({m.Digest}); remove it with 'edgewise rm {m.FullName}' and pull or import it again.");
+            }
+
+            default:
+                throw new CliException("pull takes a model name (NAME[:TAG], a catalog name or hf.co/OWNER/REPO); 'edgewise import FILE' adds a file");
+        }
     }
 
     private static Command Pull(CliConsole console)
     {
-        var name = new Argument<string>("model") { Description = "Catalog alias, optionally with a quantization: ALIAS[:QUANT] (default: the best that fits this machine)." };
+        var name = new Argument<string>("model") { Description = "Catalog name (qwen2.5:0.5b, llama3.2, qwen2.5-0.5b:q8_0) or GGUF repository (hf.co/OWNER/REPO[:QUANT], OWNER/REPO:FILE.gguf); default quantization: the best that fits this machine." };
         var json = ModelCommands.JsonOption();
-        var command = new Command("pull", "Download a catalog model (resumable, verified by size and sha256). HF_ENDPOINT picks a mirror.") { name, json };
+        var command = new Command("pull", "Download a model (resumable, verified by size and sha256; pulling a stored model checks it again). HF_ENDPOINT picks a mirror.") { name, json };
         command.SetAction((r, cancel) => Task.FromResult(Guard(console, () =>
         {
             var store = ModelStore.OpenDefault();
-            var manifest = PullAsync(store, ModelReference.Parse(r.GetValue(name)!), console, cancel).GetAwaiter().GetResult();
+            var text = r.GetValue(name)!;
+            if (File.Exists(text) || (ModelResolver.LooksLikePath(text) && !HubReference.TryParse(text, out _)))
+            {
+                // A path is never a name (M13): refused without being echoed.
+                throw new ModelException(ModelErrorCodes.InvalidModelName, "Invalid model name: pull takes NAME[:TAG], a catalog name or hf.co/OWNER/REPO; 'edgewise import FILE' adds a file you have.");
+            }
+
+            var manifest = PullAsync(store, new ModelResolver(store, ModelCatalog.BuiltIn).Resolve(text), console, cancel).GetAwaiter().GetResult();
             if (r.GetValue(json))
             {
                 console.WriteJson(manifest);
@@ -135,11 +178,12 @@ internal static class ModelStoreCommands
                     return 0;
                 }
 
+                console.Out.WriteLine($"{"NAME",-20} {"ALSO",-22} {"PARAMS",7}  {"USE",-24} {"QUANTIZATIONS",-28} MEMORY (q4_k_m)");
                 foreach (var m in models)
                 {
                     var q4 = m.FindVariant(Quantizations.Default) ?? m.Variants[0];
                     console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{m.Alias,-20} {m.Parameters / 1e9,5:F2} B  {string.Join(",", m.Tags),-24} {string.Join(" ", m.Variants.Select(v => v.Quant)),-28} {q4.Quant} needs {Size(VariantSelector.MemoryNeeded(m, q4))}"));
+                        $"{m.Alias,-20} {m.Names.FirstOrDefault() ?? "-",-22} {m.Parameters / 1e9,5:F2} B  {string.Join(",", m.Tags),-24} {string.Join(" ", m.Variants.Select(v => v.Quant)),-28} {Size(VariantSelector.MemoryNeeded(m, q4))}"));
                 }
 
                 return 0;
@@ -157,9 +201,17 @@ internal static class ModelStoreCommands
                 return 0;
             }
 
+            console.Out.WriteLine($"{"NAME",-40} {"ID",-12}  {"SIZE",10}  MODIFIED");
+            if (installed.Count == 0)
+            {
+                console.Error.WriteLine("No models yet. 'edgewise pull qwen2.5:0.5b' downloads one (see 'edgewise ls --catalog'), 'edgewise import FILE.gguf' adds one you have, and 'edgewise run' picks one for this machine.");
+                return 0;
+            }
+
+            var now = DateTimeOffset.UtcNow;
             foreach (var m in installed)
             {
-                console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{m.FullName,-32} {m.Digest.Substring(7, 12)}  {Size(m.Size),10}  {m.Architecture,-7} {m.Source.Kind}"));
+                console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{m.FullName,-40} {m.Digest.Substring(7, 12)}  {Size(m.Size),10}  {Ago(now - m.Created)}"));
             }
 
             return 0;
@@ -170,13 +222,20 @@ internal static class ModelStoreCommands
     private static Command Remove(CliConsole console)
     {
         var name = new Argument<string>("model") { Description = "NAME[:TAG] (every tag when none is given)." };
-        var command = new Command("rm", "Remove an installed model (its file goes when no other name uses it).") { name };
+        var json = ModelCommands.JsonOption();
+        var command = new Command("rm", "Remove an installed model (its file goes when no other name uses it).") { name, json };
         command.SetAction(r => Guard(console, () =>
         {
             var removed = ModelStore.OpenDefault().Remove(ModelReference.Parse(r.GetValue(name)!));
             if (removed.Count == 0)
             {
                 throw new ModelException(ModelErrorCodes.ModelNotFound, "No installed model has that name; see 'edgewise ls'.");
+            }
+
+            if (r.GetValue(json))
+            {
+                console.WriteJson(new { removed = removed.Select(m => m.FullName) });
+                return 0;
             }
 
             foreach (var m in removed)
@@ -220,6 +279,80 @@ internal static class ModelStoreCommands
         }));
         return command;
     }
+
+    /// <summary>"3 minutes ago", as Ollama prints ages.</summary>
+    internal static string Ago(TimeSpan age) => age switch
+    {
+        { TotalSeconds: < 60 } => "just now",
+        { TotalMinutes: < 2 } => "1 minute ago",
+        { TotalHours: < 1 } => $"{(int)age.TotalMinutes} minutes ago",
+        { TotalHours: < 2 } => "1 hour ago",
+        { TotalDays: < 1 } => $"{(int)age.TotalHours} hours ago",
+        { TotalDays: < 2 } => "1 day ago",
+        { TotalDays: < 14 } => $"{(int)age.TotalDays} days ago",
+        { TotalDays: < 60 } => $"{(int)(age.TotalDays / 7)} weeks ago",
+        _ => $"{(int)(age.TotalDays / 30)} months ago",
+    };
+
+    private static Command Verify(CliConsole console)
+    {
+        var name = new Argument<string?>("model") { Description = "NAME[:TAG] (every tag when none is given); every stored model when left out.", Arity = ArgumentArity.ZeroOrOne };
+        var json = ModelCommands.JsonOption();
+        var command = new Command("verify", "Re-hash stored models and compare each with the sha256 recorded (or pinned) when it was stored.") { name, json };
+        command.SetAction(r => Guard(console, () =>
+        {
+            var store = ModelStore.OpenDefault();
+            var models = store.List();
+            if (r.GetValue(name) is { } text)
+            {
+                var target = new ModelResolver(store, ModelCatalog.BuiltIn).Resolve(text);
+                if (target.Kind != ModelTargetKind.Stored)
+                {
+                    throw new ModelException(ModelErrorCodes.ModelNotFound, $"'{text}' is not in the store; see 'edgewise ls'.");
+                }
+
+                var reference = ModelReference.Parse(text);
+                models = reference.Tag is null && models.Any(m => m.Name == reference.Name)
+                    ? [.. models.Where(m => m.Name == reference.Name)]
+                    : [target.Manifest!];
+            }
+
+            var results = new List<VerifyResult>();
+            foreach (var m in models)
+            {
+                string status;
+                try
+                {
+                    status = store.Verify(m) ? "ok" : "checksum_mismatch";
+                }
+                catch (ModelException e)
+                {
+                    status = e.Code == ModelErrorCodes.ModelNotFound ? "missing" : e.Code;
+                }
+
+                results.Add(new VerifyResult(m.FullName, m.Digest, m.DigestSource, status));
+                if (!r.GetValue(json))
+                {
+                    console.Out.WriteLine($"{m.FullName,-40} {(status == "ok" ? "ok" : status.ToUpperInvariant()),-18} {m.Digest[..19]}  ({m.DigestSource ?? "recorded"})");
+                }
+            }
+
+            var failed = results.Count(v => v.Status != "ok");
+            if (r.GetValue(json))
+            {
+                console.WriteJson(new { models = results, failed });
+            }
+            else if (results.Count == 0)
+            {
+                console.Error.WriteLine("No models to verify; 'edgewise ls' lists the store.");
+            }
+
+            return failed == 0 ? 0 : Verification;
+        }));
+        return command;
+    }
+
+    private sealed record VerifyResult(string Name, string Digest, string? DigestSource, string Status);
 
     internal static string Size(long bytes) => bytes >= 1L << 30
         ? string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):F2} GiB")

@@ -56,10 +56,10 @@ internal static class ObservabilityCommands
     /// <summary>A fixed message for a response that is not a success.</summary>
     public static CliException Refused(HttpStatusCode status) => status switch
     {
-        HttpStatusCode.Unauthorized => new CliException($"the server wants an API key: set {ApiKeyEnvironmentVariable}"),
-        HttpStatusCode.NotFound => new CliException("the server does not offer this endpoint (is it an Edgewise server?)"),
-        _ => new CliException($"the server answered {(int)status}"),
+        HttpStatusCode.Unauthorized => new CliException($"the server wants an API key: set {ApiKeyEnvironmentVariable}", "unauthorized", CliConsole.Network),
+        HttpStatusCode.NotFound => new CliException("the server does not offer this endpoint (is it an Edgewise server?)", "not_found", CliConsole.NotFound),
+        _ => new CliException($"the server answered {(int)status}", "failed", CliConsole.Failure),
     };
 
-    public static CliException Unreachable(Uri baseAddress) => new($"no server answered at {baseAddress} (start one with 'edgewise serve', or pass --host/--port)");
+    public static CliException Unreachable(Uri baseAddress) => new($"no server answered at {baseAddress} (start one with 'edgewise serve', or pass --host/--port)", "no_server", CliConsole.Network);
 }

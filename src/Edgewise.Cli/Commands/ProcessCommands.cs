@@ -11,9 +11,9 @@ namespace Edgewise.Cli.Commands;
 /// <summary>
 /// <c>edgewise ps</c> (the models a running server has loaded, from <c>GET /api/ps</c>) and <c>edgewise stop MODEL</c>
 /// (unload it now, as <c>ollama stop</c> does: <c>POST /api/generate {model, keep_alive: 0}</c>). The server is found at
-/// <c>--host</c>/<c>--port</c> (default 127.0.0.1:11435); an API key is read from <c>EDGEWISE_API_KEY</c>. Exit codes: 0 done,
-/// 1 the model is not loaded or the server failed, 2 a refused request (unknown model, missing or wrong API key),
-/// 3 no server answers.
+/// <c>--host</c>/<c>--port</c> (default 127.0.0.1:11435); an API key is read from <c>EDGEWISE_API_KEY</c>. Exit codes
+/// (docs/cli.md): 0 done, 1 the server failed, 2 bad arguments, 3 the model is not loaded or unknown, 4 no server
+/// answers or the API key is missing or wrong.
 /// </summary>
 internal static class ProcessCommands
 {
@@ -21,7 +21,7 @@ internal static class ProcessCommands
     public const string ApiKeyEnvironmentVariable = "EDGEWISE_API_KEY";
 
     /// <summary>Exit code when no server answers at the address.</summary>
-    public const int NoServer = 3;
+    public const int NoServer = CliConsole.Network;
 
     public static void AddTo(Command root, CliConsole console)
     {
@@ -69,7 +69,8 @@ internal static class ProcessCommands
     {
         var (host, port) = AddressOptions();
         var model = new Argument<string>("model") { Description = "The loaded model to unload (as 'edgewise ps' names it)." };
-        var command = new Command("stop", "Unload a model from a running server now.") { model, host, port };
+        var json = new Option<bool>("--json") { Description = "Print JSON." };
+        var command = new Command("stop", "Unload a model from a running server now.") { model, host, port, json };
         command.SetAction((r, cancel) => RunAsync(console, r.GetValue(host)!, r.GetValue(port), async client =>
         {
             var name = r.GetValue(model)!;
@@ -83,8 +84,7 @@ internal static class ProcessCommands
                 var loaded = ReadModels(await ps.Content.ReadAsStringAsync(cancel).ConfigureAwait(false));
                 if (!loaded.Any(m => string.Equals(m.Name, name, StringComparison.Ordinal)))
                 {
-                    console.Error.WriteLine($"error: '{name}' is not loaded; 'edgewise ps' lists the loaded models.");
-                    return 1;
+                    return console.Fail("model_not_loaded", $"'{name}' is not loaded; 'edgewise ps' lists the loaded models.", CliConsole.NotFound);
                 }
             }
 
@@ -96,7 +96,15 @@ internal static class ProcessCommands
                 return refused;
             }
 
-            console.Out.WriteLine($"Stopped {name}.");
+            if (r.GetValue(json))
+            {
+                console.WriteJson(new { stopped = name });
+            }
+            else
+            {
+                console.Out.WriteLine($"Stopped {name}.");
+            }
+
             return 0;
         }));
         return command;
@@ -112,8 +120,7 @@ internal static class ProcessCommands
         }
         catch (UriFormatException)
         {
-            console.Error.WriteLine("error: --host must be a host name or IP address and --port a port number.");
-            return CliConsole.UsageError;
+            return console.Fail("usage", "--host must be a host name or IP address and --port a port number.", CliConsole.UsageError);
         }
 
         using var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
@@ -128,18 +135,15 @@ internal static class ProcessCommands
         }
         catch (HttpRequestException e) when (e.InnerException is SocketException || e.HttpRequestError == HttpRequestError.ConnectionError)
         {
-            console.Error.WriteLine($"error: no Edgewise server is answering at {baseAddress}; start one with 'edgewise serve' or pass --host/--port.");
-            return NoServer;
+            return console.Fail("no_server", $"no Edgewise server is answering at {baseAddress}; start one with 'edgewise serve' or pass --host/--port.", NoServer);
         }
         catch (TaskCanceledException)
         {
-            console.Error.WriteLine($"error: the server at {baseAddress} did not answer in time.");
-            return NoServer;
+            return console.Fail("timeout", $"the server at {baseAddress} did not answer in time.", NoServer);
         }
         catch (JsonException)
         {
-            console.Error.WriteLine($"error: the server at {baseAddress} did not answer like an Edgewise server.");
-            return 1;
+            return console.Fail("failed", $"the server at {baseAddress} did not answer like an Edgewise server.", CliConsole.Failure);
         }
     }
 
@@ -154,14 +158,11 @@ internal static class ProcessCommands
         switch (response.StatusCode)
         {
             case HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden:
-                console.Error.WriteLine($"error: the server wants an API key: set {ApiKeyEnvironmentVariable}.");
-                return CliConsole.UsageError;
+                return console.Fail("unauthorized", $"the server wants an API key: set {ApiKeyEnvironmentVariable}.", CliConsole.Network);
             case HttpStatusCode.NotFound when model is not null:
-                console.Error.WriteLine($"error: the server has no model named '{model}'.");
-                return CliConsole.UsageError;
+                return console.Fail("model_not_found", $"the server has no model named '{model}'.", CliConsole.NotFound);
             default:
-                console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"error: the server answered {(int)response.StatusCode} {response.ReasonPhrase}."));
-                return 1;
+                return console.Fail("failed", string.Create(CultureInfo.InvariantCulture, $"the server answered {(int)response.StatusCode} {response.ReasonPhrase}."), CliConsole.Failure);
         }
     }
 

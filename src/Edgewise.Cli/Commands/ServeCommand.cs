@@ -23,7 +23,7 @@ internal static class ServeCommand
         var host = new Option<string?>("--host") { Description = "Address to bind (default 127.0.0.1, or server.host of the config; anything beyond loopback needs API keys)." };
         var port = new Option<int?>("--port") { Description = "Port (default 11435, or server.port of the config)." };
         var models = new Option<string[]>("--model", "-m") { Description = "GGUF file or model name/alias to serve (repeatable); served as the file name without .gguf, or the alias.", AllowMultipleArgumentsPerToken = false };
-        var config = new Option<string?>("--config", "-c") { Description = "edgewise.yaml: its models and agents, and its server section (profile, keys, hosts, TLS, limits); flags override it." };
+        var config = new Option<string?>("--config") { Description = "edgewise.yaml: its models and agents, and its server section (profile, keys, hosts, TLS, limits); flags override it." };
         var keyEnv = new Option<string>("--api-key-env") { Description = "Environment variable holding comma-separated API keys (added to the config's).", DefaultValueFactory = _ => EdgewiseServer.ApiKeysEnvironmentVariable };
         var parallel = new Option<int?>("--parallel") { Description = "Requests generating at once per model (default 4); models without a parallel setting decode that many sequences together." };
         var logLevel = new Option<string>("--log-level")

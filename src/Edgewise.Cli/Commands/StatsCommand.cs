@@ -44,8 +44,7 @@ internal static class StatsCommand
             }
             catch (CliException e)
             {
-                console.Error.WriteLine($"error: {e.Message}");
-                return 1;
+                return console.Guard(() => throw e);
             }
 
             if (r.GetValue(json))

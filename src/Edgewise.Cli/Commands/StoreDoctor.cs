@@ -99,6 +99,18 @@ internal static class StoreDoctor
         }
     }
 
+    /// <summary>
+    /// What <c>doctor</c> recommends for <paramref name="tag"/> on this machine: the memory budget from the hardware, and
+    /// (with <paramref name="measure"/>) the speed measured on the default shape.
+    /// </summary>
+    internal static Recommendation Recommend(string tag, bool measure, CancellationToken cancel)
+    {
+        var hw = new SystemHardwareProbe(EdgewiseHome.Resolve()).Probe();
+        var budget = VariantSelector.DefaultBudget(hw.TotalMemoryBytes);
+        var measured = measure ? Measure(ModelShapes.Find("smollm2-135m")!, 16, cancel) : (Measurement?)null;
+        return Recommend(tag, budget, measured);
+    }
+
     /// <summary>Interactive use needs at least this decode speed; slower candidates are only a last resort.</summary>
     private const double MinTokensPerSecond = 5;
 

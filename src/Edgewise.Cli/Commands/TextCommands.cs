@@ -24,7 +24,7 @@ internal static class TextCommands
         var command = new Command("tokenize", "Turn text into token ids with a model's tokenizer.") { model, special, noAdd, text, json };
         command.SetAction(r => console.Guard(() =>
         {
-            var tokenizer = LoadTokenizer(r.GetValue(model)!);
+            var tokenizer = LoadTokenizer(r.GetValue(model)!, console);
             var ids = tokenizer.Encode(r.GetValue(text)!, addSpecial: !r.GetValue(noAdd), parseSpecial: r.GetValue(special));
             if (r.GetValue(json))
             {
@@ -50,7 +50,7 @@ internal static class TextCommands
         var command = new Command("detokenize", "Turn token ids back into text.") { model, skipSpecial, ids, json };
         command.SetAction(r => console.Guard(() =>
         {
-            var tokenizer = LoadTokenizer(r.GetValue(model)!);
+            var tokenizer = LoadTokenizer(r.GetValue(model)!, console);
             var parsed = ParseIds(r.GetValue(ids)!, tokenizer.Vocabulary.Count);
             var text = tokenizer.Decode(parsed, renderSpecial: !r.GetValue(skipSpecial));
             if (r.GetValue(json))
@@ -70,7 +70,7 @@ internal static class TextCommands
     private static Command Template(CliConsole console)
     {
         var template = new Command("template", "Chat templates.");
-        var model = new Option<FileInfo?>("--model", "-m") { Description = "GGUF model whose chat template (or built-in fallback) is used." };
+        var model = new Option<string?>("--model", "-m") { Description = "Model (file path, store name or catalog name) whose chat template (or built-in fallback) is used." };
         var file = new Option<FileInfo?>("--template") { Description = "A Jinja template file (rendered strictly, without fallback)." };
         var messages = new Option<FileInfo>("--messages") { Description = "JSON file with the messages array (OpenAI/Hugging Face shape).", Required = true };
         var tools = new Option<FileInfo?>("--tools") { Description = "JSON file with the tools array." };
@@ -78,7 +78,8 @@ internal static class TextCommands
         var bos = new Option<string?>("--bos") { Description = "bos_token (default: the model's BOS text)." };
         var eos = new Option<string?>("--eos") { Description = "eos_token (default: the model's EOS text)." };
         var vars = new Option<string[]>("--var") { Description = "Extra variable NAME=VALUE (VALUE parsed as JSON when it is JSON, else a string).", AllowMultipleArgumentsPerToken = false };
-        var render = new Command("render", "Render a conversation into the prompt text a model sees.") { model, file, messages, tools, addGeneration, bos, eos, vars };
+        var json = ModelCommands.JsonOption();
+        var render = new Command("render", "Render a conversation into the prompt text a model sees.") { model, file, messages, tools, addGeneration, bos, eos, vars, json };
         render.SetAction(r => console.Guard(() =>
         {
             var modelFile = r.GetValue(model);
@@ -91,7 +92,7 @@ internal static class TextCommands
             string? modelBos = null, modelEos = null, modelTemplate = null, architecture = null;
             if (modelFile is not null)
             {
-                using var gguf = GgufFile.Open(modelFile.FullName);
+                using var gguf = GgufFile.Open(ModelStoreCommands.ResolveModelPath(modelFile, console, CancellationToken.None));
                 modelTemplate = gguf.Metadata.GetString(GgufKeys.Tokenizer.ChatTemplate);
                 architecture = gguf.Header.Architecture;
                 var vocabulary = Vocabulary.FromGguf(gguf.Metadata);
@@ -110,19 +111,31 @@ internal static class TextCommands
             };
             try
             {
+                string text;
+                IReadOnlyList<string> warnings = [];
                 if (templateFile is not null)
                 {
-                    console.Out.Write(ChatTemplate.Parse(ReadText(templateFile)).Render(context));
+                    text = ChatTemplate.Parse(ReadText(templateFile)).Render(context);
+                }
+                else
+                {
+                    var result = new ChatTemplateRenderer(modelTemplate, ChatTemplateFamilies.ForArchitecture(architecture)).Render(context);
+                    text = result.Text;
+                    warnings = [.. result.Warnings];
+                }
+
+                if (r.GetValue(json))
+                {
+                    console.WriteJson(new { text, warnings });
                     return 0;
                 }
 
-                var result = new ChatTemplateRenderer(modelTemplate, ChatTemplateFamilies.ForArchitecture(architecture)).Render(context);
-                foreach (var warning in result.Warnings)
+                foreach (var warning in warnings)
                 {
                     console.Error.WriteLine("warning: " + warning);
                 }
 
-                console.Out.Write(result.Text);
+                console.Out.Write(text);
                 return 0;
             }
             catch (TemplateException e)
@@ -134,11 +147,11 @@ internal static class TextCommands
         return template;
     }
 
-    internal static Option<FileInfo> ModelOption() => new("--model", "-m") { Description = "GGUF model file.", Required = true };
+    internal static Option<string> ModelOption() => new("--model", "-m") { Description = "Model: a GGUF file path, a store name or a catalog name (pulled when missing).", Required = true };
 
-    internal static Tokenizer LoadTokenizer(FileInfo file)
+    internal static Tokenizer LoadTokenizer(string model, CliConsole console)
     {
-        using var gguf = GgufFile.Open(file.FullName);
+        using var gguf = GgufFile.Open(ModelStoreCommands.ResolveModelPath(model, console, CancellationToken.None));
         return Tokenizer.FromGguf(gguf.Metadata);
     }
 

@@ -27,6 +27,12 @@ public sealed record CatalogModel
     /// <summary>License identifier.</summary>
     public required string License { get; init; }
 
+    /// <summary>
+    /// Ollama-style names that also resolve to this model (<c>qwen2.5:0.5b</c>, <c>llama3.2</c>): each may be followed by
+    /// <c>-instruct</c> and/or <c>-QUANT</c> to name a variant (<c>qwen2.5:0.5b-instruct-q8_0</c>).
+    /// </summary>
+    public IReadOnlyList<string> Names { get; init; } = [];
+
     /// <summary>Files the model is offered in, one per quantization.</summary>
     public required IReadOnlyList<CatalogVariant> Variants { get; init; }
 

@@ -24,12 +24,14 @@ public sealed class ModelCatalog
     private static readonly Lazy<ModelCatalog> s_builtIn = new(LoadBuiltIn);
 
     private readonly Dictionary<string, CatalogModel> _byAlias;
+    private readonly Dictionary<string, CatalogModel> _byName;
 
     private ModelCatalog(int version, IReadOnlyList<CatalogModel> models)
     {
         Version = version;
         Models = models;
         _byAlias = models.ToDictionary(m => m.Alias, StringComparer.OrdinalIgnoreCase);
+        _byName = models.SelectMany(m => m.Names.Select(n => (n, m))).ToDictionary(p => p.n, p => p.m, StringComparer.OrdinalIgnoreCase);
     }
 
     /// <summary>The catalog shipped with Edgewise.</summary>
@@ -66,11 +68,69 @@ public sealed class ModelCatalog
             Check(m, seen);
         }
 
+        foreach (var m in doc.Models)
+        {
+            foreach (var name in m.Names)
+            {
+                var colon = name.IndexOf(':', StringComparison.Ordinal);
+                if (!ModelReference.TryParse(name, out _) || (colon >= 0 && name.IndexOf(':', colon + 1) >= 0) || !seen.Add(name))
+                {
+                    throw new FormatException("Catalog name is invalid or duplicated: " + name);
+                }
+            }
+        }
+
         return new ModelCatalog(doc.Version, doc.Models);
     }
 
     /// <summary>The model with alias <paramref name="alias"/> (case-insensitive), or null.</summary>
     public CatalogModel? Find(string alias) => _byAlias.GetValueOrDefault(alias);
+
+    /// <summary>Every name that resolves to a model: the aliases and the Ollama-style names.</summary>
+    public IEnumerable<string> AllNames => Models.SelectMany(m => m.Names.Prepend(m.Alias));
+
+    /// <summary>
+    /// Resolves an Ollama-style name (<c>qwen2.5:0.5b</c>, <c>llama3.2</c>, <c>qwen2.5:0.5b-instruct-q8_0</c>): one of
+    /// a model's <see cref="CatalogModel.Names"/>, optionally followed by <c>-instruct</c> and/or <c>-QUANT</c> for one
+    /// of its variants (case-insensitive). False when <paramref name="text"/> is no such name.
+    /// </summary>
+    public bool TryResolveName(string text, out CatalogModel model, out CatalogVariant? variant)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        variant = null;
+        var name = text.Trim().ToLowerInvariant();
+        if (name.EndsWith("-fp16", StringComparison.Ordinal))
+        {
+            name = name[..^"-fp16".Length] + "-f16"; // Ollama's spelling of f16
+        }
+
+        if (FindName(name) is { } exact)
+        {
+            model = exact;
+            return true;
+        }
+
+        foreach (var m in Models)
+        {
+            foreach (var v in m.Variants)
+            {
+                if (name.EndsWith("-" + v.Quant, StringComparison.Ordinal) && FindName(name[..^(v.Quant.Length + 1)]) == m)
+                {
+                    model = m;
+                    variant = v;
+                    return true;
+                }
+            }
+        }
+
+        model = null!;
+        return false;
+    }
+
+    // A listed name, or a listed name followed by "-instruct" (every catalog model is an instruct model).
+    private CatalogModel? FindName(string name) =>
+        _byName.GetValueOrDefault(name)
+        ?? (name.EndsWith("-instruct", StringComparison.Ordinal) ? _byName.GetValueOrDefault(name[..^"-instruct".Length]) : null);
 
     /// <summary>Models carrying <paramref name="tag"/>, or every model when null.</summary>
     public IEnumerable<CatalogModel> WithTag(string? tag) => tag is null ? Models : Models.Where(m => m.HasTag(tag));

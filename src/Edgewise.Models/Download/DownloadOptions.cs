@@ -126,4 +126,21 @@ public readonly record struct DownloadProgress(long BytesReceived, long? TotalBy
 /// <param name="Size">The file's size.</param>
 /// <param name="Attempts">Attempts it took.</param>
 /// <param name="ResumedFrom">Bytes already on disk when the first attempt started.</param>
-public sealed record DownloadResult(Storage.Sha256Digest Digest, long Size, int Attempts, long ResumedFrom);
+public sealed record DownloadResult(Storage.Sha256Digest Digest, long Size, int Attempts, long ResumedFrom)
+{
+    /// <summary>What the digest was checked against.</summary>
+    public DigestSource DigestSource { get; init; }
+}
+
+/// <summary>What a download's sha256 was checked against.</summary>
+public enum DigestSource
+{
+    /// <summary>Nothing: no digest was given and the server published none; the digest is what arrived.</summary>
+    None,
+
+    /// <summary>The digest the caller expected (a catalog entry, a pin, a file list).</summary>
+    Expected,
+
+    /// <summary>The digest the server published with the file (<c>X-Linked-Etag</c>).</summary>
+    Published,
+}

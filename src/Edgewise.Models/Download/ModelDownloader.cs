@@ -17,6 +17,7 @@ public sealed class ModelDownloader : IDisposable
 {
     private const int BufferSize = 1 << 20;
     private const long ProgressStep = 1 << 20;
+    private const long MaxFileListBytes = 32L << 20;
 
     private readonly HttpClient _http;
     private readonly DownloadOptions _options;
@@ -67,7 +68,17 @@ public sealed class ModelDownloader : IDisposable
             if (outcome == AttemptOutcome.Complete)
             {
                 var digest = Verify(partialPath, target);
-                return new DownloadResult(digest, new FileInfo(partialPath).Length, attempt, resumedFrom);
+                var source = expectedSha256 is not null ? DigestSource.Expected : target.Sha256 is not null ? DigestSource.Published : DigestSource.None;
+                return new DownloadResult(digest, new FileInfo(partialPath).Length, attempt, resumedFrom) { DigestSource = source };
+            }
+
+            if (outcome == AttemptOutcome.Short)
+            {
+                // The server framed a complete body (Content-Length met, or the range it promised) that still falls
+                // short of the size it stated for the file: retrying would get the same bytes.
+                var arrived = File.Exists(partialPath) ? new FileInfo(partialPath).Length : 0;
+                File.Delete(partialPath);
+                throw SizeMismatch(target.Size ?? 0, arrived);
             }
 
             if (attempt >= _options.MaxAttempts)
@@ -78,6 +89,56 @@ public sealed class ModelDownloader : IDisposable
             }
 
             await Task.Delay(_options.RetryDelay, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The files of Hugging Face model repository <paramref name="repo"/> at the configured revision, from the hub API
+    /// (<c>GET {endpoint}/api/models/{repo}/tree/{revision}</c>), with the size and sha256 the hub states for each.
+    /// </summary>
+    /// <exception cref="ModelException">Offline, no such repository (404), unauthorized, or an answer that is not a file list.</exception>
+    public async Task<IReadOnlyList<HubFile>> ListFilesAsync(string repo, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(repo);
+        var baseText = _options.Endpoint.AbsoluteUri.TrimEnd('/');
+        var url = new Uri($"{baseText}/api/models/{repo}/tree/{Uri.EscapeDataString(_options.Revision)}");
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.StallTimeout);
+        HttpResponseMessage response;
+        try
+        {
+            response = await SendAsync(url, 0, new DownloadTarget(null, null), timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ModelException(ModelErrorCodes.Timeout, $"{url.IdnHost} did not answer the file list request in time.");
+        }
+        catch (HttpRequestException e)
+        {
+            throw Offline(url, e);
+        }
+
+        using (response)
+        {
+            switch (response.StatusCode)
+            {
+                case HttpStatusCode.OK:
+                    break;
+                case HttpStatusCode.NotFound:
+                    throw new ModelException(ModelErrorCodes.RemoteNotFound, $"{url.IdnHost} has no model repository {repo} (404): check the name, or that the mirror in HF_ENDPOINT carries it.");
+                case HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden:
+                    throw new ModelException(ModelErrorCodes.Unauthorized, $"{url.IdnHost} refused access to {repo} ({(int)response.StatusCode}): the repository may be gated; accept its license on the website and set HF_TOKEN.");
+                default:
+                    throw new ModelException(ModelErrorCodes.DownloadFailed, $"{url.IdnHost} answered {(int)response.StatusCode} to the file list request for {repo}.");
+            }
+
+            if (response.Content.Headers.ContentLength > MaxFileListBytes)
+            {
+                throw new ModelException(ModelErrorCodes.DownloadFailed, $"{url.IdnHost} answered the file list request for {repo} with more than {MaxFileListBytes >> 20} MiB: not a file list.");
+            }
+
+            var body = await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false);
+            return HubFile.ParseTree(body, url.IdnHost);
         }
     }
 
@@ -178,6 +239,11 @@ public sealed class ModelDownloader : IDisposable
 
                         await file.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
                         written += n;
+                        if (target.Size is { } stated && written > stated)
+                        {
+                            break; // more than the hub said: Verify reports the mismatch without reading the rest
+                        }
+
                         if (progress is not null && written - reported >= ProgressStep)
                         {
                             reported = written;
@@ -196,7 +262,14 @@ public sealed class ModelDownloader : IDisposable
             }
 
             progress?.Invoke(new DownloadProgress(written, target.Size, attempt));
-            return target.Size is { } size && written < size ? AttemptOutcome.Dropped : AttemptOutcome.Complete;
+            if (target.Size is { } size && written < size)
+            {
+                // A body that ended cleanly although its length was framed (Content-Length) is all the server meant
+                // to send; without framing, a clean end may be a dropped connection, so resume.
+                return response.Content.Headers.ContentLength is not null ? AttemptOutcome.Short : AttemptOutcome.Dropped;
+            }
+
+            return AttemptOutcome.Complete;
         }
     }
 
@@ -274,7 +347,7 @@ public sealed class ModelDownloader : IDisposable
         if (target.Size is { } size && length != size)
         {
             File.Delete(partialPath);
-            throw new ModelException(ModelErrorCodes.SizeMismatch, "The downloaded file does not have the expected size; it was deleted. Run the command again.");
+            throw SizeMismatch(size, length);
         }
 
         var digest = Sha256Digest.OfFile(partialPath);
@@ -286,6 +359,10 @@ public sealed class ModelDownloader : IDisposable
 
         return digest;
     }
+
+    private static ModelException SizeMismatch(long stated, long arrived) => new(
+        ModelErrorCodes.SizeMismatch,
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"size mismatch: the hub says {stated} bytes, {arrived} arrived; the partial file was deleted. The mirror may be serving a different or truncated file."));
 
     private static void EnsureDiskSpace(string partialPath, long? needed)
     {
@@ -315,6 +392,7 @@ public sealed class ModelDownloader : IDisposable
         Complete,
         Dropped,
         Stalled,
+        Short,
     }
 
     private sealed class DownloadTarget(Sha256Digest? sha256, long? size)

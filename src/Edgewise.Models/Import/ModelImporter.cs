@@ -125,7 +125,7 @@ public sealed class ModelImporter(ModelStore store)
                 throw new ModelException(ModelErrorCodes.ChecksumMismatch, "The file does not match the digest its manifest names.");
             }
 
-            return store.Register(reference, partial, digest, origin);
+            return store.Register(reference, partial, digest, origin, "import");
         }
         finally
         {

@@ -27,6 +27,14 @@ public sealed record ModelManifest
     /// <summary>Where the file came from.</summary>
     public required ModelSource Source { get; init; }
 
+    /// <summary>
+    /// What the digest was checked against when the file arrived: <c>catalog</c> (the catalog's sha256), <c>hub</c> (the
+    /// sha256 the hub published), <c>first_download</c> (nothing was published: the digest of the first download is
+    /// pinned, and every later pull, load and <c>edgewise verify</c> checks the file against it) or <c>import</c>; null
+    /// in manifests written before this was recorded.
+    /// </summary>
+    public string? DigestSource { get; init; }
+
     /// <summary>GGUF architecture name.</summary>
     public required string Architecture { get; init; }
 

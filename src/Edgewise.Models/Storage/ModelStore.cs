@@ -107,12 +107,32 @@ public sealed class ModelStore
             throw new ModelException(ModelErrorCodes.ModelNotFound, "The model's file is missing or damaged: remove it with 'edgewise rm' and pull or import it again.");
         }
 
+        // A blob is written once, before its manifest: a file written after the manifest was replaced since, so it must
+        // still have the recorded (pinned) digest. Untouched files are not re-hashed on every load; 'edgewise verify' does.
+        if (info.LastWriteTimeUtc > manifest.Created.UtcDateTime + ModifiedTolerance && Sha256Digest.OfFile(path).ToString() != manifest.Digest)
+        {
+            throw new ModelException(ModelErrorCodes.ChecksumMismatch, $"The stored file of {manifest.FullName} was changed after it was stored: it no longer has the sha256 pinned in its manifest ({manifest.Digest}). Remove it with 'edgewise rm {manifest.FullName}' and pull or import it again.");
+        }
+
         return path;
     }
 
+    private static readonly TimeSpan ModifiedTolerance = TimeSpan.FromSeconds(2);
+
     /// <summary>Re-hashes the model's file (M14); true when it still has the recorded digest.</summary>
-    public bool Verify(ModelManifest manifest) =>
-        Sha256Digest.OfFile(GetModelPath(manifest)).ToString() == manifest.Digest;
+    /// <exception cref="ModelException"><see cref="ModelErrorCodes.ModelNotFound"/>: the file is missing, a link or of the wrong size.</exception>
+    public bool Verify(ModelManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        var path = BlobPath(Sha256Digest.Parse(manifest.Digest));
+        var info = new FileInfo(path);
+        if (!info.Exists || info.LinkTarget is not null || info.Length != manifest.Size)
+        {
+            throw new ModelException(ModelErrorCodes.ModelNotFound, $"The file of {manifest.FullName} is missing or has the wrong size: remove it with 'edgewise rm {manifest.FullName}' and pull or import it again.");
+        }
+
+        return Sha256Digest.OfFile(path).ToString() == manifest.Digest;
+    }
 
     /// <summary>True when a verified blob with <paramref name="digest"/> is already stored.</summary>
     public bool HasBlob(Sha256Digest digest)
@@ -127,7 +147,7 @@ public sealed class ModelStore
     /// <c>blobs/</c> (or drops it when that blob exists) and writes the manifest.
     /// </summary>
     /// <exception cref="ModelException"><see cref="ModelErrorCodes.InvalidModelFile"/>: the file does not validate; it is deleted.</exception>
-    public ModelManifest Register(ModelReference reference, string verifiedFile, Sha256Digest digest, ModelSource source)
+    public ModelManifest Register(ModelReference reference, string verifiedFile, Sha256Digest digest, ModelSource source, string? digestSource = null)
     {
         ArgumentNullException.ThrowIfNull(verifiedFile);
         ArgumentNullException.ThrowIfNull(source);
@@ -147,12 +167,22 @@ public sealed class ModelStore
         var blob = BlobPath(digest);
         lock (_gate)
         {
-            if (HasBlob(digest))
+            if (HasBlob(digest) && new FileInfo(blob).Length == size && Sha256Digest.OfFile(blob) == digest)
             {
                 File.Delete(verifiedFile);
             }
             else
             {
+                // New, or a stored copy that was damaged: the verified file replaces it.
+                if (File.Exists(blob))
+                {
+                    File.SetAttributes(blob, FileAttributes.Normal);
+                    if (!OperatingSystem.IsWindows())
+                    {
+                        File.SetUnixFileMode(blob, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                    }
+                }
+
                 File.Move(verifiedFile, blob, overwrite: true);
                 MakeReadOnly(blob);
             }
@@ -164,6 +194,7 @@ public sealed class ModelStore
                 Digest = digest.ToString(),
                 Size = size,
                 Source = source,
+                DigestSource = digestSource,
                 Architecture = facts.Architecture,
                 Parameters = facts.Parameters,
                 ContextLength = facts.ContextLength,

@@ -7,7 +7,7 @@ namespace Edgewise.Models.Tests.Management;
 
 public sealed class ModelLoaderTests
 {
-    private static readonly string Reference = SharedPaths.ReferenceFile("models", "ref-phi4-Q4_K_M.gguf");
+    private static string Reference => SharedPaths.ReferenceFile("models", "ref-phi4-Q4_K_M.gguf");
 
     [Fact]
     public void TryLock_MappedWeights_LocksOrExplainsWhyNot()

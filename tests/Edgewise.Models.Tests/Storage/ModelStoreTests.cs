@@ -9,7 +9,7 @@ namespace Edgewise.Models.Tests.Storage;
 
 public sealed class ModelStoreTests : IDisposable
 {
-    internal static readonly string SmallModel = SharedPaths.ReferenceFile("models", "ref-phi4-Q4_K_M.gguf");
+    internal static string SmallModel => SharedPaths.ReferenceFile("models", "ref-phi4-Q4_K_M.gguf");
 
     private readonly TempDirectory _temp = new();
 

@@ -16,7 +16,7 @@ namespace Edgewise.Server.Tests.Models;
 /// <summary>The <c>models</c> section of edgewise.yaml reaches the server: settings, remote backends, failover, preload, pinning.</summary>
 public sealed class ModelConfigurationTests
 {
-    private static readonly string Phi4 = SharedPaths.ReferenceFile("models", "ref-phi4-Q4_K_M.gguf");
+    private static string Phi4 => SharedPaths.ReferenceFile("models", "ref-phi4-Q4_K_M.gguf");
 
     private static EdgewiseConfig Config(string yaml) => EdgewiseConfig.Parse(yaml, "/etc/edgewise/edgewise.yaml", ToolRegistry.CreateDefault());
 

@@ -13,7 +13,7 @@ namespace Edgewise.Server.Tests.Ollama;
 /// <summary>Ollama's /api/show (details from the GGUF header) and /api/pull (catalog download into the store, NDJSON progress).</summary>
 public sealed class OllamaModelRoutesTests
 {
-    private static readonly string ModelFile = SharedPaths.ReferenceFile("models", "ref-phi4-Q8_0.gguf");
+    private static string ModelFile => SharedPaths.ReferenceFile("models", "ref-phi4-Q8_0.gguf");
 
     [Fact]
     public async Task Show_ReferenceModel_ReportsFamilyQuantizationContextAndParameters()

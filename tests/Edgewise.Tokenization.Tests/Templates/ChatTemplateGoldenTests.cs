@@ -10,6 +10,12 @@ public sealed class ChatTemplateGoldenTests
         var data = new TheoryData<string, string>();
         foreach (var stem in GoldenFiles.TemplateStems())
         {
+            if (stem == Edgewise.Testing.SharedPaths.Missing)
+            {
+                data.Add(stem, stem);
+                continue;
+            }
+
             var folder = Path.Combine(GoldenFiles.Directory, stem);
             foreach (var file in Directory.GetFiles(folder, "*.txt").Order(StringComparer.Ordinal))
             {
@@ -42,6 +48,7 @@ public sealed class ChatTemplateGoldenTests
     [Fact]
     public void Render_EveryReferenceTemplate_HasSuccessfulGoldenRenders()
     {
+        Edgewise.Testing.SharedPaths.Require();
         var stems = GoldenFiles.TemplateStems().ToList();
         Assert.True(stems.Count >= 10, "expected the ten reference templates");
         foreach (var stem in stems)

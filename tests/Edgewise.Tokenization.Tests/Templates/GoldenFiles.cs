@@ -19,7 +19,7 @@ internal static class GoldenFiles
 
     public static string TemplatePath(string stem) => SharedPaths.ReferenceFile("templates", stem + ".jinja");
 
-    public static IEnumerable<string> TemplateStems() =>
+    public static IEnumerable<string> TemplateStems() => !SharedPaths.Available ? [SharedPaths.Missing] :
         System.IO.Directory.GetFiles(SharedPaths.ReferenceFile("templates"), "*.jinja")
             .Select(Path.GetFileNameWithoutExtension)
             .OfType<string>()
