@@ -205,9 +205,15 @@ public sealed class PostgresSessionStore : ISessionStore
     }
 
     /// <inheritdoc/>
+    /// <remarks>Also drops session leases that expired over a minute ago (left by gateways that died holding them).</remarks>
     public Task<int> DeleteOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default) =>
         _database.RunAsync(async (connection, ct) =>
         {
+            await using (var leases = PostgresDatabase.Command(connection, null, "DELETE FROM session_leases WHERE expires_at < clock_timestamp() - interval '1 minute'"))
+            {
+                await leases.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+
             await using var command = PostgresDatabase.Command(connection, null, "DELETE FROM sessions WHERE updated_ticks < $1", cutoff.UtcTicks);
             return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }, cancellationToken);

@@ -100,4 +100,19 @@ public sealed class PostgresSessionLeaseTests : SessionLeaseContractTests
         Assert.NotNull(taken);
         await taken.DisposeAsync();
     }
+
+    [Fact]
+    public async Task Retention_DropsLeasesExpiredLongAgo_KeepsLiveOnes()
+    {
+        await using var backend = await PostgresBackend.OpenAsync();
+        var cancel = TestContext.Current.CancellationToken;
+        await backend.ExecuteRawAsync("INSERT INTO session_leases VALUES ('old', 'dead-gateway', clock_timestamp() - interval '2 minutes')");
+        var live = await backend.Leases.TryAcquireAsync("live", cancel);
+
+        await backend.Sessions.DeleteOlderThanAsync(DateTimeOffset.UtcNow.AddDays(-1), cancel);
+
+        Assert.Equal(1L, await backend.CountAsync("session_leases"));
+        Assert.True(await backend.PostgresLeases.IsHeldAsync("live", cancel));
+        await live!.DisposeAsync();
+    }
 }
