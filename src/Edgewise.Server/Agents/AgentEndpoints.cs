@@ -167,6 +167,7 @@ internal static class AgentEndpoints
             }
 
             var agent = await catalog.CreateAgentAsync(agentName, RequestGuard.KeyOf(context), cancel).ConfigureAwait(false);
+            await sessions.DecideAsync(id, request.CallId, approved, cancel).ConfigureAwait(false);
             var decision = new ApprovalDecision(request.CallId, body.ArgumentsHash ?? request.ArgumentsHash, approved);
             await runner.RunAsync(context, agent, session, null, new AgentRunOptions { Approvals = [decision] }, body.Stream == true).ConfigureAwait(false);
         }

@@ -22,6 +22,7 @@ internal sealed class AgentSessions(ServerOptions options) : IAsyncDisposable
     private ISessionStore? _store;
     private IAuditLog? _audit;
     private ISessionLeases? _leases;
+    private PostgresApprovalDecisions? _decisions;
 
     /// <summary>True when the configuration defines agents or routers, so sessions are kept.</summary>
     public bool Enabled => options.Configuration is { } c && (c.Agents.Count > 0 || c.Routers.Count > 0);
@@ -58,6 +59,7 @@ internal sealed class AgentSessions(ServerOptions options) : IAsyncDisposable
                 _store = new PostgresSessionStore(postgres);
                 _audit = new PostgresAuditLog(postgres);
                 _leases = new PostgresSessionLeases(postgres);
+                _decisions = new PostgresApprovalDecisions(postgres);
                 _database = postgres;
                 return;
             }
@@ -170,6 +172,19 @@ internal sealed class AgentSessions(ServerOptions options) : IAsyncDisposable
         }
 
         return new Release(_running, id, lease);
+    }
+
+    /// <summary>
+    /// Records the answer to approval <paramref name="callId"/> before it is applied; a 409 when another request
+    /// already decided it. With SQLite the session claim alone guarantees one decision (one process owns the file);
+    /// with PostgreSQL the decision is also recorded, so a gateway that lost its lease cannot decide again (A04).
+    /// </summary>
+    public async Task DecideAsync(string id, string callId, bool approved, CancellationToken cancellationToken)
+    {
+        if (_decisions is not null && !await Guard(() => _decisions.TryDecideAsync(id, callId, approved, cancellationToken)).ConfigureAwait(false))
+        {
+            throw new ApiException(409, ErrorTypes.InvalidRequest, "approval_already_decided", "This approval was already decided by another request.", "call_id");
+        }
     }
 
     /// <summary>Deletes sessions not updated within <paramref name="retention"/> of now; returns how many.</summary>

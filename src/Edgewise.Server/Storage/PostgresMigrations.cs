@@ -77,6 +77,14 @@ internal static class PostgresMigrations
         CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head FOR EACH ROW EXECUTE FUNCTION edgewise_audit_append_only();
         CREATE TRIGGER audit_head_no_truncate BEFORE TRUNCATE ON audit_head FOR EACH STATEMENT EXECUTE FUNCTION edgewise_audit_append_only();
         """,
+        """
+        CREATE TABLE approval_decisions(
+            session_id text NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            call_id text NOT NULL,
+            approved boolean NOT NULL,
+            decided_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+            PRIMARY KEY(session_id, call_id));
+        """,
     ];
 
     public static int CurrentVersion => s_migrations.Length;

@@ -86,9 +86,9 @@ public sealed class PostgresSessionLeases : ISessionLeases
                     return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
                 }, CancellationToken.None).ConfigureAwait(false);
             }
-            catch (StorageException)
+            catch (Exception e) when (e is StorageException or ObjectDisposedException)
             {
-                // The database is unreachable: the lease expires by itself.
+                // The database is unreachable or already closed (shutdown): the lease expires by itself.
             }
         }
 

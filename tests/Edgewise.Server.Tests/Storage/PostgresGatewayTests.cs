@@ -8,7 +8,7 @@ namespace Edgewise.Server.Tests.Storage;
 /// <summary>
 /// Two live servers on one PostgreSQL schema (<c>storage.kind: postgres</c>), each with its own connection pool as
 /// two gateway processes would have: a session started on one continues on the other, an approval asked on one is
-/// answered on the other exactly once, a session leased by another gateway is a 409 everywhere, and the audit rows
+/// answered on the other exactly once (and never after another gateway recorded a decision), a session leased by another gateway is a 409 everywhere, and the audit rows
 /// of both form one chain.
 /// </summary>
 public sealed class PostgresGatewayTests
@@ -74,6 +74,42 @@ public sealed class PostgresGatewayTests
         var audit = await backend.GetAuditAsync(id!);
         Assert.Contains(audit, r => r.Kind == "approval_granted");
         Assert.True((await backend.VerifyAuditAsync()).IsValid);
+    }
+
+    [Fact]
+    public async Task Approval_AlreadyDecidedByAGatewayThatLostItsLease_409AndToolNotRun()
+    {
+        await using var backend = await PostgresBackend.OpenAsync();
+        var book = new OrderBook();
+        await using var a = await StartAsync(backend, book, Models());
+        var run = await a.RunAsync("orders", "order two");
+        var id = run.GetProperty("session_id").GetString();
+        var callId = Assert.Single(run.GetProperty("pending_approvals").EnumerateArray().ToList()).GetProperty("call_id").GetString();
+
+        // Another gateway recorded its decision, then stalled past its lease before applying it.
+        await backend.ExecuteRawAsync($"INSERT INTO approval_decisions(session_id, call_id, approved) VALUES ('{id}', '{callId}', false)");
+        var (status, error) = await a.CallAsync(HttpMethod.Post, $"/v1/sessions/{id}/approvals/{callId}", """{"approved":true}""");
+
+        Assert.Equal((409, "approval_already_decided"), (status, error.GetProperty("error").GetProperty("code").GetString()));
+        Assert.Equal(0, book.Orders);
+        var (_, session) = await a.CallAsync(HttpMethod.Get, "/v1/sessions/" + id);
+        Assert.Single(session.GetProperty("pending_approvals").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Decide_SameApprovalFromThreeGatewaysAtOnce_ExactlyOneRecorded()
+    {
+        await using var backend = await PostgresBackend.OpenAsync();
+        await backend.Sessions.SaveAsync(SessionStoreContractTests.Sample("s1"), TestContext.Current.CancellationToken);
+        var gateways = new[] { new PostgresApprovalDecisions(backend.Database), new PostgresApprovalDecisions(await backend.OpenDatabaseAsync()), new PostgresApprovalDecisions(await backend.OpenDatabaseAsync()) };
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => Task.Run(() => gateways[i % 3].TryDecideAsync("s1", "c1", i % 2 == 0), TestContext.Current.CancellationToken)));
+
+        Assert.Single(outcomes, o => o);
+        Assert.False(await gateways[0].TryDecideAsync("missing-session", "c1", true, TestContext.Current.CancellationToken));
+        Assert.Equal(1L, await backend.CountAsync("approval_decisions"));
+        await backend.Sessions.DeleteAsync("s1", TestContext.Current.CancellationToken);
+        Assert.Equal(0L, await backend.CountAsync("approval_decisions"));
     }
 
     [Fact]
