@@ -21,6 +21,15 @@ public sealed class AgentServerOptions
     /// <summary>The SQLite session and audit database; null means <c>$EDGEWISE_HOME/agents.db</c>.</summary>
     public string? DatabasePath { get; set; }
 
+    /// <summary>Where sessions, session leases and the audit log live (<c>storage.kind</c>); default SQLite.</summary>
+    public AgentStorageKind StorageKind { get; set; } = AgentStorageKind.Sqlite;
+
+    /// <summary>The Npgsql connection string for <see cref="AgentStorageKind.Postgres"/> (from <c>storage.connection_string_env</c>).</summary>
+    public string? PostgresConnectionString { get; set; }
+
+    /// <summary>How long a session lease outlives its last renewal in PostgreSQL (<c>storage.lease_duration</c>); default 30 s.</summary>
+    public TimeSpan SessionLeaseDuration { get; set; } = Storage.PostgresStorageOptions.DefaultLeaseDuration;
+
     /// <summary>The C# tools agents may list; null means <see cref="ToolRegistry.CreateDefault"/> (the sample tools).</summary>
     public ToolRegistry? Tools { get; set; }
 
@@ -32,4 +41,14 @@ public sealed class AgentServerOptions
 
     /// <summary>The clock of agent runs, approval expiry and retention; null means <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider? TimeProvider { get; set; }
+}
+
+/// <summary>The backends of the session store and audit log.</summary>
+public enum AgentStorageKind
+{
+    /// <summary>One SQLite file under EDGEWISE_HOME, owned by one process (the single-device default).</summary>
+    Sqlite,
+
+    /// <summary>A PostgreSQL database shared by several gateways.</summary>
+    Postgres,
 }

@@ -6,7 +6,7 @@ namespace Edgewise.Agents.Configuration;
 internal sealed partial class ConfigParser(string file, ToolRegistry tools)
 {
     /// <summary>Root sections read and validated by the server (Edgewise.Server), not by this parser.</summary>
-    internal static readonly string[] ServerSections = ["server", "telemetry", "alerts"];
+    internal static readonly string[] ServerSections = ["server", "telemetry", "alerts", "storage"];
 
     private static readonly string[] s_rootKeys = ["models", "agents", "routers", "mcp_servers", "limits", .. ServerSections];
     private static readonly string[] s_agentKeys =

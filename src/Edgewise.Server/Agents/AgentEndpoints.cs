@@ -81,7 +81,7 @@ internal static class AgentEndpoints
         if (body.SessionId is { } id)
         {
             var (session, claim) = await ClaimOwnedAsync(sessions, id, owner, cancel).ConfigureAwait(false);
-            using (claim)
+            await using (claim.ConfigureAwait(false))
             {
                 var agentName = session.AgentName ?? name;
                 if (!string.Equals(agentName, name, StringComparison.Ordinal) && !catalog.CanContinue(name, agentName))
@@ -114,7 +114,8 @@ internal static class AgentEndpoints
 
         var now = sessions.Clock.GetUtcNow();
         var fresh = new AgentSession { AgentName = chosen.Name, IsPrivate = chosen.Options.IsPrivate, Owner = owner, CreatedAt = now, UpdatedAt = now };
-        using (sessions.Claim(fresh.Id))
+        var freshClaim = await sessions.ClaimAsync(fresh.Id, cancel).ConfigureAwait(false);
+        await using (freshClaim.ConfigureAwait(false))
         {
             await runner.RunAsync(context, chosen, fresh, body.Input, runOptions, body.Stream == true).ConfigureAwait(false);
         }
@@ -156,7 +157,7 @@ internal static class AgentEndpoints
 
         var cancel = context.RequestAborted;
         var (session, claim) = await ClaimOwnedAsync(sessions, id, SessionOwner.Of(context), cancel).ConfigureAwait(false);
-        using (claim)
+        await using (claim.ConfigureAwait(false))
         {
             var request = session.PendingApprovals.FirstOrDefault(r => string.Equals(r.CallId, callId, StringComparison.Ordinal))
                 ?? throw new ApiException(404, ErrorTypes.NotFound, "approval_not_found", "The session has no pending approval with this call id.", "call_id");
@@ -166,23 +167,24 @@ internal static class AgentEndpoints
             }
 
             var agent = await catalog.CreateAgentAsync(agentName, RequestGuard.KeyOf(context), cancel).ConfigureAwait(false);
+            await sessions.DecideAsync(id, request.CallId, approved, cancel).ConfigureAwait(false);
             var decision = new ApprovalDecision(request.CallId, body.ArgumentsHash ?? request.ArgumentsHash, approved);
             await runner.RunAsync(context, agent, session, null, new AgentRunOptions { Approvals = [decision] }, body.Stream == true).ConfigureAwait(false);
         }
     }
 
     /// <summary>Checks ownership, claims the session for this request, and reloads it so the run starts from the latest version.</summary>
-    private static async Task<(AgentSession Session, IDisposable Claim)> ClaimOwnedAsync(AgentSessions sessions, string id, string owner, CancellationToken cancellationToken)
+    private static async Task<(AgentSession Session, IAsyncDisposable Claim)> ClaimOwnedAsync(AgentSessions sessions, string id, string owner, CancellationToken cancellationToken)
     {
         await sessions.GetOwnedAsync(id, owner, cancellationToken).ConfigureAwait(false);
-        var claim = sessions.Claim(id);
+        var claim = await sessions.ClaimAsync(id, cancellationToken).ConfigureAwait(false);
         try
         {
             return (await sessions.GetOwnedAsync(id, owner, cancellationToken).ConfigureAwait(false), claim);
         }
         catch
         {
-            claim.Dispose();
+            await claim.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }

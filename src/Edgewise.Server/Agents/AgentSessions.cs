@@ -8,18 +8,21 @@ using Edgewise.Server.Storage;
 namespace Edgewise.Server.Agents;
 
 /// <summary>
-/// The durable sessions of the agent routes: the SQLite database (opened on start only when agents are configured,
-/// so an unusable file stops the server, P03), ownership (a session is visible only to the key that created it; any
-/// other caller gets the same 404 as for a missing id, A13), one run per session across requests (409, C01), and
-/// retention.
+/// The durable sessions of the agent routes: the SQLite database, or PostgreSQL shared with other gateways
+/// (<c>storage.kind</c>), opened on start only when agents are configured, so an unusable store stops the server
+/// (P03); ownership (a session is visible only to the key that created it; any other caller gets the same 404 as for
+/// a missing id, A13); one run per session across requests (409, C01) — in this process, and across processes
+/// through PostgreSQL session leases; and retention.
 /// </summary>
 internal sealed class AgentSessions(ServerOptions options) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, byte> _running = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _openGate = new(1, 1);
-    private SqliteDatabase? _database;
-    private SqliteSessionStore? _store;
-    private SqliteAuditLog? _audit;
+    private IAsyncDisposable? _database;
+    private ISessionStore? _store;
+    private IAuditLog? _audit;
+    private ISessionLeases? _leases;
+    private PostgresApprovalDecisions? _decisions;
 
     /// <summary>True when the configuration defines agents or routers, so sessions are kept.</summary>
     public bool Enabled => options.Configuration is { } c && (c.Agents.Count > 0 || c.Routers.Count > 0);
@@ -31,9 +34,12 @@ internal sealed class AgentSessions(ServerOptions options) : IAsyncDisposable
     public string DatabasePath => options.Agents.DatabasePath ?? Path.Combine(EdgewiseHome.Resolve(), AgentServerOptions.DefaultDatabaseFileName);
 
     /// <summary>The audit log; null before <see cref="OpenAsync"/>.</summary>
-    public SqliteAuditLog? Audit => _audit;
+    public IAuditLog? Audit => _audit;
 
-    /// <summary>Opens (creating if needed) the database; a corrupt, foreign or newer file throws <see cref="StorageException"/>.</summary>
+    /// <summary>
+    /// Opens (creating if needed) the database; a corrupt, foreign or newer SQLite file, or a PostgreSQL server that
+    /// cannot be reached or holds a newer schema, throws <see cref="StorageException"/>.
+    /// </summary>
     public async Task OpenAsync(CancellationToken cancellationToken)
     {
         await _openGate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -41,6 +47,20 @@ internal sealed class AgentSessions(ServerOptions options) : IAsyncDisposable
         {
             if (_database is not null)
             {
+                return;
+            }
+
+            if (options.Agents.StorageKind == AgentStorageKind.Postgres)
+            {
+                var connection = options.Agents.PostgresConnectionString
+                    ?? throw new StorageException(StorageException.Unavailable, "storage.kind is postgres but no connection string is configured.");
+                var postgres = await PostgresDatabase.OpenAsync(
+                    new PostgresStorageOptions { ConnectionString = connection, LeaseDuration = options.Agents.SessionLeaseDuration }, cancellationToken).ConfigureAwait(false);
+                _store = new PostgresSessionStore(postgres);
+                _audit = new PostgresAuditLog(postgres);
+                _leases = new PostgresSessionLeases(postgres);
+                _decisions = new PostgresApprovalDecisions(postgres);
+                _database = postgres;
                 return;
             }
 
@@ -62,7 +82,7 @@ internal sealed class AgentSessions(ServerOptions options) : IAsyncDisposable
     }
 
     /// <summary>The session store, opening the database on first use.</summary>
-    public async Task<SqliteSessionStore> StoreAsync(CancellationToken cancellationToken)
+    public async Task<ISessionStore> StoreAsync(CancellationToken cancellationToken)
     {
         if (_store is null)
         {
@@ -119,14 +139,60 @@ internal sealed class AgentSessions(ServerOptions options) : IAsyncDisposable
     public async Task DeleteOwnedAsync(string id, string owner, CancellationToken cancellationToken)
     {
         await GetOwnedAsync(id, owner, cancellationToken).ConfigureAwait(false);
-        using var claim = Claim(id);
+        await using var claim = await ClaimAsync(id, cancellationToken).ConfigureAwait(false);
         var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
         await Guard(() => store.DeleteAsync(id, cancellationToken)).ConfigureAwait(false);
     }
 
-    /// <summary>Marks <paramref name="id"/> as running in this server until the result is disposed; a second claim is a 409.</summary>
-    public IDisposable Claim(string id) =>
-        _running.TryAdd(id, 0) ? new Release(_running, id) : throw Busy();
+    /// <summary>
+    /// Marks <paramref name="id"/> as running until the result is disposed; a second claim is a 409. The claim holds
+    /// in this server and, with PostgreSQL, as a session lease across every gateway on the same database.
+    /// </summary>
+    public async Task<IAsyncDisposable> ClaimAsync(string id, CancellationToken cancellationToken)
+    {
+        if (!_running.TryAdd(id, 0))
+        {
+            throw Busy();
+        }
+
+        var local = new Release(_running, id, null);
+        if (_leases is null)
+        {
+            return local;
+        }
+
+        IAsyncDisposable? lease;
+        try
+        {
+            lease = await Guard(() => _leases.TryAcquireAsync(id, cancellationToken)).ConfigureAwait(false);
+        }
+        catch
+        {
+            await local.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        if (lease is null)
+        {
+            await local.DisposeAsync().ConfigureAwait(false);
+            throw Busy();
+        }
+
+        return new Release(_running, id, lease);
+    }
+
+    /// <summary>
+    /// Records the answer to approval <paramref name="callId"/> before it is applied; a 409 when another request
+    /// already decided it. With SQLite the session claim alone guarantees one decision (one process owns the file);
+    /// with PostgreSQL the decision is also recorded, so a gateway that lost its lease cannot decide again (A04).
+    /// </summary>
+    public async Task DecideAsync(string id, string callId, bool approved, CancellationToken cancellationToken)
+    {
+        if (_decisions is not null && !await Guard(() => _decisions.TryDecideAsync(id, callId, approved, cancellationToken)).ConfigureAwait(false))
+        {
+            throw new ApiException(409, ErrorTypes.InvalidRequest, "approval_already_decided", "This approval was already decided by another request.", "call_id");
+        }
+    }
 
     /// <summary>Deletes sessions not updated within <paramref name="retention"/> of now; returns how many.</summary>
     public async Task<int> SweepAsync(TimeSpan retention, CancellationToken cancellationToken)
@@ -174,15 +240,25 @@ internal sealed class AgentSessions(ServerOptions options) : IAsyncDisposable
     internal static bool IsWellFormedId(string id) =>
         id.Length is > 0 and <= 128 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
 
-    private sealed class Release(ConcurrentDictionary<string, byte> running, string id) : IDisposable
+    private sealed class Release(ConcurrentDictionary<string, byte> running, string id, IAsyncDisposable? lease) : IAsyncDisposable
     {
         private int _done;
 
-        public void Dispose()
+        public async ValueTask DisposeAsync()
         {
             if (Interlocked.Exchange(ref _done, 1) == 0)
             {
-                running.TryRemove(id, out _);
+                try
+                {
+                    if (lease is not null)
+                    {
+                        await lease.DisposeAsync().ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    running.TryRemove(id, out _);
+                }
             }
         }
     }

@@ -68,6 +68,7 @@ public static partial class ServerConfigReader
         }
 
         ReadObservability(root, options);
+        ReadStorage(root, options);
     }
 
     /// <summary>Reads the <c>telemetry</c> and <c>alerts</c> sections from the document root (ServerConfigReader.Observability.cs).</summary>

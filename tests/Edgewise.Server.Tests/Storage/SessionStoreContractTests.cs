@@ -4,15 +4,20 @@ using Microsoft.Extensions.AI;
 
 namespace Edgewise.Server.Tests.Storage;
 
-public sealed class SqliteSessionStoreTests : IDisposable
+/// <summary>
+/// The session store contract, run against every backend: <see cref="SqliteSessionStoreTests"/> and
+/// <see cref="PostgresSessionStoreTests"/>.
+/// </summary>
+public abstract class SessionStoreContractTests
 {
-    private readonly TempDatabase _temp = new();
+    /// <summary>A fresh, empty backend.</summary>
+    protected abstract Task<StoreBackend> OpenAsync();
 
     [Fact]
     public async Task SaveGet_RoundTripsEverythingAndAppendsMessages()
     {
-        await using var database = await _temp.OpenAsync();
-        var store = new SqliteSessionStore(database);
+        await using var backend = await OpenAsync();
+        var store = backend.Sessions;
         var session = Sample();
 
         await store.SaveAsync(session, TestContext.Current.CancellationToken);
@@ -29,8 +34,8 @@ public sealed class SqliteSessionStoreTests : IDisposable
     [Fact]
     public async Task Save_ShorterHistory_Rewritten()
     {
-        await using var database = await _temp.OpenAsync();
-        var store = new SqliteSessionStore(database);
+        await using var backend = await OpenAsync();
+        var store = backend.Sessions;
         var session = Sample();
         await store.SaveAsync(session, TestContext.Current.CancellationToken);
 
@@ -43,8 +48,8 @@ public sealed class SqliteSessionStoreTests : IDisposable
     [Fact]
     public async Task Save_C01_StaleCopy_RefusedWithSessionBusy()
     {
-        await using var database = await _temp.OpenAsync();
-        var store = new SqliteSessionStore(database);
+        await using var backend = await OpenAsync();
+        var store = backend.Sessions;
         await store.SaveAsync(Sample("s1"), TestContext.Current.CancellationToken);
         var first = (await store.GetAsync("s1", TestContext.Current.CancellationToken))!;
         var second = (await store.GetAsync("s1", TestContext.Current.CancellationToken))!;
@@ -62,8 +67,8 @@ public sealed class SqliteSessionStoreTests : IDisposable
     [Fact]
     public async Task Save_C01_ConcurrentCopies_ExactlyOneWinsAndTurnsNeverInterleave()
     {
-        await using var database = await _temp.OpenAsync();
-        var store = new SqliteSessionStore(database);
+        await using var backend = await OpenAsync();
+        var store = backend.Sessions;
         await store.SaveAsync(Sample("s1"), TestContext.Current.CancellationToken);
         var copies = new List<AgentSession>();
         for (var i = 0; i < 6; i++)
@@ -94,25 +99,38 @@ public sealed class SqliteSessionStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Save_C01_SameNewSessionCreatedTwice_SecondRefused()
+    {
+        await using var backend = await OpenAsync();
+        var first = Sample("new");
+        var second = Sample("new");
+        second.Messages.Add(new ChatMessage(ChatRole.User, "second"));
+
+        await backend.Sessions.SaveAsync(first, TestContext.Current.CancellationToken);
+
+        await Assert.ThrowsAsync<SessionBusyException>(() => backend.Sessions.SaveAsync(second, TestContext.Current.CancellationToken));
+        Assert.Equal(first.ToJson(), (await backend.Sessions.GetAsync("new", TestContext.Current.CancellationToken))!.ToJson());
+    }
+
+    [Fact]
     public async Task Delete_RemovesSessionAndItsMessages()
     {
-        await using var database = await _temp.OpenAsync();
-        var store = new SqliteSessionStore(database);
+        await using var backend = await OpenAsync();
+        var store = backend.Sessions;
         await store.SaveAsync(Sample("gone"), TestContext.Current.CancellationToken);
 
         Assert.True(await store.DeleteAsync("gone", TestContext.Current.CancellationToken));
         Assert.False(await store.DeleteAsync("gone", TestContext.Current.CancellationToken));
 
         Assert.Null(await store.GetAsync("gone", TestContext.Current.CancellationToken));
-        await using var connection = await database.OpenReadConnectionAsync(TestContext.Current.CancellationToken);
-        Assert.Equal(0L, TempDatabase.Scalar(connection, "SELECT count(*) FROM messages"));
+        Assert.Equal(0L, await backend.CountAsync("messages"));
     }
 
     [Fact]
     public async Task ListAndRetention_ByOwnerNewestFirst_OldSessionsDeleted()
     {
-        await using var database = await _temp.OpenAsync();
-        var store = new SqliteSessionStore(database);
+        await using var backend = await OpenAsync();
+        var store = backend.Sessions;
         var now = DateTimeOffset.UtcNow;
         for (var i = 0; i < 5; i++)
         {
@@ -130,15 +148,14 @@ public sealed class SqliteSessionStoreTests : IDisposable
         Assert.Equal(2, await store.DeleteOlderThanAsync(now.AddDays(-25), TestContext.Current.CancellationToken));
 
         Assert.Equal(["s0", "s1", "s2"], (await store.ListAsync(cancellationToken: TestContext.Current.CancellationToken)).Select(s => s.Id));
-        await using var connection = await database.OpenReadConnectionAsync(TestContext.Current.CancellationToken);
-        Assert.Equal(6L, TempDatabase.Scalar(connection, "SELECT count(*) FROM messages"));
+        Assert.Equal(6L, await backend.CountAsync("messages"));
     }
 
     [Fact]
     public async Task Save_P04_HundredConcurrentSessions_AllStored()
     {
-        await using var database = await _temp.OpenAsync();
-        var store = new SqliteSessionStore(database);
+        await using var backend = await OpenAsync();
+        var store = backend.Sessions;
 
         await Task.WhenAll(Enumerable.Range(0, 100).Select(i => Task.Run(async () =>
         {
@@ -155,7 +172,7 @@ public sealed class SqliteSessionStoreTests : IDisposable
         Assert.All(sessions, s => Assert.Equal(5, s.MessageCount));
     }
 
-    private static AgentSession Sample(string? id = null)
+    internal static AgentSession Sample(string? id = null)
     {
         var session = id is null ? new AgentSession() : new AgentSession(id);
         session.AgentName = "kiosk";
@@ -166,6 +183,49 @@ public sealed class SqliteSessionStoreTests : IDisposable
         session.PendingApprovals.Add(new ApprovalRequest("c1", "lookup", "{\"sku\":\"A-1\"}", new string('b', 64), now, now.AddMinutes(15)));
         return session;
     }
+}
 
-    public void Dispose() => _temp.Dispose();
+public sealed class SqliteSessionStoreTests : SessionStoreContractTests
+{
+    protected override async Task<StoreBackend> OpenAsync() => await SqliteBackend.OpenAsync();
+}
+
+/// <summary>The contract on PostgreSQL, plus stale saves from another gateway (its own connection pool).</summary>
+public sealed class PostgresSessionStoreTests : SessionStoreContractTests
+{
+    protected override async Task<StoreBackend> OpenAsync() => await PostgresBackend.OpenAsync();
+
+    [Fact]
+    public async Task Save_C01_TwoGatewaysSaveSameVersion_ExactlyOneWins()
+    {
+        await using var backend = await PostgresBackend.OpenAsync();
+        var gateways = new[] { backend.Sessions, new PostgresSessionStore(await backend.OpenDatabaseAsync()), new PostgresSessionStore(await backend.OpenDatabaseAsync()) };
+        await backend.Sessions.SaveAsync(Sample("s1"), TestContext.Current.CancellationToken);
+        var copies = new List<AgentSession>();
+        for (var i = 0; i < 9; i++)
+        {
+            var copy = (await gateways[i % 3].GetAsync("s1", TestContext.Current.CancellationToken))!;
+            copy.Messages.Add(new ChatMessage(ChatRole.User, "turn " + i));
+            copies.Add(copy);
+        }
+
+        var outcomes = await Task.WhenAll(copies.Select((c, i) => Task.Run(async () =>
+        {
+            try
+            {
+                await gateways[i % 3].SaveAsync(c);
+                return true;
+            }
+            catch (SessionBusyException)
+            {
+                return false;
+            }
+        })));
+
+        Assert.Equal(1, outcomes.Count(o => o));
+        var winner = outcomes.ToList().IndexOf(true);
+        var stored = (await gateways[(winner + 1) % 3].GetAsync("s1", TestContext.Current.CancellationToken))!;
+        Assert.Equal((2L, "turn " + winner), (stored.Version, stored.Messages[^1].Text));
+        Assert.Equal(3L, await backend.CountAsync("messages"));
+    }
 }
