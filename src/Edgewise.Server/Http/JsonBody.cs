@@ -8,7 +8,8 @@ namespace Edgewise.Server.Http;
 
 /// <summary>
 /// Reads JSON request bodies: Content-Type must be JSON (415 otherwise; the Ollama routes also take a body with no
-/// Content-Type at all, as Ollama does, but never a type a browser form can send), at most the configured number of bytes after
+/// Content-Type at all, as Ollama does, and curl -d's form type from a client that is no browser, but never what a
+/// browser form or page can send), at most the configured number of bytes after
 /// decompression (413 before parsing, H04), strict JSON of depth ≤ 64 with no trailing content, valid UTF-8 and no lone
 /// surrogates (400, H05–H07). The error names the offending parameter where it is known and never echoes input.
 /// </summary>
@@ -35,7 +36,7 @@ internal static partial class JsonBody
     {
         var request = context.Request;
         var type = request.Headers.ContentType.ToString();
-        if (type.Length > 0 ? !IsJson(type) : !contentTypeOptional)
+        if (type.Length > 0 ? !IsJson(type) && !(contentTypeOptional && IsCurlData(type, request)) : !contentTypeOptional)
         {
             throw new ApiException(415, ErrorTypes.InvalidRequest, ErrorCodes.UnsupportedMediaType, type.Length > 0 && IsForm(type)
                 ? "The Content-Type must be application/json, not a form type (curl -d sends application/x-www-form-urlencoded: add -H 'Content-Type: application/json')."
@@ -81,6 +82,17 @@ internal static partial class JsonBody
         return mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
             || (mediaType.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
     }
+
+    /// <summary>
+    /// <c>curl -d</c> labels its body <c>application/x-www-form-urlencoded</c>, so Ollama's own curl examples arrive with
+    /// that type. On the Ollama routes such a body is read as JSON when the request carries no <c>Origin</c>: every
+    /// browser sends an <c>Origin</c> with a cross-site POST (form or fetch), which the origin check refuses, so a web
+    /// page still cannot post to the server (H05). <c>text/plain</c> and <c>multipart/form-data</c>, which curl -d never
+    /// sends, stay refused whatever the headers.
+    /// </summary>
+    private static bool IsCurlData(string contentType, HttpRequest request) =>
+        contentType.Split(';', 2)[0].Trim().Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase)
+        && !request.Headers.ContainsKey("Origin");
 
     private static bool IsForm(string contentType) =>
         contentType.Split(';', 2)[0].Trim().ToLowerInvariant() is "application/x-www-form-urlencoded" or "multipart/form-data" or "text/plain";

@@ -39,8 +39,44 @@ public sealed class OllamaCompatibilityTests : IDisposable
         Assert.Equal(1, model.Calls);
     }
 
+    [Fact]
+    public async Task Post_CurlDataFormType_WithoutOrigin_IsReadAsJson()
+    {
+        // What `curl URL -d '{...}'` sends: Ollama's own examples work as pasted.
+        var model = ScriptedChatClient.Text("hello");
+        await using var server = await LiveServer.StartAsync(model);
+        using var content = new ByteArrayContent(Encoding.UTF8.GetBytes("""{"model":"test","messages":[{"role":"user","content":"hi"}],"stream":false}"""));
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/x-www-form-urlencoded");
+
+        using var response = await server.Client.PostAsync("/api/chat", content, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, model.Calls);
+    }
+
     [Theory]
-    [InlineData("application/x-www-form-urlencoded")]
+    [InlineData("http://127.0.0.1")]
+    [InlineData("https://evil.example")]
+    [InlineData("null")]
+    public async Task Post_H05_FormTypeFromABrowser_WithAnyOrigin_IsRefused(string origin)
+    {
+        // A browser always sends Origin with a cross-site POST; such a request never gets its form body read as JSON.
+        var model = ScriptedChatClient.Text("hello");
+        await using var server = await LiveServer.StartAsync(model);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/chat")
+        {
+            Content = new ByteArrayContent(Encoding.UTF8.GetBytes("""{"model":"test","messages":[{"role":"user","content":"hi"}]}""")),
+        };
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/x-www-form-urlencoded");
+        request.Headers.Add("Origin", origin);
+
+        using var response = await server.Client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.True(response.StatusCode is HttpStatusCode.UnsupportedMediaType or HttpStatusCode.Forbidden, response.StatusCode.ToString());
+        Assert.Equal(0, model.Calls);
+    }
+
+    [Theory]
     [InlineData("multipart/form-data; boundary=x")]
     [InlineData("text/plain")]
     [InlineData("text/plain; charset=utf-8")]
