@@ -24,6 +24,9 @@ public static partial class EdgewiseServer
     /// <summary>The environment variable holding API keys, comma-separated.</summary>
     public const string ApiKeysEnvironmentVariable = "EDGEWISE_API_KEYS";
 
+    /// <summary>The shortest API key accepted when the server listens beyond loopback.</summary>
+    public const int MinimumApiKeyLength = 16;
+
     /// <summary>Keys from a comma-separated list such as <see cref="ApiKeysEnvironmentVariable"/>'s value.</summary>
     public static IReadOnlyList<string> ParseApiKeys(string? value) =>
         value is null ? [] : value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -39,6 +42,10 @@ public static partial class EdgewiseServer
         ApplyModelConfiguration(options);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(EdgewiseServer).Assembly.GetName().Name });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+
+        // A start that fails (port in use, unusable agents.db) is reported in one line by whoever called StartAsync;
+        // the host's own "hosting failed to start" entry would repeat it with the whole stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -104,6 +111,14 @@ public static partial class EdgewiseServer
         {
             throw new ServerConfigurationException(
                 $"Refusing to listen beyond loopback without API keys: set {ApiKeysEnvironmentVariable} or configure keys, or bind 127.0.0.1.");
+        }
+
+        // A key that can be guessed is no key: beyond loopback every configured key must be long enough that trying
+        // them over the network is hopeless (16 characters of a generated key carry far more than 64 bits).
+        if (!HostPolicy.IsLoopback(options.Host) && options.ApiKeys.FirstOrDefault(k => !string.IsNullOrWhiteSpace(k) && k.Trim().Length < MinimumApiKeyLength) is { } shortKey)
+        {
+            throw new ServerConfigurationException(
+                $"Refusing to listen beyond loopback with an API key of {shortKey.Trim().Length} characters: every key must have at least {MinimumApiKeyLength} (edgewise keys create makes one).");
         }
 
         if (options.Profile == ServerProfile.Production && keys == 0)
