@@ -200,16 +200,5 @@ public sealed unsafe partial class GgufFile : IDisposable
         map?.Dispose();
     }
 
-    private static FileStream OpenRead(string path)
-    {
-        try
-        {
-            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 1);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
-        {
-            // Missing file, a directory, no permission, or a path the OS refuses: one fixed message, no path echoed.
-            throw new InvalidModelFileException(GgufErrorCodes.Io, -1, "The model file could not be read.");
-        }
-    }
+    private static FileStream OpenRead(string path) => RegularFile.OpenRead(path);
 }

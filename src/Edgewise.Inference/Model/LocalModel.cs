@@ -19,8 +19,9 @@ public sealed class LocalModel : IDisposable
 
     private LocalModel(GgufFile file, bool ownsFile, bool repack)
     {
-        var layout = ModelTensorLayout.Validate(file.Header);
-        Hyperparameters = layout.Hyperparameters;
+        var validated = ModelValidator.Validate(file);
+        Tokenizer = validated.Tokenizer;
+        Hyperparameters = validated.Layout.Hyperparameters;
         Definition = ArchitectureDefinition.For(Hyperparameters.Architecture);
         _weights = Definition.Bind(new WeightBinder(file), Hyperparameters);
         if (repack)
@@ -55,6 +56,9 @@ public sealed class LocalModel : IDisposable
 
     /// <summary>The hyperparameters.</summary>
     public ModelHyperparameters Hyperparameters { get; }
+
+    /// <summary>The model's tokenizer, built and checked at load (<see cref="ModelValidator"/>).</summary>
+    public Tokenization.Tokenizer Tokenizer { get; }
 
     /// <summary>The architecture.</summary>
     public ModelArchitecture Architecture => Hyperparameters.Architecture;

@@ -59,4 +59,7 @@ internal static class ErrorCodes
     public const string MethodNotAllowed = "method_not_allowed";
     public const string ServerError = "internal_error";
     public const string ModelUnavailable = "model_unavailable";
+
+    /// <summary>The model's file does not validate (503 without Retry-After).</summary>
+    public const string ModelInvalid = "model_invalid";
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Edgewise.Gguf;
 using Edgewise.Inference.Constraints;
 using Edgewise.Inference.Runtime;
 using Edgewise.Models;
@@ -46,7 +47,18 @@ internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelM
         catch (ModelException e)
         {
             ticket.Dispose();
+            if (e.Code == ModelErrorCodes.InvalidModelFile)
+            {
+                LogInvalidModel(logger, descriptor.Name, (e.InnerException as InvalidModelFileException)?.Code ?? e.Code);
+            }
+
             throw Translate(e);
+        }
+        catch (InvalidModelFileException e)
+        {
+            ticket.Dispose();
+            LogInvalidModel(logger, descriptor.Name, e.Code);
+            throw InvalidModel();
         }
         catch (Exception e) when (e is not OperationCanceledException and not ApiException)
         {
@@ -65,6 +77,11 @@ internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelM
         }
         catch (ModelException e)
         {
+            if (e.Code == ModelErrorCodes.InvalidModelFile)
+            {
+                LogInvalidModel(logger, model, (e.InnerException as InvalidModelFileException)?.Code ?? e.Code);
+            }
+
             throw Translate(e);
         }
     }
@@ -89,7 +106,7 @@ internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelM
 
     /// <summary>
     /// Names the refused schema feature by its JSON Schema keyword when it is one (a closed set, so nothing from the
-    /// request is echoed back, SECURITY.md H18); anything else is described generically.
+    /// request is echoed back, docs/security.md H18); anything else is described generically.
     /// </summary>
     internal static string DescribeSchemaFeature(string feature)
     {
@@ -114,8 +131,20 @@ internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelM
         ModelErrorCodes.InvalidModelName => ApiException.Invalid("The model name is not valid.", "model", ErrorCodes.InvalidModelName),
         ModelErrorCodes.InsufficientMemory => ApiException.Busy(ErrorCodes.InsufficientMemory, "The model does not fit in the memory available to the server.", RetryAfter),
         ModelErrorCodes.Timeout => ApiException.Busy(ErrorCodes.ModelLoading, "The model is still loading; retry shortly.", RetryAfter),
+        ModelErrorCodes.InvalidModelFile => InvalidModel(),
         _ => ApiException.Busy(ErrorCodes.ModelUnavailable, "The model could not be loaded.", RetryAfter),
     };
+
+    /// <summary>
+    /// A model whose file does not validate: 503 (M14: it is served again once the file is put right) but with no
+    /// Retry-After, since retrying alone will not fix it, and its own code so clients and operators can tell it from
+    /// a busy or loading model. The reason goes to the server log only (H18).
+    /// </summary>
+    private static ApiException InvalidModel() =>
+        new(503, ErrorTypes.Server, ErrorCodes.ModelInvalid, "The model's file cannot be run by this server; the server log says why.");
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Model {Model} cannot be loaded: its file does not validate ({Code})")]
+    private static partial void LogInvalidModel(ILogger logger, string model, string code);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Loading model {Model} failed")]
     private static partial void LogLoadFailed(ILogger logger, string model, Exception exception);
