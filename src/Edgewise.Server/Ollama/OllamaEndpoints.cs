@@ -144,9 +144,10 @@ internal static class OllamaEndpoints
         UsageDetails? usage = null;
         ChatFinishReason? finish = null;
         var first = 0L;
+        using var cancel = ServerState.GenerationToken(context);
         try
         {
-            await foreach (var update in session.Client.GetStreamingResponseAsync(messages, options, context.RequestAborted).ConfigureAwait(false))
+            await foreach (var update in session.Client.GetStreamingResponseAsync(messages, options, cancel.Token).ConfigureAwait(false))
             {
                 usage = update.Contents.OfType<UsageContent>().FirstOrDefault()?.Details ?? usage;
                 finish = update.FinishReason ?? finish;
@@ -170,6 +171,18 @@ internal static class OllamaEndpoints
                     text.Append(update.Text);
                 }
             }
+        }
+        catch (OperationCanceledException) when (ServerState.CutByShutdown(context))
+        {
+            // The drain deadline passed: a started stream ends with one last line, the error object Ollama's clients
+            // raise on; otherwise the request gets the 503 every request gets during a drain.
+            if (!context.Response.HasStarted)
+            {
+                throw ChatStreamWriter.ShuttingDown();
+            }
+
+            await WriteErrorLineAsync(context, ChatStreamWriter.ShuttingDown().Message).ConfigureAwait(false);
+            return;
         }
         catch (Exception e) when (!context.Response.HasStarted && ModelHost.TranslateGeneration(e) is { } error)
         {
@@ -205,6 +218,14 @@ internal static class OllamaEndpoints
         chat ? new OllamaMessageDto { Role = "assistant", Content = text } : null,
         chat ? null : text,
         done);
+
+    private static async Task WriteErrorLineAsync(HttpContext context, string message)
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(new { error = message }, JsonBody.Options);
+        await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
+        await context.Response.Body.WriteAsync("\n"u8.ToArray(), context.RequestAborted).ConfigureAwait(false);
+        await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+    }
 
     private static async Task WriteLineAsync(HttpContext context, OllamaChunkDto chunk)
     {
