@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Edgewise.Server.Tests.Security;
 
-/// <summary>SECURITY.md H01–H04 and H20 over loopback.</summary>
+/// <summary>docs/security.md H01–H04 and H20 over loopback.</summary>
 public sealed class HttpSecurityTests
 {
     private const string Key = "sk-test-key-0001-long";
