@@ -124,4 +124,21 @@ public sealed class DrainTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Contains("shutting_down", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task StreamCutAtShutdownTimeout_CompletionsSse_EndsWithFinishReasonErrorEventAndDone()
+    {
+        var model = ScriptedChatClient.Endless();
+        await using var server = await LiveServer.StartAsync(model);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions") { Content = LiveServer.Json("""{"model":"test","prompt":"hi","max_tokens":4000,"stream":true}""") };
+        using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+        await LiveServer.WaitUntilAsync(() => model.Calls == 1);
+
+        Assert.False(await server.Service<ServerState>().DrainAsync(TimeSpan.FromMilliseconds(200)));
+
+        var events = (await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Where(e => e.StartsWith("data: ", StringComparison.Ordinal)).ToList();
+        Assert.Equal("data: [DONE]", events[^1]);
+        Assert.Contains("\"code\":\"shutting_down\"", events[^2], StringComparison.Ordinal);
+        Assert.Contains("\"finish_reason\":\"length\"", events[^3], StringComparison.Ordinal);
+    }
 }
