@@ -111,6 +111,12 @@ public sealed class SlowClientTests
             o.Connections.HeadersTimeout = TimeSpan.FromMinutes(10);
         });
         var idle = new List<TcpClient>(count);
+        using (var warm = await server.Client.GetAsync("/health/live", TestContext.Current.CancellationToken))
+        {
+            // The client's connection and the route are warm before the measured requests.
+            Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
+        }
+
         try
         {
             for (var i = 0; i < count; i++)
@@ -119,7 +125,7 @@ public sealed class SlowClientTests
             }
 
             var latencies = new List<double>();
-            for (var i = 0; i < 50; i++)
+            for (var i = 0; i < 200; i++)
             {
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 using var live = await server.Client.GetAsync("/health/live", TestContext.Current.CancellationToken);
