@@ -17,6 +17,18 @@ public static class ModelValidator
     /// <exception cref="InvalidModelFileException">The first check that fails, with its code (<c>gguf.*</c>, <c>model.*</c>, <c>vocab.*</c>).</exception>
     public static ValidatedModel Validate(GgufFile file)
     {
+        var layout = ValidateWeights(file);
+        var tokenizer = Tokenizer.FromGguf(file.Metadata);
+        return new ValidatedModel(layout, tokenizer);
+    }
+
+    /// <summary>
+    /// The checks of <see cref="Validate(GgufFile)"/> that the engine needs to bind and run the weights, without the
+    /// tokenizer (engine-level use with token ids only; <see cref="LocalModel.Tokenizer"/> checks the tokenizer when
+    /// it is first asked for).
+    /// </summary>
+    public static ModelTensorLayout ValidateWeights(GgufFile file)
+    {
         ArgumentNullException.ThrowIfNull(file);
         var layout = ModelTensorLayout.Validate(file.Header);
         foreach (var tensor in file.Tensors)
@@ -27,8 +39,7 @@ public static class ModelValidator
             }
         }
 
-        var tokenizer = Tokenizer.FromGguf(file.Metadata);
-        return new ValidatedModel(layout, tokenizer);
+        return layout;
     }
 
     /// <summary>Opens and validates the file at <paramref name="path"/> (a regular file only), then closes it.</summary>
