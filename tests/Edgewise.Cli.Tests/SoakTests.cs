@@ -83,6 +83,12 @@ public sealed class SoakTests(ITestOutputHelper output)
             var allowed = response.StatusCode == HttpStatusCode.OK
                 || (Overloaded && response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable);
             Assert.True(allowed, $"request {i} of client {client}: {(int)response.StatusCode} {text}");
+            if (response.StatusCode != HttpStatusCode.OK && response.Headers.RetryAfter?.Delta is { } wait)
+            {
+                // As OpenAI's and Ollama's clients do: a refused request waits as long as the server asked.
+                await Task.Delay(wait, TestContext.Current.CancellationToken);
+            }
+
             if (i % 10 == 0)
             {
                 using var metrics = await http.GetAsync("/metrics", TestContext.Current.CancellationToken);
