@@ -169,9 +169,10 @@ public sealed partial class ChatAgent : Agent
             var response = await CallModelAsync(run, chatClient, chatOptions, cancellationToken).ConfigureAwait(false);
             run.AddUsage(response.Usage);
             var calls = new List<FunctionCallContent>();
+            var callIds = new HashSet<string>(StringComparer.Ordinal);
             foreach (var message in response.Messages)
             {
-                var normalized = ExtractCalls(message, calls);
+                var normalized = ExtractCalls(message, calls, callIds);
                 run.AddMessage(normalized);
             }
 
@@ -278,8 +279,12 @@ public sealed partial class ChatAgent : Agent
         return response;
     }
 
-    /// <summary>The message as stored: tool calls written as text become <see cref="FunctionCallContent"/>s.</summary>
-    private ChatMessage ExtractCalls(ChatMessage message, List<FunctionCallContent> calls)
+    /// <summary>
+    /// The message as stored: tool calls written as text become <see cref="FunctionCallContent"/>s, and every call gets
+    /// an id that is safe in a URL and unique in this turn (<paramref name="callIds"/>), so that an approval names exactly
+    /// one call and every call can be reached at <c>/approvals/{id}</c>.
+    /// </summary>
+    private ChatMessage ExtractCalls(ChatMessage message, List<FunctionCallContent> calls, HashSet<string> callIds)
     {
         if (message.Role != ChatRole.Assistant)
         {
@@ -289,8 +294,7 @@ public sealed partial class ChatAgent : Agent
         var structured = message.Contents.OfType<FunctionCallContent>().Where(static c => !c.InformationalOnly).ToList();
         if (structured.Count > 0)
         {
-            calls.AddRange(structured);
-            return message;
+            return WithSafeCallIds(message, message.Contents, calls, callIds);
         }
 
         if (!HasTools || !Options.ParseToolCallsFromText)
@@ -304,7 +308,6 @@ public sealed partial class ChatAgent : Agent
             return message;
         }
 
-        calls.AddRange(parsed);
         var contents = new List<AIContent>();
         if (remaining.Length > 0)
         {
@@ -312,7 +315,47 @@ public sealed partial class ChatAgent : Agent
         }
 
         contents.AddRange(parsed);
-        return new ChatMessage(ChatRole.Assistant, contents) { AuthorName = message.AuthorName, MessageId = message.MessageId, CreatedAt = message.CreatedAt };
+        return WithSafeCallIds(message, contents, calls, callIds);
+    }
+
+    /// <summary>
+    /// <paramref name="message"/> with <paramref name="contents"/>, where each tool call whose id came from the model
+    /// empty, not URL-safe (<see cref="ToolCallIds.IsSafe"/>) or already used in this turn gets a fresh id; the calls
+    /// go to <paramref name="calls"/>.
+    /// </summary>
+    private static ChatMessage WithSafeCallIds(ChatMessage message, IList<AIContent> contents, List<FunctionCallContent> calls, HashSet<string> callIds)
+    {
+        var rewritten = new List<AIContent>(contents.Count);
+        var changed = !ReferenceEquals(contents, message.Contents);
+        foreach (var content in contents)
+        {
+            if (content is not FunctionCallContent { InformationalOnly: false } call)
+            {
+                rewritten.Add(content);
+                continue;
+            }
+
+            var safe = call;
+            if (!ToolCallIds.IsSafe(call.CallId) || !callIds.Add(call.CallId))
+            {
+                string fresh;
+                do
+                {
+                    fresh = ToolCallParser.NewCallId();
+                }
+                while (!callIds.Add(fresh));
+
+                safe = new FunctionCallContent(fresh, call.Name, call.Arguments) { Exception = call.Exception, RawRepresentation = call.RawRepresentation, AdditionalProperties = call.AdditionalProperties };
+                changed = true;
+            }
+
+            calls.Add(safe);
+            rewritten.Add(safe);
+        }
+
+        return changed
+            ? new ChatMessage(ChatRole.Assistant, rewritten) { AuthorName = message.AuthorName, MessageId = message.MessageId, CreatedAt = message.CreatedAt }
+            : message;
     }
 
     private async Task RefuseOverLimitAsync(AgentRun run, List<FunctionCallContent> calls, CancellationToken cancellationToken)

@@ -89,4 +89,7 @@ public static class GgufErrorCodes
 
     /// <summary>The file could not be read.</summary>
     public const string Io = "gguf.io";
+
+    /// <summary>The path is not a regular file (a FIFO, socket, terminal or other device would block or never end).</summary>
+    public const string NotRegularFile = "gguf.io.not_regular";
 }

@@ -12,13 +12,16 @@ public sealed unsafe partial class GgufFile : IDisposable
 {
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;
+    private readonly Microsoft.Win32.SafeHandles.SafeFileHandle? _handle;
+    private volatile bool _leased;
     private const int AdviseDontNeed = 4;
     private readonly GCHandle _pin;
     private readonly long _mappedBytes;
     private byte* _base;
 
-    private GgufFile(GgufHeader header, byte* basePointer, long mappedBytes, MemoryMappedFile? map, MemoryMappedViewAccessor? view, GCHandle pin)
+    private GgufFile(GgufHeader header, byte* basePointer, long mappedBytes, MemoryMappedFile? map, MemoryMappedViewAccessor? view, GCHandle pin, Microsoft.Win32.SafeHandles.SafeFileHandle? handle = null)
     {
+        _handle = handle;
         Header = header;
         _mappedBytes = mappedBytes;
         _base = basePointer;
@@ -68,7 +71,7 @@ public sealed unsafe partial class GgufFile : IDisposable
             ptr += view.PointerOffset;
             var headerSpan = new ReadOnlySpan<byte>(ptr, (int)Math.Min(length, int.MaxValue));
             var header = GgufParser.Parse(headerSpan, length);
-            return new GgufFile(header, ptr, length, map, view, default);
+            return new GgufFile(header, ptr, length, map, view, default, stream.SafeFileHandle);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -83,6 +86,28 @@ public sealed unsafe partial class GgufFile : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// Takes a read lease on the mapped file (Linux): while it is held, another process that opens the file for
+    /// writing or truncates it is held back (up to <c>/proc/sys/fs/lease-break-time</c> seconds) and this process is
+    /// signalled first (<see cref="FileLeases.BreakSignalled"/>), so it can stop using the mapping before its pages go.
+    /// The lease ends when the file is disposed (unmapped and closed). False when the kernel refuses one: not the
+    /// file's owner without CAP_LEASE, the file open for writing somewhere, leases disabled, or not Linux.
+    /// </summary>
+    public bool TryTakeReadLease()
+    {
+        if (_handle is null || _handle.IsInvalid || _handle.IsClosed || !OperatingSystem.IsLinux() || _base == null)
+        {
+            return false;
+        }
+
+        FileLeases.EnsureSignalHandler();
+        _leased = FileLeases.SetReadLease(_handle);
+        return _leased;
+    }
+
+    /// <summary>True when a lease taken by <see cref="TryTakeReadLease"/> is being broken: another process waits to write or truncate the file.</summary>
+    public bool LeaseBreaking => _leased && _handle is { IsInvalid: false, IsClosed: false } && OperatingSystem.IsLinux() && FileLeases.IsBreaking(_handle);
 
     /// <summary>Validates and wraps an in-memory GGUF image (tests, generated models). The array is pinned until disposal.</summary>
     /// <exception cref="InvalidModelFileException">The bytes are not a valid GGUF file.</exception>
@@ -200,16 +225,5 @@ public sealed unsafe partial class GgufFile : IDisposable
         map?.Dispose();
     }
 
-    private static FileStream OpenRead(string path)
-    {
-        try
-        {
-            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 1);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
-        {
-            // Missing file, a directory, no permission, or a path the OS refuses: one fixed message, no path echoed.
-            throw new InvalidModelFileException(GgufErrorCodes.Io, -1, "The model file could not be read.");
-        }
-    }
+    private static FileStream OpenRead(string path) => RegularFile.OpenRead(path);
 }

@@ -2,7 +2,7 @@ namespace Edgewise.Gguf;
 
 /// <summary>
 /// Absolute caps applied while parsing, on top of the "count × minimum encoded size ≤ remaining bytes" rule
-/// (../shared/SECURITY.md §1.1). They are far above what published models use.
+/// (docs/security.md §1.1). They are far above what published models use.
 /// </summary>
 public static class GgufLimits
 {

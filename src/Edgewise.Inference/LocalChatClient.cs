@@ -60,7 +60,7 @@ public sealed class LocalChatClient : IChatClient
         ArgumentNullException.ThrowIfNull(model);
         options ??= new LocalChatClientOptions();
         _model = model;
-        _tokenizer = Tokenizer.FromGguf(model.Metadata);
+        _tokenizer = model.Tokenizer;
         _prompt = new ChatPrompt(_tokenizer, model.Metadata, model.Architecture);
         var sequences = options.MaxConcurrentRequests ?? 1;
         var contextOptions = options.Context ?? new ContextOptions();

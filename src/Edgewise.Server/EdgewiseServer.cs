@@ -26,6 +26,9 @@ public static partial class EdgewiseServer
     /// <summary>The environment variable holding API keys, comma-separated.</summary>
     public const string ApiKeysEnvironmentVariable = "EDGEWISE_API_KEYS";
 
+    /// <summary>The shortest API key accepted when the server listens beyond loopback.</summary>
+    public const int MinimumApiKeyLength = 16;
+
     /// <summary>Keys from a comma-separated list such as <see cref="ApiKeysEnvironmentVariable"/>'s value.</summary>
     public static IReadOnlyList<string> ParseApiKeys(string? value) =>
         value is null ? [] : value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -114,6 +117,14 @@ public static partial class EdgewiseServer
                 $"Refusing to listen beyond loopback without API keys: set {ApiKeysEnvironmentVariable} or configure keys, or bind 127.0.0.1.");
         }
 
+        // A key that can be guessed is no key: beyond loopback every configured key must be long enough that trying
+        // them over the network is hopeless (16 characters of a generated key carry far more than 64 bits).
+        if (!HostPolicy.IsLoopback(options.Host) && options.ApiKeys.FirstOrDefault(k => !string.IsNullOrWhiteSpace(k) && k.Trim().Length < MinimumApiKeyLength) is { } shortKey)
+        {
+            throw new ServerConfigurationException(
+                $"Refusing to listen beyond loopback with an API key of {shortKey.Trim().Length} characters: every key must have at least {MinimumApiKeyLength} (edgewise keys create makes one).");
+        }
+
         if (options.Profile == ServerProfile.Production && keys == 0)
         {
             throw new ServerConfigurationException(
@@ -161,6 +172,13 @@ public static partial class EdgewiseServer
         logging.SetMinimumLevel(level);
         logging.AddFilter("Microsoft", framework);
         logging.AddFilter("System", framework);
+
+        // A start that fails (port in use, unusable agents.db) is reported in one line by whoever called StartAsync;
+        // the host's own "hosting failed to start" entry would repeat it (with the stack trace at debug).
+        if (level > LogLevel.Debug)
+        {
+            logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+        }
         logging.AddConsole(console =>
         {
             console.FormatterName = ServerLogFormatter.FormatterName;

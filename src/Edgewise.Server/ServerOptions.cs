@@ -9,7 +9,7 @@ using Edgewise.Models.Storage;
 namespace Edgewise.Server;
 
 /// <summary>
-/// Settings of <see cref="EdgewiseServer"/>. Null or default values mean the documented defaults of SECURITY.md §3:
+/// Settings of <see cref="EdgewiseServer"/>. Null or default values mean the documented defaults of docs/security.md §3:
 /// bind 127.0.0.1:11435, no keys on loopback, 4 MiB bodies, a queue of 32 per model with 4 parallel sequences,
 /// 2 concurrent requests per key, 30 s queue wait, an SSE keep-alive comment every 15 s.
 /// </summary>
@@ -129,14 +129,14 @@ public sealed partial class ServerOptions
 /// <summary>Configuration profiles: sets of defaults (docs/server.md).</summary>
 public enum ServerProfile
 {
-    /// <summary>SECURITY.md §3 defaults: no keys asked on loopback, 4 MiB bodies, queue 32.</summary>
+    /// <summary>docs/security.md §3 defaults: no keys asked on loopback, 4 MiB bodies, queue 32.</summary>
     Development,
 
     /// <summary>Stricter: API keys required on every bind, no CORS, 1 MiB bodies, queue 16, shorter timeouts.</summary>
     Production,
 }
 
-/// <summary>Kestrel connection limits (SECURITY.md H10 slowloris and idle connections, H15 slow readers).</summary>
+/// <summary>Kestrel connection limits (docs/security.md H10 slowloris and idle connections, H15 slow readers).</summary>
 public sealed class ConnectionOptions
 {
     /// <summary>Time a client has to send all request headers (default 30 s); slower connections are closed.</summary>
@@ -168,9 +168,15 @@ public sealed class ConnectionOptions
 /// <param name="Settings">Its settings (context length, parallel sequences, ...); null for defaults.</param>
 public sealed record ServerModel(string Name, string Path, ModelSettings? Settings = null);
 
-/// <summary>Admission control settings (SECURITY.md §3 "Concurrency" and "Timeouts").</summary>
+/// <summary>Admission control settings (docs/security.md §3 "Concurrency" and "Timeouts").</summary>
 public sealed class AdmissionOptions
 {
+    /// <summary>The fewest parallel sequences a model can run (<c>--parallel</c> and <c>server.limits.parallel</c>).</summary>
+    public const int MinParallelSequences = 1;
+
+    /// <summary>The most parallel sequences a model can run (<c>--parallel</c> and <c>server.limits.parallel</c>).</summary>
+    public const int MaxParallelSequences = 256;
+
     /// <summary>Requests running at once per model (default 4).</summary>
     public int ParallelSequences { get; set; } = 4;
 

@@ -2,7 +2,7 @@ namespace Edgewise.Tokenization;
 
 /// <summary>
 /// Stable codes carried by <see cref="Edgewise.Gguf.InvalidModelFileException.Code"/> when the tokenizer metadata of a
-/// model is rejected (../shared/SECURITY.md G31–G34, M09).
+/// model is rejected (docs/security.md G31–G34, M09).
 /// </summary>
 public static class VocabErrorCodes
 {

@@ -214,6 +214,47 @@ public sealed class ApprovalTests
         Assert.Equal([ChatRole.System, ChatRole.User, ChatRole.Assistant, ChatRole.Tool, ChatRole.User], order);
     }
 
+    [Theory]
+    [InlineData("../../x")]
+    [InlineData("a/b")]
+    [InlineData("id with spaces")]
+    [InlineData("")]
+    public async Task ToolCallIds_NotUrlSafe_ReplacedWithFreshId(string modelId)
+    {
+        var client = new ScriptedChatClient().ThenCalls(new FunctionCallContent(modelId, "place_order", ScriptedChatClient.ToDictionary(new { quantity = 3, item = "apple" })));
+        var session = new AgentSession();
+
+        await RunHelper.RunAsync(Agent(client), "order 3 apples", session, streaming: false);
+
+        var request = Assert.Single(session.PendingApprovals);
+        Assert.NotEqual(modelId, request.CallId);
+        Assert.True(ToolCallIds.IsSafe(request.CallId), request.CallId);
+        Assert.Equal(request.CallId, session.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>().Single().CallId);
+    }
+
+    [Fact]
+    public async Task ToolCallIds_DuplicatedInATurn_EachCallGetsItsOwnIdAndApprovalAnswersOne()
+    {
+        var arguments = new { quantity = 3, item = "apple" };
+        var client = new ScriptedChatClient().ThenCalls(
+            new FunctionCallContent("dup", "place_order", ScriptedChatClient.ToDictionary(arguments)),
+            new FunctionCallContent("dup", "place_order", ScriptedChatClient.ToDictionary(arguments))).ThenText("one placed");
+        var agent = Agent(client);
+        var session = new AgentSession();
+
+        await RunHelper.RunAsync(agent, "order 3 apples twice", session, streaming: false);
+
+        Assert.Equal(2, session.PendingApprovals.Count);
+        Assert.Equal(2, session.PendingApprovals.Select(r => r.CallId).Distinct().Count());
+        Assert.Equal(session.PendingApprovals.Select(r => r.CallId), session.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>().Select(c => c.CallId));
+        var first = session.PendingApprovals[0];
+
+        var result = await RunHelper.RunAsync(agent, null, session, streaming: false, [new ApprovalDecision(first.CallId, first.ArgumentsHash, true)]);
+
+        Assert.Equal(["apple x3"], _orders);
+        Assert.Single(result.ToolCalls, c => c.Status == ToolCallStatus.Completed);
+    }
+
     private ScriptedChatClient OrderScript() =>
         new ScriptedChatClient().ThenCall("place_order", new { quantity = 3, item = "apple" }, "c1");
 

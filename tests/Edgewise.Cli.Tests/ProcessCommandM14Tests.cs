@@ -67,6 +67,49 @@ public sealed class ProcessCommandM14Tests : IDisposable
         Assert.False(child.Process.HasExited);
     }
 
+    [Fact]
+    public async Task M14_TruncatedWhileStreaming_ReadLeaseHoldsTheTruncationUntilUnloaded_ServerStaysUp()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var model = Path.Combine(_dir, "m.gguf");
+        File.Copy(SharedPaths.ReferenceFile("models", "ref-phi4-Q4_K_M.gguf"), model);
+        using var child = await ServeAsync(model, ct);
+        using var http = new HttpClient { BaseAddress = child.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+        Task<DateTime> truncation;
+        DateTime streamEnded;
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = Body(stream: true, maxTokens: 400) })
+        using (var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct));
+            Assert.StartsWith("data:", await reader.ReadLineAsync(ct), StringComparison.Ordinal);
+
+            // Another process's view: open for writing and cut the file to 4 KiB while the model streams from it.
+            truncation = Task.Run(() =>
+            {
+                using (var stream = new FileStream(model, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+                {
+                    stream.SetLength(4096);
+                }
+
+                return DateTime.UtcNow;
+            }, ct);
+            var rest = await reader.ReadToEndAsync(ct);
+            streamEnded = DateTime.UtcNow;
+            Assert.Contains("data: [DONE]", rest, StringComparison.Ordinal);
+        }
+
+        // The open for writing waited for the lease: the server retired the model, let the stream finish on intact
+        // pages, unloaded it, and only then did the truncation go through.
+        var truncatedAt = await truncation.WaitAsync(TimeSpan.FromMinutes(2), ct);
+        Assert.True(truncatedAt >= streamEnded - TimeSpan.FromSeconds(1), $"the truncation finished at {truncatedAt:O}, before the stream ended at {streamEnded:O}");
+        Assert.Equal(4096, new FileInfo(model).Length);
+        Assert.False(child.Process.HasExited);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await ChatStatusAsync(http, ct));
+        using var live = await http.GetAsync(new Uri("/health/live", UriKind.Relative), ct);
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+    }
+
     private static StringContent Body(bool stream, int maxTokens) => new(
         $$"""{"model":"m","messages":[{"role":"user","content":"Count to twenty."}],"max_tokens":{{maxTokens}},"temperature":0,"stream":{{(stream ? "true" : "false")}}}""",
         Encoding.UTF8,

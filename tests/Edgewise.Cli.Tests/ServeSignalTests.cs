@@ -8,7 +8,7 @@ using Edgewise.Testing;
 namespace Edgewise.Cli.Tests;
 
 /// <summary>
-/// SECURITY.md S01 and S02 on the real process: edgewise serve with a reference model, SIGTERM during a stream; S02
+/// docs/security.md S01 and S02 on the real process: edgewise serve with a reference model, SIGTERM during a stream; S02
 /// with P01's verifier on an agent server's sessions database.
 /// </summary>
 public sealed class ServeSignalTests

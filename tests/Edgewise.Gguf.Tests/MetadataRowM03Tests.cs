@@ -4,7 +4,7 @@ using Edgewise.Gguf.Tests.Hostile;
 namespace Edgewise.Gguf.Tests;
 
 /// <summary>
-/// SECURITY.md row M03 as one table: every malformed metadata key or value gets a typed <c>gguf.kv.*</c> rejection.
+/// docs/security.md row M03 as one table: every malformed metadata key or value gets a typed <c>gguf.kv.*</c> rejection.
 /// The individual G06–G08 and G28 tests pin offsets and edge cases; this table shows the row's whole contract.
 /// </summary>
 public class MetadataRowM03Tests

@@ -4,7 +4,7 @@ using static Edgewise.Gguf.Tests.Hostile.HostileTensors;
 namespace Edgewise.Gguf.Tests;
 
 /// <summary>
-/// SECURITY.md §1.2 G23–G27 (row M07): tensor data ranges. Every rejection is also checked with a span of only the
+/// docs/security.md §1.2 G23–G27 (row M07): tensor data ranges. Every rejection is also checked with a span of only the
 /// header bytes, so the verdict never needs a byte of the data section.
 /// </summary>
 public class ParserDataRangeTests

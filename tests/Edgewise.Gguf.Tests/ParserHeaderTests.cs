@@ -2,7 +2,7 @@ using Edgewise.Gguf.Tests.Hostile;
 
 namespace Edgewise.Gguf.Tests;
 
-/// <summary>SECURITY.md §1.2 G01–G05 (rows M01, M02): magic, version, counts and key lengths.</summary>
+/// <summary>docs/security.md §1.2 G01–G05 (rows M01, M02): magic, version, counts and key lengths.</summary>
 public class ParserHeaderTests
 {
     [Fact]

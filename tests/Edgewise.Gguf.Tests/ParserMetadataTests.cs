@@ -3,7 +3,7 @@ using Edgewise.Gguf.Tests.Hostile;
 
 namespace Edgewise.Gguf.Tests;
 
-/// <summary>SECURITY.md §1.2 G06–G12, G28, G35 (rows M02–M04): keys, value types, strings, arrays, alignment.</summary>
+/// <summary>docs/security.md §1.2 G06–G12, G28, G35 (rows M02–M04): keys, value types, strings, arrays, alignment.</summary>
 public class ParserMetadataTests
 {
     private const int KeyAt = GgufLimits.HeaderBytes;

@@ -3,7 +3,7 @@ using static Edgewise.Gguf.Tests.Hostile.HostileTensors;
 
 namespace Edgewise.Gguf.Tests;
 
-/// <summary>SECURITY.md §1.2 G13–G16, G19–G22 (rows M02, M05, M06): tensor names, dimensions, types and sizes.</summary>
+/// <summary>docs/security.md §1.2 G13–G16, G19–G22 (rows M02, M05, M06): tensor names, dimensions, types and sizes.</summary>
 public class ParserTensorTests
 {
     [Theory]

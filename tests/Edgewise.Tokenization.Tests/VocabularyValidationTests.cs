@@ -2,7 +2,7 @@ using Edgewise.Gguf;
 
 namespace Edgewise.Tokenization.Tests;
 
-/// <summary>Hostile tokenizer metadata (../shared/SECURITY.md G31–G34, M09) is rejected with a <c>vocab.*</c> code.</summary>
+/// <summary>Hostile tokenizer metadata (docs/security.md G31–G34, M09) is rejected with a <c>vocab.*</c> code.</summary>
 public sealed class VocabularyValidationTests
 {
     [Fact]

@@ -349,15 +349,22 @@ internal static class AgentCommands
         verify.SetAction((r, cancel) => WithDatabaseAsync(console, r.GetValue(db), cancel, async database =>
         {
             var result = database is null
-                ? new AuditVerification(true, 0, null, SqliteAuditLog.GenesisHash)
+                ? SqliteAuditLog.VerifyMissingDatabase(r.GetValue(db) ?? Path.Combine(EdgewiseHome.Resolve(), DatabaseFileName))
                 : await new SqliteAuditLog(database).VerifyAsync(cancel).ConfigureAwait(false);
             if (r.GetValue(json))
             {
-                console.WriteJson(new { valid = result.IsValid, rows_checked = result.RowsChecked, first_broken_seq = result.FirstBrokenSeq, head_hash = result.HeadHash });
+                console.WriteJson(new { valid = result.IsValid, rows_checked = result.RowsChecked, first_broken_seq = result.FirstBrokenSeq, head_hash = result.HeadHash, problem = result.Problem, rows_past_head = result.RowsPastHead });
             }
             else if (result.IsValid)
             {
-                console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit log verified: {result.RowsChecked} rows, head {result.HeadHash}"));
+                console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit log verified: {result.RowsChecked} rows, head {result.HeadHash}")
+                    + (result.RowsPastHead > 0 ? string.Create(CultureInfo.InvariantCulture, $" ({result.RowsPastHead} committed after the head file was last written)") : string.Empty));
+            }
+            else if (result.Problem is { } problem)
+            {
+                console.Error.WriteLine(result.FirstBrokenSeq is { } seq
+                    ? string.Create(CultureInfo.InvariantCulture, $"audit log broken at row {seq}: {problem}")
+                    : "audit log broken: " + problem);
             }
             else
             {

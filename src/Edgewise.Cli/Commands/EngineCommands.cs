@@ -34,7 +34,7 @@ internal static class EngineCommands
         command.SetAction((r, cancel) => Task.FromResult(console.Guard(() =>
         {
             using var local = LoadModel(ModelStoreCommands.ResolveModelPath(r.GetValue(model)!, console, cancel));
-            var tokenizer = Tokenizer.FromGguf(local.Metadata);
+            var tokenizer = local.Tokenizer;
             var ids = PromptIds(r.GetValue(prompt), r.GetValue(tokens), tokenizer);
             var n = r.GetValue(count);
             if (n < 0)

@@ -1,10 +1,13 @@
 using System.CommandLine;
 using Edgewise.Agents.Configuration;
+using Edgewise.Gguf;
+using Edgewise.Inference.Model;
 using Edgewise.Models.Management;
 using Edgewise.Models.Storage;
 using Edgewise.Server;
 using Edgewise.Server.Configuration;
 using Edgewise.Server.Logging;
+using Edgewise.Server.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -18,6 +21,9 @@ namespace Edgewise.Cli.Commands;
 /// </summary>
 internal static class ServeCommand
 {
+    /// <summary>Exit code when the server cannot start for a reason outside its arguments (port taken, unusable database).</summary>
+    private const int StartFailure = 1;
+
     public static Command Create(CliConsole console)
     {
         var host = new Option<string?>("--host") { Description = "Address to bind (default 127.0.0.1, or server.host of the config; anything beyond loopback needs API keys)." };
@@ -52,13 +58,26 @@ internal static class ServeCommand
                 options.LogFormat = r.GetValue(logFormat) == "json" ? LogFormat.Json : LogFormat.Text;
                 options.Host = r.GetValue(host) ?? options.Host;
                 options.Port = r.GetValue(port) ?? options.Port;
-                options.Admission.ParallelSequences = r.GetValue(parallel) ?? options.Admission.ParallelSequences;
+                if (r.GetValue(parallel) is { } sequences)
+                {
+                    // The same rule as server.limits.parallel: 0 or a negative count cannot run anything, and a count
+                    // far beyond the cap would start and then refuse every request for want of KV memory.
+                    if (sequences is < AdmissionOptions.MinParallelSequences or > AdmissionOptions.MaxParallelSequences)
+                    {
+                        throw new CliException($"--parallel must be between {AdmissionOptions.MinParallelSequences} and {AdmissionOptions.MaxParallelSequences} (got {sequences.ToString(System.Globalization.CultureInfo.InvariantCulture)})");
+                    }
+
+                    options.Admission.ParallelSequences = sequences;
+                }
+
                 options.Console = !r.GetValue(noConsole);
                 options.ModelManager!.DefaultParallelSequences = options.Admission.ParallelSequences;
                 foreach (var key in EdgewiseServer.ParseApiKeys(Environment.GetEnvironmentVariable(r.GetValue(keyEnv)!)))
                 {
                     options.ApiKeys.Add(key);
                 }
+
+                ValidateModelFiles(options);
             }
             catch (ConfigException e)
             {
@@ -85,6 +104,28 @@ internal static class ServeCommand
         ["critical"] = LogLevel.Critical,
         ["none"] = LogLevel.None,
     };
+
+    /// <summary>
+    /// Every model file named on the command line or in the config gets the engine's full validation before anything
+    /// listens: a file that cannot run (0 bytes, a head count of 0, an unsupported tokenizer, a FIFO) stops the start
+    /// with one line naming the model and the reason, instead of being listed and then answering 503 to every request.
+    /// </summary>
+    private static void ValidateModelFiles(ServerOptions options)
+    {
+        var files = options.Models.Select(m => (m.Name, m.Path))
+            .Concat(options.Configuration is { } config ? config.Models.Values.Where(m => m.Path is not null).Select(m => (m.Name, config.ResolveModelSource(m))) : []);
+        foreach (var (name, path) in files)
+        {
+            try
+            {
+                ModelValidator.ValidateFile(path);
+            }
+            catch (InvalidModelFileException e)
+            {
+                throw new CliException($"model {name}: {e.Message} ({e.Code})");
+            }
+        }
+    }
 
     private static ServerOptions Options(string[] models, CliConsole console, CancellationToken cancel)
     {
@@ -129,7 +170,14 @@ internal static class ServeCommand
             catch (IOException)
             {
                 console.Error.WriteLine($"error: cannot listen on {options.Host}:{options.Port} (address in use or not available).");
-                return 1;
+                return StartFailure;
+            }
+            catch (StorageException e)
+            {
+                // P03: a garbage, corrupt, read-only or newer-schema agents.db refuses the start with one line; the
+                // file is left as it is.
+                console.Error.WriteLine($"error: {options.Agents.DatabasePath ?? Path.Combine(EdgewiseHome.Resolve(), AgentServerOptions.DefaultDatabaseFileName)}: {e.Message} ({e.Code})");
+                return StartFailure;
             }
 
             foreach (var url in app.Urls)

@@ -16,11 +16,12 @@ public sealed class LocalModel : IDisposable
     private readonly GgufFile _file;
     private readonly bool _ownsFile;
     private readonly ModelWeights _weights;
+    private readonly Lazy<Tokenization.Tokenizer> _tokenizer;
 
     private LocalModel(GgufFile file, bool ownsFile, bool repack)
     {
-        var layout = ModelTensorLayout.Validate(file.Header);
-        Hyperparameters = layout.Hyperparameters;
+        Hyperparameters = ModelValidator.ValidateWeights(file).Hyperparameters;
+        _tokenizer = new Lazy<Tokenization.Tokenizer>(() => Tokenization.Tokenizer.FromGguf(file.Metadata));
         Definition = ArchitectureDefinition.For(Hyperparameters.Architecture);
         _weights = Definition.Bind(new WeightBinder(file), Hyperparameters);
         if (repack)
@@ -55,6 +56,10 @@ public sealed class LocalModel : IDisposable
 
     /// <summary>The hyperparameters.</summary>
     public ModelHyperparameters Hyperparameters { get; }
+
+    /// <summary>The model's tokenizer, built and checked on first use (once; every caller shares it).</summary>
+    /// <exception cref="InvalidModelFileException">The tokenizer metadata is invalid (<c>vocab.*</c>).</exception>
+    public Tokenization.Tokenizer Tokenizer => _tokenizer.Value;
 
     /// <summary>The architecture.</summary>
     public ModelArchitecture Architecture => Hyperparameters.Architecture;

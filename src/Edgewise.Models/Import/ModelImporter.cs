@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Edgewise.Gguf;
 using Edgewise.Models.Catalog;
 using Edgewise.Models.Storage;
 
@@ -119,6 +120,16 @@ public sealed class ModelImporter(ModelStore store)
         var partial = store.PartialPath("import-" + Guid.NewGuid().ToString("N"));
         try
         {
+            // A regular file only, checked before the copy opens it (a FIFO would block the import forever).
+            try
+            {
+                RegularFile.OpenRead(source).Dispose();
+            }
+            catch (InvalidModelFileException invalid)
+            {
+                throw new ModelException(ModelErrorCodes.InvalidModelFile, $"The file is not a runnable GGUF model ({invalid.Code}).", invalid);
+            }
+
             var digest = CopyHashing(source, partial);
             if (expected is { } e && e != digest)
             {
@@ -142,7 +153,7 @@ public sealed class ModelImporter(ModelStore store)
         var buffer = new byte[1 << 20];
         try
         {
-            using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+            using var input = RegularFile.OpenRead(source);
             using var output = new FileStream(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1);
             int n;
             while ((n = input.Read(buffer)) > 0)

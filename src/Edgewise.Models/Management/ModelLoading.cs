@@ -108,7 +108,10 @@ public sealed class LocalModelLoader : IModelLoader
                 KvCacheType = s.KvCacheType,
             };
             var client = new LocalChatClient(model, new LocalChatClientOptions { Context = context, ModelId = descriptor.Name, MaxConcurrentRequests = s.ParallelSequences });
-            return new Loaded(model, client, locked);
+
+            // M14: with a read lease, a truncation by another process waits until this model is unloaded.
+            file.TryTakeReadLease();
+            return new Loaded(model, client, locked, file);
         }
         catch
         {
@@ -160,9 +163,11 @@ public sealed class LocalModelLoader : IModelLoader
         return range;
     }
 
-    private sealed class Loaded(LocalModel model, LocalChatClient client, (nint Address, long Length) locked) : ILoadedModel, ILockedMemory
+    private sealed class Loaded(LocalModel model, LocalChatClient client, (nint Address, long Length) locked, GgufFile file) : ILoadedModel, ILockedMemory, IFileLeaseHolder
     {
         public IChatClient ChatClient => client;
+
+        public bool LeaseBreaking => file.LeaseBreaking;
 
         public long LockedBytes => locked.Length;
 
@@ -173,6 +178,13 @@ public sealed class LocalModelLoader : IModelLoader
             model.Dispose();
         }
     }
+}
+
+/// <summary>A loaded model whose file is held under a read lease (<see cref="GgufFile.TryTakeReadLease"/>).</summary>
+public interface IFileLeaseHolder
+{
+    /// <summary>True when another process waits to write or truncate the file: the model must be unloaded now.</summary>
+    bool LeaseBreaking { get; }
 }
 
 /// <summary>A loaded model that may hold memory locked in RAM.</summary>

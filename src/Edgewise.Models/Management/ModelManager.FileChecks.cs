@@ -45,6 +45,36 @@ public sealed partial class ModelManager
         return retired;
     }
 
+    /// <summary>
+    /// A lease break was signalled: every model whose file another process waits to write or truncate is retired
+    /// at once (no new requests; unloaded when its running requests end, which releases the lease and lets the
+    /// truncation proceed). Returns the names retired.
+    /// </summary>
+    public IReadOnlyList<string> CheckLeases()
+    {
+        List<Entry> loaded;
+        lock (_sync)
+        {
+            if (_disposed)
+            {
+                return [];
+            }
+
+            loaded = [.. _entries.Values.Where(e => e.Model is IFileLeaseHolder)];
+        }
+
+        var retired = new List<string>();
+        foreach (var entry in loaded)
+        {
+            if (entry.Model is IFileLeaseHolder { LeaseBreaking: true } && Retire(entry))
+            {
+                retired.Add(entry.Descriptor.Name);
+            }
+        }
+
+        return retired;
+    }
+
     private void CheckFile(string name)
     {
         Entry? entry;

@@ -38,7 +38,11 @@ public sealed partial class ModelManager : IDisposable
         _fileCheckTimer = _options.FileCheckInterval > TimeSpan.Zero
             ? _clock.CreateTimer(static s => ((ModelManager)s!).CheckFiles(), this, _options.FileCheckInterval, _options.FileCheckInterval)
             : null;
+        _onLeaseBreak = () => CheckLeases();
+        Gguf.FileLeases.BreakSignalled += _onLeaseBreak;
     }
+
+    private readonly Action _onLeaseBreak;
 
     /// <summary>The memory budget for all loaded models.</summary>
     public long MemoryBudgetBytes { get; }
@@ -162,6 +166,7 @@ public sealed partial class ModelManager : IDisposable
 
             _disposed = true;
             _fileCheckTimer?.Dispose();
+            Gguf.FileLeases.BreakSignalled -= _onLeaseBreak;
             all = [.. _entries.Values];
             foreach (var e in all)
             {

@@ -1,5 +1,5 @@
 using Edgewise.Gguf;
-using Edgewise.Gguf.Architectures;
+using Edgewise.Inference.Model;
 
 namespace Edgewise.Models.Storage;
 
@@ -12,8 +12,10 @@ internal sealed record GgufFacts(string Architecture, long Parameters, int Conte
     {
         try
         {
+            // The same validation the engine runs at load (ModelValidator), so import never accepts a file that
+            // generate or the server would then refuse (vocabulary, tensor types, unsupported tokenizer model).
             using var file = GgufFile.Open(path);
-            var hp = ModelTensorLayout.Validate(file.Header).Hyperparameters;
+            var hp = ModelValidator.Validate(file).Layout.Hyperparameters;
             long parameters = 0;
             foreach (var t in file.Tensors)
             {

@@ -1,5 +1,6 @@
 using Edgewise.Agents;
 using Edgewise.Server.Errors;
+using Edgewise.Server.Hosting;
 using Edgewise.Server.Http;
 using Edgewise.Server.OpenAi;
 using Microsoft.AspNetCore.Http;
@@ -88,10 +89,25 @@ internal static class AgentChatCompletions
         }
 
         AgentRunResult? streamed;
+        using var generation = ServerState.GenerationToken(context);
         try
         {
-            streamed = await sse.PumpAsync(agent.RunStreamingAsync(input, session, runOptions, cancel), options.StreamKeepAlive, update =>
+            streamed = await sse.PumpAsync(agent.RunStreamingAsync(input, session, runOptions, generation.Token), options.StreamKeepAlive, update =>
                 update.Text is { Length: > 0 } text ? WriteDeltaAsync(text, null) : Task.CompletedTask).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ServerState.CutByShutdown(context))
+        {
+            // The drain deadline passed: end the stream as a stream ends, then say why (S01).
+            var error = ChatStreamWriter.ShuttingDown();
+            if (!sse.Started)
+            {
+                throw error;
+            }
+
+            await WriteDeltaAsync(null, "length").ConfigureAwait(false);
+            await sse.WriteAsync(null, new { error = new { message = error.Message, type = error.Type, param = error.Param, code = error.Code } }).ConfigureAwait(false);
+            await sse.DoneAsync().ConfigureAwait(false);
+            return;
         }
         catch (Exception e) when (!cancel.IsCancellationRequested && AgentRunner.Translate(e) is { } error)
         {

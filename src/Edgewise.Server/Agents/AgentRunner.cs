@@ -22,17 +22,26 @@ internal sealed class AgentRunner(AgentSessions sessions, ServerOptions options,
     public async Task RunAsync(HttpContext context, Agent agent, AgentSession session, string? input, AgentRunOptions? runOptions, bool stream)
     {
         var aborted = context.RequestAborted;
+
+        // The run stops when the client leaves or when the drain deadline passes; in the second case the client is
+        // still there and gets the documented ending (503, or an 'error' event on a stream), the partial turn saved.
+        using var generation = ServerState.GenerationToken(context);
         if (!stream)
         {
             AgentRunResult result;
             try
             {
-                result = await agent.RunAsync(input, session, runOptions, aborted).ConfigureAwait(false);
+                result = await agent.RunAsync(input, session, runOptions, generation.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (aborted.IsCancellationRequested)
             {
                 await SaveInterruptedAsync(session, string.Empty).ConfigureAwait(false);
                 throw;
+            }
+            catch (OperationCanceledException) when (ServerState.CutByShutdown(context))
+            {
+                await SaveInterruptedAsync(session, string.Empty).ConfigureAwait(false);
+                throw ChatStreamWriter.ShuttingDown();
             }
             catch (Exception e) when (Translate(e) is { } error)
             {
@@ -55,7 +64,7 @@ internal sealed class AgentRunner(AgentSessions sessions, ServerOptions options,
                 await sse.WriteAsync("event", AgentWire.Event(degraded)).ConfigureAwait(false);
             }
 
-            streamed = await sse.PumpAsync(agent.RunStreamingAsync(input, session, runOptions, aborted), options.StreamKeepAlive, async update =>
+            streamed = await sse.PumpAsync(agent.RunStreamingAsync(input, session, runOptions, generation.Token), options.StreamKeepAlive, async update =>
             {
                 if (update.Text is { } text)
                 {
@@ -77,6 +86,13 @@ internal sealed class AgentRunner(AgentSessions sessions, ServerOptions options,
         {
             await SaveInterruptedAsync(session, partial.ToString()).ConfigureAwait(false);
             throw new OperationCanceledException(aborted);
+        }
+        catch (OperationCanceledException) when (ServerState.CutByShutdown(context))
+        {
+            await SaveInterruptedAsync(session, partial.ToString()).ConfigureAwait(false);
+            var error = ChatStreamWriter.ShuttingDown();
+            await sse.WriteAsync("error", new { error = new { message = error.Message, type = error.Type, param = error.Param, code = error.Code } }).ConfigureAwait(false);
+            return;
         }
         catch (Exception e) when (Translate(e) is { } error)
         {

@@ -13,9 +13,17 @@ internal sealed class AlertService(AlertEngine engine, TimeProvider clock) : Bac
         }
 
         using var timer = new PeriodicTimer(engine.Options.EvaluationInterval, clock);
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        try
         {
-            engine.Evaluate();
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                engine.Evaluate();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping is the end of the loop, not a fault. When the start failed (port in use, unusable database) the
+            // host is disposed without StopAsync, and a fault here would be logged as critical with a stack trace.
         }
     }
 }

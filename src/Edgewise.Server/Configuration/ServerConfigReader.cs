@@ -131,7 +131,7 @@ public static partial class ServerConfigReader
             switch (key)
             {
                 case "max_body": options.MaxRequestBodyBytes = value.Bytes(1024, 1L << 30); break;
-                case "parallel": options.Admission.ParallelSequences = value.Int(1, 256); break;
+                case "parallel": options.Admission.ParallelSequences = value.Int(AdmissionOptions.MinParallelSequences, AdmissionOptions.MaxParallelSequences); break;
                 case "queue_length": options.Admission.QueueLength = value.Int(0, 100_000); break;
                 case "per_key_concurrency": options.Admission.PerKeyConcurrency = value.Int(1, 10_000); break;
                 case "queue_timeout": options.Admission.QueueTimeout = value.Duration(); break;

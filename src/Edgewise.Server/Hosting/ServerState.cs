@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Edgewise.Server.Hosting;
 
@@ -8,10 +9,29 @@ internal sealed class ServerState
 {
     private readonly ConcurrentDictionary<HttpContext, byte> _inFlight = new();
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _deadline = new();
     private int _loading;
     private volatile bool _draining;
 
     public bool Draining => _draining;
+
+    /// <summary>How long requests still running at the drain deadline get to write their last event before they are aborted.</summary>
+    public static TimeSpan FinalWriteGrace { get; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Cancelled when a drain's deadline passes with requests still running. Generations observe it (through
+    /// <see cref="GenerationToken"/>) and end their responses properly: a finish reason, an error event and the
+    /// stream's terminator, instead of being cut by a connection reset.
+    /// </summary>
+    public CancellationToken ShutdownDeadline => _deadline.Token;
+
+    /// <summary>A token for work done on behalf of <paramref name="context"/>: cancelled when the client leaves or the drain deadline passes.</summary>
+    public static CancellationTokenSource GenerationToken(HttpContext context) =>
+        CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, context.RequestServices.GetRequiredService<ServerState>().ShutdownDeadline);
+
+    /// <summary>True when <paramref name="context"/>'s work was cancelled by the drain deadline while its client is still there.</summary>
+    public static bool CutByShutdown(HttpContext context) =>
+        !context.RequestAborted.IsCancellationRequested && context.RequestServices.GetRequiredService<ServerState>().ShutdownDeadline.IsCancellationRequested;
 
     public bool Loading => Volatile.Read(ref _loading) > 0;
 
@@ -38,8 +58,9 @@ internal sealed class ServerState
     }
 
     /// <summary>
-    /// Drains: waits up to <paramref name="timeout"/> for the requests in flight to finish, then aborts those still
-    /// running (their generations are cancelled as on a client disconnect, H13). True when all finished in time.
+    /// Drains: waits up to <paramref name="timeout"/> for the requests in flight to finish, then cancels the generations
+    /// still running (<see cref="ShutdownDeadline"/>) so that they end their responses with an error event, and aborts
+    /// what is left after <see cref="FinalWriteGrace"/>. True when all finished in time.
     /// </summary>
     public async Task<bool> DrainAsync(TimeSpan timeout)
     {
@@ -51,9 +72,19 @@ internal sealed class ServerState
         }
         catch (TimeoutException)
         {
-            foreach (var context in _inFlight.Keys)
+            // Past the deadline: stop the generations still running, so each response ends with its finish reason,
+            // an error event and its terminator; only what has not ended after a short grace is aborted.
+            await _deadline.CancelAsync().ConfigureAwait(false);
+            try
             {
-                context.Abort();
+                await _idle.Task.WaitAsync(FinalWriteGrace).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                foreach (var context in _inFlight.Keys)
+                {
+                    context.Abort();
+                }
             }
 
             return false;

@@ -27,6 +27,8 @@ internal sealed class OllamaGenerateRequest
 
     public string? System { get; set; }
 
+    public List<string?>? Images { get; set; }
+
     public bool? Stream { get; set; }
 
     public JsonElement? Format { get; set; }
@@ -42,6 +44,8 @@ internal sealed class OllamaMessageDto
     public string? Role { get; set; }
 
     public string? Content { get; set; }
+
+    public List<string?>? Images { get; set; }
 }
 
 /// <summary>Ollama's sampling options (the subset the engine honours).</summary>

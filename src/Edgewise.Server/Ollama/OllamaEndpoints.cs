@@ -66,6 +66,11 @@ internal static class OllamaEndpoints
             return;
         }
 
+        for (var i = 0; i < dtos.Count; i++)
+        {
+            CheckImages(dtos[i]?.Images, $"messages[{i}].images");
+        }
+
         var messages = dtos.Select((m, i) => new ChatMessage(Role(m?.Role, i), m?.Content ?? string.Empty)).ToList();
         var chatOptions = ChatOptionsFrom(request.Options, request.Format, model);
         await RunAsync(context, host, metrics, new Generation(model, messages, chatOptions, keepAlive, request.Stream ?? true, Chat: true)).ConfigureAwait(false);
@@ -82,6 +87,7 @@ internal static class OllamaEndpoints
             return;
         }
 
+        CheckImages(request.Images, "images");
         List<ChatMessage> messages = string.IsNullOrEmpty(request.System)
             ? [new ChatMessage(ChatRole.User, request.Prompt)]
             : [new ChatMessage(ChatRole.System, request.System), new ChatMessage(ChatRole.User, request.Prompt)];
@@ -123,9 +129,10 @@ internal static class OllamaEndpoints
         UsageDetails? usage = null;
         ChatFinishReason? finish = null;
         var first = 0L;
+        using var cancel = ServerState.GenerationToken(context);
         try
         {
-            await foreach (var update in session.Client.GetStreamingResponseAsync(messages, options, context.RequestAborted).ConfigureAwait(false))
+            await foreach (var update in session.Client.GetStreamingResponseAsync(messages, options, cancel.Token).ConfigureAwait(false))
             {
                 usage = update.Contents.OfType<UsageContent>().FirstOrDefault()?.Details ?? usage;
                 finish = update.FinishReason ?? finish;
@@ -149,6 +156,18 @@ internal static class OllamaEndpoints
                     text.Append(update.Text);
                 }
             }
+        }
+        catch (OperationCanceledException) when (ServerState.CutByShutdown(context))
+        {
+            // The drain deadline passed: a started stream ends with one last line, the error object Ollama's clients
+            // raise on; otherwise the request gets the 503 every request gets during a drain.
+            if (!context.Response.HasStarted)
+            {
+                throw ChatStreamWriter.ShuttingDown();
+            }
+
+            await WriteErrorLineAsync(context, ChatStreamWriter.ShuttingDown().Message).ConfigureAwait(false);
+            return;
         }
         catch (Exception e) when (!context.Response.HasStarted && ModelHost.TranslateGeneration(e) is { } error)
         {
@@ -185,6 +204,14 @@ internal static class OllamaEndpoints
         chat ? null : text,
         done);
 
+    private static async Task WriteErrorLineAsync(HttpContext context, string message)
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(new { error = message }, JsonBody.Options);
+        await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
+        await context.Response.Body.WriteAsync("\n"u8.ToArray(), context.RequestAborted).ConfigureAwait(false);
+        await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+    }
+
     private static async Task WriteLineAsync(HttpContext context, OllamaChunkDto chunk)
     {
         if (!context.Response.HasStarted)
@@ -210,6 +237,29 @@ internal static class OllamaEndpoints
         _ => throw ApiException.Invalid("The role must be system, user, assistant or tool.", $"messages[{i}].role"),
     };
 
+    /// <summary>Ollama's <c>num_predict</c> for "fill the context".</summary>
+    private const int FillContext = -2;
+
+    /// <summary>
+    /// Ollama's <c>images</c> are base64 strings. The engine reads text only, so well-formed images are not used, but a
+    /// string that is not base64 (or is empty or null) is a client error and gets 400 naming it, never silence.
+    /// </summary>
+    private static void CheckImages(List<string?>? images, string param)
+    {
+        if (images is null)
+        {
+            return;
+        }
+
+        for (var j = 0; j < images.Count; j++)
+        {
+            if (images[j] is not { Length: > 0 } image || !System.Buffers.Text.Base64.IsValid(image))
+            {
+                throw ApiException.Invalid($"{param}[{j}] must be a non-empty base64 string.", $"{param}[{j}]");
+            }
+        }
+    }
+
     private static ChatOptions ChatOptionsFrom(OllamaOptionsDto? o, JsonElement? format, string model)
     {
         var limit = ChatRequestMapper.MaxOutputTokens;
@@ -223,9 +273,11 @@ internal static class OllamaEndpoints
             throw ApiException.Invalid("top_p must be between 0 and 1.", "options.top_p");
         }
 
-        if (o?.NumPredict is { } n && (n == 0 || n < -2 || n > limit))
+        // Ollama's num_predict: -1 means "until the model stops" and -2 "until the context is full". Both get the same
+        // bound here: the 4096-token cap, clamped to what the context leaves after the prompt (finish reason "length").
+        if (o?.NumPredict is { } n && (n == 0 || n < FillContext || n > limit))
         {
-            throw ApiException.Invalid("num_predict must be -1 or between 1 and 4096.", "options.num_predict");
+            throw ApiException.Invalid("num_predict must be -1, -2 or between 1 and 4096.", "options.num_predict");
         }
 
         if (o?.TopK is { } k && k is < 0 or > 1000)

@@ -11,7 +11,7 @@ internal sealed record ChatCall(string Model, IReadOnlyList<ChatMessage> Message
 
 /// <summary>
 /// Validates an OpenAI chat request and converts it to <see cref="ChatMessage"/>s and <see cref="ChatOptions"/>. Every
-/// range and type check names its <c>param</c> (H07) and the generation caps of SECURITY.md §3 apply: max_tokens ≤ 4096,
+/// range and type check names its <c>param</c> (H07) and the generation caps of docs/security.md §3 apply: max_tokens ≤ 4096,
 /// n = 1, ≤ 4 stop strings, top_logprobs ≤ 20. Nothing invalid reaches the engine.
 /// </summary>
 internal static class ChatRequestMapper

@@ -27,7 +27,7 @@ internal static class ChatStreamWriter
 
     public static async Task WriteAsync(HttpContext context, ModelSession session, ChatCall call, TimeSpan keepAlive, ServerMetrics metrics)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        using var stop = ServerState.GenerationToken(context);
         var channel = Channel.CreateBounded<ChatResponseUpdate>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
         var producer = ProduceAsync(session.Client, call, channel.Writer, stop.Token);
         var state = new StreamState(context, session.Model, ChatResponses.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds())
@@ -82,6 +82,20 @@ internal static class ChatStreamWriter
                 await s.StartAsync().ConfigureAwait(false);
                 await s.WriteRawAsync(KeepAlive).ConfigureAwait(false);
                 continue;
+            }
+            catch (OperationCanceledException) when (ServerState.CutByShutdown(s.Context))
+            {
+                // The drain deadline passed: the text so far is all there is. The stream still ends as a stream
+                // does (finish reason "length": the output is incomplete), then an error event saying why, then [DONE].
+                if (!s.Started)
+                {
+                    throw ShuttingDown();
+                }
+
+                await s.WriteChunkAsync(new DeltaDto(s.RoleSent ? null : "assistant", null, null), "length", null).ConfigureAwait(false);
+                await s.WriteErrorAsync(ShuttingDown()).ConfigureAwait(false);
+                await s.WriteRawAsync(Done).ConfigureAwait(false);
+                return;
             }
             catch (Exception e) when (ModelHost.TranslateGeneration(e) is { } error)
             {
@@ -143,8 +157,14 @@ internal static class ChatStreamWriter
         }
     }
 
+    /// <summary>The error a response cut by the drain deadline ends with (S01).</summary>
+    internal static ApiException ShuttingDown() =>
+        new(503, ErrorTypes.Server, ErrorCodes.ShuttingDown, "The server is shutting down; this response was cut short.");
+
     private sealed class StreamState(HttpContext context, string model, string id, long created)
     {
+        public HttpContext Context => context;
+
         public bool Started { get; private set; }
 
         public bool RoleSent { get; set; }

@@ -76,7 +76,8 @@ internal static class CompletionsEndpoint
         var tokens = new List<TokenLogprob>();
         ChatFinishReason? finish = null;
         ChatMessage[] messages = [new ChatMessage(ChatRole.User, call.Prompts[index])];
-        var updates = run.Session.Client.GetStreamingResponseAsync(messages, call.Options, run.Context.RequestAborted).GetAsyncEnumerator(run.Context.RequestAborted);
+        using var generation = ServerState.GenerationToken(run.Context);
+        var updates = run.Session.Client.GetStreamingResponseAsync(messages, call.Options, generation.Token).GetAsyncEnumerator(generation.Token);
         Task<bool>? pending = null;
         try
         {
@@ -123,6 +124,22 @@ internal static class CompletionsEndpoint
 
                 text.Append(piece);
             }
+        }
+        catch (OperationCanceledException) when (ServerState.CutByShutdown(run.Context))
+        {
+            // The drain deadline passed: as a chat stream, the stream ends with a finish reason, an error event saying
+            // why and [DONE]; a request not yet answering gets 503.
+            var error = ChatStreamWriter.ShuttingDown();
+            if (!call.Stream || !run.Started)
+            {
+                throw error;
+            }
+
+            var payload = JsonSerializer.SerializeToUtf8Bytes(new { error = new { message = error.Message, type = error.Type, param = error.Param, code = error.Code } });
+            await run.WriteEventAsync(Chunk(run, new CompletionChoiceDto(string.Empty, index, null, "length"))).ConfigureAwait(false);
+            await run.WriteRawAsync([.. DataPrefix, .. payload, .. EventEnd]).ConfigureAwait(false);
+            await run.WriteRawAsync(Done).ConfigureAwait(false);
+            return null;
         }
         catch (Exception e) when (ModelHost.TranslateGeneration(e) is { } error)
         {

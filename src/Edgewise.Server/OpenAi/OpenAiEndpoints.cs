@@ -45,7 +45,12 @@ internal static class OpenAiEndpoints
         Microsoft.Extensions.AI.ChatResponse response;
         try
         {
-            response = await session.Client.GetResponseAsync(call.Messages, call.Options, context.RequestAborted).ConfigureAwait(false);
+            using var generation = ServerState.GenerationToken(context);
+            response = await session.Client.GetResponseAsync(call.Messages, call.Options, generation.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ServerState.CutByShutdown(context))
+        {
+            throw ChatStreamWriter.ShuttingDown();
         }
         catch (Exception e) when (ModelHost.TranslateGeneration(e) is { } error)
         {

@@ -9,8 +9,10 @@ namespace Edgewise.Server.Storage;
 /// <summary>
 /// The audit log in SQLite: append-only (triggers refuse UPDATE and DELETE) and hash-chained: each row stores
 /// the SHA-256 of the previous row's hash and its own fields, so an edited, inserted or deleted row breaks the
-/// chain at that row (P06). Truncating the newest rows is only detectable against a head hash kept elsewhere
-/// (<see cref="AuditVerification.HeadHash"/>).
+/// chain at that row (P06). The chain's head is also kept outside the table, in <see cref="AuditHead"/>'s file next
+/// to the database, rewritten after every committed append; verification compares the two, so cutting off the newest
+/// rows, emptying the table or putting back an older copy of the database is detected too. What this cannot prove is
+/// in docs/security.md ("What the audit log proves").
 /// </summary>
 public sealed class SqliteAuditLog : IAuditLog
 {
@@ -18,20 +20,46 @@ public sealed class SqliteAuditLog : IAuditLog
     public static readonly string GenesisHash = new('0', 64);
 
     private readonly SqliteDatabase _database;
+    private readonly string _headPath;
+    private readonly Lock _headLock = new();
+
+    // Set on the writer by the first append: whether the head file on disk matches this database. When it does not
+    // (rows cut off, or the file rolled back) the head is never rewritten, so the evidence stays for 'audit verify'.
+    private bool _headChecked;
+    private bool _headMatches;
+    private long _headWritten;
 
     /// <summary>Creates the log over <paramref name="database"/>.</summary>
     public SqliteAuditLog(SqliteDatabase database)
     {
         ArgumentNullException.ThrowIfNull(database);
         _database = database;
+        _headPath = AuditHead.PathFor(database.Path);
     }
 
+    /// <summary>False when the head file did not match the database at the first append: the log was cut or rolled back.</summary>
+    public bool HeadMatches => !_headChecked || _headMatches;
+
     /// <inheritdoc/>
-    public Task AppendAsync(AuditRecord record, CancellationToken cancellationToken = default)
+    public async Task AppendAsync(AuditRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
-        return _database.WriteAsync((connection, transaction) =>
+        var head = await _database.WriteAsync((connection, transaction) =>
         {
+            if (!_headChecked)
+            {
+                try
+                {
+                    _headMatches = AuditHead.Read(_headPath) is not { } stored || HashAt(connection, transaction, stored.Seq) == stored.Hash;
+                }
+                catch (StorageException)
+                {
+                    _headMatches = false;
+                }
+
+                _headChecked = true;
+            }
+
             long previousSeq = 0;
             var previousHash = GenesisHash;
             using (var last = connection.CreateCommand())
@@ -64,10 +92,36 @@ public sealed class SqliteAuditLog : IAuditLog
             insert.Parameters.AddWithValue("$call", (object?)row.CallId ?? DBNull.Value);
             insert.Parameters.AddWithValue("$args", (object?)row.ArgumentsHash ?? DBNull.Value);
             insert.Parameters.AddWithValue("$prev", previousHash);
-            insert.Parameters.AddWithValue("$hash", row.ComputeHash());
+            var hash = row.ComputeHash();
+            insert.Parameters.AddWithValue("$hash", hash);
             insert.ExecuteNonQuery();
-            return row.Seq;
-        }, cancellationToken);
+            return new AuditHead(row.Seq, hash);
+        }, cancellationToken).ConfigureAwait(false);
+
+        // Committed: now the head moves. A crash before this leaves the head one or more rows behind, which
+        // verification accepts (rows past the head are reported); the head is never ahead of what was committed.
+        lock (_headLock)
+        {
+            if (_headMatches && head.Seq > _headWritten)
+            {
+                head.Write(_headPath);
+                _headWritten = head.Seq;
+            }
+        }
+    }
+
+    private static string? HashAt(SqliteConnection connection, SqliteTransaction transaction, long seq)
+    {
+        if (seq == 0)
+        {
+            return GenesisHash;
+        }
+
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT hash FROM audit WHERE seq = $seq";
+        command.Parameters.AddWithValue("$seq", seq);
+        return command.ExecuteScalar() as string;
     }
 
     /// <summary>The audit rows of <paramref name="sessionId"/>, oldest first (at most <paramref name="limit"/>).</summary>
@@ -104,13 +158,61 @@ public sealed class SqliteAuditLog : IAuditLog
         var connection = await _database.OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            return Verify(connection, cancellationToken);
+            return Verify(connection, AuditHead.Read(_headPath), cancellationToken);
         }
     }
 
-    /// <summary>Verifies the chain in any SQLite file with this schema (for the <c>verify-audit</c> command).</summary>
-    public static AuditVerification Verify(SqliteConnection connection, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// What verifying a log gives when its database file is gone: valid when no head file vouches for any row,
+    /// otherwise broken at row 1 (the whole log was removed).
+    /// </summary>
+    public static AuditVerification VerifyMissingDatabase(string databasePath)
     {
+        var head = AuditHead.Read(AuditHead.PathFor(Path.GetFullPath(databasePath)));
+        return head is null or { Seq: 0 }
+            ? new AuditVerification(true, 0, null, GenesisHash)
+            : new AuditVerification(false, 0, 1, GenesisHash) { Problem = Truncated(head, 0) };
+    }
+
+    /// <summary>
+    /// Verifies the chain in any SQLite file with this schema, and its end against <paramref name="head"/> (the
+    /// head file's content; null when there is none, which only an empty log may lack).
+    /// </summary>
+    public static AuditVerification Verify(SqliteConnection connection, AuditHead? head, CancellationToken cancellationToken = default)
+    {
+        var chain = Verify(connection, head?.Seq ?? 0, out var hashAtHead, cancellationToken);
+        if (!chain.IsValid)
+        {
+            return chain;
+        }
+
+        if (head is null)
+        {
+            return chain.RowsChecked == 0
+                ? chain
+                : chain with { IsValid = false, Problem = "the audit head file is missing, so rows cut from the end cannot be ruled out" };
+        }
+
+        if (head.Seq > chain.RowsChecked)
+        {
+            return chain with { IsValid = false, FirstBrokenSeq = chain.RowsChecked + 1, Problem = Truncated(head, chain.RowsChecked) };
+        }
+
+        if (!string.Equals(hashAtHead, head.Hash, StringComparison.Ordinal))
+        {
+            return chain with { IsValid = false, FirstBrokenSeq = head.Seq, Problem = "the row the audit head vouches for differs: the database was replaced or rolled back" };
+        }
+
+        return chain with { RowsPastHead = chain.RowsChecked - head.Seq };
+    }
+
+    private static string Truncated(AuditHead head, long rows) => string.Create(CultureInfo.InvariantCulture,
+        $"the audit head vouches for {head.Seq} rows but the log holds {rows}: rows were removed from the end or the database was rolled back");
+
+    /// <summary>Walks the chain only (no head check); <paramref name="hashAtHead"/> is the hash of row <paramref name="headSeq"/>.</summary>
+    private static AuditVerification Verify(SqliteConnection connection, long headSeq, out string? hashAtHead, CancellationToken cancellationToken)
+    {
+        hashAtHead = headSeq == 0 ? GenesisHash : null;
         ArgumentNullException.ThrowIfNull(connection);
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT seq, ts, session_id, agent, kind, detail, tool, call_id, args_hash, prev_hash, hash FROM audit ORDER BY seq";
@@ -132,6 +234,11 @@ public sealed class SqliteAuditLog : IAuditLog
             }
 
             previousHash = stored;
+            if (row.Seq == headSeq)
+            {
+                hashAtHead = stored;
+            }
+
             expectedSeq++;
             checkedRows++;
         }
@@ -166,4 +273,11 @@ public sealed class SqliteAuditLog : IAuditLog
 /// <param name="RowsChecked">Rows that verified before the first break (all rows when valid).</param>
 /// <param name="FirstBrokenSeq">The sequence number of the first row that does not verify, or null.</param>
 /// <param name="HeadHash">The hash of the last verified row (the genesis hash when none); keep it elsewhere to detect truncation.</param>
-public sealed record AuditVerification(bool IsValid, long RowsChecked, long? FirstBrokenSeq, string HeadHash);
+public sealed record AuditVerification(bool IsValid, long RowsChecked, long? FirstBrokenSeq, string HeadHash)
+{
+    /// <summary>Why the log does not verify, when the rows chain correctly but disagree with the head file.</summary>
+    public string? Problem { get; init; }
+
+    /// <summary>Rows committed after the head file was last written (a crash between the two leaves a few).</summary>
+    public long RowsPastHead { get; init; }
+}

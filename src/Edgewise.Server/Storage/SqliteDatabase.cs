@@ -23,13 +23,17 @@ public sealed class SqliteDatabase : IAsyncDisposable
     private readonly Channel<WriteItem> _writes;
     private readonly Task _writerLoop;
 
-    private SqliteDatabase(string readConnectionString, SqliteConnection writer, int capacity)
+    private SqliteDatabase(string path, string readConnectionString, SqliteConnection writer, int capacity)
     {
+        Path = path;
         _readConnectionString = readConnectionString;
         _writer = writer;
         _writes = Channel.CreateBounded<WriteItem>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         _writerLoop = Task.Run(WriterLoopAsync);
     }
+
+    /// <summary>The database file's full path.</summary>
+    public string Path { get; }
 
     /// <summary>Opens (creating when absent) the database and brings its schema up to date.</summary>
     /// <exception cref="StorageException">The file cannot be used; the message says why.</exception>
@@ -38,7 +42,7 @@ public sealed class SqliteDatabase : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrWhiteSpace(options.DatabasePath);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.WriteQueueCapacity, 1);
-        var path = Path.GetFullPath(options.DatabasePath);
+        var path = System.IO.Path.GetFullPath(options.DatabasePath);
         await CheckHeaderAsync(path, cancellationToken).ConfigureAwait(false);
         var builder = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false, DefaultTimeout = 30 };
         var writer = new SqliteConnection(builder.ConnectionString);
@@ -74,7 +78,7 @@ public sealed class SqliteDatabase : IAsyncDisposable
         }
 
         var read = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWrite, Pooling = true, DefaultTimeout = 30 };
-        return new SqliteDatabase(read.ConnectionString, writer, options.WriteQueueCapacity);
+        return new SqliteDatabase(path, read.ConnectionString, writer, options.WriteQueueCapacity);
     }
 
     /// <summary>A pooled, query-only connection for reads, opened with the pragmas applied. The caller disposes it.</summary>

@@ -1,7 +1,7 @@
 namespace Edgewise.Tokenization.Templates;
 
 /// <summary>
-/// Resource caps for parsing and rendering a chat template (SECURITY.md M10/G35). Exceeding any of them
+/// Resource caps for parsing and rendering a chat template (docs/security.md M10/G35). Exceeding any of them
 /// raises a <see cref="TemplateException"/> whose <see cref="TemplateException.IsCapExceeded"/> is true.
 /// </summary>
 public sealed record ChatTemplateLimits

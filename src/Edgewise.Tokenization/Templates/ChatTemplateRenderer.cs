@@ -9,7 +9,7 @@ public sealed record ChatTemplateRenderResult(string Text, ChatTemplateFamily Fa
 
 /// <summary>
 /// Renders with the model's own chat template and falls back to the family's built-in template when the
-/// model's template is missing, cannot be parsed, exceeds a cap or fails at render time (SECURITY.md M10).
+/// model's template is missing, cannot be parsed, exceeds a cap or fails at render time (docs/security.md M10).
 /// A template's own <c>raise_exception</c> (for example "roles must alternate") and invalid contexts are not
 /// hidden: they propagate as <see cref="TemplateException"/>. Safe to use from several threads at once.
 /// </summary>

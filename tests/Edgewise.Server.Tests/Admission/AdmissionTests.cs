@@ -5,7 +5,7 @@ using Edgewise.Server.Tests.Support;
 
 namespace Edgewise.Server.Tests.Admission;
 
-/// <summary>SECURITY.md H11–H14, H16 and R02: bounded queues, per-key limits, cancellation on disconnect, keep-alive.</summary>
+/// <summary>docs/security.md H11–H14, H16 and R02: bounded queues, per-key limits, cancellation on disconnect, keep-alive.</summary>
 public sealed class AdmissionTests
 {
     private const string Key1 = "sk-one";

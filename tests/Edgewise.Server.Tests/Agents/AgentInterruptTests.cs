@@ -9,6 +9,26 @@ namespace Edgewise.Server.Tests.Agents;
 public sealed class AgentInterruptTests
 {
     [Fact]
+    public async Task StreamCutAtShutdownTimeout_AgentSse_EndsWithErrorEvent()
+    {
+        var model = ScriptedChatClient.Endless();
+        await using var server = await AgentServer.StartAsync(AgentServer.Yaml(), new Dictionary<string, IChatClient> { ["small"] = model, ["tiny"] = AgentScripts.Picks("helper") });
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/agents/helper/runs") { Content = AgentServer.Json("""{"input":"talk forever","stream":true}""") };
+        using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+        await LiveServer.WaitUntilAsync(() => model.Calls == 1);
+
+        Assert.False(await AgentServer.Service<Edgewise.Server.Hosting.ServerState>(server.App).DrainAsync(TimeSpan.FromMilliseconds(300)));
+
+        // The body ends normally (no reset), with the documented error event last.
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        var events = body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("event: error\ndata: ", events[^1], StringComparison.Ordinal);
+        Assert.Contains("\"code\":\"shutting_down\"", events[^1], StringComparison.Ordinal);
+        Assert.Contains(events, e => e.StartsWith("event: text", StringComparison.Ordinal));
+        await model.Cancelled.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
     public async Task Run_H13_StreamingClientDisconnects_CancelsFreesSlotAndPersistsInterruptedTurn()
     {
         var model = ScriptedChatClient.Endless();

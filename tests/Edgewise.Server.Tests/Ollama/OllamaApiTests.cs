@@ -60,6 +60,7 @@ public sealed class OllamaApiTests
     [Theory]
     [InlineData("""{"model":"test","messages":[{"role":"user","content":"hi"}],"options":{"num_predict":100000}}""")]
     [InlineData("""{"model":"test","messages":[{"role":"user","content":"hi"}],"options":{"temperature":9}}""")]
+    [InlineData("""{"model":"test","messages":[{"role":"user","content":"hi"}],"options":{"num_predict":-3}}""")]
     [InlineData("""{"model":"test","messages":[{"role":"wizard","content":"hi"}]}""")]
     [InlineData("""{"model":"test","messages":[{"role":"user","content":"hi"}],"format":42}""")]
     public async Task Chat_H07_InvalidOptions_Returns400AndNothingReachesModel(string body)
@@ -89,5 +90,48 @@ public sealed class OllamaApiTests
         Assert.Equal("test", Assert.Single(tags.GetProperty("models").EnumerateArray()).GetProperty("name").GetString());
         Assert.Equal("test", Assert.Single(ps.GetProperty("models").EnumerateArray()).GetProperty("name").GetString());
         Assert.False(string.IsNullOrEmpty(version.GetProperty("version").GetString()));
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(-2)]
+    public async Task OllamaNumPredictMinus1OrMinus2_BoundedByTheOutputCap(int numPredict)
+    {
+        var model = ScriptedChatClient.Text("hi");
+        await using var server = await LiveServer.StartAsync(model);
+
+        using var response = await server.Client.PostAsync("/api/chat", LiveServer.Json("""{"model":"test","stream":false,"messages":[{"role":"user","content":"hi"}],"options":{"num_predict":""" + numPredict.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}}"), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(4096, model.Received[0].Options!.MaxOutputTokens);
+    }
+
+    [Theory]
+    [InlineData("/api/chat", """{"model":"test","messages":[{"role":"user","content":"hi","images":["not base64!"]}]}""", "messages[0].images[0]")]
+    [InlineData("/api/chat", """{"model":"test","messages":[{"role":"user","content":"hi","images":["aGk=",""]}]}""", "messages[0].images[1]")]
+    [InlineData("/api/generate", """{"model":"test","prompt":"hi","images":["aGk","aGk="]}""", "images[0]")]
+    [InlineData("/api/generate", """{"model":"test","prompt":"hi","images":[null]}""", "images[0]")]
+    public async Task OllamaInvalidBase64Images_Return400NamingTheImage(string route, string body, string param)
+    {
+        var model = ScriptedChatClient.Text("hi");
+        await using var server = await LiveServer.StartAsync(model);
+
+        using var response = await server.Client.PostAsync(route, LiveServer.Json(body), TestContext.Current.CancellationToken);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(param + " must be a non-empty base64 string", text, StringComparison.Ordinal);
+        Assert.Equal(0, model.Calls);
+    }
+
+    [Fact]
+    public async Task OllamaValidBase64Images_Accepted()
+    {
+        var model = ScriptedChatClient.Text("hi");
+        await using var server = await LiveServer.StartAsync(model);
+
+        using var response = await server.Client.PostAsync("/api/generate", LiveServer.Json("""{"model":"test","prompt":"hi","stream":false,"images":["aGk="]}"""), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 }

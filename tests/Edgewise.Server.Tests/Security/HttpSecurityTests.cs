@@ -9,10 +9,10 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Edgewise.Server.Tests.Security;
 
-/// <summary>SECURITY.md H01–H04 and H20 over loopback.</summary>
+/// <summary>docs/security.md H01–H04 and H20 over loopback.</summary>
 public sealed class HttpSecurityTests
 {
-    private const string Key = "sk-test-key-1";
+    private const string Key = "sk-test-key-0001-long";
 
     [Theory]
     [InlineData("0.0.0.0")]
@@ -26,6 +26,34 @@ public sealed class HttpSecurityTests
         var error = Assert.Throws<ServerConfigurationException>(() => EdgewiseServer.Build(options));
 
         Assert.Contains("EDGEWISE_API_KEYS", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("x")]
+    [InlineData("fifteen-chars-k")]
+    public void Build_H01_ShortApiKey_NonLoopbackRefusedWithClearMessage(string key)
+    {
+        var options = LiveServer.NewOptions();
+        options.Host = "0.0.0.0";
+        options.ApiKeys.Add("a-long-enough-key-0001");
+        options.ApiKeys.Add(key);
+
+        var error = Assert.Throws<ServerConfigurationException>(() => EdgewiseServer.Build(options));
+
+        Assert.Contains($"API key of {key.Length} characters", error.Message, StringComparison.Ordinal);
+        Assert.Contains("at least 16", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("fifteen-chars-k", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Build_H01_ShortApiKeyOnLoopback_Starts()
+    {
+        await using var server = await LiveServer.StartAsync(ScriptedChatClient.Text("hi"), o => o.ApiKeys.Add("x"));
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/models");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "x");
+        using var response = await server.Client.SendAsync(request, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
     [Fact]

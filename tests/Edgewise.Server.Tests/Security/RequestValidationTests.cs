@@ -6,7 +6,7 @@ using Edgewise.Server.Tests.Support;
 
 namespace Edgewise.Server.Tests.Security;
 
-/// <summary>SECURITY.md H05–H09 and H18: bad bodies get fixed 4xx errors that name the parameter; nothing reaches the model.</summary>
+/// <summary>docs/security.md H05–H09 and H18: bad bodies get fixed 4xx errors that name the parameter; nothing reaches the model.</summary>
 public sealed class RequestValidationTests
 {
     public static TheoryData<string, string?> MalformedBodies => new()

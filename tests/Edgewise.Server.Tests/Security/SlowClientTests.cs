@@ -8,7 +8,7 @@ using Microsoft.Extensions.AI;
 
 namespace Edgewise.Server.Tests.Security;
 
-/// <summary>SECURITY.md H10 (slowloris headers and bodies, idle connections, connection cap) and H15 (a stream reader that never reads).</summary>
+/// <summary>docs/security.md H10 (slowloris headers and bodies, idle connections, connection cap) and H15 (a stream reader that never reads).</summary>
 public sealed class SlowClientTests
 {
     [Fact]
@@ -89,6 +89,60 @@ public sealed class SlowClientTests
 
             using var live = await server.Client.GetAsync("/health/live", TestContext.Current.CancellationToken);
             Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        }
+        finally
+        {
+            idle.ForEach(s => s.Dispose());
+        }
+    }
+
+    /// <summary>
+    /// H10 at a chosen scale: <c>EDGEWISE_H10_CONNECTIONS</c> idle connections (default 200; the full proof is 10,000,
+    /// with <c>ulimit -n</c> above twice that) held open below the connection cap while normal requests on other
+    /// connections still answer. The latency of those requests is printed.
+    /// </summary>
+    [Fact]
+    public async Task Kestrel_H10_ManyIdleConnections_NormalRequestsStillAnswer()
+    {
+        var count = int.TryParse(Environment.GetEnvironmentVariable("EDGEWISE_H10_CONNECTIONS"), out var n) && n > 0 ? n : 200;
+        await using var server = await LiveServer.StartAsync(ScriptedChatClient.Text("ok"), o =>
+        {
+            o.Connections.MaxConnections = count + 64;
+            o.Connections.HeadersTimeout = TimeSpan.FromMinutes(10);
+        });
+        var idle = new List<TcpClient>(count);
+        using (var warm = await server.Client.GetAsync("/health/live", TestContext.Current.CancellationToken))
+        {
+            // The client's connection and the route are warm before the measured requests.
+            Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
+        }
+
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                idle.Add(await ConnectAsync(server));
+            }
+
+            var latencies = new List<double>();
+            for (var i = 0; i < 200; i++)
+            {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                using var live = await server.Client.GetAsync("/health/live", TestContext.Current.CancellationToken);
+                latencies.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+            }
+
+            using (var chat = await server.PostChatAsync(LiveServer.Chat()))
+            {
+                Assert.Equal(HttpStatusCode.OK, chat.StatusCode);
+            }
+
+            // Every idle connection is still open: none was dropped to make room for the requests.
+            Assert.All(idle, socket => Assert.False(socket.Client.Poll(0, SelectMode.SelectRead) && socket.Available == 0, "an idle connection was closed"));
+            latencies.Sort();
+            TestContext.Current.TestOutputHelper?.WriteLine(System.FormattableString.Invariant(
+                $"{count} idle connections: /health/live p50 {latencies[latencies.Count / 2]:F2} ms, p99 {latencies[(int)(latencies.Count * 0.99)]:F2} ms, max {latencies[^1]:F2} ms"));
         }
         finally
         {

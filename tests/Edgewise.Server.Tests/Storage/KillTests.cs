@@ -4,7 +4,7 @@ using Edgewise.Server.Storage;
 namespace Edgewise.Server.Tests.Storage;
 
 /// <summary>
-/// SECURITY.md P01: a session writer killed with SIGKILL at random moments loses no acknowledged turn. CI runs 50 kills;
+/// docs/security.md P01: a session writer killed with SIGKILL at random moments loses no acknowledged turn. CI runs 50 kills;
 /// a longer run is the same test with more: <c>EDGEWISE_P01_KILLS=1000 dotnet test tests/Edgewise.Server.Tests -c Release --filter P01</c>.
 /// </summary>
 public sealed class KillTests : IDisposable

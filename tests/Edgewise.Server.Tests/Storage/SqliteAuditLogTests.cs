@@ -92,6 +92,149 @@ public sealed class SqliteAuditLogTests : IDisposable
         Assert.Equal(200, result.RowsChecked);
     }
 
+    [Theory]
+    [InlineData("DELETE FROM audit WHERE seq = 15", 15L)]
+    [InlineData("DELETE FROM audit WHERE seq > 5", 6L)]
+    [InlineData("DELETE FROM audit", 1L)]
+    public async Task AuditTruncation_IsDetectedAgainstTheHeadFile(string tamper, long firstMissing)
+    {
+        await using (var database = await _temp.OpenAsync())
+        {
+            await AppendAsync(new SqliteAuditLog(database), 15);
+        }
+
+        using (var raw = _temp.OpenRaw())
+        {
+            TempDatabase.Execute(raw, "DROP TRIGGER audit_no_delete;");
+            TempDatabase.Execute(raw, tamper);
+        }
+
+        await using var reopened = await _temp.OpenAsync();
+        var result = await new SqliteAuditLog(reopened).VerifyAsync(TestContext.Current.CancellationToken);
+
+        Assert.False(result.IsValid);
+        Assert.Equal(firstMissing, result.FirstBrokenSeq);
+        Assert.Contains("vouches for 15 rows", result.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AuditTruncation_AppendsAfterTheCut_HeadKeepsTheEvidence()
+    {
+        await using (var database = await _temp.OpenAsync())
+        {
+            await AppendAsync(new SqliteAuditLog(database), 10);
+        }
+
+        using (var raw = _temp.OpenRaw())
+        {
+            TempDatabase.Execute(raw, "DROP TRIGGER audit_no_delete; DELETE FROM audit;");
+        }
+
+        await using var reopened = await _temp.OpenAsync();
+        var log = new SqliteAuditLog(reopened);
+        await AppendAsync(log, 12, "after");
+
+        var result = await log.VerifyAsync(TestContext.Current.CancellationToken);
+        Assert.False(log.HeadMatches);
+        Assert.False(result.IsValid);
+        Assert.Equal(10, result.FirstBrokenSeq);
+        Assert.Equal(10, AuditHead.Read(AuditHead.PathFor(_temp.Path))!.Seq);
+    }
+
+    [Fact]
+    public async Task AuditRollback_OlderCopyOfTheDatabase_IsDetected()
+    {
+        var copy = _temp.Path + ".old";
+        await using (var database = await _temp.OpenAsync())
+        {
+            await AppendAsync(new SqliteAuditLog(database), 5);
+        }
+
+        File.Copy(_temp.Path, copy);
+        await using (var database = await _temp.OpenAsync())
+        {
+            await AppendAsync(new SqliteAuditLog(database), 5, "later");
+        }
+
+        File.Copy(copy, _temp.Path, overwrite: true);
+        await using var rolledBack = await _temp.OpenAsync();
+        var result = await new SqliteAuditLog(rolledBack).VerifyAsync(TestContext.Current.CancellationToken);
+
+        Assert.False(result.IsValid);
+        Assert.Equal(6, result.FirstBrokenSeq);
+    }
+
+    [Fact]
+    public async Task AuditRollback_OlderCopyGrownPastTheHead_IsDetectedAtTheHeadRow()
+    {
+        var copy = _temp.Path + ".old";
+        await using (var database = await _temp.OpenAsync())
+        {
+            await AppendAsync(new SqliteAuditLog(database), 3);
+        }
+
+        File.Copy(_temp.Path, copy);
+        await using (var database = await _temp.OpenAsync())
+        {
+            await AppendAsync(new SqliteAuditLog(database), 3, "genuine");
+        }
+
+        // The old copy is put back and written on until it is longer than the real log was.
+        File.Copy(copy, _temp.Path, overwrite: true);
+        await using var rolledBack = await _temp.OpenAsync();
+        var log = new SqliteAuditLog(rolledBack);
+        await AppendAsync(log, 6, "forged");
+        var result = await log.VerifyAsync(TestContext.Current.CancellationToken);
+
+        Assert.False(result.IsValid);
+        Assert.Equal(6, result.FirstBrokenSeq);
+        Assert.Contains("replaced or rolled back", result.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AuditHead_MissingWhileRowsExist_NotVerified()
+    {
+        await using var database = await _temp.OpenAsync();
+        var log = new SqliteAuditLog(database);
+        await AppendAsync(log, 4);
+        File.Delete(AuditHead.PathFor(_temp.Path));
+
+        var result = await log.VerifyAsync(TestContext.Current.CancellationToken);
+
+        Assert.False(result.IsValid);
+        Assert.Contains("head file is missing", result.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AuditHead_BehindTheTable_AsAfterACrashBetweenCommitAndHeadWrite_Verifies()
+    {
+        await using var database = await _temp.OpenAsync();
+        var log = new SqliteAuditLog(database);
+        await AppendAsync(log, 3);
+        var atThree = AuditHead.Read(AuditHead.PathFor(_temp.Path))!;
+        await AppendAsync(log, 2, "late");
+        atThree.Write(AuditHead.PathFor(_temp.Path));
+
+        var result = await log.VerifyAsync(TestContext.Current.CancellationToken);
+
+        Assert.True(result.IsValid);
+        Assert.Equal((5L, 2L), (result.RowsChecked, result.RowsPastHead));
+    }
+
+    [Fact]
+    public async Task AuditHead_FollowsEveryAppend()
+    {
+        await using var database = await _temp.OpenAsync();
+        var log = new SqliteAuditLog(database);
+        Assert.Null(AuditHead.Read(AuditHead.PathFor(_temp.Path)));
+
+        await AppendAsync(log, 7);
+
+        var result = await log.VerifyAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(new AuditHead(7, result.HeadHash), AuditHead.Read(AuditHead.PathFor(_temp.Path)));
+        Assert.Equal(0, result.RowsPastHead);
+    }
+
     private static async Task AppendAsync(SqliteAuditLog log, int count, string prefix = "s")
     {
         for (var i = 0; i < count; i++)

@@ -3,7 +3,7 @@ using Edgewise.Tokenization.Templates;
 
 namespace Edgewise.Tokenization.Tests.Templates;
 
-/// <summary>SECURITY.md G35/M10: injection payloads reach nothing, bombs stop at their caps with typed errors.</summary>
+/// <summary>docs/security.md G35/M10: injection payloads reach nothing, bombs stop at their caps with typed errors.</summary>
 public sealed class ChatTemplateSecurityTests
 {
     private static readonly ChatTemplateLimits s_noTimeCap = new() { MaxDuration = TimeSpan.FromMinutes(5) };
