@@ -92,11 +92,14 @@ internal sealed class AgentSessions(ServerOptions options) : IAsyncDisposable
         return _store!;
     }
 
-    /// <summary>The database, opening it on first use (for read-only listings across sessions).</summary>
-    public async Task<SqliteDatabase> DatabaseAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The SQLite database, opening it on first use (for read-only listings across sessions); null when the state lives
+    /// in PostgreSQL (<c>storage.kind: postgres</c>).
+    /// </summary>
+    public async Task<SqliteDatabase?> DatabaseAsync(CancellationToken cancellationToken)
     {
         await StoreAsync(cancellationToken).ConfigureAwait(false);
-        return _database!;
+        return _database as SqliteDatabase;
     }
 
     /// <summary>The session <paramref name="id"/> if it exists and belongs to <paramref name="owner"/>; otherwise 404 (A13).</summary>

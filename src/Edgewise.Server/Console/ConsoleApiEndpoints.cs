@@ -80,6 +80,17 @@ internal static class ConsoleApiEndpoints
         return Results.Json(new { window_minutes = window, step_seconds = seconds, buckets }, ServerStats.JsonOptions);
     }
 
+    /// <summary>
+    /// With PostgreSQL storage: the caller's most recently updated sessions, read through the store (which has no
+    /// pending-approval filter), so the loop below keeps only the ones with approvals waiting.
+    /// </summary>
+    private static async Task<List<string>> PendingIdsFromStoreAsync(AgentSessions sessions, string owner, CancellationToken cancel)
+    {
+        var store = await sessions.StoreAsync(cancel).ConfigureAwait(false);
+        var recent = await AgentSessions.Guard(() => store.ListAsync(owner, MaxApprovalSessions, cancel)).ConfigureAwait(false);
+        return [.. recent.Select(s => s.Id)];
+    }
+
     private static async Task ApprovalsAsync(HttpContext context, AgentSessions sessions)
     {
         var data = new List<object>();
@@ -88,7 +99,9 @@ internal static class ConsoleApiEndpoints
             var owner = SessionOwner.Of(context);
             var cancel = context.RequestAborted;
             var database = await sessions.DatabaseAsync(cancel).ConfigureAwait(false);
-            var ids = await AgentSessions.Guard(async () =>
+            var ids = database is null
+                ? await PendingIdsFromStoreAsync(sessions, owner, cancel).ConfigureAwait(false)
+                : await AgentSessions.Guard(async () =>
             {
                 var connection = await database.OpenReadConnectionAsync(cancel).ConfigureAwait(false);
                 await using (connection.ConfigureAwait(false))
@@ -179,7 +192,8 @@ internal static class ConsoleApiEndpoints
         var cancel = context.RequestAborted;
         var owner = SessionOwner.Of(context);
         var everyone = owner == SessionOwner.Local;
-        var database = await sessions.DatabaseAsync(cancel).ConfigureAwait(false);
+        var database = await sessions.DatabaseAsync(cancel).ConfigureAwait(false)
+            ?? throw new ApiException(501, ErrorTypes.Server, "not_implemented", "The audit view reads the SQLite store; with PostgreSQL storage verify the chain with 'edgewise audit verify' against the database.");
         var (rows, total, verification) = await AgentSessions.Guard(async () =>
         {
             var connection = await database.OpenReadConnectionAsync(cancel).ConfigureAwait(false);
@@ -218,7 +232,7 @@ internal static class ConsoleApiEndpoints
                 }
 
                 list.Reverse();
-                return (list, count, SqliteAuditLog.Verify(connection, cancel));
+                return (list, count, SqliteAuditLog.Verify(connection, AuditHead.Read(AuditHead.PathFor(database.Path)), cancel));
             }
         }).ConfigureAwait(false);
 
