@@ -5,7 +5,8 @@ using System.Runtime.Intrinsics.X86;
 namespace Edgewise.Numerics.Kernels;
 
 /// <summary>
-/// Prompt batches of Q4_K and Q6_K weights with AVX-VNNI (Q6_K's group layout is in KQuantGemm.Q6K.cs). Q4_K is kept
+/// Prompt batches of Q4_K weights, and of Q6_K with AVX-VNNI (Q6_K's group layout is in KQuantGemm.Q6K.cs); without
+/// AVX-VNNI the byte dots are exact <c>vpmaddubsw</c> sums widened by <c>vpmaddwd</c> (see <see cref="Simd.Dot2x4"/>). Q4_K is kept
 /// in a run-transposed layout (as <see cref="LegacyGemm"/> does for blocks): int32 lane l of every vector belongs to run l (elements 32l..32l+31) of a super-block, and vector m holds
 /// bytes 4m..4m+3 of each run, so eight <c>vpdpbusd</c> steps finish the exact dot of all eight runs at once. The
 /// transposition also turns the runs' 6-bit scales and minimums into exact floats scale·d_w and −min·dmin_w, and the

@@ -5,7 +5,8 @@ using System.Runtime.Intrinsics.X86;
 namespace Edgewise.Numerics.Kernels;
 
 /// <summary>
-/// Prompt batches of Q8_0, Q4_0 and Q5_0 weights with AVX-VNNI, in a block-transposed layout: blocks are taken eight
+/// Prompt batches of Q8_0, Q4_0 and Q5_0 weights (AVX2 with FMA; <c>vpdpbusd</c> where AVX-VNNI has it, else exact
+/// <c>vpmaddubsw</c> sums widened by <c>vpmaddwd</c>, see <see cref="Simd.Dot2x4"/>), in a block-transposed layout: blocks are taken eight
 /// at a time (a group), and int32 lane l of every vector belongs to block l of the group. Vector m of a group holds
 /// bytes 4m..4m+3 of each of its eight blocks, so eight <c>vpdpbusd</c> steps finish the exact integer dot of all
 /// eight blocks at once, and one int→float convert, one multiply (d_w·d_a of the eight blocks) and one fused
