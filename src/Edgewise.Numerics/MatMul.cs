@@ -205,6 +205,25 @@ public static unsafe partial class MatMul
         return Route.Generic;
     }
 
+    /// <summary>The name of the kernel <see cref="Plan"/> runs for <paramref name="n"/> tokens of this type and layout on <paramref name="path"/> (for <see cref="KernelDispatch"/>).</summary>
+    internal static string KernelName(TensorType type, WeightLayout layout, int n, SimdPath path)
+    {
+        CheckLayout(type, layout, path);
+        return Choose(type, n, path, layout) switch
+        {
+            Route.GroupDecode => nameof(BlockGroups),
+            Route.LegacyGemm => nameof(LegacyGemm),
+            Route.Legacy when n > 1 => nameof(LegacyTile),
+            Route.Legacy => type == TensorType.Q4_0 && path == SimdPath.Vector512 && LegacyDecode.IsSupported ? nameof(LegacyDecode) : nameof(LegacyMatVec),
+            Route.KQuantGemm => nameof(KQuantGemm),
+            Route.KQuant when n > 1 => nameof(KQuantMatVec) + ".Gemm",
+            Route.KQuant => path == SimdPath.Vector512 && KQuantDecode.IsSupported ? nameof(KQuantDecode) : nameof(KQuantMatVec),
+            Route.Half when n > 1 => UsesBroadcast(Route.Half, n, path) ? nameof(F16Broadcast) : nameof(F16Panel),
+            Route.Half => nameof(F16Decode) + (path == SimdPath.Vector512 ? " 512-bit" : " 256-bit"),
+            _ => nameof(DotKernels),
+        };
+    }
+
     /// <summary>Bytes of one prepared activation row for <paramref name="route"/>.</summary>
     private static int PreparedBytes(Route route, TensorType weightType, int cols) => route switch
     {

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using System.Text.Json;
 using Edgewise.Testing;
 
@@ -42,6 +44,34 @@ public class BenchCommandTests
         Assert.Contains("continuous batching", results[2].GetProperty("parallel_mode").GetString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Bench_Json_StatesTheDispatchItRan(bool noRepack)
+    {
+        string[] args = ["bench", "-m", Model("ref-qwen3-Q8_0.gguf"), "-p", "0", "-n", "1", "-r", "1", "-t", "1", "--json"];
+        var (code, output, error) = CliRunner.Run(noRepack ? [.. args, "--no-repack"] : args);
+
+        Assert.True(code == 0, error);
+        using var doc = JsonDocument.Parse(output);
+        var dispatch = doc.RootElement.EnumerateArray().Single().GetProperty("dispatch");
+        var bits = dispatch.GetProperty("vector_bits").GetInt32();
+        Assert.Equal(Avx512BW.IsSupported && Vector512.IsHardwareAccelerated ? 512 : Avx2.IsSupported ? 256 : 128, bits);
+        Assert.Equal(AvxVnni.IsSupported && bits >= 256, dispatch.GetProperty("vnni").GetBoolean());
+        Assert.Contains(AvxVnni.IsSupported ? "vpdpbusd" : "vpmaddubsw", dispatch.GetProperty("byte_dot").GetString(), StringComparison.Ordinal);
+        Assert.Equal(!noRepack, dispatch.GetProperty("repack").GetBoolean());
+        var matrices = dispatch.GetProperty("matrices").EnumerateArray().ToArray();
+        var q8 = Assert.Single(matrices, m => m.GetProperty("type").GetString() == "Q8_0");
+        Assert.True(q8.GetProperty("matrices").GetInt32() > 0);
+        Assert.True(q8.GetProperty("bytes").GetInt64() > 0);
+
+        // Q8_0 is re-laid at load only where AVX-VNNI runs its group kernels; prompts take LegacyGemm either way.
+        var relaid = !noRepack && AvxVnni.IsSupported && bits >= 256;
+        Assert.Equal(relaid ? "re-laid" : "in place", q8.GetProperty("layout").GetString());
+        Assert.Equal(relaid ? "BlockGroups" : bits >= 256 ? "LegacyMatVec" : "DotKernels", q8.GetProperty("decode_kernel").GetString());
+        Assert.Equal(bits >= 256 ? "LegacyGemm" : "DotKernels", q8.GetProperty("prompt_kernel").GetString());
+    }
+
     [Fact]
     public void Bench_TextOutput_PrintsTableAndBandwidth()
     {
@@ -50,6 +80,9 @@ public class BenchCommandTests
         Assert.True(code == 0, error);
         Assert.Contains("| tg2 |", output, StringComparison.Ordinal);
         Assert.Contains("read bandwidth (1 threads)", output, StringComparison.Ordinal);
+        Assert.Contains("dispatch: " + (Avx512BW.IsSupported ? "512-bit" : "256-bit"), output, StringComparison.Ordinal);
+        Assert.Contains("  Q8_0 (", output, StringComparison.Ordinal);
+        Assert.Contains(": decode ", output, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -79,28 +79,60 @@ public sealed class InstructionSetEnvironmentTests
     }
 
     [Fact]
-    public async Task Compute_AvxVnniDisabledByEnvironment_FallbackKernelsMatchScalar()
+    public async Task Compute_AvxVnniDisabledByEnvironment_MatchesScalarAndVnniBitsForGroupKernels()
     {
-        // Without AVX-VNNI the prompt-batch kernels fall back from the block-regrouped VNNI layout to the 4x4 tiles
-        // (and vpmaddubsw+vpmaddwd instead of vpdpbusd); the child's production path must still agree with the scalar
-        // reference, which the child method asserts.
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        // Without AVX-VNNI the group kernels (LegacyGemm for Q4_0/Q5_0/Q8_0 prompts, KQuantGemm for Q4_K) sum
+        // vpmaddubsw products in 16 bits and widen them with vpmaddwd instead of vpdpbusd: the same integers in the
+        // same lanes and the same float chain, so these types keep this process's bits. The child also asserts the
+        // scalar agreement of every type (Q6_K prompts, for one, change kernel and chain without VNNI).
+        var dump = Path.Combine(Path.GetTempPath(), $"edgewise-kernels-{Guid.NewGuid():N}.txt");
+        try
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(typeof(InstructionSetEnvironmentTests).Assembly.Location);
-        start.ArgumentList.Add("-method");
-        start.ArgumentList.Add($"{typeof(InstructionSetEnvironmentTests).FullName}.{nameof(Compute_ProductionPath_MatchesScalarAndDumpsWhenAsked)}");
-        start.Environment["DOTNET_EnableAVXVNNI"] = "0";
-        using var child = Process.Start(start)!;
-        var stdout = child.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var stderr = child.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await child.WaitForExitAsync(TestContext.Current.CancellationToken);
-        var output = await stdout;
-        Assert.True(child.ExitCode == 0, $"child exit {child.ExitCode}: {output} {await stderr}");
-        Assert.Contains("Total: 1, Errors: 0, Failed: 0", output, StringComparison.Ordinal);
+            var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            start.ArgumentList.Add(typeof(InstructionSetEnvironmentTests).Assembly.Location);
+            start.ArgumentList.Add("-method");
+            start.ArgumentList.Add($"{typeof(InstructionSetEnvironmentTests).FullName}.{nameof(Compute_ProductionPath_MatchesScalarAndDumpsWhenAsked)}");
+            start.Environment["DOTNET_EnableAVXVNNI"] = "0";
+            start.Environment[DumpVariable] = dump;
+            using var child = Process.Start(start)!;
+            var stdout = child.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+            var stderr = child.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+            await child.WaitForExitAsync(TestContext.Current.CancellationToken);
+            var output = await stdout;
+            Assert.True(child.ExitCode == 0, $"child exit {child.ExitCode}: {output} {await stderr}");
+            Assert.Contains("Total: 1, Errors: 0, Failed: 0", output, StringComparison.Ordinal);
+
+            var lines = await File.ReadAllLinesAsync(dump, TestContext.Current.CancellationToken);
+            Assert.Equal(SimdSupport.Best.ToString(), lines[0]);
+            var expected = Products(SimdSupport.Best, out _);
+            Assert.Equal(expected.Length, lines.Length - 1);
+            var compared = 0;
+            for (var i = 0; i < expected.Length; i++)
+            {
+                var type = s_types[i / (6 * Rows)];
+                if (type is not (TensorType.Q4_0 or TensorType.Q5_0 or TensorType.Q8_0 or TensorType.Q4_K))
+                {
+                    continue;
+                }
+
+                var actual = int.Parse(lines[i + 1], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                Assert.True(
+                    BitConverter.SingleToInt32Bits(expected[i]) == actual,
+                    $"{type} [{i % (6 * Rows)}]: {expected[i]} here, {BitConverter.Int32BitsToSingle(actual)} with DOTNET_EnableAVXVNNI=0");
+                compared++;
+            }
+
+            Assert.Equal(4 * 6 * Rows, compared);
+        }
+        finally
+        {
+            File.Delete(dump);
+        }
     }
 
     /// <summary>Every type's product of <see cref="Rows"/> weight rows with one token and with five, on <paramref name="path"/>.</summary>

@@ -116,7 +116,9 @@ internal static class BenchCommand
     {
         using var local = EngineCommands.LoadModel(path, settings.Repack);
         var info = ModelFacts.Read(path, local);
+        var dispatch = BenchDispatch.Describe(local, settings.Repack);
         var results = new List<BenchResult>();
+        text?.Out.WriteLine(dispatch.Text());
         text?.Out.WriteLine("| model | size | params | threads | test | t/s | bw ratio | cpu ms/token |");
         text?.Out.WriteLine("| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |");
         foreach (var threads in settings.Threads)
@@ -134,7 +136,7 @@ internal static class BenchCommand
             {
                 cancel.ThrowIfCancellationRequested();
                 var (wall, cpu) = Measure(local, p, g, n, threads, settings.Repetitions, cancel);
-                var result = BenchResult.Create(info, threads, p, g, n, wall, cpu, bandwidth);
+                var result = BenchResult.Create(info, threads, p, g, n, wall, cpu, bandwidth, dispatch);
                 results.Add(result);
                 text?.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {result.ModelType} | {result.ModelSize / 1048576.0:F2} MiB | {result.ModelNParams / 1e6:F1} M | {threads} | {result.Test} | {result.AvgTs:F2} ± {result.StddevTs:F2} | {(result.BandwidthRatio is { } b ? b.ToString("F2", CultureInfo.InvariantCulture) : "-")} | {result.CpuMsPerToken:F2} |"));
@@ -311,9 +313,11 @@ internal static class BenchCommand
         double ReadBandwidthGbs,
         double? BandwidthRatio,
         double CpuMsPerToken,
-        string ParallelMode)
+        string ParallelMode,
+        BenchDispatch Dispatch)
     {
-        public static BenchResult Create(ModelFacts model, int threads, int prompt, int gen, int parallel, long[] samplesNs, long[] cpuNs, double bandwidth)
+        public static BenchResult Create(
+            ModelFacts model, int threads, int prompt, int gen, int parallel, long[] samplesNs, long[] cpuNs, double bandwidth, BenchDispatch dispatch)
         {
             var tokens = (double)(prompt + (gen * parallel));
             var ts = samplesNs.Select(ns => tokens * 1e9 / ns).ToArray();
@@ -328,7 +332,8 @@ internal static class BenchCommand
                 prompt, gen, parallel, test, avgNs, StandardDeviation(samplesNs.Select(v => (double)v).ToArray()), avgTs, StandardDeviation(ts),
                 samplesNs, ts, model.WeightBytesPerToken, Math.Round(bandwidth / 1e9, 2), ratio is { } r ? Math.Round(r, 4) : null,
                 Math.Round(cpuNs.Average() / 1e6 / tokens, 3),
-                parallel > 1 ? "continuous batching (one forward pass per step for all sequences)" : "single sequence");
+                parallel > 1 ? "continuous batching (one forward pass per step for all sequences)" : "single sequence",
+                dispatch);
         }
 
         private static double StandardDeviation(double[] values)
@@ -348,4 +353,42 @@ internal static class BenchCommand
             return Math.Sqrt(sum / (values.Length - 1));
         }
     }
+
+    /// <summary>
+    /// The kernels a run measured: vector width, instruction set, how byte dot products are done, and per weight type
+    /// the layout it is read in (re-laid at load or in place) with its decode and prompt kernels.
+    /// </summary>
+    internal sealed record BenchDispatch(int VectorBits, string InstructionSet, bool Vnni, string ByteDot, bool Repack, IReadOnlyList<BenchMatrixDispatch> Matrices)
+    {
+        public static BenchDispatch Describe(LocalModel local, bool repack) => new(
+            Edgewise.Numerics.KernelDispatch.VectorBits,
+            Edgewise.Numerics.KernelDispatch.InstructionSet,
+            Edgewise.Numerics.KernelDispatch.Vnni,
+            Edgewise.Numerics.KernelDispatch.ByteDot,
+            repack,
+            [.. local.WeightKinds.Select(k => new BenchMatrixDispatch(
+                k.Type.ToString(),
+                k.Layout == Edgewise.Numerics.WeightLayout.Stored ? "in place" : "re-laid",
+                k.Matrices,
+                k.Bytes,
+                Edgewise.Numerics.KernelDispatch.DecodeKernel(k.Type, k.Layout),
+                Edgewise.Numerics.KernelDispatch.PromptKernel(k.Type, k.Layout)))]);
+
+        /// <summary>The lines printed above the text table.</summary>
+        public string Text()
+        {
+            var lines = new System.Text.StringBuilder();
+            lines.Append(CultureInfo.InvariantCulture, $"dispatch: {Edgewise.Numerics.KernelDispatch.Summary}{(Repack ? string.Empty : "; --no-repack")}");
+            foreach (var m in Matrices)
+            {
+                lines.AppendLine();
+                lines.Append(CultureInfo.InvariantCulture, $"  {m.Type} ({m.Matrices} matrices, {m.Bytes / 1048576.0:F1} MiB) {m.Layout}: decode {m.DecodeKernel}, prompt {m.PromptKernel}");
+            }
+
+            return lines.ToString();
+        }
+    }
+
+    /// <summary>One weight type's share of a <see cref="BenchDispatch"/>.</summary>
+    internal sealed record BenchMatrixDispatch(string Type, string Layout, int Matrices, long Bytes, string DecodeKernel, string PromptKernel);
 }

@@ -40,7 +40,18 @@ public sealed class LocalModel : IDisposable
 
         _file = file;
         _ownsFile = ownsFile;
+        WeightKinds = [.. _weights.Matrices()
+            .GroupBy(m => (m.Type, m.Layout))
+            .Select(g => new WeightKind(g.Key.Type, g.Key.Layout, g.Count(), g.Sum(m => (long)m.RowBytes * m.Rows)))
+            .OrderByDescending(k => k.Bytes)];
     }
+
+    /// <summary>
+    /// The matrices the forward pass multiplies by, grouped by storage type and by the layout they are read in here
+    /// (re-laid at load or in place), largest share first: with <see cref="Numerics.KernelDispatch"/>, which kernels a
+    /// measurement of this model ran.
+    /// </summary>
+    public IReadOnlyList<WeightKind> WeightKinds { get; }
 
     /// <summary>
     /// Bytes allocated at load for weights copied into a faster layout (held in memory besides the mapped file); 0 when

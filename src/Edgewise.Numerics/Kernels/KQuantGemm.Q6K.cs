@@ -98,7 +98,7 @@ internal static unsafe partial class KQuantGemm
             {
                 Vector256<int> i00 = default, i01 = default, i02 = default, i03 = default;
                 Vector256<int> i10 = default, i11 = default, i12 = default, i13 = default;
-                Simd.Dot2x4(w0, w1, a0, a1, a2, a3, h, h + 128, ref i00, ref i10, ref i01, ref i11, ref i02, ref i12, ref i03, ref i13);
+                Simd.Dot2x4(w0, w1, a0, a1, a2, a3, h, h + 128, 64, ref i00, ref i10, ref i01, ref i11, ref i02, ref i12, ref i03, ref i13);
 
                 var s = 256 + (h / 4);
                 c00 = FinishQ6K(i00, w0, a0, s, c00);
@@ -130,11 +130,7 @@ internal static unsafe partial class KQuantGemm
         {
             for (var h = 0; h < 256; h += 128)
             {
-                var i = Vector256<int>.Zero;
-                for (var m = h; m < h + 128; m += 32)
-                {
-                    i = AvxVnni.MultiplyWideningAndAdd(i, Avx.LoadVector256(w + m), Avx.LoadVector256((sbyte*)(a + m)));
-                }
+                var i = Simd.DotBytes(Vector256<int>.Zero, w, a, h, h + 128, 64);
 
                 acc = FinishQ6K(i, w, a, 256 + (h / 4), acc);
             }

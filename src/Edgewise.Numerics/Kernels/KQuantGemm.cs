@@ -5,7 +5,8 @@ using System.Runtime.Intrinsics.X86;
 namespace Edgewise.Numerics.Kernels;
 
 /// <summary>
-/// Prompt batches of Q4_K and Q6_K weights with AVX-VNNI (Q6_K's group layout is in KQuantGemm.Q6K.cs). Q4_K is kept
+/// Prompt batches of Q4_K weights, and of Q6_K with AVX-VNNI (Q6_K's group layout is in KQuantGemm.Q6K.cs); without
+/// AVX-VNNI the byte dots are exact <c>vpmaddubsw</c> sums widened by <c>vpmaddwd</c> (see <see cref="Simd.Dot2x4"/>). Q4_K is kept
 /// in a run-transposed layout (as <see cref="LegacyGemm"/> does for blocks): int32 lane l of every vector belongs to run l (elements 32l..32l+31) of a super-block, and vector m holds
 /// bytes 4m..4m+3 of each run, so eight <c>vpdpbusd</c> steps finish the exact dot of all eight runs at once. The
 /// transposition also turns the runs' 6-bit scales and minimums into exact floats scale·d_w and −min·dmin_w, and the
@@ -28,11 +29,14 @@ internal static unsafe partial class KQuantGemm
     /// <summary>Bytes of one prepared Q6_K super-block, weights and activations alike.</summary>
     private const int GroupBytes = 352;
 
-    /// <summary>Whether this CPU runs these kernels (AVX-VNNI with FMA).</summary>
-    public static bool IsSupported => AvxVnni.IsSupported && Fma.IsSupported;
+    /// <summary>Whether this CPU runs these kernels: AVX2 with FMA, with AVX-VNNI's <c>vpdpbusd</c> where present (see <see cref="Simd.Dot2x4"/>).</summary>
+    public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
 
-    /// <summary>Whether <paramref name="type"/> has a kernel here.</summary>
-    public static bool Handles(TensorType type) => type is TensorType.Q4_K or TensorType.Q6_K;
+    /// <summary>
+    /// Whether <paramref name="type"/> has a kernel here: Q4_K, and Q6_K with AVX-VNNI (without it, Q6_K's 6-bit quants
+    /// allow only two <c>vpmaddubsw</c> steps per widening, and <see cref="KQuantMatVec"/>'s tiles measured faster).
+    /// </summary>
+    public static bool Handles(TensorType type) => type is TensorType.Q4_K || (type is TensorType.Q6_K && AvxVnni.IsSupported);
 
     /// <summary>Bytes of one prepared activation row of <paramref name="cols"/> elements (a multiple of 256) for <paramref name="type"/>.</summary>
     public static int PreparedBytes(TensorType type, int cols) => (cols / 256) * (type == TensorType.Q6_K ? GroupBytes : ActivationGroupBytes);
@@ -202,7 +206,7 @@ internal static unsafe partial class KQuantGemm
         {
             Vector256<int> i00 = default, i01 = default, i02 = default, i03 = default;
             Vector256<int> i10 = default, i11 = default, i12 = default, i13 = default;
-            Simd.Dot2x4(w0, w1, a0, a1, a2, a3, 0, 256, ref i00, ref i10, ref i01, ref i11, ref i02, ref i12, ref i03, ref i13);
+            Simd.Dot2x4(w0, w1, a0, a1, a2, a3, 0, 256, 256, ref i00, ref i10, ref i01, ref i11, ref i02, ref i12, ref i03, ref i13);
 
             var s0 = Avx.LoadVector256((float*)(w0 + 256));
             var s1 = Avx.LoadVector256((float*)(w1 + 256));
@@ -229,11 +233,7 @@ internal static unsafe partial class KQuantGemm
         var acc = Vector256<float>.Zero;
         for (var b = 0; b < blocks; b++, w += WeightGroupBytes, a += ActivationGroupBytes)
         {
-            var i = Vector256<int>.Zero;
-            for (var m = 0; m < 256; m += 32)
-            {
-                i = AvxVnni.MultiplyWideningAndAdd(i, Avx.LoadVector256(w + m), Avx.LoadVector256((sbyte*)(a + m)));
-            }
+            var i = Simd.DotBytes(Vector256<int>.Zero, w, a, 0, 256, 256);
 
             acc = Finish(i, w, a, acc);
         }

@@ -5,7 +5,8 @@ using System.Runtime.Intrinsics.X86;
 namespace Edgewise.Numerics.Kernels;
 
 /// <summary>
-/// Prompt batches of Q8_0, Q4_0 and Q5_0 weights with AVX-VNNI, in a block-transposed layout: blocks are taken eight
+/// Prompt batches of Q8_0, Q4_0 and Q5_0 weights (AVX2 with FMA; <c>vpdpbusd</c> where AVX-VNNI has it, else exact
+/// <c>vpmaddubsw</c> sums widened by <c>vpmaddwd</c>, see <see cref="Simd.Dot2x4"/>), in a block-transposed layout: blocks are taken eight
 /// at a time (a group), and int32 lane l of every vector belongs to block l of the group. Vector m of a group holds
 /// bytes 4m..4m+3 of each of its eight blocks, so eight <c>vpdpbusd</c> steps finish the exact integer dot of all
 /// eight blocks at once, and one int→float convert, one multiply (d_w·d_a of the eight blocks) and one fused
@@ -26,8 +27,12 @@ internal static unsafe class LegacyGemm
     private const int ActivationGroupBytes = 320;
     private const int WeightGroupBytes = 288;
 
-    /// <summary>Whether this CPU runs these kernels (AVX-VNNI with FMA).</summary>
-    public static bool IsSupported => AvxVnni.IsSupported && Fma.IsSupported;
+    /// <summary>
+    /// Whether this CPU runs these kernels: AVX2 with FMA, and <c>vpdpbusd</c> where AVX-VNNI has it; without it each
+    /// step is exact <c>vpmaddubsw</c> products summed in 16 bits over as many steps as cannot overflow, then one
+    /// <c>vpmaddwd</c> (see <see cref="Simd.Dot2x4"/>).
+    /// </summary>
+    public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
 
     /// <summary>Bytes of one prepared activation row of <paramref name="cols"/> elements (a multiple of 64).</summary>
     public static int PreparedBytes(int cols) => Groups(cols / Block) * ActivationGroupBytes;
@@ -38,13 +43,14 @@ internal static unsafe class LegacyGemm
     /// <summary>
     /// Quantizes one activation row as ggml does for Q8_0 (see <see cref="Quantize.ActivationRow"/>) and lays it out
     /// by groups for <paramref name="weightType"/>: eight vectors of quants, the starting lanes −k·Σ quants (k as in
-    /// <see cref="LegacyMatVec.Offset"/>), the float scales; lanes past the last block are zero.
+    /// <see cref="LegacyMatVec.Offset"/>, and 128 for Q8_0, whose quants are stored here plus 128 on every CPU), the
+    /// float scales; lanes past the last block are zero.
     /// </summary>
     public static void Prepare(TensorType weightType, ReadOnlySpan<float> input, byte* destination, Span<byte> q80)
     {
         var blocks = input.Length / Block;
         Quantize.ActivationRow(TensorType.Q8_0, input, q80);
-        var offset = Vector256.Create(-LegacyMatVec.Offset(weightType));
+        var offset = Vector256.Create(weightType == TensorType.Q8_0 ? -128 : -LegacyMatVec.Offset(weightType));
         var ones = Vector256.Create((byte)1);
         var u = stackalloc Vector256<byte>[GroupBlocks];
         fixed (byte* src0 = q80)
@@ -63,7 +69,7 @@ internal static unsafe class LegacyGemm
                 var sums = Vector256<int>.Zero;
                 for (var m = 0; m < 256; m += 32)
                 {
-                    sums = AvxVnni.MultiplyWideningAndAdd(sums, ones, Avx.LoadVector256((sbyte*)(destination + m)));
+                    sums = LegacyMatVec.Dot4(sums, ones, Avx.LoadVector256((sbyte*)(destination + m)));
                 }
 
                 Avx2.MultiplyLow(sums, offset).Store((int*)(destination + 256));
@@ -143,14 +149,14 @@ internal static unsafe class LegacyGemm
             for (; r + 2 <= count; r += 2)
             {
                 var tail = packed ? tails + ((r / 2) * WeightGroupBytes) : null;
-                Tile(scratch + (r * stride), scratch + ((r + 1) * stride), full, tail, a, actStride, y + r, outStride);
+                Tile(scratch + (r * stride), scratch + ((r + 1) * stride), full, tail, a, actStride, y + r, outStride, TFormat.PairSpan);
             }
 
             if (r < count)
             {
                 for (var j = 0; j < 4; j++)
                 {
-                    y[(j * outStride) + r] = Dot(scratch + (r * stride), groups, a + (j * actStride));
+                    y[(j * outStride) + r] = Dot(scratch + (r * stride), groups, a + (j * actStride), TFormat.PairSpan);
                 }
             }
         }
@@ -160,7 +166,7 @@ internal static unsafe class LegacyGemm
             var a = activations + ((long)t * actStride);
             for (var r = 0; r < count; r++)
             {
-                output[(t * outStride) + r] = Dot(scratch + (r * stride), groups, a);
+                output[(t * outStride) + r] = Dot(scratch + (r * stride), groups, a, TFormat.PairSpan);
             }
         }
     }
@@ -251,7 +257,7 @@ internal static unsafe class LegacyGemm
     /// groups would (their lanes 4..7 only add zeros), with half the <c>vpdpbusd</c> steps.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile(byte* w0, byte* w1, int groups, byte* tail, byte* a0, int actStride, float* y, long outStride)
+    private static void Tile(byte* w0, byte* w1, int groups, byte* tail, byte* a0, int actStride, float* y, long outStride, int span)
     {
         var a1 = a0 + actStride;
         var a2 = a1 + actStride;
@@ -268,7 +274,7 @@ internal static unsafe class LegacyGemm
             var i11 = i01;
             var i12 = i02;
             var i13 = i03;
-            Simd.Dot2x4(w0, w1, a0, a1, a2, a3, 0, 256, ref i00, ref i10, ref i01, ref i11, ref i02, ref i12, ref i03, ref i13);
+            Simd.Dot2x4(w0, w1, a0, a1, a2, a3, 0, 256, span, ref i00, ref i10, ref i01, ref i11, ref i02, ref i12, ref i03, ref i13);
 
             var d0 = Avx.LoadVector256((float*)(w0 + 256));
             var d1 = Avx.LoadVector256((float*)(w1 + 256));
@@ -301,10 +307,10 @@ internal static unsafe class LegacyGemm
             for (var m = 0; m < 256; m += 32)
             {
                 var u = Avx.LoadVector256(tail + m);
-                i0 = AvxVnni.MultiplyWideningAndAdd(i0, u, Avx2.BroadcastVector128ToVector256((sbyte*)(a0 + m)));
-                i1 = AvxVnni.MultiplyWideningAndAdd(i1, u, Avx2.BroadcastVector128ToVector256((sbyte*)(a1 + m)));
-                i2 = AvxVnni.MultiplyWideningAndAdd(i2, u, Avx2.BroadcastVector128ToVector256((sbyte*)(a2 + m)));
-                i3 = AvxVnni.MultiplyWideningAndAdd(i3, u, Avx2.BroadcastVector128ToVector256((sbyte*)(a3 + m)));
+                i0 = TailStep(i0, u, a0 + m, span);
+                i1 = TailStep(i1, u, a1 + m, span);
+                i2 = TailStep(i2, u, a2 + m, span);
+                i3 = TailStep(i3, u, a3 + m, span);
             }
 
             var d = Avx.LoadVector256((float*)(tail + 256));
@@ -330,17 +336,36 @@ internal static unsafe class LegacyGemm
         c1 = c1.WithLower(Fma.MultiplyAdd(x.GetUpper(), p.GetUpper(), c1.GetLower()));
     }
 
+    /// <summary>
+    /// One step of the packed last groups: i + u · (16 activation bytes at <paramref name="a"/> in both halves), each
+    /// product widened at once (exact for any quant up to 255, as <see cref="Simd.DotBytes"/> with span 0 is).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> TailStep(Vector256<int> i, Vector256<byte> u, byte* a, int span)
+    {
+        var x = Avx2.BroadcastVector128ToVector256((sbyte*)a);
+        if (AvxVnni.IsSupported)
+        {
+            return AvxVnni.MultiplyWideningAndAdd(i, u, x);
+        }
+
+        if (span == 0)
+        {
+            var ones = Vector256.Create((short)1);
+            i += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u & Vector256.Create((byte)0x7F), x), ones);
+            return i + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Simd.TopBits(u), x), Vector256.Create((short)128));
+        }
+
+        return LegacyMatVec.Dot4(i, u, x);
+    }
+
     /// <summary>One transposed weight row · one prepared token, the same chain as <see cref="Tile"/>.</summary>
-    private static float Dot(byte* w, int groups, byte* a)
+    private static float Dot(byte* w, int groups, byte* a, int span)
     {
         var acc = Vector256<float>.Zero;
         for (var g = 0; g < groups; g++, w += WeightGroupBytes, a += ActivationGroupBytes)
         {
-            var i = Starts(a);
-            for (var m = 0; m < 256; m += 32)
-            {
-                i = AvxVnni.MultiplyWideningAndAdd(i, Avx.LoadVector256(w + m), Avx.LoadVector256((sbyte*)(a + m)));
-            }
+            var i = Simd.DotBytes(Starts(a), w, a, 0, 256, span);
 
             acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i), Avx.LoadVector256((float*)(w + 256)) * Scales(a), acc);
         }

@@ -307,6 +307,12 @@ internal static unsafe class LegacyTile
 
         static abstract Vector256<byte> Unpack(byte* w);
 
+        /// <summary>
+        /// Bytes of unpacked quants whose 16-bit <c>vpmaddubsw</c> pair sums with activations in [−128, 127] can be
+        /// added without overflow (<see cref="Simd.Dot2x4"/>'s span); 0 when a quant may exceed 128.
+        /// </summary>
+        static abstract int PairSpan { get; }
+
         /// <summary>Σ (q − k)·a in eight int32 lanes, from unpacked weights, activation quants <paramref name="a"/> and correction lanes <paramref name="c"/>.</summary>
         static abstract Vector256<int> Dot(Vector256<byte> u, Vector256<sbyte> a, Vector256<int> c);
     }
@@ -316,6 +322,8 @@ internal static unsafe class LegacyTile
         public static TensorType Type => TensorType.Q8_0;
 
         public static int Bytes => 34;
+
+        public static int PairSpan => 0;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<byte> Unpack(byte* w) => Avx.LoadVector256(w + 2) ^ Vector256.Create((byte)0x80);
@@ -329,6 +337,8 @@ internal static unsafe class LegacyTile
         public static TensorType Type => TensorType.Q8_0;
 
         public static int Bytes => 34;
+
+        public static int PairSpan => 0;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<byte> Unpack(byte* w) => Avx.LoadVector256(w + 2);
@@ -347,6 +357,8 @@ internal static unsafe class LegacyTile
 
         public static int Bytes => 18;
 
+        public static int PairSpan => 256;
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<byte> Unpack(byte* w) => LegacyMatVec.Nibbles(Sse2.LoadVector128(w + 2));
 
@@ -359,6 +371,8 @@ internal static unsafe class LegacyTile
         public static TensorType Type => TensorType.Q5_0;
 
         public static int Bytes => 22;
+
+        public static int PairSpan => 128;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<byte> Unpack(byte* w) =>

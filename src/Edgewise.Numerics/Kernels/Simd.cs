@@ -161,34 +161,196 @@ internal static class Simd
     }
 
     /// <summary>
-    /// The integer core of the 2-row × 4-token prompt-batch tiles (AVX-VNNI): over bytes [<paramref name="from"/>,
-    /// <paramref name="to"/>) in steps of 32, i_rt += u_r · a_t for the unsigned weight bytes at <paramref name="w0"/>,
-    /// <paramref name="w1"/> and the signed activation bytes at <paramref name="a0"/>..<paramref name="a3"/>. Inlined,
-    /// the accumulators stay in registers.
+    /// The integer core of the 2-row × 4-token prompt-batch tiles: over bytes [<paramref name="from"/>,
+    /// <paramref name="to"/>) in steps of 32, i_rt += u_r · a_t (each int32 lane summing its four byte products) for the
+    /// unsigned weight bytes at <paramref name="w0"/>, <paramref name="w1"/> and the signed activation bytes at
+    /// <paramref name="a0"/>..<paramref name="a3"/>. Inlined, the accumulators stay in registers. With AVX-VNNI each step
+    /// is one <c>vpdpbusd</c> per product. Without it, <c>vpmaddubsw</c> pair sums are added in 16 bits over
+    /// <paramref name="span"/> bytes and widened once with <c>vpmaddwd</c>, which is exact when no 16-bit sum over a
+    /// span can leave [−32768, 32767]: the caller's bound, e.g. 256 bytes for 4-bit quants (8 · 2 · 15 · 128 = 30720),
+    /// 128 for 5-bit, 64 for 6-bit. <paramref name="span"/> 0 takes weight bytes up to 255 (Q8_0 stored plus 128):
+    /// each is split into its low seven bits (one widening per step) and its top bit (summed in 16 bits over the range).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe void Dot2x4(
+        byte* w0, byte* w1, byte* a0, byte* a1, byte* a2, byte* a3, int from, int to, int span,
+        ref Vector256<int> i00, ref Vector256<int> i10, ref Vector256<int> i01, ref Vector256<int> i11,
+        ref Vector256<int> i02, ref Vector256<int> i12, ref Vector256<int> i03, ref Vector256<int> i13)
+    {
+        if (AvxVnni.IsSupported)
+        {
+            for (var m = from; m < to; m += 32)
+            {
+                var u0 = Avx.LoadVector256(w0 + m);
+                var u1 = Avx.LoadVector256(w1 + m);
+                var x = Avx.LoadVector256((sbyte*)(a0 + m));
+                i00 = AvxVnni.MultiplyWideningAndAdd(i00, u0, x);
+                i10 = AvxVnni.MultiplyWideningAndAdd(i10, u1, x);
+                x = Avx.LoadVector256((sbyte*)(a1 + m));
+                i01 = AvxVnni.MultiplyWideningAndAdd(i01, u0, x);
+                i11 = AvxVnni.MultiplyWideningAndAdd(i11, u1, x);
+                x = Avx.LoadVector256((sbyte*)(a2 + m));
+                i02 = AvxVnni.MultiplyWideningAndAdd(i02, u0, x);
+                i12 = AvxVnni.MultiplyWideningAndAdd(i12, u1, x);
+                x = Avx.LoadVector256((sbyte*)(a3 + m));
+                i03 = AvxVnni.MultiplyWideningAndAdd(i03, u0, x);
+                i13 = AvxVnni.MultiplyWideningAndAdd(i13, u1, x);
+            }
+
+            return;
+        }
+
+        if (span == 0)
+        {
+            Split2x4(w0, w1, a0, a1, a2, a3, from, to, ref i00, ref i10, ref i01, ref i11, ref i02, ref i12, ref i03, ref i13);
+            return;
+        }
+
+        for (var m0 = from; m0 < to; m0 += span)
+        {
+            Narrow2x4(w0, w1, a0, a1, a2, a3, m0, Math.Min(to, m0 + span), ref i00, ref i10, ref i01, ref i11, ref i02, ref i12, ref i03, ref i13);
+        }
+    }
+
+    /// <summary>i + Σ u·s over [<paramref name="from"/>, <paramref name="to"/>) of one weight row and one token, as <see cref="Dot2x4"/> computes each product (same <paramref name="span"/> rule).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector256<int> DotBytes(Vector256<int> i, byte* w, byte* a, int from, int to, int span)
+    {
+        if (AvxVnni.IsSupported)
+        {
+            for (var m = from; m < to; m += 32)
+            {
+                i = AvxVnni.MultiplyWideningAndAdd(i, Avx.LoadVector256(w + m), Avx.LoadVector256((sbyte*)(a + m)));
+            }
+
+            return i;
+        }
+
+        var ones = Vector256.Create((short)1);
+        if (span == 0)
+        {
+            var top = Vector256<short>.Zero;
+            for (var m = from; m < to; m += 32)
+            {
+                var u = Avx.LoadVector256(w + m);
+                var x = Avx.LoadVector256((sbyte*)(a + m));
+                i += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u & Vector256.Create((byte)0x7F), x), ones);
+                top += Avx2.MultiplyAddAdjacent(TopBits(u), x);
+            }
+
+            return i + Avx2.MultiplyAddAdjacent(top, Vector256.Create((short)128));
+        }
+
+        for (var m0 = from; m0 < to; m0 += span)
+        {
+            var p = Vector256<short>.Zero;
+            for (var m = m0; m < to && m < m0 + span; m += 32)
+            {
+                p += Avx2.MultiplyAddAdjacent(Avx.LoadVector256(w + m), Avx.LoadVector256((sbyte*)(a + m)));
+            }
+
+            i += Avx2.MultiplyAddAdjacent(p, ones);
+        }
+
+        return i;
+    }
+
+    /// <summary>Each byte's top bit as 0 or 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> TopBits(Vector256<byte> u) => Avx2.ShiftRightLogical(u.AsUInt16(), 7).AsByte() & Vector256.Create((byte)1);
+
+    /// <summary><see cref="Dot2x4"/> without AVX-VNNI over one span whose 16-bit pair sums cannot overflow.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Narrow2x4(
         byte* w0, byte* w1, byte* a0, byte* a1, byte* a2, byte* a3, int from, int to,
         ref Vector256<int> i00, ref Vector256<int> i10, ref Vector256<int> i01, ref Vector256<int> i11,
         ref Vector256<int> i02, ref Vector256<int> i12, ref Vector256<int> i03, ref Vector256<int> i13)
     {
+        Vector256<short> p00 = default, p01 = default, p02 = default, p03 = default;
+        Vector256<short> p10 = default, p11 = default, p12 = default, p13 = default;
         for (var m = from; m < to; m += 32)
         {
             var u0 = Avx.LoadVector256(w0 + m);
             var u1 = Avx.LoadVector256(w1 + m);
             var x = Avx.LoadVector256((sbyte*)(a0 + m));
-            i00 = AvxVnni.MultiplyWideningAndAdd(i00, u0, x);
-            i10 = AvxVnni.MultiplyWideningAndAdd(i10, u1, x);
+            p00 += Avx2.MultiplyAddAdjacent(u0, x);
+            p10 += Avx2.MultiplyAddAdjacent(u1, x);
             x = Avx.LoadVector256((sbyte*)(a1 + m));
-            i01 = AvxVnni.MultiplyWideningAndAdd(i01, u0, x);
-            i11 = AvxVnni.MultiplyWideningAndAdd(i11, u1, x);
+            p01 += Avx2.MultiplyAddAdjacent(u0, x);
+            p11 += Avx2.MultiplyAddAdjacent(u1, x);
             x = Avx.LoadVector256((sbyte*)(a2 + m));
-            i02 = AvxVnni.MultiplyWideningAndAdd(i02, u0, x);
-            i12 = AvxVnni.MultiplyWideningAndAdd(i12, u1, x);
+            p02 += Avx2.MultiplyAddAdjacent(u0, x);
+            p12 += Avx2.MultiplyAddAdjacent(u1, x);
             x = Avx.LoadVector256((sbyte*)(a3 + m));
-            i03 = AvxVnni.MultiplyWideningAndAdd(i03, u0, x);
-            i13 = AvxVnni.MultiplyWideningAndAdd(i13, u1, x);
+            p03 += Avx2.MultiplyAddAdjacent(u0, x);
+            p13 += Avx2.MultiplyAddAdjacent(u1, x);
         }
+
+        var ones = Vector256.Create((short)1);
+        i00 += Avx2.MultiplyAddAdjacent(p00, ones);
+        i10 += Avx2.MultiplyAddAdjacent(p10, ones);
+        i01 += Avx2.MultiplyAddAdjacent(p01, ones);
+        i11 += Avx2.MultiplyAddAdjacent(p11, ones);
+        i02 += Avx2.MultiplyAddAdjacent(p02, ones);
+        i12 += Avx2.MultiplyAddAdjacent(p12, ones);
+        i03 += Avx2.MultiplyAddAdjacent(p03, ones);
+        i13 += Avx2.MultiplyAddAdjacent(p13, ones);
+    }
+
+    /// <summary>
+    /// <see cref="Dot2x4"/> without AVX-VNNI for weight bytes up to 255: u = (u &amp; 127) + 128·top bit. The low parts'
+    /// pairs reach at most 2 · 127 · 128 and are widened every step; the top bits' pair sums (at most 2 · 128 per
+    /// step) are added in 16 bits over the whole range and widened once, times 128.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Split2x4(
+        byte* w0, byte* w1, byte* a0, byte* a1, byte* a2, byte* a3, int from, int to,
+        ref Vector256<int> i00, ref Vector256<int> i10, ref Vector256<int> i01, ref Vector256<int> i11,
+        ref Vector256<int> i02, ref Vector256<int> i12, ref Vector256<int> i03, ref Vector256<int> i13)
+    {
+        Vector256<short> h00 = default, h01 = default, h02 = default, h03 = default;
+        Vector256<short> h10 = default, h11 = default, h12 = default, h13 = default;
+        var ones = Vector256.Create((short)1);
+        var low = Vector256.Create((byte)0x7F);
+        for (var m = from; m < to; m += 32)
+        {
+            var u0 = Avx.LoadVector256(w0 + m);
+            var u1 = Avx.LoadVector256(w1 + m);
+            var l0 = u0 & low;
+            var l1 = u1 & low;
+            var t0 = TopBits(u0);
+            var t1 = TopBits(u1);
+            var x = Avx.LoadVector256((sbyte*)(a0 + m));
+            i00 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(l0, x), ones);
+            i10 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(l1, x), ones);
+            h00 += Avx2.MultiplyAddAdjacent(t0, x);
+            h10 += Avx2.MultiplyAddAdjacent(t1, x);
+            x = Avx.LoadVector256((sbyte*)(a1 + m));
+            i01 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(l0, x), ones);
+            i11 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(l1, x), ones);
+            h01 += Avx2.MultiplyAddAdjacent(t0, x);
+            h11 += Avx2.MultiplyAddAdjacent(t1, x);
+            x = Avx.LoadVector256((sbyte*)(a2 + m));
+            i02 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(l0, x), ones);
+            i12 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(l1, x), ones);
+            h02 += Avx2.MultiplyAddAdjacent(t0, x);
+            h12 += Avx2.MultiplyAddAdjacent(t1, x);
+            x = Avx.LoadVector256((sbyte*)(a3 + m));
+            i03 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(l0, x), ones);
+            i13 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(l1, x), ones);
+            h03 += Avx2.MultiplyAddAdjacent(t0, x);
+            h13 += Avx2.MultiplyAddAdjacent(t1, x);
+        }
+
+        var scale = Vector256.Create((short)128);
+        i00 += Avx2.MultiplyAddAdjacent(h00, scale);
+        i10 += Avx2.MultiplyAddAdjacent(h10, scale);
+        i01 += Avx2.MultiplyAddAdjacent(h01, scale);
+        i11 += Avx2.MultiplyAddAdjacent(h11, scale);
+        i02 += Avx2.MultiplyAddAdjacent(h02, scale);
+        i12 += Avx2.MultiplyAddAdjacent(h12, scale);
+        i03 += Avx2.MultiplyAddAdjacent(h03, scale);
+        i13 += Avx2.MultiplyAddAdjacent(h13, scale);
     }
 
     /// <summary>Horizontal float sum of 16 lanes, pairwise.</summary>
