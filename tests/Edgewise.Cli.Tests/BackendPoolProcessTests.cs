@@ -70,7 +70,7 @@ public sealed class BackendPoolProcessTests
         var (victim, survivor) = during.Contains(Series("edgewise_backend_outstanding_requests", "one", 1), StringComparison.Ordinal) ? (one, "two") : (two, "one");
         var victimName = survivor == "one" ? "two" : "one";
         Assert.Contains(Series("edgewise_backend_outstanding_requests", victimName, 1), during, StringComparison.Ordinal);
-        await victim.DisposeAsync();
+        await victim.KillAsync();
 
         var rest = await reader.ReadToEndAsync(TestContext.Current.CancellationToken);
 

@@ -32,7 +32,7 @@ public sealed partial class ModelFileValidationTests : IDisposable
 
         var (code, _, error) = await Task.Run(() => CliRunner.Run(args), TestContext.Current.CancellationToken).WaitAsync(NoHang, TestContext.Current.CancellationToken);
 
-        Assert.Equal(2, code);
+        Assert.Equal(CliConsole.Verification, code);
         Assert.Contains(GgufErrorCodes.NotRegularFile, error, StringComparison.Ordinal);
     }
 
@@ -47,7 +47,7 @@ public sealed partial class ModelFileValidationTests : IDisposable
 
         Assert.NotEqual(0, import.Code);
         Assert.Contains("invalid_model_file", import.Err, StringComparison.Ordinal);
-        Assert.Equal(2, serve.Code);
+        Assert.Equal(CliConsole.Verification, serve.Code);
         Assert.Contains(GgufErrorCodes.NotRegularFile, serve.Err, StringComparison.Ordinal);
     }
 
@@ -78,7 +78,7 @@ public sealed partial class ModelFileValidationTests : IDisposable
 
         var result = await ServeProcess.RunToExitAsync(Path.Combine(_dir, "home"), "serve", "--port", "0", "-m", model);
 
-        Assert.Equal(2, result.Code);
+        Assert.Equal(CliConsole.Verification, result.Code);
         Assert.Contains($"model {kind}:", result.Err, StringComparison.Ordinal);
         Assert.Contains(kind == "empty" ? "(gguf.header.truncated)" : "(model.hparams)", result.Err, StringComparison.Ordinal);
         Assert.DoesNotContain("listening", result.Out, StringComparison.Ordinal);
@@ -93,7 +93,7 @@ public sealed partial class ModelFileValidationTests : IDisposable
         var generate = CliRunner.Run("generate", "-m", model, "-p", "hi", "-n", "1");
         var import = await AgentCommandTests.RunCliAsync(Path.Combine(_dir, "home"), string.Empty, "import", model);
 
-        Assert.Equal(2, generate.ExitCode);
+        Assert.Equal(CliConsole.Verification, generate.ExitCode);
         Assert.Contains("vocab.model.unsupported", generate.Err, StringComparison.Ordinal);
         Assert.NotEqual(0, import.Code);
         Assert.Contains("vocab.model.unsupported", import.Err, StringComparison.Ordinal);

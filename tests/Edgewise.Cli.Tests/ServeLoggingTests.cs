@@ -38,10 +38,13 @@ public sealed class ServeLoggingTests
     public async Task Json_NotAGguf_ClientGetsTheCauseAndTheLogHasOneLineWithoutStackTrace()
     {
         using var dir = new ServeTempDirectory();
-        var bad = dir.Write("notes.gguf", new string('x', 4096));
+        // serve refuses a file that does not validate at start, so the file goes bad after the server is up and before
+        // the model's first load (replaced by rename, as a careless copy would).
+        var bad = dir.Copy(SharedPaths.ReferenceFile("models", "ref-qwen2-Q4_K_M.gguf"), "notes.gguf");
         var (server, address) = await ServeProcess.StartServerAsync(Path.Combine(dir.Path, "home"), "serve", "--port", "0", "--model", bad, "--log-format", "json");
         await using (server)
         {
+            File.Move(dir.Write("notes.tmp", new string('x', 4096)), bad, overwrite: true);
             using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromMinutes(2) };
             using var chat = await http.PostAsync(new Uri("/v1/chat/completions", UriKind.Relative), Json("""{"model":"notes","messages":[{"role":"user","content":"Hi"}]}"""), TestContext.Current.CancellationToken);
             var error = JsonDocument.Parse(await chat.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.GetProperty("error");

@@ -99,6 +99,13 @@ internal sealed partial class ServeProcess : IAsyncDisposable
         Assert.Equal(0, Kill(_process.Id, SigTerm));
     }
 
+    /// <summary>Kills the process at once (SIGKILL), as a crash or the OOM killer would; disposing afterwards is still safe.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
     public Task WaitForExitAsync() => _process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
 
     public async ValueTask DisposeAsync()

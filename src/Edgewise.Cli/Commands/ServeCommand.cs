@@ -122,7 +122,7 @@ internal static class ServeCommand
             }
             catch (InvalidModelFileException e)
             {
-                throw new CliException($"model {name}: {e.Message} ({e.Code})");
+                throw new CliException($"model {name}: {e.Message}", e.Code, CliConsole.Verification);
             }
         }
     }
