@@ -64,6 +64,10 @@ public sealed class ConsoleFixture : IAsyncLifetime
                 model: scripted
                 tools: [inventory_lookup, place_order]
                 approval_required: [place_order]
+            mcp_servers:
+              shop:
+            {{Edgewise.Cli.Tests.McpChildServer.Yaml("    ")}}    pinned:
+                  sleep: {{new string('0', 64)}}
             """);
         var startServer = EdgewiseProcess.StartAsync(_home, new Dictionary<string, string> { ["HF_ENDPOINT"] = _hub.BaseUri.AbsoluteUri.TrimEnd('/') }, "--config", config);
         if (BrowserInstalled)

@@ -22,7 +22,7 @@ internal sealed partial class AgentCatalog(ServerOptions options, ModelHost host
     private readonly ConditionalWeakTable<Agent, string> _degraded = [];
     private readonly ToolRegistry _tools = options.Agents.Tools ?? ToolRegistry.CreateDefault();
     private readonly SemaphoreSlim _mcpGate = new(1, 1);
-    private readonly Dictionary<string, (McpToolSource Source, IReadOnlyList<AgentTool> Tools)> _mcp = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (McpToolSource Source, IReadOnlyList<AgentTool> Tools, IReadOnlyList<McpToolDefinition> Definitions)> _mcp = new(StringComparer.Ordinal);
 
     /// <summary>The configuration, or null when serving without one.</summary>
     public EdgewiseConfig? Config => options.Configuration;
@@ -114,7 +114,7 @@ internal sealed partial class AgentCatalog(ServerOptions options, ModelHost host
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var (source, _) in _mcp.Values)
+        foreach (var (source, _, _) in _mcp.Values)
         {
             await source.DisposeAsync().ConfigureAwait(false);
         }
@@ -137,20 +137,7 @@ internal sealed partial class AgentCatalog(ServerOptions options, ModelHost host
         {
             foreach (var name in servers)
             {
-                if (!_mcp.TryGetValue(name, out var entry))
-                {
-                    var server = config.McpServers[name];
-                    var source = await McpToolSource.StartAsync(server, sessions.Audit, cancellationToken).ConfigureAwait(false);
-                    var (loaded, definitions) = await source.LoadToolsAsync(server.Pinned, cancellationToken: cancellationToken).ConfigureAwait(false);
-                    foreach (var definition in definitions.Where(d => !d.Enabled))
-                    {
-                        LogUnpinned(logger, name, definition.Name);
-                    }
-
-                    entry = (source, loaded);
-                    _mcp[name] = entry;
-                }
-
+                var entry = await StartMcpAsync(config, name, cancellationToken).ConfigureAwait(false);
                 foreach (var tool in entry.Tools)
                 {
                     tools[name + "/" + tool.Name] = tool;
@@ -165,6 +152,81 @@ internal sealed partial class AgentCatalog(ServerOptions options, ModelHost host
         return tools;
     }
 
+    /// <summary>
+    /// Every configured MCP server's tool definitions with their pin state, as <c>edgewise mcp ls</c> shows them:
+    /// <c>pinned</c> (usable), <c>changed</c> (pinned to another hash: disabled), <c>new</c> (not pinned: disabled).
+    /// Servers are started as agents would start them; one that cannot start is reported with its error.
+    /// </summary>
+    public async Task<IReadOnlyList<McpServerListing>> McpListingAsync(CancellationToken cancellationToken)
+    {
+        var listings = new List<McpServerListing>();
+        if (Config is not { } config)
+        {
+            return listings;
+        }
+
+        await _mcpGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var (name, server) in config.McpServers.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                try
+                {
+                    var entry = await StartMcpAsync(config, name, cancellationToken).ConfigureAwait(false);
+                    var tools = entry.Definitions.Select(d => new McpToolListing(
+                        d.Name,
+                        d.Description,
+                        d.Hash,
+                        !server.Pinned.TryGetValue(d.Name, out var pin) ? "new" : pin == d.Hash ? "pinned" : "changed",
+                        server.Pinned.GetValueOrDefault(d.Name),
+                        d.Enabled)).ToList();
+                    var missing = server.Pinned.Keys.Where(p => entry.Definitions.All(d => d.Name != p)).Order(StringComparer.Ordinal).ToList();
+                    listings.Add(new McpServerListing(name, null, tools, missing));
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    LogMcpListFailed(logger, name, e);
+                    listings.Add(new McpServerListing(name, "The MCP server could not be started or listed; the server log says why.", [], []));
+                }
+            }
+        }
+        finally
+        {
+            _mcpGate.Release();
+        }
+
+        return listings;
+    }
+
+    /// <summary>Starts MCP server <paramref name="name"/> once and loads its pinned tools; the caller holds the gate.</summary>
+    private async Task<(McpToolSource Source, IReadOnlyList<AgentTool> Tools, IReadOnlyList<McpToolDefinition> Definitions)> StartMcpAsync(EdgewiseConfig config, string name, CancellationToken cancellationToken)
+    {
+        if (!_mcp.TryGetValue(name, out var entry))
+        {
+            var server = config.McpServers[name];
+            var source = await McpToolSource.StartAsync(server, sessions.Audit, cancellationToken).ConfigureAwait(false);
+            var (loaded, definitions) = await source.LoadToolsAsync(server.Pinned, cancellationToken: cancellationToken).ConfigureAwait(false);
+            foreach (var definition in definitions.Where(d => !d.Enabled))
+            {
+                LogUnpinned(logger, name, definition.Name);
+            }
+
+            entry = (source, loaded, definitions);
+            _mcp[name] = entry;
+        }
+
+        return entry;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Listing the tools of MCP server {Server} failed")]
+    private static partial void LogMcpListFailed(ILogger logger, string server, Exception exception);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "MCP tool {Server}/{Tool} is disabled until its definition is pinned")]
     private static partial void LogUnpinned(ILogger logger, string server, string tool);
 }
+
+/// <summary>One configured MCP server in <c>GET /admin/mcp</c>: its tools, or why they could not be listed.</summary>
+internal sealed record McpServerListing(string Server, string? Error, IReadOnlyList<McpToolListing> Tools, IReadOnlyList<string> MissingPins);
+
+/// <summary>One tool an MCP server lists, with its definition hash and its state against the configuration's pin.</summary>
+internal sealed record McpToolListing(string Tool, string Description, string Hash, string Status, string? PinnedHash, bool Enabled);

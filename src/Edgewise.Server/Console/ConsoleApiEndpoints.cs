@@ -32,7 +32,29 @@ internal static class ConsoleApiEndpoints
         app.MapGet("/admin/audit", AuditAsync);
         app.MapGet("/admin/models", Models);
         app.MapGet("/admin/stats/series", Series);
+        app.MapGet("/admin/mcp", McpAsync);
         return app;
+    }
+
+    /// <summary>
+    /// <c>GET /admin/mcp</c>: each configured MCP server's tools with description, definition hash and pinned / changed
+    /// / new, as <c>edgewise mcp ls</c> prints them (pins are written with <c>edgewise mcp pin</c>). Starts the servers
+    /// that agents have not started yet.
+    /// </summary>
+    private static async Task McpAsync(HttpContext context, AgentCatalog catalog)
+    {
+        var listings = await catalog.McpListingAsync(context.RequestAborted).ConfigureAwait(false);
+        await OpenAiEndpoints.WriteJsonAsync(context, new
+        {
+            @object = "list",
+            data = listings.Select(l => new
+            {
+                server = l.Server,
+                error = l.Error,
+                tools = l.Tools.Select(t => new { tool = t.Tool, description = t.Description, hash = t.Hash, status = t.Status, pinned_hash = t.PinnedHash, enabled = t.Enabled }),
+                missing_pins = l.MissingPins,
+            }),
+        }).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -5,7 +5,7 @@ import { eventItem } from './chat.js';
 const known = new Set(['name', 'type', 'description', 'model', 'tools', 'approval_required', 'private', 'agents']);
 
 export async function render(view) {
-  const [agents, sessions] = await Promise.all([getJson('/v1/agents'), getJson('/v1/sessions?limit=100')]);
+  const [agents, sessions, mcp] = await Promise.all([getJson('/v1/agents'), getJson('/v1/sessions?limit=100'), getJson('/admin/mcp')]);
   const timeline = h('section', { id: 'agent-timeline', class: 'panel', 'aria-label': 'Run timeline', tabindex: '-1' }, h('p', { class: 'muted' }, 'Pick a run to see its events.'));
   const cards = agents.data.map(a => {
     const approvals = new Set(a.approval_required ?? []);
@@ -44,7 +44,25 @@ export async function render(view) {
     timeline.focus();
   }
 
+  const status = { pinned: 'pinned: usable', changed: 'changed since pinned: disabled', new: 'not pinned: disabled' };
+  const servers = mcp.data.map(server => h('article', { class: 'panel mcp-server', 'data-server': server.server },
+    h('h3', {}, 'MCP server ', h('code', {}, server.server)),
+    server.error ? h('p', { class: 'error' }, server.error) : null,
+    server.tools.length === 0 && !server.error ? h('p', { class: 'muted' }, 'It lists no tools.') : null,
+    server.tools.length ? h('table', { class: 'table' },
+      h('thead', {}, h('tr', {}, ['Tool', 'Status', 'Definition hash', 'Description'].map(c => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, server.tools.map(t => h('tr', { 'data-tool': t.tool },
+        h('td', {}, h('code', {}, t.tool)),
+        h('td', {}, h('span', { class: t.status === 'pinned' ? 'tag' : 'tag warn' }, status[t.status] ?? t.status),
+          t.pinned_hash && t.pinned_hash !== t.hash ? h('div', { class: 'muted' }, 'pinned: ', h('code', {}, t.pinned_hash.slice(0, 16))) : null),
+        h('td', {}, h('code', { title: t.hash }, t.hash.slice(0, 16))),
+        h('td', {}, t.description))))) : null,
+    server.missing_pins.length ? h('p', { class: 'muted' }, 'Pinned but no longer listed: ', server.missing_pins.join(', ')) : null));
+
   view.append(h('div', {}, h('h1', {}, 'Agents'),
     agents.data.length === 0 ? h('p', { class: 'muted' }, 'No agents are configured: start the server with --config edgewise.yaml.') : null,
-    h('div', { class: 'split' }, h('div', { class: 'cards' }, cards), timeline)));
+    h('div', { class: 'split' }, h('div', { class: 'cards' }, cards), timeline),
+    mcp.data.length ? h('section', { class: 'mcp', 'aria-label': 'MCP tools' }, h('h2', {}, 'MCP tools'),
+      h('p', { class: 'muted' }, 'An MCP tool is usable only while its definition hash matches the pin in edgewise.yaml. Review a new or changed definition, then pin it with: edgewise mcp pin SERVER [TOOL...]'),
+      servers) : null));
 }
