@@ -146,23 +146,6 @@ public sealed class ModelConfigurationTests
     }
 
     [Fact]
-    public void Build_FailoverToLocalModel_IsRefusedWithFileLineAndKey()
-    {
-        var e = Assert.Throws<ConfigException>(() => Config($"""
-            models:
-              lab:
-                url: http://127.0.0.1:9/v1
-                model: test
-                failover: [small]
-              small:
-                path: {Phi4}
-            """));
-
-        Assert.Contains("/etc/edgewise/edgewise.yaml:5:", e.Message, StringComparison.Ordinal);
-        Assert.Contains("models.lab.failover[0]: 'small' is a local model", e.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public void Build_EntryNamedLikeACommandLineModel_IsRefused()
     {
         var options = LiveServer.NewOptions();
