@@ -43,17 +43,7 @@ public sealed class InstructionSetEnvironmentTests
         var dump = Path.Combine(Path.GetTempPath(), $"edgewise-kernels-{Guid.NewGuid():N}.txt");
         try
         {
-            var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            start.ArgumentList.Add(typeof(InstructionSetEnvironmentTests).Assembly.Location);
-            start.ArgumentList.Add("-method");
-            start.ArgumentList.Add($"{typeof(InstructionSetEnvironmentTests).FullName}.{nameof(Compute_ProductionPath_MatchesScalarAndDumpsWhenAsked)}");
-            start.Environment[variable] = "0";
-            start.Environment[DumpVariable] = dump;
+            var start = ChildRun(variable, dump);
             using var child = Process.Start(start)!;
             var stdout = child.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
             var stderr = child.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
@@ -88,17 +78,7 @@ public sealed class InstructionSetEnvironmentTests
         var dump = Path.Combine(Path.GetTempPath(), $"edgewise-kernels-{Guid.NewGuid():N}.txt");
         try
         {
-            var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            start.ArgumentList.Add(typeof(InstructionSetEnvironmentTests).Assembly.Location);
-            start.ArgumentList.Add("-method");
-            start.ArgumentList.Add($"{typeof(InstructionSetEnvironmentTests).FullName}.{nameof(Compute_ProductionPath_MatchesScalarAndDumpsWhenAsked)}");
-            start.Environment["DOTNET_EnableAVXVNNI"] = "0";
-            start.Environment[DumpVariable] = dump;
+            var start = ChildRun("DOTNET_EnableAVXVNNI", dump);
             using var child = Process.Start(start)!;
             var stdout = child.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
             var stderr = child.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
@@ -184,4 +164,22 @@ public sealed class InstructionSetEnvironmentTests
         magnitude = [.. magnitudes];
         return [.. results];
     }
+
+    /// <summary>This test assembly re-run on the production-path test alone, with <paramref name="variable"/> = 0 and the kernels' outputs dumped to <paramref name="dump"/>.</summary>
+    private static ProcessStartInfo ChildRun(string variable, string dump)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(typeof(InstructionSetEnvironmentTests).Assembly.Location);
+        start.ArgumentList.Add("-method");
+        start.ArgumentList.Add($"{typeof(InstructionSetEnvironmentTests).FullName}.{nameof(Compute_ProductionPath_MatchesScalarAndDumpsWhenAsked)}");
+        start.Environment[variable] = "0";
+        start.Environment[DumpVariable] = dump;
+        return start;
+    }
+
 }
