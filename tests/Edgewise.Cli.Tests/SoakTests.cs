@@ -42,15 +42,26 @@ public sealed class SoakTests(ITestOutputHelper output)
 
         var deadline = minutes > 0 ? DateTime.UtcNow + TimeSpan.FromMinutes(minutes) : (DateTime?)null;
         ProcSample? settled = null;
+        ProcSample final;
         if (deadline is { } end)
         {
-            // The long soak measures drift from the state after the first tenth of the run.
-            await RunClientsAsync(http, int.MaxValue, DateTime.UtcNow + ((end - DateTime.UtcNow) / 10));
-            settled = ProcSample.Read(process.Id);
+            // The long soak runs in tenths and prints a sample after each, so the curve is on record, not just two points;
+            // drift is measured from the state after the first tenth (caches and GC heaps grown to their size).
+            var tenth = (end - DateTime.UtcNow) / 10;
+            final = baseline;
+            for (var part = 1; part <= 10; part++)
+            {
+                await RunClientsAsync(http, int.MaxValue, part == 10 ? end : DateTime.UtcNow + tenth);
+                final = ProcSample.Read(process.Id);
+                settled ??= final;
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:HH:mm:ss} tenth {part}: resident {final.ResidentBytes >> 20} MiB, threads {final.Threads}, handles {final.Handles}; statuses {string.Join(", ", _statuses.OrderBy(p => p.Key).Select(p => $"{p.Key}: {p.Value}"))}"));
+            }
         }
-
-        await RunClientsAsync(http, deadline is null ? ShortRunRequestsPerClient : int.MaxValue, deadline);
-        var final = ProcSample.Read(process.Id);
+        else
+        {
+            await RunClientsAsync(http, ShortRunRequestsPerClient, until: null);
+            final = ProcSample.Read(process.Id);
+        }
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Clients} clients; statuses {string.Join(", ", _statuses.OrderBy(p => p.Key).Select(p => $"{p.Key}: {p.Value}"))}; resident {baseline.ResidentBytes >> 20} -> {(settled?.ResidentBytes ?? 0) >> 20} -> {final.ResidentBytes >> 20} MiB; threads {baseline.Threads} -> {final.Threads}; handles {baseline.Handles} -> {final.Handles}"));
 
         Assert.True(final.Threads <= baseline.Threads + 8, $"threads grew from {baseline.Threads} to {final.Threads}");
