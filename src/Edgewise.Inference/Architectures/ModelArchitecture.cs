@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Edgewise.Gguf;
 using Edgewise.Inference.Constraints;
 using Edgewise.Inference.Model;
@@ -13,8 +15,10 @@ namespace Edgewise.Inference.Architectures;
 /// RoPE style and factor choice, how its models write tool calls, and the chat template used when a file has none.
 /// The hyperparameters are read the same way for every architecture (<see cref="ModelHyperparameters.Read"/>); the
 /// transformer block is the shared <see cref="Runtime.ForwardPass"/>, driven by the bound weights. The supported set
-/// is <see cref="ModelArchitectures.All"/>. Instances are singletons and compare by reference.
+/// is <see cref="ModelArchitectures.All"/>. Instances are singletons and compare by reference; in JSON an
+/// architecture is its name.
 /// </summary>
+[JsonConverter(typeof(ModelArchitectureJsonConverter))]
 public abstract class ModelArchitecture
 {
     private TensorDeclaration[]? _globalTensors;
@@ -154,4 +158,16 @@ public abstract class ModelArchitecture
         new($"The {Name} tensor list declares no {role} tensor, which every block needs.");
 
     private TensorDeclaration[] Split(bool block) => Array.FindAll(Tensors, t => t.IsBlock == block);
+}
+
+/// <summary>Writes an architecture as its GGUF name and reads one back (a supported name only).</summary>
+internal sealed class ModelArchitectureJsonConverter : JsonConverter<ModelArchitecture>
+{
+    public override ModelArchitecture Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.TokenType == JsonTokenType.String && ModelArchitectures.TryParse(reader.GetString(), out var architecture)
+            ? architecture
+            : throw new JsonException("Not a supported architecture.");
+
+    public override void Write(Utf8JsonWriter writer, ModelArchitecture value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(value.Name);
 }

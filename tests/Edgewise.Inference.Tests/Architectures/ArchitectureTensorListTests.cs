@@ -98,6 +98,20 @@ public sealed class ArchitectureTensorListTests
         Assert.All(ModelShapes.All, s => Assert.Contains(s.Architecture, ModelArchitectures.All));
     }
 
+    [Fact]
+    public void Json_ArchitectureIsItsName()
+    {
+        var options = new System.Text.Json.JsonSerializerOptions { PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower };
+        var shape = TinyShape(ModelArchitectures.Get("qwen3"), tied: true);
+
+        var json = System.Text.Json.JsonSerializer.SerializeToElement(shape.ToHyperparameters(), options);
+
+        Assert.Equal("qwen3", json.GetProperty("architecture").GetString());
+        Assert.All(ModelArchitectures.All, a =>
+            Assert.Same(a, System.Text.Json.JsonSerializer.Deserialize<ModelArchitecture>(System.Text.Json.JsonSerializer.Serialize(a))));
+        Assert.Throws<System.Text.Json.JsonException>(() => System.Text.Json.JsonSerializer.Deserialize<ModelArchitecture>("\"gemma\""));
+    }
+
     [Theory]
     [InlineData("llama", "llama3-json", ChatTemplateFamily.Llama3)]
     [InlineData("qwen2", "hermes", ChatTemplateFamily.ChatMl)]
