@@ -1,6 +1,7 @@
 using System.Globalization;
 using Edgewise.Gguf;
 using Edgewise.Gguf.Architectures;
+using Edgewise.Inference.Runtime;
 using Edgewise.Tokenization.Templates;
 
 namespace Edgewise.Cli.Commands;
@@ -71,8 +72,7 @@ internal sealed record ModelInfo
                 throw new CliException("--ctx must be positive");
             }
 
-            // K and V, every block, F16 (2 bytes) per element.
-            kvBytes = 2L * hp.BlockCount * kvContext.Value * hp.HeadCountKv * hp.HeadDimension * 2;
+            kvBytes = KvCacheSize.BytesPerToken(hp, KvCacheType.F16) * kvContext.Value;
         }
 
         return new ModelInfo
