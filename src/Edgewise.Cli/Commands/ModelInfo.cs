@@ -66,7 +66,7 @@ internal sealed record ModelInfo
         long? kvBytes = null;
         if (hp is not null)
         {
-            kvContext = context ?? Math.Min(hp.ContextLength, 4096);
+            kvContext = context ?? Math.Min(hp.ContextLength, ContextOptions.DefaultMaxContextLength);
             if (kvContext <= 0)
             {
                 throw new CliException("--ctx must be positive");
