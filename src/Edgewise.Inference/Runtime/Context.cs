@@ -56,6 +56,9 @@ public sealed class Context : IDisposable
     /// <summary>Number of sequences.</summary>
     public int SequenceCount => _cache.Sequences;
 
+    /// <summary>Bytes the KV cache holds (what <see cref="KvCacheSize"/> plans for).</summary>
+    internal long KvCacheBytes => _cache.Bytes;
+
     /// <summary>Logits per position (the vocabulary size).</summary>
     public int VocabSize => Model.Hyperparameters.VocabSize;
 

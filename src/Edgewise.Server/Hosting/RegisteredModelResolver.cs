@@ -77,8 +77,8 @@ internal sealed class RegisteredModelResolver : IModelResolver
         {
             using var file = GgufFile.Open(path);
             var hp = ModelTensorLayout.Validate(file.Header).Hyperparameters;
-            var kvPerToken = 2L * hp.BlockCount * (hp.KeyValueLength + (long)hp.ValueLength) * (settings.KvCacheType == KvCacheType.F32 ? 2 : 1);
-            var context = settings.ContextLength ?? Math.Min(hp.ContextLength, VariantSelector.DefaultContextLength);
+            var kvPerToken = KvCacheSize.BytesPerToken(hp, settings.KvCacheType ?? KvCacheType.F16);
+            var context = settings.ContextLength ?? Math.Min(hp.ContextLength, ContextOptions.DefaultMaxContextLength);
             return VariantSelector.MemoryNeeded(info.Length, kvPerToken, context, settings.ParallelSequences ?? 1);
         }
         catch (InvalidModelFileException e)
