@@ -121,3 +121,35 @@ public sealed class ToolChoiceTests : IDisposable
         return options;
     }
 }
+
+/// <summary>A pending approval already decided by a run that died before saving the session (<see cref="AgentRunOptions.InterruptedApprovals"/>).</summary>
+public sealed class InterruptedApprovalTests
+{
+    [Theory]
+    [InlineData("next input")]
+    [InlineData(null)]
+    public async Task Run_A04_InterruptedApproval_ClosedWithoutASecondDecisionOrRun(string? input)
+    {
+        var ran = 0;
+        var audit = new MemoryAuditLog();
+        var client = new ScriptedChatClient()
+            .ThenCall("wait", new { milliseconds = 1 })
+            .ThenText("Noted.");
+        var options = new AgentOptions { Name = "waiter", AuditLog = audit };
+        options.Tools.Add(AgentTool.Create((long milliseconds) => ++ran, "wait", "Waits.", requiresApproval: true));
+        var agent = new ChatAgent(client, options);
+        var session = new AgentSession();
+        await RunHelper.RunAsync(agent, "wait", session, streaming: false);
+        var request = Assert.Single(session.PendingApprovals);
+
+        var result = await RunHelper.RunAsync(agent, input, session, streaming: false, options: new AgentRunOptions { InterruptedApprovals = [request.CallId] });
+
+        Assert.Empty(session.PendingApprovals);
+        Assert.Equal(0, ran);
+        Assert.DoesNotContain(audit.Records, r => r.CallId == request.CallId && r.Kind is "approval_granted" or "approval_denied");
+        Assert.Single(audit.Records, r => r.CallId == request.CallId && r.Kind == "tool_error" && r.Detail == "approval decided in an interrupted run");
+        Assert.Equal(ToolCallStatus.Failed, result.ToolCalls.Single(c => c.CallId == request.CallId).Status);
+        var toolMessage = client.Calls[1].Messages.Single(m => m.Role == ChatRole.Tool);
+        Assert.Contains("approval_interrupted", (string)toolMessage.Contents.OfType<FunctionResultContent>().Single().Result!, StringComparison.Ordinal);
+    }
+}
