@@ -10,7 +10,7 @@ using Edgewise.Inference.Model;
 using Edgewise.Inference.Runtime;
 using Edgewise.Models.Remote;
 using Edgewise.Models.Storage;
-using Edgewise.Server.Hosting;
+using Edgewise.Hosting;
 using Edgewise.Server.Storage;
 using Microsoft.Extensions.AI;
 

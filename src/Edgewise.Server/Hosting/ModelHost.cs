@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Edgewise.Gguf;
+using Edgewise.Hosting;
 using Edgewise.Inference.Constraints;
 using Edgewise.Inference.Runtime;
 using Edgewise.Models;
