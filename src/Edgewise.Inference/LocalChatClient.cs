@@ -299,6 +299,11 @@ public sealed class LocalChatClient : IChatClient
             return _model;
         }
 
+        if (serviceType == typeof(Context))
+        {
+            return _context;
+        }
+
         return serviceType.IsInstanceOfType(this) ? this : null;
     }
 
