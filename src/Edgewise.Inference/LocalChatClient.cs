@@ -304,6 +304,11 @@ public sealed class LocalChatClient : IChatClient
             return _context;
         }
 
+        if (serviceType == typeof(ChatCapabilities))
+        {
+            return ChatCapabilities.RawPrompt | ChatCapabilities.Logprobs;
+        }
+
         return serviceType.IsInstanceOfType(this) ? this : null;
     }
 

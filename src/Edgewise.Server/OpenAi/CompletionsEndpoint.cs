@@ -38,7 +38,7 @@ internal static class CompletionsEndpoint
     {
         var request = await JsonBody.ReadAsync<CompletionRequest>(context, options.MaxRequestBodyBytes).ConfigureAwait(false);
         var call = CompletionRequestMapper.Map(request);
-        using var session = await host.StartAsync(call.Model, RequestGuard.KeyOf(context), context.RequestAborted).ConfigureAwait(false);
+        using var session = await host.StartAsync(call.Model, RequestGuard.KeyOf(context), context.RequestAborted, options: call.Options).ConfigureAwait(false);
         var run = new Run(context, session, call, "cmpl-" + Guid.NewGuid().ToString("N"), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), options.StreamKeepAlive);
         var choices = new List<CompletionChoiceDto>(call.Prompts.Count);
         for (var i = 0; i < call.Prompts.Count; i++)

@@ -35,7 +35,7 @@ internal static class OpenAiEndpoints
             return;
         }
 
-        using var session = await host.StartAsync(call.Model, RequestGuard.KeyOf(context), context.RequestAborted).ConfigureAwait(false);
+        using var session = await host.StartAsync(call.Model, RequestGuard.KeyOf(context), context.RequestAborted, options: call.Options).ConfigureAwait(false);
         if (call.Stream)
         {
             await ChatStreamWriter.WriteAsync(context, session, call, options.StreamKeepAlive, metrics).ConfigureAwait(false);
