@@ -25,7 +25,10 @@ namespace Edgewise.Server;
 /// </summary>
 public static class EdgewiseServiceCollectionExtensions
 {
-    /// <summary>The server's core: its options, state and drain, request guard (keys, hosts, limits), admission and metrics.</summary>
+    /// <summary>
+    /// The server's core: its options, state and drain, request guard (keys, hosts, limits), admission and metrics (with
+    /// the metrics stage of every model's pipeline, <see cref="MetricsChatClient"/>).
+    /// </summary>
     public static IServiceCollection AddEdgewiseServer(this IServiceCollection services, ServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -38,6 +41,7 @@ public static class EdgewiseServiceCollectionExtensions
         services.AddSingleton(new ApiKeyValidator(options.ApiKeys));
         services.AddSingleton<RequestGuard>();
         services.AddSingleton(sp => new AdmissionQueue(options.Admission, sp.GetRequiredService<ServerMetrics>()));
+        services.AddSingleton(sp => new ModelClientStage((builder, _) => builder.UseMetrics(sp.GetRequiredService<ServerMetrics>())));
         services.AddHttpContextAccessor();
         services.AddSingleton<OllamaPull>();
         services.AddSingleton<OllamaListing>();
@@ -133,6 +137,10 @@ public static class EdgewiseServiceCollectionExtensions
         services.AddHostedService<AgentStorageService>();
         return services;
     }
+
+    /// <summary>Measures each model call (tokens, time to first token, generation time) into <paramref name="metrics"/>.</summary>
+    internal static ChatClientBuilder UseMetrics(this ChatClientBuilder builder, ServerMetrics metrics) =>
+        builder.Use(inner => new MetricsChatClient(inner, metrics));
 
     /// <summary>Wraps each model's client in a <see cref="TelemetryChatClient"/> for <paramref name="model"/>.</summary>
     internal static ChatClientBuilder UseTelemetry(this ChatClientBuilder builder, string model, ModelCallRecorder recorder) =>

@@ -53,7 +53,6 @@ internal static class CompletionsEndpoint
         }
 
         var usage = new UsageDto(run.PromptTokens, run.CompletionTokens, run.PromptTokens + run.CompletionTokens);
-        metrics.RecordGeneration(run.PromptTokens, run.CompletionTokens, run.FirstToken == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(run.FirstToken));
         if (!call.Stream)
         {
             await OpenAiEndpoints.WriteJsonAsync(context, new CompletionDto(run.Id, run.Created, session.Model, choices, usage)).ConfigureAwait(false);
@@ -104,12 +103,6 @@ internal static class CompletionsEndpoint
                 if (piece.Length == 0 && logprobs.Count == 0)
                 {
                     continue;
-                }
-
-                if (run.FirstToken == 0)
-                {
-                    run.FirstToken = Stopwatch.GetTimestamp();
-                    metrics.RecordTimeToFirstToken(Stopwatch.GetElapsedTime(run.Session.StartedTimestamp, run.FirstToken));
                 }
 
                 if (call.Stream)

@@ -57,12 +57,6 @@ internal static class OpenAiEndpoints
             throw error;
         }
 
-        var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(session.StartedTimestamp);
-        if (response.Usage is { } usage)
-        {
-            metrics.RecordGeneration(usage.InputTokenCount ?? 0, usage.OutputTokenCount ?? 0, elapsed);
-        }
-
         var dto = ChatResponses.ToCompletion(response, session.Model, ChatResponses.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         await WriteJsonAsync(context, dto).ConfigureAwait(false);
     }
