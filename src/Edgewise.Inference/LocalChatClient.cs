@@ -298,6 +298,16 @@ public sealed class LocalChatClient : IChatClient
             return _model;
         }
 
+        if (serviceType == typeof(Context))
+        {
+            return _context;
+        }
+
+        if (serviceType == typeof(ChatCapabilities))
+        {
+            return ChatCapabilities.RawPrompt | ChatCapabilities.Logprobs;
+        }
+
         return serviceType.IsInstanceOfType(this) ? this : null;
     }
 

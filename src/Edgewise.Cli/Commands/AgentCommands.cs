@@ -5,12 +5,7 @@ using Edgewise.Agents.Configuration;
 using Edgewise.Agents.Mcp;
 using Edgewise.Agents.Routing;
 using Edgewise.Agents.Tools;
-using Edgewise.Inference;
-using Edgewise.Inference.Model;
-using Edgewise.Inference.Runtime;
-using Edgewise.Models.Remote;
 using Edgewise.Models.Storage;
-using Edgewise.Server.Hosting;
 using Edgewise.Server.Storage;
 using Microsoft.Extensions.AI;
 
@@ -439,54 +434,21 @@ internal static class AgentCommands
 }
 
 /// <summary>
-/// The chat clients of a configuration's models, loaded on first use and disposed together: local entries on the
-/// embedded engine, remote entries (<c>url:</c>) as OpenAI-compatible clients over the entry and its failover list.
+/// The chat clients of a configuration's models, loaded on first use and released together: leased from a
+/// <see cref="CliModelHost"/>, so local entries run with their settings (context, threads, parallel, kv_cache, mlock)
+/// and remote entries (<c>url:</c>, <c>backends:</c>) over their failover list, exactly as <c>edgewise serve</c> runs them.
 /// </summary>
 internal sealed class AgentModelClients(EdgewiseConfig config, CliConsole console, CancellationToken cancellationToken) : IDisposable
 {
-    private readonly Dictionary<string, (IDisposable? Model, IChatClient Client)> _loaded = new(StringComparer.Ordinal);
+    private readonly CliModelHost _host = CliModelHost.ForConfiguration(config, console, cancellationToken);
 
     /// <summary>The client of model <paramref name="name"/>, loading (or connecting) it now if needed.</summary>
-    public IChatClient Get(string name)
-    {
-        if (_loaded.TryGetValue(name, out var entry))
-        {
-            return entry.Client;
-        }
-
-        var model = config.Models[name];
-        if (model.IsRemote)
-        {
-            var remote = new BackendPoolChatClient(ConfiguredBackends.For(config, model));
-            _loaded[name] = (null, remote);
-            return remote;
-        }
-
-        var local = EngineCommands.LoadModel(ModelStoreCommands.ResolveModelPath(config.ResolveModelSource(model), console, cancellationToken));
-        var context = new ContextOptions
-        {
-            ContextLength = model.Context ?? Math.Min(local.Hyperparameters.ContextLength, ContextOptions.DefaultMaxContextLength),
-            Threads = model.Threads,
-            KvCacheType = KvCacheType.F16,
-        };
-        var client = new LocalChatClient(local, new LocalChatClientOptions { Context = context, ModelId = model.Name });
-        _loaded[name] = (local, client);
-        return client;
-    }
+    public IChatClient Get(string name) => _host.Get(name);
 
     /// <summary>A client that loads model <paramref name="name"/> only when first called (escalation targets).</summary>
     public IChatClient Lazy(string name) => new LazyClient(() => Get(name));
 
-    public void Dispose()
-    {
-        foreach (var (model, client) in _loaded.Values)
-        {
-            client.Dispose();
-            model?.Dispose();
-        }
-
-        _loaded.Clear();
-    }
+    public void Dispose() => _host.Dispose();
 
     private sealed class LazyClient(Func<IChatClient> load) : IChatClient
     {
