@@ -82,20 +82,24 @@ public abstract class ModelArchitecture
             layers[i] = BindLayer(binder, i);
         }
 
-        // The global tensors every architecture shares; any RoPE factor table present is bound (and chosen from by
-        // RopeFactors), as it always has been, whether or not the architecture's list declares it.
+        // The global tensors every architecture shares, and the RoPE factor tables only where the architecture's list
+        // declares them: only a declared tensor has had its shape checked, so an undeclared table in a hostile file (a
+        // one-element rope_freqs in a qwen2 file) is ignored, as llama.cpp ignores it, instead of being read past its end.
         var embedding = binder.Matrix(TensorNames.TokenEmbedding);
         return new ModelWeights
         {
             TokenEmbedding = embedding,
             OutputNorm = binder.Vector(TensorNames.OutputNorm),
             Output = binder.OptionalMatrix(TensorNames.Output) ?? embedding,
-            RopeFrequencies = binder.OptionalVector(TensorNames.RopeFreqs),
-            RopeFactorsLong = binder.OptionalVector(TensorNames.RopeFactorsLong),
-            RopeFactorsShort = binder.OptionalVector(TensorNames.RopeFactorsShort),
+            RopeFrequencies = DeclaredVector(binder, TensorRole.RopeFrequencies, TensorNames.RopeFreqs),
+            RopeFactorsLong = DeclaredVector(binder, TensorRole.RopeFactorsLong, TensorNames.RopeFactorsLong),
+            RopeFactorsShort = DeclaredVector(binder, TensorRole.RopeFactorsShort, TensorNames.RopeFactorsShort),
             Layers = layers,
         };
     }
+
+    private float[]? DeclaredVector(WeightBinder binder, TensorRole role, string name) =>
+        GlobalTensors.Any(t => t.Role == role) ? binder.OptionalVector(name) : null;
 
     private LayerWeights BindLayer(WeightBinder binder, int layer)
     {

@@ -2,6 +2,8 @@ using Edgewise.Gguf;
 using Edgewise.Inference.Architectures;
 using Edgewise.Inference.Constraints;
 using Edgewise.Inference.Model;
+using Edgewise.Inference.Runtime;
+using Edgewise.Inference.Tests.Support;
 using Edgewise.Inference.Synthesis;
 using Edgewise.Tokenization.Templates;
 
@@ -81,6 +83,26 @@ public sealed class ArchitectureTensorListTests
 
             Assert.Equal(GgufErrorCodes.TensorMissing, ex.Code);
         }
+    }
+
+    [Theory]
+    [InlineData("qwen2", TensorNames.RopeFreqs)]
+    [InlineData("qwen3", TensorNames.RopeFreqs)]
+    [InlineData("phi3", TensorNames.RopeFreqs)]
+    [InlineData("qwen2", TensorNames.RopeFactorsLong)]
+    [InlineData("llama", TensorNames.RopeFactorsShort)]
+    public void Load_RopeTableTheListDoesNotDeclare_IsIgnored(string name, string table)
+    {
+        // A one-element table was bound and read past its end at the first decode (IndexOutOfRangeException).
+        using var plain = new TinyModel(name).Load();
+        using var odd = new TinyModel(name).WithUndeclared(table, [1]).Load();
+        using var plainContext = plain.CreateContext(new ContextOptions { KvCacheType = KvCacheType.F32, ContextLength = 32 });
+        using var oddContext = odd.CreateContext(new ContextOptions { KvCacheType = KvCacheType.F32, ContextLength = 32 });
+
+        var expected = plainContext.Evaluate([1, 2, 3]).ToArray();
+        var actual = oddContext.Evaluate([1, 2, 3]).ToArray();
+
+        Assert.Equal(expected, actual);
     }
 
     [Fact]

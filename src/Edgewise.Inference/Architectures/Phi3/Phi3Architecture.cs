@@ -48,17 +48,12 @@ internal sealed class Phi3Architecture : ModelArchitecture
     ];
 
     /// <summary>
-    /// <c>rope_freqs</c> if present; otherwise the long factors when the per-sequence context (rounded up to a
-    /// multiple of 256, as llama.cpp pads it) exceeds the original context length (default: the training context), else the short ones. Fixed per
-    /// context, independent of position.
+    /// The long factors when the per-sequence context (rounded up to a multiple of 256, as llama.cpp pads it) exceeds
+    /// the original context length (default: the training context), else the short ones. Fixed per context,
+    /// independent of position. (phi3 declares no <c>rope_freqs</c>, so one in a file is never bound.)
     /// </summary>
     internal override float[]? RopeFactors(ModelWeights weights, ModelHyperparameters hp, int contextLength)
     {
-        if (weights.RopeFrequencies is not null)
-        {
-            return weights.RopeFrequencies;
-        }
-
         var padded = (long)(contextLength + ContextGranularity - 1) / ContextGranularity * ContextGranularity;
         var original = hp.RopeScaling.OriginalContextLength > 0 ? hp.RopeScaling.OriginalContextLength : hp.ContextLength;
         return padded > original
