@@ -248,15 +248,21 @@ internal static class AgentCommands
         Description = "The sessions database (default: agents.db under EDGEWISE_HOME).",
     };
 
+    private static Option<string?> StorageConfigOption() => new("--config")
+    {
+        Description = "Read the store its storage section names (PostgreSQL with storage.kind: postgres); default: edgewise.yaml in the current folder when it exists and --db is not given.",
+    };
+
     private static Command Sessions(CliConsole console)
     {
         var db = DatabaseOption();
         var json = ModelCommands.JsonOption();
         var limit = new Option<int>("--limit") { Description = "The most sessions listed (default 100).", DefaultValueFactory = _ => 100 };
-        var ls = new Command("ls", "List saved sessions, most recently updated first.") { db, json, limit };
-        ls.SetAction((r, cancel) => WithDatabaseAsync(console, r.GetValue(db), cancel, async database =>
+        var storage = StorageConfigOption();
+        var ls = new Command("ls", "List saved sessions, most recently updated first.") { db, storage, json, limit };
+        ls.SetAction((r, cancel) => SessionStorage.RunAsync(console, r.GetValue(db), r.GetValue(storage), cancel, async database =>
         {
-            var sessions = database is null ? [] : await new SqliteSessionStore(database).ListAsync(null, Math.Clamp(r.GetValue(limit), 1, 10000), cancel).ConfigureAwait(false);
+            var sessions = database.Store is null ? [] : await database.Store.ListAsync(null, Math.Clamp(r.GetValue(limit), 1, 10000), cancel).ConfigureAwait(false);
             if (r.GetValue(json))
             {
                 console.WriteJson(new { data = sessions.Select(s => new { id = s.Id, agent = s.AgentName, messages = s.MessageCount, created_at = s.CreatedAt, updated_at = s.UpdatedAt }) });
@@ -280,11 +286,11 @@ internal static class AgentCommands
         }));
 
         var showId = new Argument<string>("id") { Description = "The session id." };
-        var show = new Command("show", "Show a saved session: its messages, tool calls and pending approvals.") { showId, db, json };
-        show.SetAction((r, cancel) => WithDatabaseAsync(console, r.GetValue(db), cancel, async database =>
+        var show = new Command("show", "Show a saved session: its messages, tool calls and pending approvals.") { showId, db, storage, json };
+        show.SetAction((r, cancel) => SessionStorage.RunAsync(console, r.GetValue(db), r.GetValue(storage), cancel, async database =>
         {
             var id = r.GetValue(showId)!;
-            var session = database is null ? null : await new SqliteSessionStore(database).GetAsync(id, cancel).ConfigureAwait(false);
+            var session = database.Store is null ? null : await database.Store.GetAsync(id, cancel).ConfigureAwait(false);
             if (session is null)
             {
                 throw new CliException("no saved session " + id, "session_not_found", CliConsole.NotFound);
@@ -313,11 +319,11 @@ internal static class AgentCommands
 
         var rmId = new Argument<string>("id") { Description = "The session id." };
         var rmJson = ModelCommands.JsonOption();
-        var rm = new Command("rm", "Delete a saved session (its audit rows stay: the audit log is append-only).") { rmId, db, rmJson };
-        rm.SetAction((r, cancel) => WithDatabaseAsync(console, r.GetValue(db), cancel, async database =>
+        var rm = new Command("rm", "Delete a saved session (its audit rows stay: the audit log is append-only).") { rmId, db, storage, rmJson };
+        rm.SetAction((r, cancel) => SessionStorage.RunAsync(console, r.GetValue(db), r.GetValue(storage), cancel, async database =>
         {
             var id = r.GetValue(rmId)!;
-            if (database is null || !await new SqliteSessionStore(database).DeleteAsync(id, cancel).ConfigureAwait(false))
+            if (database.Store is null || !await database.Store.DeleteAsync(id, cancel).ConfigureAwait(false))
             {
                 throw new CliException("no saved session " + id, "session_not_found", CliConsole.NotFound);
             }
@@ -340,12 +346,11 @@ internal static class AgentCommands
     {
         var db = DatabaseOption();
         var json = ModelCommands.JsonOption();
-        var verify = new Command("verify", "Walk the audit log's hash chain; exit 1 at the first row that does not verify (P06).") { db, json };
-        verify.SetAction((r, cancel) => WithDatabaseAsync(console, r.GetValue(db), cancel, async database =>
+        var storage = StorageConfigOption();
+        var verify = new Command("verify", "Walk the audit log's hash chain; exit 1 at the first row that does not verify (P06).") { db, storage, json };
+        verify.SetAction((r, cancel) => SessionStorage.RunAsync(console, r.GetValue(db), r.GetValue(storage), cancel, async database =>
         {
-            var result = database is null
-                ? SqliteAuditLog.VerifyMissingDatabase(r.GetValue(db) ?? Path.Combine(EdgewiseHome.Resolve(), DatabaseFileName))
-                : await new SqliteAuditLog(database).VerifyAsync(cancel).ConfigureAwait(false);
+            var result = await database.VerifyAuditAsync(cancel).ConfigureAwait(false);
             if (r.GetValue(json))
             {
                 console.WriteJson(new { valid = result.IsValid, rows_checked = result.RowsChecked, first_broken_seq = result.FirstBrokenSeq, head_hash = result.HeadHash, problem = result.Problem, rows_past_head = result.RowsPastHead });
@@ -387,36 +392,6 @@ internal static class AgentCommands
                     output.WriteLine("[tool_result " + result.CallId + "] " + result.Result);
                     break;
             }
-        }
-    }
-
-    /// <summary>
-    /// Opens the sessions database (when it exists: reading commands never create one) and runs <paramref name="body"/>
-    /// with it, or with null when there is no database file yet.
-    /// </summary>
-    private static async Task<int> WithDatabaseAsync(CliConsole console, string? path, CancellationToken cancellationToken, Func<SqliteDatabase?, Task<int>> body)
-    {
-        var databasePath = path ?? Path.Combine(EdgewiseHome.Resolve(), DatabaseFileName);
-        try
-        {
-            if (!File.Exists(databasePath))
-            {
-                return await body(null).ConfigureAwait(false);
-            }
-
-            var database = await SqliteDatabase.OpenAsync(new StorageOptions { DatabasePath = databasePath }, cancellationToken).ConfigureAwait(false);
-            await using (database.ConfigureAwait(false))
-            {
-                return await body(database).ConfigureAwait(false);
-            }
-        }
-        catch (StorageException e)
-        {
-            return console.Fail("usage", databasePath + ": " + e.Message, CliConsole.UsageError);
-        }
-        catch (CliException e)
-        {
-            return console.Fail(e.Code, e.Message, e.ExitCode);
         }
     }
 

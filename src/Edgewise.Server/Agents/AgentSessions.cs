@@ -102,6 +102,13 @@ internal sealed class AgentSessions(ServerOptions options) : IAsyncDisposable
         return _database as SqliteDatabase;
     }
 
+    /// <summary>The audit log's reader for listings (the console's audit view), opening the store on first use; both stores have one.</summary>
+    public async Task<IAuditListing> AuditListingAsync(CancellationToken cancellationToken)
+    {
+        await StoreAsync(cancellationToken).ConfigureAwait(false);
+        return (IAuditListing)_audit!;
+    }
+
     /// <summary>The session <paramref name="id"/> if it exists and belongs to <paramref name="owner"/>; otherwise 404 (A13).</summary>
     public async Task<AgentSession> GetOwnedAsync(string id, string owner, CancellationToken cancellationToken)
     {
