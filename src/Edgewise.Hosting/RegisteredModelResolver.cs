@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Edgewise.Gguf;
-using Edgewise.Gguf.Architectures;
+using Edgewise.Inference.Architectures;
 using Edgewise.Inference.Runtime;
 using Edgewise.Models;
 using Edgewise.Models.Hardware;
@@ -80,8 +80,8 @@ public sealed class RegisteredModelResolver : IModelResolver
         {
             using var file = GgufFile.Open(path);
             var hp = ModelTensorLayout.Validate(file.Header).Hyperparameters;
-            var kvPerToken = 2L * hp.BlockCount * (hp.KeyValueLength + (long)hp.ValueLength) * (settings.KvCacheType == KvCacheType.F32 ? 2 : 1);
-            var context = settings.ContextLength ?? Math.Min(hp.ContextLength, VariantSelector.DefaultContextLength);
+            var kvPerToken = KvCacheSize.BytesPerToken(hp, settings.KvCacheType ?? KvCacheType.F16);
+            var context = settings.ContextLength ?? Math.Min(hp.ContextLength, ContextOptions.DefaultMaxContextLength);
             return VariantSelector.MemoryNeeded(info.Length, kvPerToken, context, settings.ParallelSequences ?? 1);
         }
         catch (InvalidModelFileException e)

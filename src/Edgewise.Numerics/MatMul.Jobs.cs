@@ -88,7 +88,10 @@ public static unsafe partial class MatMul
         }
     }
 
-    /// <summary>One chunk = a block of weight rows against every prepared activation row (Q8_0, Q4_0, Q5_0); tiled for batches.</summary>
+    /// <summary>
+    /// One chunk = a block of weight rows against one prepared activation row (Q8_0, Q4_0, Q5_0). Batches never come
+    /// here: <see cref="LegacyGemm"/> needs what <see cref="LegacyMatVec"/> needs, so <see cref="Choose"/> sends them there.
+    /// </summary>
     private readonly struct LegacyJob(
         TensorType weightType, byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int blocks, int n, int rowsPerChunk,
         bool wide)
@@ -98,18 +101,6 @@ public static unsafe partial class MatMul
         {
             var r0 = chunk * rowsPerChunk;
             var r1 = Math.Min(rows, r0 + rowsPerChunk);
-            if (n > 1)
-            {
-                var floats = LegacyTile.ScratchFloats(blocks);
-                var buffer = floats <= 16384 ? stackalloc float[floats] : new float[floats];
-                fixed (float* scratch = buffer)
-                {
-                    LegacyTile.Rows(weightType, weights, rowBytes, r0, r1, blocks, activations, actBytes, n, output, rows, scratch);
-                }
-
-                return;
-            }
-
             var scales = stackalloc float[2 * blocks];
             if (wide)
             {

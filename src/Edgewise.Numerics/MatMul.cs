@@ -213,7 +213,6 @@ public static unsafe partial class MatMul
         {
             Route.GroupDecode => nameof(BlockGroups),
             Route.LegacyGemm => nameof(LegacyGemm),
-            Route.Legacy when n > 1 => nameof(LegacyTile),
             Route.Legacy => type == TensorType.Q4_0 && path == SimdPath.Vector512 && LegacyDecode.IsSupported ? nameof(LegacyDecode) : nameof(LegacyMatVec),
             Route.KQuantGemm => nameof(KQuantGemm),
             Route.KQuant when n > 1 => nameof(KQuantMatVec) + ".Gemm",

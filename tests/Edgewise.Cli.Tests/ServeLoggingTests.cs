@@ -82,7 +82,10 @@ public sealed class ServeLoggingTests
             Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
             using var tags = await http.GetAsync(new Uri("/api/tags", UriKind.Relative), TestContext.Current.CancellationToken);
             Assert.Equal(HttpStatusCode.OK, tags.StatusCode);
-            await Task.Delay(500, TestContext.Current.CancellationToken);
+
+            // Stop the server and wait for its exit, so every line it would log has been written and read.
+            server.Terminate();
+            await server.WaitForExitAsync();
             Assert.DoesNotContain("Edgewise.Requests", server.Errors, StringComparison.Ordinal);
         }
     }

@@ -256,7 +256,7 @@ internal static class BenchCommand
 
             var perToken = untied ? size - embedding + embeddingRow : size;
             var fileType = file.Metadata.GetDouble(GgufKeys.General.FileType) is { } ft
-                ? FileTypeName((long)ft)
+                ? GgufFileType.Description((long)ft)
                 : bytesByType.Count > 0 ? "mostly " + bytesByType.MaxBy(p => p.Value).Key.ToString().ToUpperInvariant() : "unknown";
             var arch = local.Architecture.ToString().ToLowerInvariant();
             return new ModelFacts(Path.GetFileName(path), $"{arch} {SizeLabel(parameters)} {fileType}", size, parameters, perToken);
@@ -265,29 +265,6 @@ internal static class BenchCommand
         private static string SizeLabel(long parameters) => parameters >= 1_000_000_000
             ? string.Create(CultureInfo.InvariantCulture, $"{parameters / 1e9:0.#}B")
             : string.Create(CultureInfo.InvariantCulture, $"{parameters / 1e6:0}M");
-
-        /// <summary>llama.cpp's <c>llama_ftype</c> names for the file types a model file states.</summary>
-        private static string FileTypeName(long fileType) => fileType switch
-        {
-            0 => "all F32",
-            1 => "F16",
-            2 => "Q4_0",
-            3 => "Q4_1",
-            7 => "Q8_0",
-            8 => "Q5_0",
-            9 => "Q5_1",
-            10 => "Q2_K - Medium",
-            11 => "Q3_K - Small",
-            12 => "Q3_K - Medium",
-            13 => "Q3_K - Large",
-            14 => "Q4_K - Small",
-            15 => "Q4_K - Medium",
-            16 => "Q5_K - Small",
-            17 => "Q5_K - Medium",
-            18 => "Q6_K",
-            32 => "BF16",
-            _ => string.Create(CultureInfo.InvariantCulture, $"ftype {fileType}"),
-        };
     }
 
     /// <summary>One test's result, with llama-bench's JSON field names (snake_case) plus the bandwidth fields.</summary>

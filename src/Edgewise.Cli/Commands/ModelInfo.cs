@@ -1,6 +1,7 @@
 using System.Globalization;
 using Edgewise.Gguf;
-using Edgewise.Gguf.Architectures;
+using Edgewise.Inference.Architectures;
+using Edgewise.Inference.Runtime;
 using Edgewise.Tokenization.Templates;
 
 namespace Edgewise.Cli.Commands;
@@ -65,14 +66,13 @@ internal sealed record ModelInfo
         long? kvBytes = null;
         if (hp is not null)
         {
-            kvContext = context ?? Math.Min(hp.ContextLength, 4096);
+            kvContext = context ?? Math.Min(hp.ContextLength, ContextOptions.DefaultMaxContextLength);
             if (kvContext <= 0)
             {
                 throw new CliException("--ctx must be positive");
             }
 
-            // K and V, every block, F16 (2 bytes) per element.
-            kvBytes = 2L * hp.BlockCount * kvContext.Value * hp.HeadCountKv * hp.HeadDimension * 2;
+            kvBytes = KvCacheSize.BytesPerToken(hp, KvCacheType.F16) * kvContext.Value;
         }
 
         return new ModelInfo

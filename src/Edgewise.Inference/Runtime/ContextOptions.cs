@@ -3,7 +3,10 @@ namespace Edgewise.Inference.Runtime;
 /// <summary>Settings of a <see cref="Context"/>. A null property means "default", as documented on each.</summary>
 public sealed class ContextOptions
 {
-    /// <summary>Default context length when the model's training context is longer.</summary>
+    /// <summary>
+    /// Default context length when the model's training context is longer; memory planning (variant choice, model
+    /// budgets) assumes it too when no context is configured.
+    /// </summary>
     public const int DefaultMaxContextLength = 4096;
 
     /// <summary>Default tokens per forward batch.</summary>

@@ -1,4 +1,3 @@
-using Edgewise.Gguf.Architectures;
 using Edgewise.Inference.Architectures;
 using Edgewise.Inference.Model;
 using Edgewise.Inference.Runtime.Kernels;
@@ -15,7 +14,7 @@ internal sealed class ForwardPass
     private readonly ModelWeights _weights;
     private readonly ModelHyperparameters _hp;
     private readonly KvCache _cache;
-    private readonly MatMul _matMul;
+    private readonly WeightMultiplier _multiplier;
     private readonly Attention _attention;
     private readonly Rope _rope;
     private readonly int _qkvWidth;
@@ -29,7 +28,7 @@ internal sealed class ForwardPass
     private readonly float[] _gate;
     private readonly float[] _up;
 
-    public ForwardPass(ModelWeights weights, ModelHyperparameters hp, ArchitectureDefinition architecture, KvCache cache, Edgewise.Numerics.ComputePool compute, int batchSize)
+    public ForwardPass(ModelWeights weights, ModelHyperparameters hp, ModelArchitecture architecture, KvCache cache, Edgewise.Numerics.ComputePool compute, int batchSize)
     {
         _weights = weights;
         _hp = hp;
@@ -37,7 +36,7 @@ internal sealed class ForwardPass
         var e = hp.EmbeddingLength;
         var fused = weights.Layers[0].QueryKeyValue is not null;
         _qkvWidth = hp.QueryLength + hp.KeyValueLength + hp.ValueLength;
-        _matMul = new MatMul(compute, weights.Matrices(), batchSize);
+        _multiplier = new WeightMultiplier(compute, weights.Matrices(), batchSize);
         _attention = new Attention(compute, hp.HeadCount, hp.HeadCountKv, hp.HeadDimension);
         var scaling = hp.RopeScaling;
         var attentionFactor = scaling.Kind == RopeScalingKind.LongRope ? scaling.AttentionFactor : 1f;
@@ -97,7 +96,7 @@ internal sealed class ForwardPass
             VectorMath.RmsNorm(_x.AsSpan(logitTokens[r] * e, e), _weights.OutputNorm, _hp.RmsEpsilon, _xn.AsSpan(r * e, e));
         }
 
-        _matMul.Run(_weights.Output, _xn, rows, logits, _weights.Output.Rows, logitRow * _weights.Output.Rows);
+        _multiplier.Run(_weights.Output, _xn, rows, logits, _weights.Output.Rows, logitRow * _weights.Output.Rows);
     }
 
     private void AttentionBlock(LayerWeights w, int layer, int[] sequences, int[] positions, int n)
@@ -116,11 +115,11 @@ internal sealed class ForwardPass
             // One token's separate projections are computed as one [Q | K | V] row in one pool dispatch.
             if (w.QueryKeyValue is { } qkv)
             {
-                _matMul.Run(qkv, _xn, n, _q, _qkvWidth);
+                _multiplier.Run(qkv, _xn, n, _q, _qkvWidth);
             }
             else
             {
-                _matMul.RunRow([w.Query!, w.Key!, w.Value!], _xn, _q);
+                _multiplier.RunRow([w.Query!, w.Key!, w.Value!], _xn, _q);
             }
 
             qBuf = kBuf = vBuf = _q;
@@ -130,9 +129,9 @@ internal sealed class ForwardPass
         }
         else
         {
-            _matMul.Run(w.Query!, _xn, n, _q, _hp.QueryLength);
-            _matMul.Run(w.Key!, _xn, n, _k, _hp.KeyValueLength);
-            _matMul.Run(w.Value!, _xn, n, _v, _hp.ValueLength);
+            _multiplier.Run(w.Query!, _xn, n, _q, _hp.QueryLength);
+            _multiplier.Run(w.Key!, _xn, n, _k, _hp.KeyValueLength);
+            _multiplier.Run(w.Value!, _xn, n, _v, _hp.ValueLength);
             (qBuf, kBuf, vBuf) = (_q, _k, _v);
             (qStride, kStride, vStride) = (_hp.QueryLength, _hp.KeyValueLength, _hp.ValueLength);
         }
@@ -150,7 +149,7 @@ internal sealed class ForwardPass
         _rope.Apply(kBuf.AsSpan(kOff), _hp.HeadCountKv, hd, kStride);
         _cache.Store(sequences.AsSpan(0, n), positions.AsSpan(0, n), layer, kBuf, kStride, kOff, vBuf, vStride, vOff);
         _attention.Run(_cache, layer, sequences, positions, n, qBuf, qStride, qOff, _attn);
-        _matMul.Run(w.AttentionOutput, _attn, n, _tmp, e);
+        _multiplier.Run(w.AttentionOutput, _attn, n, _tmp, e);
         for (var t = 0; t < n; t++)
         {
             var delta = _tmp.AsSpan(t * e, e);
@@ -170,8 +169,8 @@ internal sealed class ForwardPass
 
         if (w.Gate is { } gate && n > 1)
         {
-            _matMul.Run(gate, _xn, n, _gate, ff);
-            _matMul.Run(w.Up, _xn, n, _up, ff);
+            _multiplier.Run(gate, _xn, n, _gate, ff);
+            _multiplier.Run(w.Up, _xn, n, _up, ff);
             for (var t = 0; t < n; t++)
             {
                 VectorMath.SwiGlu(_gate.AsSpan(t * ff, ff), _up.AsSpan(t * ff, ff));
@@ -183,11 +182,11 @@ internal sealed class ForwardPass
             // then pack the n products contiguously for ffn_down.
             if (w.Gate is { } single)
             {
-                _matMul.RunRow([single, w.Up], _xn, _gate);
+                _multiplier.RunRow([single, w.Up], _xn, _gate);
             }
             else
             {
-                _matMul.Run(w.Up, _xn, n, _gate, 2 * ff);
+                _multiplier.Run(w.Up, _xn, n, _gate, 2 * ff);
             }
 
             for (var t = 0; t < n; t++)
@@ -198,7 +197,7 @@ internal sealed class ForwardPass
             }
         }
 
-        _matMul.Run(w.Down, _gate, n, _tmp, e);
+        _multiplier.Run(w.Down, _gate, n, _tmp, e);
         for (var t = 0; t < n; t++)
         {
             VectorMath.Add(_tmp.AsSpan(t * e, e), _x.AsSpan(t * e, e));

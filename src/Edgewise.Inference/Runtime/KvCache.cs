@@ -47,6 +47,12 @@ internal sealed class KvCache
 
     public int Sequences => _lengths.Length;
 
+    /// <summary>Bytes held by the K and V blocks of every sequence and layer.</summary>
+    public long Bytes =>
+        Type == KvCacheType.F32
+            ? (Sum(_keysF32!) + Sum(_valuesF32!)) * sizeof(float)
+            : (Sum(_keysF16!) + Sum(_valuesF16!)) * sizeof(ushort);
+
     public int Length(int sequence) => _lengths[sequence];
 
     public void SetLength(int sequence, int length) => _lengths[sequence] = length;
@@ -135,6 +141,17 @@ internal sealed class KvCache
         {
             cache.CopyTo(saved);
         }
+    }
+
+    private static long Sum<T>(T[][] blocks)
+    {
+        long total = 0;
+        foreach (var block in blocks)
+        {
+            total += block.Length;
+        }
+
+        return total;
     }
 
     private static T[][] Allocate<T>(int blocks, long size)

@@ -19,17 +19,7 @@ public sealed class QuantizationScheme
     public string Name { get; }
 
     /// <summary>The <c>general.file_type</c> value llama.cpp writes for this scheme (its <c>llama_ftype</c>).</summary>
-    public uint FileType => Name switch
-    {
-        "f32" => 0,
-        "f16" => 1,
-        "q4_0" => 2,
-        "q8_0" => 7,
-        "q4_k_m" => 15,
-        "q5_k_m" => 17,
-        "q6_k" => 18,
-        _ => 32, // bf16
-    };
+    public uint FileType => GgufFileType.FromName(Name) ?? throw new InvalidOperationException("The scheme has no llama.cpp file type.");
 
     /// <summary>Every scheme name.</summary>
     public static IReadOnlyList<string> Names => s_names;

@@ -1,3 +1,4 @@
+using Edgewise.Inference.Runtime;
 using Edgewise.Models.Catalog;
 using Edgewise.Models.Hardware;
 using Edgewise.Models.Storage;
@@ -104,8 +105,8 @@ public sealed class ModelPuller(ModelStore store, ModelDownloader downloader)
             Family = "unknown",
             Description = "GGUF files of " + hub.Repo,
             Parameters = largest,
-            ContextLength = VariantSelector.DefaultContextLength,
-            KvBytesPerToken = Math.Max(1, largest / 4 / VariantSelector.DefaultContextLength),
+            ContextLength = ContextOptions.DefaultMaxContextLength,
+            KvBytesPerToken = Math.Max(1, largest / 4 / ContextOptions.DefaultMaxContextLength),
             Tags = [],
             License = "unknown",
             Variants = variants,

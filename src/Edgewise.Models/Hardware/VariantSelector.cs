@@ -1,3 +1,4 @@
+using Edgewise.Inference.Runtime;
 using Edgewise.Models.Catalog;
 
 namespace Edgewise.Models.Hardware;
@@ -8,9 +9,6 @@ namespace Edgewise.Models.Hardware;
 /// </summary>
 public static class VariantSelector
 {
-    /// <summary>Context length planned for when none is configured.</summary>
-    public const int DefaultContextLength = 4096;
-
     /// <summary>Scratch, logits and runtime allowance per loaded model.</summary>
     public const long OverheadBytes = 64L << 20;
 
@@ -25,7 +23,7 @@ public static class VariantSelector
         checked(weightBytes + (kvBytesPerToken * contextLength * Math.Max(1, sequences)) + OverheadBytes);
 
     /// <summary>Bytes needed to run <paramref name="variant"/> of <paramref name="model"/>.</summary>
-    public static long MemoryNeeded(CatalogModel model, CatalogVariant variant, int contextLength = DefaultContextLength)
+    public static long MemoryNeeded(CatalogModel model, CatalogVariant variant, int contextLength = ContextOptions.DefaultMaxContextLength)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(variant);
@@ -36,7 +34,7 @@ public static class VariantSelector
     /// The highest-quality variant (q4_0 &lt; q4_k_m &lt; q5_k_m &lt; q6_k &lt; q8_0; f16 only by name) whose weights plus
     /// KV cache at <paramref name="contextLength"/> fit <paramref name="budgetBytes"/>; null when none fits.
     /// </summary>
-    public static CatalogVariant? Choose(CatalogModel model, long budgetBytes, int contextLength = DefaultContextLength)
+    public static CatalogVariant? Choose(CatalogModel model, long budgetBytes, int contextLength = ContextOptions.DefaultMaxContextLength)
     {
         ArgumentNullException.ThrowIfNull(model);
         CatalogVariant? best = null;
@@ -57,7 +55,7 @@ public static class VariantSelector
     /// The largest model (by parameters) carrying <paramref name="tag"/> that has a variant fitting the budget, with
     /// that variant; null when nothing fits.
     /// </summary>
-    public static (CatalogModel Model, CatalogVariant Variant)? Recommend(ModelCatalog catalog, string tag, long budgetBytes, int contextLength = DefaultContextLength)
+    public static (CatalogModel Model, CatalogVariant Variant)? Recommend(ModelCatalog catalog, string tag, long budgetBytes, int contextLength = ContextOptions.DefaultMaxContextLength)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         (CatalogModel, CatalogVariant)? best = null;

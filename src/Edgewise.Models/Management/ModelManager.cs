@@ -44,6 +44,22 @@ public sealed partial class ModelManager : IDisposable
 
     private readonly Action _onLeaseBreak;
 
+    /// <summary>What an acquire waits for when it cannot load at once.</summary>
+    internal enum AcquireWait
+    {
+        /// <summary>Another acquire holds the load slot.</summary>
+        LoadSlot,
+
+        /// <summary>Leased or still-unloading models hold the memory the model needs.</summary>
+        Memory,
+    }
+
+    /// <summary>
+    /// Called with the model's name each time an acquire starts to wait, just before it waits: lets tests observe the
+    /// wait instead of sleeping and hoping it was reached.
+    /// </summary>
+    internal Action<string, AcquireWait>? WaitStarted { get; set; }
+
     /// <summary>The memory budget for all loaded models.</summary>
     public long MemoryBudgetBytes { get; }
 
@@ -98,7 +114,13 @@ public sealed partial class ModelManager : IDisposable
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(wait.Token, cancellationToken);
         try
         {
-            await _loadGate.WaitAsync(linked.Token).ConfigureAwait(false);
+            var slot = _loadGate.WaitAsync(linked.Token);
+            if (!slot.IsCompleted)
+            {
+                WaitStarted?.Invoke(descriptor.Name, AcquireWait.LoadSlot);
+            }
+
+            await slot.ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -303,6 +325,7 @@ public sealed partial class ModelManager : IDisposable
                 return;
             }
 
+            WaitStarted?.Invoke(descriptor.Name, AcquireWait.Memory);
             try
             {
                 await released.WaitAsync(wait).ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using Edgewise.Gguf;
 using Edgewise.Inference.Model;
+using Edgewise.Inference.Runtime;
 
 namespace Edgewise.Models.Storage;
 
@@ -22,9 +23,8 @@ internal sealed record GgufFacts(string Architecture, long Parameters, int Conte
                 parameters += t.ElementCount;
             }
 
-            // F16 K and V rows for every block.
-            var kvPerToken = 2L * hp.BlockCount * (hp.KeyValueLength + (long)hp.ValueLength);
-            return new GgufFacts(hp.ArchitectureName, parameters, hp.ContextLength, kvPerToken);
+            // Recorded for the default F16 cache; a model configured with an F32 cache plans twice this.
+            return new GgufFacts(hp.ArchitectureName, parameters, hp.ContextLength, KvCacheSize.BytesPerToken(hp, KvCacheType.F16));
         }
         catch (InvalidModelFileException e)
         {

@@ -89,15 +89,15 @@ internal static unsafe class LegacyGemm
         switch (type)
         {
             case TensorType.Q8_0:
-                Rows<LegacyTile.Q80Vnni>(
+                Rows<LegacyBlocks.Q80>(
                     weights, rowBytes, r0, r1, blocks, activations, actStride, tokens, output, outStride, scratch, layout == WeightLayout.BlockGroups);
                 break;
             case TensorType.Q4_0:
-                Rows<LegacyTile.Q40>(
+                Rows<LegacyBlocks.Q40>(
                     weights, rowBytes, r0, r1, blocks, activations, actStride, tokens, output, outStride, scratch, layout == WeightLayout.BlockGroups);
                 break;
             default:
-                Rows<LegacyTile.Q50>(
+                Rows<LegacyBlocks.Q50>(
                     weights, rowBytes, r0, r1, blocks, activations, actStride, tokens, output, outStride, scratch, layout == WeightLayout.BlockGroups);
                 break;
         }
@@ -109,7 +109,7 @@ internal static unsafe class LegacyGemm
     private static void Rows<TFormat>(
         byte* weights, long rowBytes, int r0, int r1, int blocks, byte* activations, int actStride, int tokens, float* output, long outStride, byte* scratch,
         bool grouped)
-        where TFormat : struct, LegacyTile.IBlockFormat
+        where TFormat : struct, LegacyBlocks.IBlockFormat
     {
         var groups = Groups(blocks);
         var stride = groups * WeightGroupBytes;
@@ -189,7 +189,7 @@ internal static unsafe class LegacyGemm
 
     /// <summary>One weight row, unpacked to unsigned quants, into the group layout: eight vectors of quants, then the float scales; padding zero.</summary>
     private static void Transpose<TFormat>(byte* row, int blocks, byte* destination, float* scales)
-        where TFormat : struct, LegacyTile.IBlockFormat
+        where TFormat : struct, LegacyBlocks.IBlockFormat
     {
         LegacyMatVec.ConvertScales(row, TFormat.Bytes, blocks, scales);
         var b = 0;

@@ -197,6 +197,23 @@ internal sealed class AgentSessions(ServerOptions options) : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The pending approvals of <paramref name="session"/> (other than <paramref name="except"/>) that a request already
+    /// decided but whose run never saved the session: its gateway died. Only a shared store (PostgreSQL) records
+    /// decisions; the run closes these as interrupted instead of deciding them a second time (A04).
+    /// </summary>
+    public async Task<IReadOnlyCollection<string>> InterruptedApprovalsAsync(AgentSession session, string? except, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        var pending = session.PendingApprovals.Select(p => p.CallId).Where(c => !string.Equals(c, except, StringComparison.Ordinal)).ToList();
+        if (_decisions is null || pending.Count == 0)
+        {
+            return [];
+        }
+
+        return await Guard(() => _decisions.DecidedAsync(session.Id, pending, cancellationToken)).ConfigureAwait(false);
+    }
+
     /// <summary>Deletes sessions not updated within <paramref name="retention"/> of now; returns how many.</summary>
     public async Task<int> SweepAsync(TimeSpan retention, CancellationToken cancellationToken)
     {

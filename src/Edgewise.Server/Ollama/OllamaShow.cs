@@ -99,36 +99,13 @@ internal static class OllamaShow
 
     private static string Quantization(GgufMetadata metadata, Dictionary<GgmlType, long> bytesByType) =>
         metadata.GetInt64(GgufKeys.General.FileType) is { } fileType
-            ? FileTypeName(fileType)
+            ? GgufFileType.Name(fileType)
             : bytesByType.Count > 0 ? bytesByType.MaxBy(p => p.Value).Key.ToString().ToUpperInvariant() : "unknown";
 
     /// <summary>"494.0M", "1.5B": Ollama's parameter_size.</summary>
     public static string ParameterSize(long parameters) => parameters >= 1_000_000_000
         ? string.Create(CultureInfo.InvariantCulture, $"{parameters / 1e9:0.0}B")
         : string.Create(CultureInfo.InvariantCulture, $"{parameters / 1e6:0.0}M");
-
-    /// <summary>The quantization label Ollama shows for a GGUF <c>general.file_type</c>.</summary>
-    public static string FileTypeName(long fileType) => fileType switch
-    {
-        0 => "F32",
-        1 => "F16",
-        2 => "Q4_0",
-        3 => "Q4_1",
-        7 => "Q8_0",
-        8 => "Q5_0",
-        9 => "Q5_1",
-        10 => "Q2_K",
-        11 => "Q3_K_S",
-        12 => "Q3_K_M",
-        13 => "Q3_K_L",
-        14 => "Q4_K_S",
-        15 => "Q4_K_M",
-        16 => "Q5_K_S",
-        17 => "Q5_K_M",
-        18 => "Q6_K",
-        32 => "BF16",
-        _ => string.Create(CultureInfo.InvariantCulture, $"ftype_{fileType}"),
-    };
 
     private static object? Scalar(GgufValue value) => value.Type switch
     {

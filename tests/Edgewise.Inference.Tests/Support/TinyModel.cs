@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Edgewise.Gguf;
-using Edgewise.Gguf.Architectures;
+using Edgewise.Inference.Architectures;
 using Edgewise.Inference.Model;
 
 namespace Edgewise.Inference.Tests.Support;

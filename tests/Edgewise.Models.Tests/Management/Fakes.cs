@@ -116,12 +116,30 @@ internal sealed class RecordingLoader : IModelLoader
 
     public SemaphoreSlim? Gate { get; set; }
 
-    /// <summary>When set, a model's Dispose waits for it (after counting itself in <see cref="DisposesStarted"/>).</summary>
+    /// <summary>When set, a model's Dispose waits for it (after completing <see cref="DisposeStarted"/>).</summary>
     public ManualResetEventSlim? DisposeGate { get; set; }
 
-    public int DisposesStarted => Volatile.Read(ref _disposesStarted);
+    /// <summary>Completes when the first model's Dispose starts.</summary>
+    public Task DisposeStarted => _disposeStarted.Task;
 
-    private int _disposesStarted;
+    /// <summary>Completes when the loads have started <paramref name="count"/> times in all.</summary>
+    public Task LoadsStarted(int count)
+    {
+        lock (Loads)
+        {
+            if (Loads.Count >= count)
+            {
+                return Task.CompletedTask;
+            }
+
+            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _loadWaiters.Add((count, signal));
+            return signal.Task;
+        }
+    }
+
+    private readonly TaskCompletionSource _disposeStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<(int Count, TaskCompletionSource Signal)> _loadWaiters = [];
 
     public ILoadedModel Load(ModelDescriptor descriptor, CancellationToken cancellationToken)
     {
@@ -130,6 +148,10 @@ internal sealed class RecordingLoader : IModelLoader
         {
             MaxConcurrentLoads = Math.Max(MaxConcurrentLoads, now);
             Loads.Add(descriptor.Name);
+            foreach (var waiter in _loadWaiters.Where(w => w.Count <= Loads.Count))
+            {
+                waiter.Signal.TrySetResult();
+            }
         }
 
         Gate?.Wait(cancellationToken);
@@ -145,7 +167,7 @@ internal sealed class RecordingLoader : IModelLoader
 
         public void Dispose()
         {
-            Interlocked.Increment(ref loader._disposesStarted);
+            loader._disposeStarted.TrySetResult();
             loader.DisposeGate?.Wait();
             IsDisposed = true;
             lock (loader.Loads)

@@ -156,8 +156,10 @@ public sealed class ModelManagerTests
         var a = await manager.AcquireAsync("a", cancellationToken: TestContext.Current.CancellationToken);
         var model = (RecordingLoader.FakeModel)a.Model;
 
+        var waiting = Waiting(manager, "b", ModelManager.AcquireWait.Memory);
+
         var pending = manager.AcquireAsync("b", cancellationToken: TestContext.Current.CancellationToken);
-        await Task.Delay(50, TestContext.Current.CancellationToken);
+        await WaitedAsync(waiting, pending);
 
         Assert.False(pending.IsCompleted);
         Assert.False(model.IsDisposed);
@@ -185,13 +187,12 @@ public sealed class ModelManagerTests
         using var hold = new ManualResetEventSlim(false);
         _loader.DisposeGate = hold;
         var release = Task.Run(a.Dispose, TestContext.Current.CancellationToken);
-        while (_loader.DisposesStarted == 0)
-        {
-            await Task.Delay(5, TestContext.Current.CancellationToken);
-        }
+        await _loader.DisposeStarted.WaitAsync(TestContext.Current.CancellationToken);
+        var waiting = Waiting(manager, "b", ModelManager.AcquireWait.Memory);
 
         var pending = manager.AcquireAsync("b", cancellationToken: TestContext.Current.CancellationToken);
-        await Task.Delay(100, TestContext.Current.CancellationToken);
+        await WaitedAsync(waiting, pending, _loader.LoadsStarted(2));
+
         Assert.False(pending.IsCompleted);
         Assert.Equal(["a"], _loader.Loads);
 
@@ -210,8 +211,10 @@ public sealed class ModelManagerTests
         using var manager = Create(100 * Mb);
         using var a = await manager.AcquireAsync("a", cancellationToken: TestContext.Current.CancellationToken);
 
+        var waiting = Waiting(manager, "b", ModelManager.AcquireWait.Memory);
+
         var pending = manager.AcquireAsync("b", cancellationToken: TestContext.Current.CancellationToken);
-        await Task.Delay(50, TestContext.Current.CancellationToken);
+        await WaitedAsync(waiting, pending);
         _clock.Advance(TimeSpan.FromSeconds(31));
 
         Assert.Equal(ModelErrorCodes.InsufficientMemory, (await Assert.ThrowsAsync<ModelException>(() => pending)).Code);
@@ -245,9 +248,12 @@ public sealed class ModelManagerTests
         using var manager = Create(100 * Mb);
 
         var ta = manager.AcquireAsync("a", cancellationToken: TestContext.Current.CancellationToken);
+        await _loader.LoadsStarted(1).WaitAsync(TestContext.Current.CancellationToken);
+        var waiting = Waiting(manager, "b", ModelManager.AcquireWait.LoadSlot);
         var tb = manager.AcquireAsync("b", cancellationToken: TestContext.Current.CancellationToken);
-        await Task.Delay(100, TestContext.Current.CancellationToken);
-        Assert.Single(_loader.Loads);
+        await WaitedAsync(waiting, tb, _loader.LoadsStarted(2));
+
+        Assert.Equal(["a"], _loader.Loads);
         gate.Release(2);
         using var la = await ta;
         using var lb = await tb;
@@ -271,6 +277,31 @@ public sealed class ModelManagerTests
         Assert.Empty(manager.Loaded);
         Assert.Equal(["a"], _loader.Disposed);
         Assert.False(manager.Unload("a"));
+    }
+
+    /// <summary>Completes when <paramref name="manager"/> makes <paramref name="name"/>'s acquire wait for <paramref name="what"/>.</summary>
+    private static Task Waiting(ModelManager manager, string name, ModelManager.AcquireWait what)
+    {
+        var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        manager.WaitStarted = (n, w) =>
+        {
+            if (n == name && w == what)
+            {
+                signal.TrySetResult();
+            }
+        };
+        return signal.Task;
+    }
+
+    /// <summary>
+    /// Returns once the acquire has started its wait; fails when it finished, or did what it must not (<paramref name="wrong"/>),
+    /// first.
+    /// </summary>
+    private static async Task WaitedAsync(Task waiting, Task acquire, Task? wrong = null)
+    {
+        var first = await Task.WhenAny(waiting, acquire, wrong ?? Task.Delay(Timeout.Infinite, TestContext.Current.CancellationToken))
+            .WaitAsync(TestContext.Current.CancellationToken);
+        Assert.True(first == waiting, "The acquire finished, or went on to load, instead of waiting.");
     }
 
     [Fact]

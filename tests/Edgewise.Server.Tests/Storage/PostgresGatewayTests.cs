@@ -94,6 +94,14 @@ public sealed class PostgresGatewayTests
         Assert.Equal(0, book.Orders);
         var (_, session) = await a.CallAsync(HttpMethod.Get, "/v1/sessions/" + id);
         Assert.Single(session.GetProperty("pending_approvals").EnumerateArray());
+
+        // The next input closes it as interrupted: no second decision in the audit (A04), the tool not run.
+        var next = await a.RunAsync("orders", "something else", id);
+        Assert.DoesNotContain(next.GetProperty("pending_approvals").EnumerateArray(), p => p.GetProperty("call_id").GetString() == callId);
+        var audit = await backend.GetAuditAsync(id!);
+        Assert.DoesNotContain(audit, r => r.CallId == callId && r.Kind is "approval_granted" or "approval_denied");
+        Assert.Single(audit, r => r.CallId == callId && r.Kind == "tool_error" && r.Detail == "approval decided in an interrupted run");
+        Assert.Equal(0, book.Orders);
     }
 
     [Fact]

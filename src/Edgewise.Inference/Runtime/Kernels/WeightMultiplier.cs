@@ -4,14 +4,14 @@ using Edgewise.Numerics;
 namespace Edgewise.Inference.Runtime.Kernels;
 
 /// <summary>
-/// Y[t, r] = Σ_c W[r, c] · X[t, c] for n tokens. Types with a Numerics dot kernel go through
-/// <see cref="Numerics.MatMul"/> (ggml's integer dot products on the context's compute pool). Otherwise weight
-/// rows are read in place (decoded into a per-thread row
-/// buffer when not F32), split across the pool in chunks of rows; each decoded row is reused for every token, so a
-/// prompt is processed matrix-matrix and a single token matrix-vector. Inputs are first rounded the way ggml
-/// rounds them for the weight's type (see <see cref="ActivationKind"/>).
+/// Multiplies activations by a model's <see cref="WeightMatrix"/>es for the forward pass: Y[t, r] = Σ_c W[r, c] · X[t, c]
+/// for n tokens, with scratch sized once for every matrix of the model. Types with a Numerics dot kernel go through the
+/// kernels of <see cref="MatMul"/> (ggml's integer dot products on the context's compute pool). Otherwise weight
+/// rows are read in place (decoded into a per-thread row buffer when not F32), split across the pool in chunks of rows;
+/// each decoded row is reused for every token, so a prompt is processed matrix-matrix and a single token matrix-vector.
+/// Inputs are first rounded the way ggml rounds them for the weight's type (see <see cref="ActivationKind"/>).
 /// </summary>
-internal sealed class MatMul
+internal sealed class WeightMultiplier
 {
     private const long SerialWorkLimit = 1 << 15;
 
@@ -25,9 +25,9 @@ internal sealed class MatMul
 
     /// <param name="compute">The shared compute pool.</param>
     /// <param name="weights">Every matrix this instance will multiply by: the scratch fits the widest and the
-    /// converted-activation layout of each type, as <see cref="Numerics.MatMul.ScratchBytes(TensorType, int, int)"/> reports it.</param>
+    /// converted-activation layout of each type, as <see cref="MatMul.ScratchBytes(TensorType, int, int)"/> reports it.</param>
     /// <param name="maxTokens">Most tokens per call.</param>
-    public MatMul(ComputePool compute, IEnumerable<WeightMatrix> weights, int maxTokens)
+    public WeightMultiplier(ComputePool compute, IEnumerable<WeightMatrix> weights, int maxTokens)
     {
         _compute = compute;
         var maxColumns = 0;
@@ -37,8 +37,8 @@ internal sealed class MatMul
             maxColumns = Math.Max(maxColumns, w.Columns);
             if (VecDot.IsSupported(w.Type))
             {
-                scratch = Math.Max(scratch, Numerics.MatMul.ScratchBytes(w.Type, w.Columns, maxTokens));
-                scratch = Math.Max(scratch, Numerics.MatMul.MaxRowMatrices * Numerics.MatMul.ScratchBytes(w.Type, w.Columns, 1));
+                scratch = Math.Max(scratch, MatMul.ScratchBytes(w.Type, w.Columns, maxTokens));
+                scratch = Math.Max(scratch, MatMul.MaxRowMatrices * MatMul.ScratchBytes(w.Type, w.Columns, 1));
             }
         }
 
@@ -56,7 +56,7 @@ internal sealed class MatMul
         var cols = w.Columns;
         if ((ldy == w.Rows || tokens == 1) && VecDot.IsSupported(w.Type))
         {
-            Numerics.MatMul.Compute(
+            MatMul.Compute(
                 w.Type, w.Layout, w.Address, w.Rows, cols, x.AsSpan(0, tokens * cols), y.AsSpan(yOffset, tokens * w.Rows), tokens, _compute, _activations);
             return;
         }
@@ -85,13 +85,13 @@ internal sealed class MatMul
 
     /// <summary>
     /// One token through several matrices with the same columns: y[0 ..] gets their results one after another. With a
-    /// dot kernel for every type they run as one dispatch on the pool (<see cref="Numerics.MatMul.ComputeRow(ReadOnlySpan{MatMulWeights}, int, ReadOnlySpan{float}, Span{float}, ComputePool?, Span{byte})"/>),
+    /// dot kernel for every type they run as one dispatch on the pool (<see cref="MatMul.ComputeRow(ReadOnlySpan{MatMulWeights}, int, ReadOnlySpan{float}, Span{float}, ComputePool?, Span{byte})"/>),
     /// each with the same bits as alone.
     /// </summary>
     public void RunRow(ReadOnlySpan<WeightMatrix> parts, float[] x, float[] y)
     {
         var cols = parts[0].Columns;
-        Span<MatMulWeights> operands = stackalloc MatMulWeights[Numerics.MatMul.MaxRowMatrices];
+        Span<MatMulWeights> operands = stackalloc MatMulWeights[MatMul.MaxRowMatrices];
         var together = parts.Length <= operands.Length;
         var rows = 0;
         for (var i = 0; i < parts.Length; i++)
@@ -108,7 +108,7 @@ internal sealed class MatMul
 
         if (together)
         {
-            Numerics.MatMul.ComputeRow(operands[..parts.Length], cols, x.AsSpan(0, cols), y.AsSpan(0, rows), _compute, _activations);
+            MatMul.ComputeRow(operands[..parts.Length], cols, x.AsSpan(0, cols), y.AsSpan(0, rows), _compute, _activations);
             return;
         }
 
