@@ -1,4 +1,5 @@
 using Edgewise.Agents;
+using Edgewise.Inference;
 using Edgewise.Server.Errors;
 using Edgewise.Server.Hosting;
 using Edgewise.Server.Http;
@@ -23,6 +24,12 @@ internal static class AgentChatCompletions
         if (last < 0 || messages[last].Role != ChatRole.User || string.IsNullOrWhiteSpace(messages[last].Text))
         {
             throw ApiException.Invalid("An agent needs the last message to be a user message with text.", "messages");
+        }
+
+        // An agent declares no capabilities beyond chat: its answer may come from several model calls and tools.
+        if (call.Options.RequiredCapabilities() != ChatCapabilities.None)
+        {
+            throw ApiException.Invalid("An agent does not report log probabilities: remove logprobs, or name a model instead of an agent.", "logprobs", ErrorCodes.UnsupportedParameter);
         }
 
         var input = messages[last].Text;

@@ -36,7 +36,7 @@ internal static class CompletionsEndpoint
 
     private static async Task CompletionsAsync(HttpContext context, ModelHost host, ServerOptions options, ServerMetrics metrics)
     {
-        var request = await JsonBody.ReadAsync<CompletionRequest>(context, options.MaxRequestBodyBytes).ConfigureAwait(false);
+        var request = await JsonBody.ReadAsync<CompletionRequestDto>(context, options.MaxRequestBodyBytes).ConfigureAwait(false);
         var call = CompletionRequestMapper.Map(request);
         using var session = await host.StartAsync(call.Model, RequestGuard.KeyOf(context), context.RequestAborted, options: call.Options).ConfigureAwait(false);
         var run = new Run(context, session, call, "cmpl-" + Guid.NewGuid().ToString("N"), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), options.StreamKeepAlive);

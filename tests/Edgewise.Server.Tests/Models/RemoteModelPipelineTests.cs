@@ -83,11 +83,48 @@ public sealed class RemoteModelPipelineTests
         Assert.NotNull(remote.ChatClient.GetService(typeof(BackendPoolChatClient)));
     }
 
+    [Fact]
+    public void Load_LocalModelBehindTheChain_FileLeaseAndLockedBytesStillReachTheManager()
+    {
+        var recorder = new ModelCallRecorder(TimeProvider.System);
+        var pipeline = ChatClientPipeline.Of([(builder, model) => builder.UseTelemetry(model.Name, recorder)]);
+        var inner = new LeasedModel();
+        var loader = new TrackingModelLoader(new HostedModelLoader(new OneModelLoader(inner), new RemoteModelLoader(), pipeline), new ServerState(), recorder, new LinesLogger());
+
+        using var loaded = loader.Load(new ModelDescriptor("small", "/models/small.gguf", 1, new ModelSettings()), TestContext.Current.CancellationToken);
+
+        var holder = Assert.IsAssignableFrom<IFileLeaseHolder>(loaded);
+        Assert.False(holder.LeaseBreaking);
+        inner.Breaking = true;
+        Assert.True(holder.LeaseBreaking);
+        Assert.Equal(4096, Assert.IsAssignableFrom<ILockedMemory>(loaded).LockedBytes);
+    }
+
     private static ModelSettings RemoteSettings()
     {
         var settings = new ModelSettings();
         settings.RemoteBackends.Add(new RemoteBackendOptions { Name = "lab", Endpoint = new Uri("http://127.0.0.1:9/v1"), Model = "test" });
         return settings;
+    }
+
+    private sealed class LeasedModel : ILoadedModel, IFileLeaseHolder, ILockedMemory
+    {
+        public bool Breaking { get; set; }
+
+        public Microsoft.Extensions.AI.IChatClient ChatClient { get; } = ScriptedChatClient.Text("x");
+
+        public bool LeaseBreaking => Breaking;
+
+        public long LockedBytes => 4096;
+
+        public void Dispose()
+        {
+        }
+    }
+
+    private sealed class OneModelLoader(ILoadedModel model) : IModelLoader
+    {
+        public ILoadedModel Load(ModelDescriptor descriptor, CancellationToken cancellationToken) => model;
     }
 
     private sealed class LinesLogger : ILogger

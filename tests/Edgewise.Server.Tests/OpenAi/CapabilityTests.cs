@@ -58,6 +58,21 @@ public sealed class CapabilityTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    [Fact]
+    public async Task CompleteChat_LogprobsFromAnAgent_400NamingLogprobsAndNoModelCalled()
+    {
+        var model = Agents.AgentScripts.Echo();
+        await using var server = await Agents.AgentServer.StartAsync(Agents.AgentServer.Yaml(), new Dictionary<string, Microsoft.Extensions.AI.IChatClient> { ["small"] = model, ["tiny"] = model });
+
+        using var response = await server.Client.PostAsync("/v1/chat/completions", LiveServer.Json(LiveServer.Chat("helper", ",\"logprobs\":true")), TestContext.Current.CancellationToken);
+        var error = await LiveServer.ErrorOf(response);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("logprobs", error.GetProperty("param").GetString());
+        Assert.Equal("unsupported_parameter", error.GetProperty("code").GetString());
+        Assert.Equal(0, model.Calls);
+    }
+
     private static Task<LiveServer> StartWithRemoteAsync(LiveServer remote)
     {
         var config = Config($"""

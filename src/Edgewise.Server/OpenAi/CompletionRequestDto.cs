@@ -6,8 +6,12 @@ using Microsoft.Extensions.AI;
 
 namespace Edgewise.Server.OpenAi;
 
-/// <summary>The body of <c>POST /v1/completions</c> (OpenAI's legacy completions); unknown members are ignored.</summary>
-internal sealed class CompletionRequest
+/// <summary>
+/// The body of <c>POST /v1/completions</c> (OpenAI's legacy completions); unknown members are ignored. The wire format
+/// only: it becomes a <see cref="CompletionCall"/> over the chat client, never the engine's own
+/// <see cref="Edgewise.Inference.Generation.CompletionRequest"/>.
+/// </summary>
+internal sealed class CompletionRequestDto
 {
     public string? Model { get; set; }
 
@@ -57,7 +61,7 @@ internal static class CompletionRequestMapper
     /// <summary>OpenAI's default max_tokens for completions.</summary>
     public const int DefaultMaxTokens = 16;
 
-    public static CompletionCall Map(CompletionRequest request)
+    public static CompletionCall Map(CompletionRequestDto request)
     {
         var model = ChatRequestMapper.ModelName(request.Model);
         var prompts = Prompts(request.Prompt);
