@@ -261,6 +261,7 @@ public abstract class Agent
     private AgentRun CreateRun(string? input, AgentSession session, AgentRunOptions? options, bool streaming, Func<AgentRunUpdate, ValueTask>? sink) =>
         new(Name, session, input is null ? null : new ChatMessage(ChatRole.User, input), options?.Approvals ?? [], streaming, Options.AuditLog, Options.Clock, sink)
         {
+            InterruptedApprovals = options?.InterruptedApprovals ?? [],
             SuppressText = Reachable().Any(static a => a.Options.Guardrails is { FiltersOutput: true }),
             EscalationRequested = options?.Escalate == true,
             Route = options?.Route,

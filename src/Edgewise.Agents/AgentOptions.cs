@@ -1,6 +1,7 @@
 using Edgewise.Agents.Guardrails;
 using Edgewise.Agents.Storage;
 using Edgewise.Agents.Tools;
+using Microsoft.Extensions.AI;
 
 namespace Edgewise.Agents;
 
@@ -30,6 +31,7 @@ public sealed class AgentOptions
     private TimeSpan? _approvalTimeout;
     private int? _maxToolResultBytes;
     private int? _maxHistoryMessages;
+    private ChatToolMode? _toolChoice;
 
     /// <summary>The agent's name: 1–64 characters of letters, digits, <c>-</c>, <c>_</c> and <c>.</c>.</summary>
     public string Name
@@ -128,6 +130,28 @@ public sealed class AgentOptions
             }
 
             _maxToolResultBytes = value;
+        }
+    }
+
+    /// <summary>
+    /// What the model must do in its first reply to each user input: null or <see cref="ChatToolMode.Auto"/> lets it
+    /// choose; <see cref="ChatToolMode.RequireAny"/> makes it call one of the agent's tools (or handoffs), and
+    /// <see cref="ChatToolMode.RequireSpecific"/> that one tool (by its declared function name). Once a tool round has
+    /// run, the model chooses freely again, so a forced call cannot loop until the round limit. The chat client
+    /// enforces it: constrained decoding on a local model, <c>tool_choice</c> on an OpenAI-compatible server.
+    /// </summary>
+    /// <exception cref="ArgumentException"><see cref="ChatToolMode.None"/>: an agent that must never call its tools lists none.</exception>
+    public ChatToolMode? ToolChoice
+    {
+        get => _toolChoice;
+        set
+        {
+            if (value is NoneChatToolMode)
+            {
+                throw new ArgumentException("An agent's tool choice is auto, required or one named tool; an agent that must not call tools lists none.", nameof(value));
+            }
+
+            _toolChoice = value;
         }
     }
 

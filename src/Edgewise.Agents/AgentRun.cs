@@ -62,6 +62,9 @@ public sealed class AgentRun
     /// <summary>Answers to the session's pending approvals.</summary>
     public IReadOnlyList<ApprovalDecision> Decisions { get; }
 
+    /// <summary>Pending approvals decided by an earlier request whose run was interrupted (<see cref="AgentRunOptions.InterruptedApprovals"/>).</summary>
+    public IReadOnlyCollection<string> InterruptedApprovals { get; internal init; } = [];
+
     /// <summary>True when the caller streams: the core should call the model's streaming API and write text as it comes.</summary>
     public bool Streaming { get; }
 

@@ -7,6 +7,14 @@ public sealed class AgentRunOptions
     public IReadOnlyList<ApprovalDecision>? Approvals { get; init; }
 
     /// <summary>
+    /// Call ids of pending approvals that an earlier request already decided but whose run ended before the session
+    /// was saved (its process died). The run closes them as interrupted: neither decided again nor run again, and
+    /// the model is told the call's outcome is unknown. A store shared by several processes records decisions and
+    /// names these; one process owning its store never has any.
+    /// </summary>
+    public IReadOnlyCollection<string>? InterruptedApprovals { get; init; }
+
+    /// <summary>
     /// True to start on the agent's escalation target (e.g. because the router was not confident). Ignored for
     /// private agents and sessions; an unreachable target falls back to the local model with an event.
     /// </summary>

@@ -163,10 +163,20 @@ public sealed partial class ChatAgent : Agent
     {
         var handoffs = HandoffTools(run);
         var chatOptions = CreateChatOptions(handoffs);
+        // The configured tool choice binds the model's reply to a user input only; after a tool round (the history then
+        // ends in tool results) the model chooses freely, so a forced call runs once per input and never loops.
+        ChatOptions? forcedOptions = null;
+        if (chatOptions.Tools is { Count: > 0 } && Options.ToolChoice is RequiredChatToolMode forced)
+        {
+            forcedOptions = chatOptions.Clone();
+            forcedOptions.ToolMode = forced;
+        }
+
+        bool ForcedReply(AgentRun r) => forcedOptions is not null && r.Session.Messages is { Count: > 0 } history && history[^1].Role == ChatRole.User;
         var consecutiveErrors = 0;
         for (var round = 0; ; round++)
         {
-            var response = await CallModelAsync(run, chatClient, chatOptions, cancellationToken).ConfigureAwait(false);
+            var response = await CallModelAsync(run, chatClient, ForcedReply(run) ? forcedOptions! : chatOptions, cancellationToken).ConfigureAwait(false);
             run.AddUsage(response.Usage);
             var calls = new List<FunctionCallContent>();
             var callIds = new HashSet<string>(StringComparer.Ordinal);

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Edgewise.Gguf;
-using Edgewise.Gguf.Architectures;
+using Edgewise.Inference.Architectures;
 using Edgewise.Tokenization;
 using Edgewise.Tokenization.Templates;
 using Microsoft.Extensions.AI;
@@ -8,9 +8,9 @@ using Microsoft.Extensions.AI;
 namespace Edgewise.Inference;
 
 /// <summary>
-/// Turns chat messages into prompt tokens: renders the model's chat template (or the architecture's built-in
-/// family template when the model has none or it fails), then tokenizes with special tokens parsed and BOS added
-/// unless the rendered text already starts with it.
+/// Turns chat messages into prompt tokens: renders the model's chat template (or its architecture's
+/// <see cref="ModelArchitecture.ChatTemplateFallback"/> when the model has none or it fails), then tokenizes with
+/// special tokens parsed and BOS added unless the rendered text already starts with it.
 /// </summary>
 internal sealed class ChatPrompt
 {
@@ -26,13 +26,7 @@ internal sealed class ChatPrompt
     public ChatPrompt(Tokenizer tokenizer, GgufMetadata metadata, ModelArchitecture architecture)
     {
         _tokenizer = tokenizer;
-        var fallback = architecture switch
-        {
-            ModelArchitecture.Llama => ChatTemplateFamily.Llama3,
-            ModelArchitecture.Phi3 => ChatTemplateFamily.Phi3,
-            _ => ChatTemplateFamily.ChatMl,
-        };
-        _renderer = new ChatTemplateRenderer(metadata.GetString(GgufKeys.Tokenizer.ChatTemplate), fallback, s_limits);
+        _renderer = new ChatTemplateRenderer(metadata.GetString(GgufKeys.Tokenizer.ChatTemplate), architecture.ChatTemplateFallback, s_limits);
         var vocabulary = tokenizer.Vocabulary;
         _bos = vocabulary.BosId >= 0 && vocabulary.BosId < vocabulary.Count ? vocabulary.GetText(vocabulary.BosId) : null;
         _eos = vocabulary.EosId >= 0 && vocabulary.EosId < vocabulary.Count ? vocabulary.GetText(vocabulary.EosId) : null;

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using Edgewise.Gguf;
-using Edgewise.Gguf.Architectures;
 using Edgewise.Inference.Constraints;
 using Edgewise.Inference.Generation;
 using Edgewise.Inference.Model;
@@ -78,7 +77,7 @@ public sealed class LocalChatClient : IChatClient
         _defaultMaxOutputTokens = options.DefaultMaxOutputTokens;
         ModelId = options.ModelId ?? model.Name ?? model.Hyperparameters.ArchitectureName;
         _metadata = new ChatClientMetadata("edgewise", null, ModelId);
-        _toolFormat = DetectToolFormat(model.Metadata.GetString(GgufKeys.Tokenizer.ChatTemplate), model.Architecture);
+        _toolFormat = model.Architecture.DetectToolCallFormat(model.Metadata.GetString(GgufKeys.Tokenizer.ChatTemplate));
     }
 
     /// <summary>How this model writes tool calls (from its chat template, else its architecture).</summary>
@@ -299,6 +298,16 @@ public sealed class LocalChatClient : IChatClient
             return _model;
         }
 
+        if (serviceType == typeof(Context))
+        {
+            return _context;
+        }
+
+        if (serviceType == typeof(ChatCapabilities))
+        {
+            return ChatCapabilities.RawPrompt | ChatCapabilities.Logprobs;
+        }
+
         return serviceType.IsInstanceOfType(this) ? this : null;
     }
 
@@ -341,21 +350,6 @@ public sealed class LocalChatClient : IChatClient
         }
 
         return _tokenizer.Encode(single.Text, addSpecial: true, parseSpecial: true);
-    }
-
-    private static ToolCallFormat DetectToolFormat(string? template, ModelArchitecture architecture)
-    {
-        if (template is not null && template.Contains("<tool_call>", StringComparison.Ordinal))
-        {
-            return ToolCallFormat.Hermes;
-        }
-
-        return architecture switch
-        {
-            ModelArchitecture.Qwen2 or ModelArchitecture.Qwen3 => ToolCallFormat.Hermes,
-            ModelArchitecture.Llama => ToolCallFormat.Llama3Json,
-            _ => ToolCallFormat.Json,
-        };
     }
 
     private ChatResponseUpdate Update(string text, string responseId, DateTimeOffset created, ref List<TokenLogprob>? logprobs)

@@ -1,65 +1,18 @@
-using System.Globalization;
 using Edgewise.Agents.Configuration;
 using Edgewise.Inference;
 using Edgewise.Inference.Runtime;
-using Edgewise.Models;
 using Edgewise.Models.Management;
 using Edgewise.Models.Remote;
-using Edgewise.Server.Hosting;
+using Edgewise.Hosting;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Edgewise.Server;
 
-/// <summary>Registers the models of <c>edgewise.yaml</c> with their settings, and preloads the ones marked <c>preload</c>.</summary>
+/// <summary>Preloads the models marked <c>preload</c>.</summary>
 public static partial class EdgewiseServer
 {
-    /// <summary>
-    /// File entries become <see cref="ServerOptions.Models"/>; store aliases and remote endpoints are answered by a
-    /// <see cref="ConfiguredModelResolver"/> placed in front of <see cref="ServerOptions.FallbackResolver"/>, so
-    /// <c>model: NAME</c> in a request reaches every entry through the same <see cref="ModelManager"/> path.
-    /// </summary>
-    static partial void ApplyModelConfiguration(ServerOptions options)
-    {
-        options.Loader ??= new LocalModelLoader { Warning = static message => Console.Error.WriteLine("warning: " + message) };
-        if (options.Configuration is not { } config)
-        {
-            return;
-        }
-
-        var taken = new HashSet<string>(options.Models.Select(m => m.Name), StringComparer.Ordinal);
-        var configured = new Dictionary<string, ConfiguredModel>(StringComparer.Ordinal);
-        foreach (var (name, model) in config.Models)
-        {
-            if (!taken.Add(name))
-            {
-                throw ConfigError(config, model, string.Empty, "a model named '" + name + "' is also given on the command line; rename one of them");
-            }
-
-            var settings = ToSettings(config, model);
-            if (model.Path is not null)
-            {
-                options.Models.Add(new ServerModel(name, config.ResolveModelSource(model), settings));
-            }
-            else
-            {
-                if (model.Alias is { } alias && options.ModelManager is { } manager)
-                {
-                    // The store resolver plans memory with these settings (context, sequences, KV type).
-                    manager.Models[alias] = settings;
-                }
-
-                configured[name] = new ConfiguredModel(name, model.Alias, settings);
-            }
-        }
-
-        if (configured.Count > 0)
-        {
-            options.FallbackResolver = new ConfiguredModelResolver(configured.Values, options.FallbackResolver);
-        }
-    }
-
     /// <summary>
     /// Loads every registered model marked <c>preload</c>, one after another in the background (readiness reports
     /// loading meanwhile); remote models get a health check, and on local ones each configured agent's system prompt is
@@ -79,35 +32,6 @@ public static partial class EdgewiseServer
         var config = services.GetRequiredService<ServerOptions>().Configuration;
         return Task.Run(() => ModelPreload.RunAsync(names, manager, config, logger, cancellationToken), cancellationToken);
     }
-
-    private static ModelSettings ToSettings(EdgewiseConfig config, ModelConfig model)
-    {
-        var settings = new ModelSettings
-        {
-            ContextLength = model.Context,
-            Threads = model.Threads,
-            ParallelSequences = model.Parallel,
-            KvCacheType = model.KvCache switch
-            {
-                "f32" => KvCacheType.F32,
-                "f16" => KvCacheType.F16,
-                _ => null,
-            },
-            KeepAlive = model.KeepAlive,
-            Pinned = model.Pin,
-            MemoryLock = model.MemoryLock,
-            Preload = model.Preload,
-        };
-        foreach (var backend in model.IsRemote ? ConfiguredBackends.For(config, model) : [])
-        {
-            settings.RemoteBackends.Add(backend);
-        }
-
-        return settings;
-    }
-
-    private static ServerConfigurationException ConfigError(EdgewiseConfig config, ModelConfig model, string key, string problem) =>
-        new(string.Create(CultureInfo.InvariantCulture, $"{config.File}:{model.Line}: models.{model.Name}{key}: {problem}"));
 }
 
 /// <summary>The preload loop: lease each model once and let its keep-alive (or pin) decide how long it stays.</summary>

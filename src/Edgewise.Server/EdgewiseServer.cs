@@ -41,7 +41,6 @@ public static partial class EdgewiseServer
     {
         ArgumentNullException.ThrowIfNull(options);
         Validate(options);
-        ApplyModelConfiguration(options);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(EdgewiseServer).Assembly.GetName().Name });
         ConfigureLogging(builder.Logging, options);
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -62,7 +61,11 @@ public static partial class EdgewiseServer
         });
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
         builder.Services.AddRequestDecompression();
-        AddServices(builder.Services, options);
+        builder.Services
+            .AddEdgewiseServer(options)
+            .AddEdgewiseModels(options)
+            .AddEdgewiseObservability(options)
+            .AddEdgewiseAgents(options);
 
         var app = builder.Build();
         var state = app.Services.GetRequiredService<ServerState>();
@@ -70,7 +73,7 @@ public static partial class EdgewiseServer
         app.Lifetime.ApplicationStarted.Register(() => _ = PreloadModelsAsync(app.Services, app.Lifetime.ApplicationStopping));
         var guard = app.Services.GetRequiredService<RequestGuard>();
         app.UseRouting();
-        UseObservability(app);
+        app.UseEdgewiseObservability();
         app.Use((context, next) => guard.InvokeAsync(context, next));
         app.UseRequestDecompression();
         app.MapHealth();
@@ -78,7 +81,7 @@ public static partial class EdgewiseServer
         app.MapOpenAi();
         app.MapCompletions();
         app.MapOllama();
-        MapAgentEndpoints(app);
+        app.MapEdgewiseAgents();
         app.MapConsoleApi();
         if (options.Console)
         {
@@ -87,21 +90,6 @@ public static partial class EdgewiseServer
 
         return app;
     }
-
-    /// <summary>Registers the models of <see cref="ServerOptions.Configuration"/> with their settings (EdgewiseServer.Models.cs).</summary>
-    static partial void ApplyModelConfiguration(ServerOptions options);
-
-    /// <summary>Adds tracing and alerting middleware and their admin routes (EdgewiseServer.Observability.cs).</summary>
-    static partial void UseObservability(WebApplication app);
-
-    /// <summary>Registers the services tracing and alerting need.</summary>
-    static partial void AddObservabilityServices(IServiceCollection services, ServerOptions options);
-
-    /// <summary>Maps the agent and session routes (EdgewiseServer.Agents.cs).</summary>
-    static partial void MapAgentEndpoints(WebApplication app);
-
-    /// <summary>Registers the services the agent routes need.</summary>
-    static partial void AddAgentServices(IServiceCollection services, ServerOptions options);
 
     private static void Validate(ServerOptions options)
     {
@@ -214,31 +202,5 @@ public static partial class EdgewiseServer
         {
             kestrel.Listen(IPAddress.Parse(options.Host.Trim('[', ']')), options.Port, Configure);
         }
-    }
-
-    private static void AddServices(IServiceCollection services, ServerOptions options)
-    {
-        services.AddSingleton(options);
-        services.AddSingleton<ServerState>();
-        services.AddSingleton<IHostLifetime, DrainingLifetime>();
-        services.AddSingleton<ServerMetrics>();
-        services.AddSingleton(new HostPolicy(options));
-        services.AddSingleton(new ApiKeyValidator(options.ApiKeys));
-        services.AddSingleton<RequestGuard>();
-        services.AddSingleton(new RegisteredModelResolver(options.Models, options.FallbackResolver, options.Admission.ParallelSequences));
-        services.AddSingleton(sp => new AdmissionQueue(options.Admission, sp.GetRequiredService<ServerMetrics>()));
-        services.AddSingleton(new RemoteModelLoader());
-        services.AddSingleton<IMetricsSource, BackendPoolMetrics>();
-        services.AddSingleton(sp => new ModelManager(
-            sp.GetRequiredService<RegisteredModelResolver>(),
-            new TrackingModelLoader(options.Loader ?? new LocalModelLoader(), sp.GetRequiredService<RemoteModelLoader>(), sp.GetRequiredService<ServerState>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Edgewise.Models")),
-            options.Memory ?? new SystemHardwareProbe(options.DataDirectory),
-            options.ModelManager));
-        services.AddHttpContextAccessor();
-        services.AddSingleton<ModelHost>();
-        services.AddSingleton<OllamaPull>();
-        services.AddSingleton<OllamaListing>();
-        AddObservabilityServices(services, options);
-        AddAgentServices(services, options);
     }
 }

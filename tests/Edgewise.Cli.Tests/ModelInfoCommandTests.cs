@@ -35,6 +35,7 @@ public class ModelInfoCommandTests
         Assert.Equal(arch, root.GetProperty("architecture").GetString());
         Assert.True(root.GetProperty("supported").GetBoolean());
         var hp = root.GetProperty("hyperparameters");
+        Assert.Equal(arch, hp.GetProperty("architecture").GetString());
         Assert.Equal(embd, hp.GetProperty("embedding_length").GetInt32());
         Assert.Equal(layers, hp.GetProperty("block_count").GetInt32());
         Assert.Equal(heads, hp.GetProperty("head_count").GetInt32());

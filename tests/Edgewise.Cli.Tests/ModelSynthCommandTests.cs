@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Edgewise.Gguf;
-using Edgewise.Gguf.Architectures;
+using Edgewise.Inference.Architectures;
 
 namespace Edgewise.Cli.Tests;
 
@@ -18,7 +18,7 @@ public class ModelSynthCommandTests
             using var file = GgufFile.Open(path);
             var layout = ModelTensorLayout.Validate(file.Header);
             var hp = layout.Hyperparameters;
-            Assert.Equal(ModelArchitecture.Llama, hp.Architecture);
+            Assert.Equal("llama", hp.ArchitectureName);
             Assert.Equal(576, hp.EmbeddingLength);
             Assert.Equal(30, hp.BlockCount);
             Assert.Equal(9, hp.HeadCount);

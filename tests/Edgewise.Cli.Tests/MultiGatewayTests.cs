@@ -12,10 +12,15 @@ namespace Edgewise.Cli.Tests;
 /// <summary>
 /// Several gateways behind one address, as real processes: two <c>edgewise serve</c> backends serving the reference
 /// model, two gateways on one PostgreSQL database (<c>storage.kind: postgres</c>) whose model fails over from the
-/// first backend to the second, and nginx with deploy/nginx/edgewise.conf in front. Eight clients hold multi-turn
-/// streamed agent sessions through nginx while one gateway and one backend are killed with SIGKILL; afterwards
-/// every acknowledged turn is in its session and the audit chain verifies. Opt-in (about a minute, needs nginx and
-/// <c>EDGEWISE_TEST_PG</c>): <c>EDGEWISE_MULTI_GATEWAY_TEST=1</c>.
+/// first backend to the second, and nginx with deploy/nginx/edgewise.conf in front. The agent's <c>tool_choice</c>
+/// names a tool that needs approval (an MCP tool of this test assembly), so every input makes the backend emit a
+/// schema-valid tool call through constrained decoding and the gateway ask for an approval. Eight clients hold
+/// multi-turn streamed sessions through nginx and answer each approval through nginx, directly on one gateway, or
+/// on both gateways at once with opposite answers, while one gateway and one backend are killed with SIGKILL.
+/// Afterwards every acknowledged turn is in its session, the audit chain verifies, no approval was decided twice
+/// (PostgreSQL's decisions and audit rows, and the answers the clients got), every losing answer was a clear
+/// conflict, and no approved tool ran twice. Opt-in (needs nginx and <c>EDGEWISE_TEST_PG</c>):
+/// <c>EDGEWISE_MULTI_GATEWAY_TEST=1</c>.
 /// </summary>
 public sealed class MultiGatewayTests
 {
@@ -24,12 +29,8 @@ public sealed class MultiGatewayTests
     private const int Clients = 8;
     private const int TurnsPerClient = 4;
 
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, int> s_failures = new();
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> s_errorCodes = new();
-    private static int s_attempts;
-
     [Fact]
-    public async Task Gateways_KillOneGatewayAndOneBackendDuringStreamedRuns_NoAcknowledgedTurnLost()
+    public async Task Gateways_KillOneGatewayAndOneBackendDuringStreamedRuns_NoAcknowledgedTurnLostNoApprovalDecidedTwice()
     {
         if (Environment.GetEnvironmentVariable(OptIn) != "1")
         {
@@ -59,6 +60,8 @@ public sealed class MultiGatewayTests
                 backends.Add(started);
             }
 
+            // The tool is the test assembly's MCP "sleep" (one integer argument, so a random-weight model's forced call
+            // ends within a few dozen tokens); listed under approval_required it never runs unapproved.
             var config = dir.Write("gateway.yaml", $"""
                 storage:
                   kind: postgres
@@ -77,8 +80,20 @@ public sealed class MultiGatewayTests
                     description: Answers in one short sentence.
                     instructions: Answer in one short sentence.
                     model: primary
-                    max_tokens: 12
+                    tools: [lab/sleep]
+                    approval_required: [lab/sleep]
+                    tool_choice: lab/sleep
+                    max_tokens: 64
+                    temperature: 0
+                limits:
+                  tool_timeout: 2s
+                mcp_servers:
+                  lab:
+                {McpChildServer.Yaml("    ")}
                 """);
+            var pin = CliRunner.Run("mcp", "pin", "lab", "sleep", "--config", config);
+            Assert.True(pin.ExitCode == 0, pin.Err);
+
             var gateways = new List<(ServeProcess Process, Uri Address)>();
             foreach (var name in new[] { "g1", "g2" })
             {
@@ -90,19 +105,21 @@ public sealed class MultiGatewayTests
             var port = FreePort();
             nginx = StartNginx(dir, port, gateways[0].Address.Port, gateways[1].Address.Port);
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(2) };
+            using var direct1 = new HttpClient { BaseAddress = gateways[0].Address, Timeout = TimeSpan.FromMinutes(2) };
+            using var direct2 = new HttpClient { BaseAddress = gateways[1].Address, Timeout = TimeSpan.FromMinutes(2) };
             await WaitReadyAsync(http);
 
-            var acknowledged = new List<(string Session, string Input)>();
+            var seen = new Observations(http, [direct1, direct2]);
             var firstTurns = new CountdownEvent(Clients * 2);
-            var clients = Enumerable.Range(0, Clients).Select(i => Task.Run(() => ClientAsync(http, i, acknowledged, firstTurns), cancel)).ToList();
+            var clients = Enumerable.Range(0, Clients).Select(i => Task.Run(() => ClientAsync(seen, i, firstTurns), cancel)).ToList();
 
             // Kill one gateway and one backend once a quarter of the turns are acknowledged, with streams in flight.
             Assert.True(firstTurns.Wait(TimeSpan.FromMinutes(3), cancel), "the first turns never completed");
             Kill(gateways[0].Process);
             Kill(backends[0].Process);
-            var sessions = await Task.WhenAll(clients).WaitAsync(TimeSpan.FromMinutes(5), cancel);
+            var sessions = await Task.WhenAll(clients).WaitAsync(TimeSpan.FromMinutes(6), cancel);
 
-            Assert.Equal(Clients * TurnsPerClient, acknowledged.Count);
+            Assert.Equal(Clients * TurnsPerClient, seen.Acknowledged.Count);
             foreach (var session in sessions)
             {
                 using var response = await http.GetAsync("/v1/sessions/" + session, cancel);
@@ -110,7 +127,7 @@ public sealed class MultiGatewayTests
                 Assert.True(response.IsSuccessStatusCode, body);
                 var inputs = JsonDocument.Parse(body).RootElement.GetProperty("messages").EnumerateArray()
                     .Where(m => m.GetProperty("role").GetString() == "user").Select(m => m.GetProperty("content").ToString()).ToList();
-                foreach (var (_, input) in acknowledged.Where(a => a.Session == session))
+                foreach (var (_, input) in seen.Acknowledged.Where(a => a.Session == session))
                 {
                     Assert.Contains(inputs, text => text.Contains(input, StringComparison.Ordinal));
                 }
@@ -119,11 +136,13 @@ public sealed class MultiGatewayTests
             await using var database = await PostgresDatabase.OpenAsync(new PostgresStorageOptions { ConnectionString = connection }, cancel);
             var audit = await new PostgresAuditLog(database).VerifyAsync(cancel);
             Assert.True(audit.IsValid, "audit chain broken at " + audit.FirstBrokenSeq);
+            var summary = await AssertOneDecisionPerApprovalAsync(connection, seen);
             TestContext.Current.TestOutputHelper?.WriteLine(
-                $"multi-gateway: {acknowledged.Count} acknowledged turns in {sessions.Length} sessions, {audit.RowsChecked} audit rows verified; "
-                + $"{Volatile.Read(ref s_attempts)} attempts, failed ones by status: "
-                + string.Join(", ", s_failures.OrderBy(f => f.Key).Select(f => $"{f.Key switch { 0 => "dropped", -1 => "sse-error", _ => f.Key.ToString(System.Globalization.CultureInfo.InvariantCulture) }}={f.Value}"))
-                + "; sse error codes: " + string.Join(", ", s_errorCodes.Select(e => e.Key + "=" + e.Value)));
+                $"multi-gateway: {seen.Acknowledged.Count} acknowledged turns in {sessions.Length} sessions, {audit.RowsChecked} audit rows verified; "
+                + summary + $"; {seen.Attempts} run attempts, failed ones by status: "
+                + string.Join(", ", seen.Failures.OrderBy(f => f.Key).Select(f => $"{f.Key switch { 0 => "dropped", -1 => "sse-error", _ => f.Key.ToString(System.Globalization.CultureInfo.InvariantCulture) }}={f.Value}"))
+                + "; sse error codes: " + string.Join(", ", seen.ErrorCodes.Select(e => e.Key + "=" + e.Value))
+                + "; approval answers: " + string.Join(", ", seen.Answers.OrderBy(a => a.Key).Select(a => a.Key + "=" + a.Value)));
         }
         finally
         {
@@ -145,71 +164,175 @@ public sealed class MultiGatewayTests
         }
     }
 
-    /// <summary>One client: a session of <see cref="TurnsPerClient"/> streamed turns, each retried until acknowledged.</summary>
-    private static async Task<string> ClientAsync(HttpClient http, int client, List<(string Session, string Input)> acknowledged, CountdownEvent firstTurns)
+    /// <summary>
+    /// Checks PostgreSQL against what the clients saw: at most one decision row (approval_decisions) and at most one
+    /// granted-or-denied audit row per approval; exactly one decision row for every approval a client answered; the
+    /// row's answer is the one whose request got 200; an approval granted in the audit was approved in the decision;
+    /// a tool call ran at most once and only after its approval was granted.
+    /// </summary>
+    private static async Task<string> AssertOneDecisionPerApprovalAsync(string connection, Observations seen)
+    {
+        await using var db = new NpgsqlConnection(connection);
+        await db.OpenAsync(TestContext.Current.CancellationToken);
+        var decisions = new Dictionary<(string, string), bool>();
+        await using (var command = new NpgsqlCommand("SELECT session_id, call_id, approved FROM approval_decisions", db))
+        await using (var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken))
+        {
+            while (await reader.ReadAsync(TestContext.Current.CancellationToken))
+            {
+                Assert.True(decisions.TryAdd((reader.GetString(0), reader.GetString(1)), reader.GetBoolean(2)), "two decision rows for one approval");
+            }
+        }
+
+        var events = new List<(string Session, string? CallId, string Kind, string Detail)>();
+        await using (var command = new NpgsqlCommand("SELECT session_id, call_id, kind, detail FROM audit ORDER BY seq", db))
+        await using (var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken))
+        {
+            while (await reader.ReadAsync(TestContext.Current.CancellationToken))
+            {
+                events.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetString(2), reader.GetString(3)));
+            }
+        }
+
+        var requested = events.Where(e => e.Kind == "approval_requested").Select(e => (e.Session, e.CallId!)).ToHashSet();
+        var decided = events.Where(e => e.Kind is "approval_granted" or "approval_denied").GroupBy(e => (e.Session, e.CallId!)).ToList();
+        foreach (var group in decided)
+        {
+            Assert.True(group.Count() == 1, $"approval {group.Key} decided {group.Count()} times in the audit: " + string.Join(", ", group.Select(e => e.Kind + " (" + e.Detail + ")")));
+            Assert.Contains(group.Key, requested);
+            if (group.Single().Kind == "approval_granted")
+            {
+                Assert.True(decisions.TryGetValue(group.Key, out var approved) && approved, $"approval {group.Key} granted in the audit without an approving decision row");
+            }
+        }
+
+        var granted = decided.Where(g => g.Single().Kind == "approval_granted").Select(g => g.Key).ToHashSet();
+        foreach (var calls in events.Where(e => e.Kind == "tool_call").GroupBy(e => (e.Session, e.CallId!)))
+        {
+            Assert.True(calls.Count() == 1, $"tool call {calls.Key} ran {calls.Count()} times");
+            Assert.Contains(calls.Key, granted);
+        }
+
+        foreach (var approval in seen.Answered)
+        {
+            Assert.True(decisions.ContainsKey(approval), $"approval {approval} was answered but has no decision row");
+            Assert.Contains(approval, requested);
+        }
+
+        foreach (var (approval, approved) in seen.Winners)
+        {
+            Assert.Equal(approved, decisions[approval]);
+        }
+
+        Assert.True(seen.Races.Count > 0, "no approval was raced on both gateways");
+        var racesWon = 0;
+        foreach (var race in seen.Races)
+        {
+            var wins = race.Outcomes.Count(o => o.Status == 200);
+            Assert.True(wins <= 1, $"race on {race.Approval} answered 200 {wins} times");
+            if (race.Outcomes.All(o => !o.Transport && !o.Interrupted))
+            {
+                Assert.True(wins == 1, $"race on {race.Approval} reached both gateways but nobody won: " + string.Join(", ", race.Outcomes));
+            }
+
+            foreach (var loser in race.Outcomes.Where(o => o.Status != 200 && !o.Transport))
+            {
+                Assert.True(loser.Code is "approval_not_found" or "approval_already_decided", $"race on {race.Approval}: the loser got {loser}");
+            }
+
+            racesWon += wins;
+        }
+
+        return $"{requested.Count} approvals requested, {seen.Answered.Count} answered by clients, {decisions.Count} decision rows, "
+            + $"{decided.Count} decided in the audit ({granted.Count} granted), {seen.Races.Count} races on both gateways ({racesWon} with a 200 winner)";
+    }
+
+    /// <summary>
+    /// One client: a session of <see cref="TurnsPerClient"/> streamed turns, each retried until acknowledged; every turn
+    /// asks for an approval, which the client answers through nginx, directly on one gateway, or on both at once.
+    /// </summary>
+    private static async Task<string> ClientAsync(Observations seen, int client, CountdownEvent firstTurns)
     {
         string? session = null;
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(4);
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(5);
         for (var turn = 0; turn < TurnsPerClient; turn++)
         {
             var input = $"client {client} turn {turn}";
+            JsonElement result;
             while (true)
             {
                 Assert.True(DateTime.UtcNow < deadline, $"client {client} could not complete turn {turn}");
-                var (status, started, result) = await RunStreamAsync(http, input, session);
-                Interlocked.Increment(ref s_attempts);
-                if (!result)
-                {
-                    s_failures.AddOrUpdate(status, 1, (_, n) => n + 1);
-                }
-
-                if (result)
+                var (status, started, body) = await RunStreamAsync(seen, input, session);
+                seen.Attempt(status, body is not null);
+                if (body is { } done)
                 {
                     session = started;
-                    lock (acknowledged)
-                    {
-                        acknowledged.Add((session!, input));
-                    }
-
-                    if (turn < 2)
-                    {
-                        firstTurns.Signal();
-                    }
-
+                    result = done;
                     break;
                 }
 
-                if (status == 404 && session is not null && !IsAcknowledged(acknowledged, session))
+                if (status == 404 && session is not null && !seen.IsAcknowledged(session))
                 {
                     session = null; // the first turn died before its session was saved: start again
                 }
 
                 await Task.Delay(status == 409 ? 1000 : 300, TestContext.Current.CancellationToken);
             }
+
+            seen.Acknowledge(session!, input);
+            if (turn < 2)
+            {
+                firstTurns.Signal();
+            }
+
+            var pending = Pending(result);
+            for (var round = 0; pending.Count > 0 && round < 4; round++)
+            {
+                var (callId, hash) = pending[0];
+                var approval = (session!, callId);
+                var approved = (client + turn + round) % 2 == 0;
+                switch ((client + turn + round) % 3)
+                {
+                    case 0:
+                        await seen.AnswerAsync(seen.Proxy, approval, hash, approved, fallback: null);
+                        break;
+                    case 1:
+                        await seen.AnswerAsync(seen.Gateways[(client + turn) % 2], approval, hash, approved, fallback: seen.Proxy);
+                        break;
+                    default:
+                        await seen.RaceAsync(approval, hash, approved);
+                        break;
+                }
+
+                var after = await seen.PendingAsync(session!);
+                if (after.Any(p => p.CallId == callId))
+                {
+                    break; // decided, but its gateway died before the resumed run was saved: the next input supersedes it
+                }
+
+                pending = after;
+            }
         }
 
         return session!;
     }
 
-    private static bool IsAcknowledged(List<(string Session, string Input)> acknowledged, string session)
-    {
-        lock (acknowledged)
-        {
-            return acknowledged.Any(a => a.Session == session);
-        }
-    }
+    private static List<(string CallId, string Hash)> Pending(JsonElement result) =>
+        result.TryGetProperty("pending_approvals", out var list) && list.ValueKind == JsonValueKind.Array
+            ? list.EnumerateArray().Select(p => (p.GetProperty("call_id").GetString()!, p.GetProperty("arguments_hash").GetString()!)).ToList()
+            : [];
 
-    /// <summary>One streamed run: the HTTP status, the session id from the <c>session</c> event, and whether a <c>result</c> event came.</summary>
-    private static async Task<(int Status, string? Session, bool Result)> RunStreamAsync(HttpClient http, string input, string? session)
+    /// <summary>One streamed run: the HTTP status, the session id from the <c>session</c> event, and the <c>result</c> event's object if one came.</summary>
+    private static async Task<(int Status, string? Session, JsonElement? Result)> RunStreamAsync(Observations seen, string input, string? session)
     {
         try
         {
             var body = JsonSerializer.Serialize(new Dictionary<string, object?> { ["input"] = input, ["session_id"] = session, ["stream"] = true });
             using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/agents/clerk/runs") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+            using var response = await seen.Proxy.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
             if (!response.IsSuccessStatusCode)
             {
-                return ((int)response.StatusCode, session, false);
+                return ((int)response.StatusCode, session, null);
             }
 
             using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(TestContext.Current.CancellationToken));
@@ -227,21 +350,179 @@ public sealed class MultiGatewayTests
                 }
                 else if (line.StartsWith("data: ", StringComparison.Ordinal) && kind == "result")
                 {
-                    return (200, id, true);
+                    return (200, id, JsonDocument.Parse(line["data: ".Length..]).RootElement.Clone());
                 }
                 else if (line.StartsWith("data: ", StringComparison.Ordinal) && kind == "error")
                 {
-                    var code = JsonDocument.Parse(line["data: ".Length..]).RootElement.GetProperty("error").GetProperty("code").ToString();
-                    s_errorCodes.AddOrUpdate(code, 1, (_, n) => n + 1);
-                    return (-1, id, false);
+                    seen.SseError(JsonDocument.Parse(line["data: ".Length..]).RootElement.GetProperty("error").GetProperty("code").ToString());
+                    return (-1, id, null);
                 }
             }
 
-            return (0, id, false);
+            return (0, id, null);
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {
-            return (0, session, false);
+            return (0, session, null);
+        }
+    }
+
+    /// <summary>
+    /// The final answer one request got for an approval: 200, a conflict (status and code), or no answer
+    /// (<paramref name="Transport"/>); <paramref name="Interrupted"/> when an earlier try of it failed with 5xx or a drop.
+    /// </summary>
+    private sealed record Outcome(int Status, string? Code, bool Approved, bool Transport, bool Interrupted);
+
+    private sealed record Race((string Session, string CallId) Approval, Outcome[] Outcomes);
+
+    /// <summary>What the clients did and saw, shared between them.</summary>
+    private sealed class Observations(HttpClient proxy, HttpClient[] gateways)
+    {
+        public HttpClient Proxy { get; } = proxy;
+
+        public HttpClient[] Gateways { get; } = gateways;
+
+        public List<(string Session, string Input)> Acknowledged { get; } = [];
+
+        public System.Collections.Concurrent.ConcurrentDictionary<int, int> Failures { get; } = new();
+
+        public System.Collections.Concurrent.ConcurrentDictionary<string, int> ErrorCodes { get; } = new();
+
+        public System.Collections.Concurrent.ConcurrentDictionary<string, int> Answers { get; } = new();
+
+        public System.Collections.Concurrent.ConcurrentDictionary<(string, string), bool> Winners { get; } = new();
+
+        public System.Collections.Concurrent.ConcurrentBag<(string, string)> AnsweredBag { get; } = [];
+
+        public HashSet<(string, string)> Answered => [.. AnsweredBag];
+
+        public System.Collections.Concurrent.ConcurrentBag<Race> Races { get; } = [];
+
+        public int Attempts => Volatile.Read(ref _attempts);
+
+        private int _attempts;
+
+        public void Attempt(int status, bool succeeded)
+        {
+            Interlocked.Increment(ref _attempts);
+            if (!succeeded)
+            {
+                Failures.AddOrUpdate(status, 1, (_, n) => n + 1);
+            }
+        }
+
+        public void SseError(string code) => ErrorCodes.AddOrUpdate(code, 1, (_, n) => n + 1);
+
+        public void Acknowledge(string session, string input)
+        {
+            lock (Acknowledged)
+            {
+                Acknowledged.Add((session, input));
+            }
+        }
+
+        public bool IsAcknowledged(string session)
+        {
+            lock (Acknowledged)
+            {
+                return Acknowledged.Any(a => a.Session == session);
+            }
+        }
+
+        /// <summary>The same approval answered on both gateways at once, approving on one and denying on the other.</summary>
+        public async Task RaceAsync((string Session, string CallId) approval, string hash, bool approved)
+        {
+            var outcomes = await Task.WhenAll(
+                AnswerAsync(Gateways[0], approval, hash, approved, fallback: null),
+                AnswerAsync(Gateways[1], approval, hash, !approved, fallback: null));
+            Races.Add(new Race(approval, outcomes));
+        }
+
+        /// <summary>
+        /// Answers until the answer is final: 200, <c>approval_not_found</c> or <c>approval_already_decided</c>;
+        /// <c>session_busy</c>, 502/503/504 and dropped connections are retried (the last only through nginx or
+        /// <paramref name="fallback"/>: a dead gateway refuses connections for good).
+        /// </summary>
+        public async Task<Outcome> AnswerAsync(HttpClient http, (string Session, string CallId) approval, string hash, bool approved, HttpClient? fallback)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+            var interrupted = false;
+            while (true)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"approval {approval} got no final answer");
+                int status;
+                string? code = null;
+                try
+                {
+                    var body = JsonSerializer.Serialize(new Dictionary<string, object?> { ["approved"] = approved, ["arguments_hash"] = hash });
+                    using var response = await http.PostAsync(
+                        $"/v1/sessions/{approval.Session}/approvals/{approval.CallId}",
+                        new StringContent(body, Encoding.UTF8, "application/json"),
+                        TestContext.Current.CancellationToken);
+                    status = (int)response.StatusCode;
+                    var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+                    if (status != 200 && text.StartsWith('{'))
+                    {
+                        code = JsonDocument.Parse(text).RootElement.TryGetProperty("error", out var error) && error.TryGetProperty("code", out var c) ? c.ToString() : null;
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or IOException)
+                {
+                    Answers.AddOrUpdate("dropped", 1, (_, n) => n + 1);
+                    if (http != Proxy && fallback is null)
+                    {
+                        return new Outcome(0, null, approved, Transport: true, interrupted);
+                    }
+
+                    interrupted = true;
+
+                    http = http == Proxy ? http : fallback!;
+                    await Task.Delay(300, TestContext.Current.CancellationToken);
+                    continue;
+                }
+
+                Answers.AddOrUpdate(code ?? status.ToString(System.Globalization.CultureInfo.InvariantCulture), 1, (_, n) => n + 1);
+                if (status == 200)
+                {
+                    AnsweredBag.Add(approval);
+                    Assert.True(Winners.TryAdd(approval, approved), $"approval {approval} was answered 200 twice");
+                    return new Outcome(status, null, approved, Transport: false, interrupted);
+                }
+
+                if (code is "approval_not_found" or "approval_already_decided")
+                {
+                    AnsweredBag.Add(approval);
+                    return new Outcome(status, code, approved, Transport: false, interrupted);
+                }
+
+                Assert.True(status is 409 or 502 or 503 or 504, $"approval {approval}: unexpected answer {status} {code}");
+                interrupted |= status != 409;
+                await Task.Delay(status == 409 ? 200 : 300, TestContext.Current.CancellationToken);
+            }
+        }
+
+        /// <summary>The session's pending approvals, read through nginx (retried while a gateway is going away).</summary>
+        public async Task<List<(string CallId, string Hash)>> PendingAsync(string session)
+        {
+            for (var i = 0; ; i++)
+            {
+                try
+                {
+                    using var response = await Proxy.GetAsync("/v1/sessions/" + session, TestContext.Current.CancellationToken);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        return Pending(JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement);
+                    }
+
+                    Assert.True(i < 50, $"session {session}: {(int)response.StatusCode}");
+                }
+                catch (Exception e) when (e is HttpRequestException or IOException)
+                {
+                    Assert.True(i < 50, $"session {session}: {e.Message}");
+                }
+
+                await Task.Delay(300, TestContext.Current.CancellationToken);
+            }
         }
     }
 

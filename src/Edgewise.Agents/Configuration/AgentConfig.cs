@@ -21,6 +21,12 @@ public sealed class AgentConfig
     /// <summary>Tools (among <see cref="Tools"/>) that pause the run for approval in addition to those registered so.</summary>
     public IReadOnlyList<string> ApprovalRequired { get; init; } = [];
 
+    /// <summary>
+    /// <c>tool_choice</c>: <c>auto</c> (null), <c>required</c> (some tool) or one name from <see cref="Tools"/>, which the
+    /// model must call in its first reply to each input.
+    /// </summary>
+    public string? ToolChoice { get; init; }
+
     /// <summary>Sampling temperature; null means the model's default.</summary>
     public float? Temperature { get; init; }
 

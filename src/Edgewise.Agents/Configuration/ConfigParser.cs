@@ -10,7 +10,7 @@ internal sealed partial class ConfigParser(string file, ToolRegistry tools)
 
     private static readonly string[] s_rootKeys = ["models", "agents", "routers", "mcp_servers", "limits", .. ServerSections];
     private static readonly string[] s_agentKeys =
-        ["description", "instructions", "model", "tools", "approval_required", "temperature", "max_tokens", "max_tool_rounds", "private", "escalation", "fallback", "degraded_model", "guardrails", "handoffs", "context"];
+        ["description", "instructions", "model", "tools", "approval_required", "tool_choice", "temperature", "max_tokens", "max_tool_rounds", "private", "escalation", "fallback", "degraded_model", "guardrails", "handoffs", "context"];
 
     private static readonly string[] s_contextKeys = ["strategy", "max_messages", "max_chars", "summary_max_chars"];
     private static readonly string[] s_guardrailKeys = ["redact_pii", "blocked_terms", "max_input_chars", "max_output_chars"];
@@ -91,8 +91,9 @@ internal sealed partial class ConfigParser(string file, ToolRegistry tools)
     private AgentConfig ParseAgent(string name, YamlNodeReader node)
     {
         string description = string.Empty;
-        string? instructions = null, model = null, escalation = null, fallback = null, degraded = null;
+        string? instructions = null, model = null, escalation = null, fallback = null, degraded = null, toolChoice = null;
         IReadOnlyList<string> toolNames = [], approval = [];
+        YamlNodeReader? toolChoiceNode = null;
         float? temperature = null;
         int? maxTokens = null, maxRounds = null;
         var isPrivate = false;
@@ -115,6 +116,10 @@ internal sealed partial class ConfigParser(string file, ToolRegistry tools)
                     AddToolRefs(value, toolNames);
                     break;
                 case "approval_required": approval = value.Strings(); break;
+                case "tool_choice":
+                    toolChoice = value.String();
+                    toolChoiceNode = value;
+                    break;
                 case "temperature":
                     temperature = value.Float();
                     if (temperature is < 0 or > 2)
@@ -161,6 +166,24 @@ internal sealed partial class ConfigParser(string file, ToolRegistry tools)
             }
         }
 
+        if (toolChoiceNode is { } choice)
+        {
+            if (toolChoice == "required" && toolNames.Count == 0 && handoffs.Count == 0)
+            {
+                throw choice.Error("'required' needs at least one tool or handoff");
+            }
+
+            if (toolChoice is not ("auto" or "required") && !toolNames.Contains(toolChoice, StringComparer.Ordinal))
+            {
+                throw choice.Error("must be auto, required or one of this agent's tools");
+            }
+
+            if (toolChoice == "auto")
+            {
+                toolChoice = null;
+            }
+        }
+
         if (isPrivate && escalationNode is { } e)
         {
             throw e.Error("a private agent never escalates; remove 'escalation' or 'private'");
@@ -174,6 +197,7 @@ internal sealed partial class ConfigParser(string file, ToolRegistry tools)
             Model = model,
             Tools = toolNames,
             ApprovalRequired = approval,
+            ToolChoice = toolChoice,
             Temperature = temperature,
             MaxTokens = maxTokens,
             MaxToolRounds = maxRounds,

@@ -128,14 +128,29 @@ public sealed class EdgewiseConfig
         foreach (var name in agent.Tools)
         {
             var approval = agent.ApprovalRequired.Contains(name, StringComparer.Ordinal);
+            AgentTool? added = null;
             if (tools.Contains(name))
             {
-                options.Tools.Add(tools.Get(name, approval));
+                added = tools.Get(name, approval);
             }
             else if (mcpTools is not null && mcpTools.TryGetValue(name, out var mcp))
             {
-                options.Tools.Add(approval && !mcp.RequiresApproval ? new AgentTool(mcp.Function, requiresApproval: true, mcp.Timeout) : mcp);
+                added = approval && !mcp.RequiresApproval ? new AgentTool(mcp.Function, requiresApproval: true, mcp.Timeout) : mcp;
             }
+
+            if (added is not null)
+            {
+                options.Tools.Add(added);
+                if (string.Equals(agent.ToolChoice, name, StringComparison.Ordinal))
+                {
+                    options.ToolChoice = ChatToolMode.RequireSpecific(added.Function.Name);
+                }
+            }
+        }
+
+        if (agent.ToolChoice == "required")
+        {
+            options.ToolChoice = ChatToolMode.RequireAny;
         }
 
         if (agent.Context is { } context)

@@ -69,6 +69,16 @@ internal sealed class ToolExecutor(AgentOptions options)
         {
             var decision = run.Decisions.FirstOrDefault(d => string.Equals(d.CallId, request.CallId, StringComparison.Ordinal));
             string? denial = null;
+            if (run.InterruptedApprovals.Contains(request.CallId))
+            {
+                // Decided once already (and perhaps run): recording a denial now would decide it twice.
+                await run.EmitAsync(AgentRunEventKind.ToolError, "approval decided in an interrupted run", request.ToolName, request.CallId, request.ArgumentsHash, cancellationToken).ConfigureAwait(false);
+                var interrupted = ToolOutput.Error(request.ToolName, request.CallId, "approval_interrupted", "This call's approval was answered, but the run that applied it was interrupted; whether the tool ran is unknown.");
+                run.AddToolCall(new AgentToolCall(request.CallId, request.ToolName, request.Arguments, ToolCallStatus.Failed, interrupted));
+                results.Add(new FunctionResultContent(request.CallId, interrupted));
+                continue;
+            }
+
             if (run.Now >= request.ExpiresAt)
             {
                 denial = "approval timed out";

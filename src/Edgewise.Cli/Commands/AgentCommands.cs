@@ -5,12 +5,7 @@ using Edgewise.Agents.Configuration;
 using Edgewise.Agents.Mcp;
 using Edgewise.Agents.Routing;
 using Edgewise.Agents.Tools;
-using Edgewise.Inference;
-using Edgewise.Inference.Model;
-using Edgewise.Inference.Runtime;
-using Edgewise.Models.Remote;
 using Edgewise.Models.Storage;
-using Edgewise.Server.Hosting;
 using Edgewise.Server.Storage;
 using Microsoft.Extensions.AI;
 
@@ -253,15 +248,21 @@ internal static class AgentCommands
         Description = "The sessions database (default: agents.db under EDGEWISE_HOME).",
     };
 
+    private static Option<string?> StorageConfigOption() => new("--config")
+    {
+        Description = "Read the store its storage section names (PostgreSQL with storage.kind: postgres); default: edgewise.yaml in the current folder when it exists and --db is not given.",
+    };
+
     private static Command Sessions(CliConsole console)
     {
         var db = DatabaseOption();
         var json = ModelCommands.JsonOption();
         var limit = new Option<int>("--limit") { Description = "The most sessions listed (default 100).", DefaultValueFactory = _ => 100 };
-        var ls = new Command("ls", "List saved sessions, most recently updated first.") { db, json, limit };
-        ls.SetAction((r, cancel) => WithDatabaseAsync(console, r.GetValue(db), cancel, async database =>
+        var storage = StorageConfigOption();
+        var ls = new Command("ls", "List saved sessions, most recently updated first.") { db, storage, json, limit };
+        ls.SetAction((r, cancel) => SessionStorage.RunAsync(console, r.GetValue(db), r.GetValue(storage), cancel, async database =>
         {
-            var sessions = database is null ? [] : await new SqliteSessionStore(database).ListAsync(null, Math.Clamp(r.GetValue(limit), 1, 10000), cancel).ConfigureAwait(false);
+            var sessions = database.Store is null ? [] : await database.Store.ListAsync(null, Math.Clamp(r.GetValue(limit), 1, 10000), cancel).ConfigureAwait(false);
             if (r.GetValue(json))
             {
                 console.WriteJson(new { data = sessions.Select(s => new { id = s.Id, agent = s.AgentName, messages = s.MessageCount, created_at = s.CreatedAt, updated_at = s.UpdatedAt }) });
@@ -285,11 +286,11 @@ internal static class AgentCommands
         }));
 
         var showId = new Argument<string>("id") { Description = "The session id." };
-        var show = new Command("show", "Show a saved session: its messages, tool calls and pending approvals.") { showId, db, json };
-        show.SetAction((r, cancel) => WithDatabaseAsync(console, r.GetValue(db), cancel, async database =>
+        var show = new Command("show", "Show a saved session: its messages, tool calls and pending approvals.") { showId, db, storage, json };
+        show.SetAction((r, cancel) => SessionStorage.RunAsync(console, r.GetValue(db), r.GetValue(storage), cancel, async database =>
         {
             var id = r.GetValue(showId)!;
-            var session = database is null ? null : await new SqliteSessionStore(database).GetAsync(id, cancel).ConfigureAwait(false);
+            var session = database.Store is null ? null : await database.Store.GetAsync(id, cancel).ConfigureAwait(false);
             if (session is null)
             {
                 throw new CliException("no saved session " + id, "session_not_found", CliConsole.NotFound);
@@ -318,11 +319,11 @@ internal static class AgentCommands
 
         var rmId = new Argument<string>("id") { Description = "The session id." };
         var rmJson = ModelCommands.JsonOption();
-        var rm = new Command("rm", "Delete a saved session (its audit rows stay: the audit log is append-only).") { rmId, db, rmJson };
-        rm.SetAction((r, cancel) => WithDatabaseAsync(console, r.GetValue(db), cancel, async database =>
+        var rm = new Command("rm", "Delete a saved session (its audit rows stay: the audit log is append-only).") { rmId, db, storage, rmJson };
+        rm.SetAction((r, cancel) => SessionStorage.RunAsync(console, r.GetValue(db), r.GetValue(storage), cancel, async database =>
         {
             var id = r.GetValue(rmId)!;
-            if (database is null || !await new SqliteSessionStore(database).DeleteAsync(id, cancel).ConfigureAwait(false))
+            if (database.Store is null || !await database.Store.DeleteAsync(id, cancel).ConfigureAwait(false))
             {
                 throw new CliException("no saved session " + id, "session_not_found", CliConsole.NotFound);
             }
@@ -345,12 +346,11 @@ internal static class AgentCommands
     {
         var db = DatabaseOption();
         var json = ModelCommands.JsonOption();
-        var verify = new Command("verify", "Walk the audit log's hash chain; exit 1 at the first row that does not verify (P06).") { db, json };
-        verify.SetAction((r, cancel) => WithDatabaseAsync(console, r.GetValue(db), cancel, async database =>
+        var storage = StorageConfigOption();
+        var verify = new Command("verify", "Walk the audit log's hash chain; exit 1 at the first row that does not verify (P06).") { db, storage, json };
+        verify.SetAction((r, cancel) => SessionStorage.RunAsync(console, r.GetValue(db), r.GetValue(storage), cancel, async database =>
         {
-            var result = database is null
-                ? SqliteAuditLog.VerifyMissingDatabase(r.GetValue(db) ?? Path.Combine(EdgewiseHome.Resolve(), DatabaseFileName))
-                : await new SqliteAuditLog(database).VerifyAsync(cancel).ConfigureAwait(false);
+            var result = await database.VerifyAuditAsync(cancel).ConfigureAwait(false);
             if (r.GetValue(json))
             {
                 console.WriteJson(new { valid = result.IsValid, rows_checked = result.RowsChecked, first_broken_seq = result.FirstBrokenSeq, head_hash = result.HeadHash, problem = result.Problem, rows_past_head = result.RowsPastHead });
@@ -395,36 +395,6 @@ internal static class AgentCommands
         }
     }
 
-    /// <summary>
-    /// Opens the sessions database (when it exists: reading commands never create one) and runs <paramref name="body"/>
-    /// with it, or with null when there is no database file yet.
-    /// </summary>
-    private static async Task<int> WithDatabaseAsync(CliConsole console, string? path, CancellationToken cancellationToken, Func<SqliteDatabase?, Task<int>> body)
-    {
-        var databasePath = path ?? Path.Combine(EdgewiseHome.Resolve(), DatabaseFileName);
-        try
-        {
-            if (!File.Exists(databasePath))
-            {
-                return await body(null).ConfigureAwait(false);
-            }
-
-            var database = await SqliteDatabase.OpenAsync(new StorageOptions { DatabasePath = databasePath }, cancellationToken).ConfigureAwait(false);
-            await using (database.ConfigureAwait(false))
-            {
-                return await body(database).ConfigureAwait(false);
-            }
-        }
-        catch (StorageException e)
-        {
-            return console.Fail("usage", databasePath + ": " + e.Message, CliConsole.UsageError);
-        }
-        catch (CliException e)
-        {
-            return console.Fail(e.Code, e.Message, e.ExitCode);
-        }
-    }
-
     private static int Guard(CliConsole console, Func<int> body)
     {
         try
@@ -439,54 +409,21 @@ internal static class AgentCommands
 }
 
 /// <summary>
-/// The chat clients of a configuration's models, loaded on first use and disposed together: local entries on the
-/// embedded engine, remote entries (<c>url:</c>) as OpenAI-compatible clients over the entry and its failover list.
+/// The chat clients of a configuration's models, loaded on first use and released together: leased from a
+/// <see cref="CliModelHost"/>, so local entries run with their settings (context, threads, parallel, kv_cache, mlock)
+/// and remote entries (<c>url:</c>, <c>backends:</c>) over their failover list, exactly as <c>edgewise serve</c> runs them.
 /// </summary>
 internal sealed class AgentModelClients(EdgewiseConfig config, CliConsole console, CancellationToken cancellationToken) : IDisposable
 {
-    private readonly Dictionary<string, (IDisposable? Model, IChatClient Client)> _loaded = new(StringComparer.Ordinal);
+    private readonly CliModelHost _host = CliModelHost.ForConfiguration(config, console, cancellationToken);
 
     /// <summary>The client of model <paramref name="name"/>, loading (or connecting) it now if needed.</summary>
-    public IChatClient Get(string name)
-    {
-        if (_loaded.TryGetValue(name, out var entry))
-        {
-            return entry.Client;
-        }
-
-        var model = config.Models[name];
-        if (model.IsRemote)
-        {
-            var remote = new BackendPoolChatClient(ConfiguredBackends.For(config, model));
-            _loaded[name] = (null, remote);
-            return remote;
-        }
-
-        var local = EngineCommands.LoadModel(ModelStoreCommands.ResolveModelPath(config.ResolveModelSource(model), console, cancellationToken));
-        var context = new ContextOptions
-        {
-            ContextLength = model.Context ?? Math.Min(local.Hyperparameters.ContextLength, ContextOptions.DefaultMaxContextLength),
-            Threads = model.Threads,
-            KvCacheType = KvCacheType.F16,
-        };
-        var client = new LocalChatClient(local, new LocalChatClientOptions { Context = context, ModelId = model.Name });
-        _loaded[name] = (local, client);
-        return client;
-    }
+    public IChatClient Get(string name) => _host.Get(name);
 
     /// <summary>A client that loads model <paramref name="name"/> only when first called (escalation targets).</summary>
     public IChatClient Lazy(string name) => new LazyClient(() => Get(name));
 
-    public void Dispose()
-    {
-        foreach (var (model, client) in _loaded.Values)
-        {
-            client.Dispose();
-            model?.Dispose();
-        }
-
-        _loaded.Clear();
-    }
+    public void Dispose() => _host.Dispose();
 
     private sealed class LazyClient(Func<IChatClient> load) : IChatClient
     {

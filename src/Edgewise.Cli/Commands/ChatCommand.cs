@@ -32,25 +32,33 @@ internal static class ChatCommand
         var command = new Command("run", "Chat with a model in the terminal, or answer one prompt.") { model, prompt, system, temperature, seed, maxTokens, verbose, ctx, threads, kv };
         command.SetAction(async (r, cancel) =>
         {
-            LocalModel local;
-            LocalChatClient client;
+            CliModelHost host;
+            IChatClient client;
             string path;
             int contextLength;
             try
             {
-                path = ModelStoreCommands.ResolveModelPath(r.GetValue(model) ?? RecommendedModel(console), console, cancel);
-                local = EngineCommands.LoadModel(path);
-                var contextOptions = EngineCommands.Options(r, ctx, threads, kv, local, KvCacheType.F16);
-                contextLength = contextOptions.ContextLength ?? local.Hyperparameters.ContextLength;
-                client = new LocalChatClient(local, new LocalChatClientOptions { Context = contextOptions });
+                var source = r.GetValue(model) ?? RecommendedModel(console);
+                path = Path.GetFullPath(ModelStoreCommands.ResolveModelPath(source, console, cancel));
+                var name = File.Exists(source) ? Path.GetFileNameWithoutExtension(source) : source;
+                host = CliModelHost.ForFile(name, path, EngineCommands.Settings(r, ctx, threads, kv), console, cancel);
+                try
+                {
+                    client = host.Get(name);
+                    contextLength = (client.GetService(typeof(Context)) as Context)?.ContextLength ?? 0;
+                }
+                catch
+                {
+                    host.Dispose();
+                    throw;
+                }
             }
             catch (Exception e) when (e is Gguf.InvalidModelFileException or CliException or Models.ModelException)
             {
                 return ModelStoreCommands.Guard(console, () => throw e);
             }
 
-            using (local)
-            using (client)
+            using (host)
             {
                 var options = new ChatOptions { Temperature = r.GetValue(temperature), Seed = r.GetValue(seed), MaxOutputTokens = r.GetValue(maxTokens) };
                 var settings = new ChatLoopSettings { Verbose = r.GetValue(verbose), Info = () => Info(path, contextLength) };

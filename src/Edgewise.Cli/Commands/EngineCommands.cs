@@ -5,6 +5,7 @@ using Edgewise.Inference.Model;
 using Edgewise.Inference.Generation;
 using Edgewise.Inference.Runtime;
 using Edgewise.Inference.Sampling;
+using Edgewise.Models.Management;
 using Edgewise.Tokenization;
 
 namespace Edgewise.Cli.Commands;
@@ -133,14 +134,34 @@ internal static class EngineCommands
             throw new CliException("--ctx and --threads must be positive");
         }
 
-        var kvType = r.GetValue(kv)?.ToLowerInvariant() switch
+        return new ContextOptions { ContextLength = length, Threads = r.GetValue(threads), KvCacheType = KvType(r.GetValue(kv), defaultKv) };
+    }
+
+    private static KvCacheType? KvType(string? value, KvCacheType? defaultKv) => value?.ToLowerInvariant() switch
+    {
+        null => defaultKv,
+        "f16" => KvCacheType.F16,
+        "f32" => KvCacheType.F32,
+        _ => throw new CliException("--kv-type must be f16 or f32"),
+    };
+
+    /// <summary>
+    /// The model settings <c>--ctx</c>, <c>--threads</c> and <c>--kv-type</c> ask for, for a model hosted by
+    /// <see cref="CliModelHost"/>; unset ones keep the host's defaults (the model's context up to 4096, F16 KV cache).
+    /// </summary>
+    internal static ModelSettings Settings(ParseResult r, Option<int?> ctx, Option<int?> threads, Option<string?> kv)
+    {
+        if (r.GetValue(ctx) is <= 0 || r.GetValue(threads) is <= 0)
         {
-            null => defaultKv,
-            "f16" => KvCacheType.F16,
-            "f32" => KvCacheType.F32,
-            _ => throw new CliException("--kv-type must be f16 or f32"),
+            throw new CliException("--ctx and --threads must be positive");
+        }
+
+        return new ModelSettings
+        {
+            ContextLength = r.GetValue(ctx),
+            Threads = r.GetValue(threads),
+            KvCacheType = KvType(r.GetValue(kv), null),
         };
-        return new ContextOptions { ContextLength = length, Threads = r.GetValue(threads), KvCacheType = kvType };
     }
 
     internal static LocalModel LoadModel(string path, bool repack = true)

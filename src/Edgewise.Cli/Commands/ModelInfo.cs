@@ -1,6 +1,6 @@
 using System.Globalization;
 using Edgewise.Gguf;
-using Edgewise.Gguf.Architectures;
+using Edgewise.Inference.Architectures;
 using Edgewise.Inference.Runtime;
 using Edgewise.Tokenization.Templates;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Edgewise.Agents.Configuration;
 using Edgewise.Gguf;
+using Edgewise.Hosting;
 using Edgewise.Inference.Model;
 using Edgewise.Models.Management;
 using Edgewise.Models.Storage;
@@ -52,6 +53,12 @@ internal static class ServeCommand
                 {
                     options.Configuration = EdgewiseConfig.Load(path, ToolRegistry.CreateDefault());
                     ServerConfigReader.Load(path, options);
+
+                    // A request naming a configured alias's store model directly runs with the entry's settings too.
+                    foreach (var (alias, settings) in HostedModels.AliasSettings(options.Configuration))
+                    {
+                        options.ModelManager!.Models[alias] = settings;
+                    }
                 }
 
                 options.LogLevel = LogLevels[r.GetValue(logLevel)!];
@@ -185,9 +192,11 @@ internal static class ServeCommand
                 console.Out.WriteLine($"Edgewise listening on {url} (OpenAI API at {url}/v1)");
             }
 
-            foreach (var model in options.Models)
+            var files = options.Models.Select(m => m.Name)
+                .Concat(options.Configuration?.Models.Values.Where(m => m.Path is not null).Select(m => m.Name) ?? []);
+            foreach (var name in files)
             {
-                console.Out.WriteLine($"  model: {model.Name}");
+                console.Out.WriteLine($"  model: {name}");
             }
 
             if (options.Console)

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Edgewise.Gguf;
+using Edgewise.Inference.Architectures;
 using Edgewise.Tokenization;
 using Edgewise.Tokenization.Templates;
 
@@ -119,7 +120,10 @@ internal static class TextCommands
                 }
                 else
                 {
-                    var result = new ChatTemplateRenderer(modelTemplate, ChatTemplateFamilies.ForArchitecture(architecture)).Render(context);
+                    var fallback = ModelArchitectures.TryParse(architecture, out var runnable)
+                        ? runnable.ChatTemplateFallback
+                        : ChatTemplateFamilies.ForOtherArchitecture(architecture);
+                    var result = new ChatTemplateRenderer(modelTemplate, fallback).Render(context);
                     text = result.Text;
                     warnings = [.. result.Warnings];
                 }

@@ -1,5 +1,4 @@
 using Edgewise.Gguf;
-using Edgewise.Gguf.Architectures;
 using Edgewise.Inference.Architectures;
 using Edgewise.Inference.Runtime;
 
@@ -22,8 +21,7 @@ public sealed class LocalModel : IDisposable
     {
         Hyperparameters = ModelValidator.ValidateWeights(file).Hyperparameters;
         _tokenizer = new Lazy<Tokenization.Tokenizer>(() => Tokenization.Tokenizer.FromGguf(file.Metadata));
-        Definition = ArchitectureDefinition.For(Hyperparameters.Architecture);
-        _weights = Definition.Bind(new WeightBinder(file), Hyperparameters);
+        _weights = Hyperparameters.Architecture.Bind(new WeightBinder(file), Hyperparameters);
         if (repack)
         {
             try
@@ -80,8 +78,6 @@ public sealed class LocalModel : IDisposable
 
     /// <summary><c>general.name</c>, or null.</summary>
     public string? Name => _file.Metadata.GetString(GgufKeys.General.Name);
-
-    internal ArchitectureDefinition Definition { get; }
 
     /// <summary>Opens, validates and binds the GGUF model at <paramref name="path"/>.</summary>
     /// <param name="path">The GGUF file.</param>

@@ -1,5 +1,5 @@
 using Edgewise.Gguf;
-using Edgewise.Gguf.Architectures;
+using Edgewise.Inference.Architectures;
 using Edgewise.Numerics;
 using Edgewise.Tokenization;
 

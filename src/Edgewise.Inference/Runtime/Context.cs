@@ -31,7 +31,7 @@ public sealed class Context : IDisposable
         KvCacheType = options.KvCacheType ?? KvCacheType.F16;
         var compute = SharedComputePools.Get(options.Threads);
         _cache = new KvCache(KvCacheType, options.SequenceCount ?? 1, hp.BlockCount, ContextLength, hp.KeyValueLength);
-        _pass = new ForwardPass(weights, hp, model.Definition, _cache, compute, BatchSize);
+        _pass = new ForwardPass(weights, hp, model.Architecture, _cache, compute, BatchSize);
         _logits = new float[checked(MaxLogitRows * hp.VocabSize)];
         _sequences = new int[BatchSize];
         _positions = new int[BatchSize];

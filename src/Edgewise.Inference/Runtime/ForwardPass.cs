@@ -1,4 +1,3 @@
-using Edgewise.Gguf.Architectures;
 using Edgewise.Inference.Architectures;
 using Edgewise.Inference.Model;
 using Edgewise.Inference.Runtime.Kernels;
@@ -29,7 +28,7 @@ internal sealed class ForwardPass
     private readonly float[] _gate;
     private readonly float[] _up;
 
-    public ForwardPass(ModelWeights weights, ModelHyperparameters hp, ArchitectureDefinition architecture, KvCache cache, Edgewise.Numerics.ComputePool compute, int batchSize)
+    public ForwardPass(ModelWeights weights, ModelHyperparameters hp, ModelArchitecture architecture, KvCache cache, Edgewise.Numerics.ComputePool compute, int batchSize)
     {
         _weights = weights;
         _hp = hp;

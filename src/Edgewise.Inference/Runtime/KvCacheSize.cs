@@ -1,4 +1,4 @@
-using Edgewise.Gguf.Architectures;
+using Edgewise.Inference.Architectures;
 
 namespace Edgewise.Inference.Runtime;
 

@@ -1,4 +1,9 @@
-using Edgewise.Gguf.Architectures;
+using Edgewise.Gguf;
+using Edgewise.Inference.Architectures;
+using Edgewise.Inference.Architectures.Llama;
+using Edgewise.Inference.Architectures.Phi3;
+using Edgewise.Inference.Architectures.Qwen2;
+using Edgewise.Inference.Architectures.Qwen3;
 
 namespace Edgewise.Inference.Synthesis;
 
@@ -9,7 +14,7 @@ namespace Edgewise.Inference.Synthesis;
 /// </summary>
 /// <param name="Name">Catalog name, e.g. <c>qwen2.5-0.5b</c>.</param>
 /// <param name="Source">The published model the shape is taken from.</param>
-/// <param name="Architecture">GGUF architecture.</param>
+/// <param name="Architecture">The architecture (one of <see cref="ModelArchitectures.All"/>).</param>
 /// <param name="EmbeddingLength">Hidden size.</param>
 /// <param name="BlockCount">Transformer blocks.</param>
 /// <param name="HeadCount">Query heads.</param>
@@ -41,27 +46,32 @@ public sealed record ModelShape(
     int RopeDimensionCount,
     RopeScalingKind Scaling)
 {
-    /// <summary>Number of weights, embedding included (counted once when tied).</summary>
+    /// <summary>
+    /// Number of weights, embedding included (counted once when tied): the elements of every tensor a synthesized
+    /// file of this shape holds (<see cref="SyntheticModel.Tensors"/>), RoPE factor tables aside.
+    /// </summary>
     public long ParameterCount
     {
         get
         {
-            long embd = EmbeddingLength;
-            long q = (long)HeadCount * HeadDimension;
-            long kv = (long)HeadCountKv * HeadDimension;
-            long perBlock = (embd * q) + (2 * embd * kv) + (q * embd) + (3 * embd * FeedForwardLength) + (2 * embd);
-            if (Architecture == ModelArchitecture.Qwen2)
+            long total = 0;
+            foreach (var tensor in SyntheticModel.Tensors(this))
             {
-                perBlock += q + (2 * kv);
+                if (tensor.Name is TensorNames.RopeFreqs or TensorNames.RopeFactorsLong or TensorNames.RopeFactorsShort)
+                {
+                    continue;
+                }
+
+                long elements = 1;
+                foreach (var dimension in tensor.Shape)
+                {
+                    elements *= dimension;
+                }
+
+                total += elements;
             }
 
-            if (Architecture == ModelArchitecture.Qwen3)
-            {
-                perBlock += 2L * HeadDimension;
-            }
-
-            var total = (BlockCount * perBlock) + (VocabSize * embd) + embd;
-            return TiedOutput ? total : total + (VocabSize * embd);
+            return total;
         }
     }
 
@@ -113,8 +123,8 @@ public static class ModelShapes
         Qwen3("qwen3-4b", "Qwen/Qwen3-4B", 2560, 36, 32, 8, 9728),
         Llama("llama3.2-1b", "meta-llama/Llama-3.2-1B-Instruct", 2048, 16, 32, 8, 64, 8192, 128256, 5e5f, 131072, RopeScalingKind.FrequencyFactors),
         Llama("llama3.2-3b", "meta-llama/Llama-3.2-3B-Instruct", 3072, 28, 24, 8, 128, 8192, 128256, 5e5f, 131072, RopeScalingKind.FrequencyFactors),
-        new("phi-3.5-mini", "microsoft/Phi-3.5-mini-instruct", ModelArchitecture.Phi3, 3072, 32, 32, 32, 96, 8192, 32064, false, 1e4f, 1e-5f, 131072, 96, RopeScalingKind.LongRope),
-        new("phi-4-mini", "microsoft/Phi-4-mini-instruct", ModelArchitecture.Phi3, 3072, 32, 24, 8, 128, 8192, 200064, true, 1e4f, 1e-5f, 131072, 96, RopeScalingKind.LongRope),
+        new("phi-3.5-mini", "microsoft/Phi-3.5-mini-instruct", Phi3Architecture.Instance, 3072, 32, 32, 32, 96, 8192, 32064, false, 1e4f, 1e-5f, 131072, 96, RopeScalingKind.LongRope),
+        new("phi-4-mini", "microsoft/Phi-4-mini-instruct", Phi3Architecture.Instance, 3072, 32, 24, 8, 128, 8192, 200064, true, 1e4f, 1e-5f, 131072, 96, RopeScalingKind.LongRope),
     ];
 
     /// <summary>Every known shape.</summary>
@@ -125,11 +135,11 @@ public static class ModelShapes
         Array.Find(s_all, s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
 
     private static ModelShape Llama(string name, string source, int embd, int layers, int heads, int kv, int headDim, int ff, int vocab, float theta, int ctx, RopeScalingKind scaling) =>
-        new(name, source, ModelArchitecture.Llama, embd, layers, heads, kv, headDim, ff, vocab, true, theta, 1e-5f, ctx, headDim, scaling);
+        new(name, source, LlamaArchitecture.Instance, embd, layers, heads, kv, headDim, ff, vocab, true, theta, 1e-5f, ctx, headDim, scaling);
 
     private static ModelShape Qwen2(string name, string source, int embd, int layers, int heads, int kv, int ff) =>
-        new(name, source, ModelArchitecture.Qwen2, embd, layers, heads, kv, embd / heads, ff, 151936, true, 1e6f, 1e-6f, 32768, embd / heads, RopeScalingKind.None);
+        new(name, source, Qwen2Architecture.Instance, embd, layers, heads, kv, embd / heads, ff, 151936, true, 1e6f, 1e-6f, 32768, embd / heads, RopeScalingKind.None);
 
     private static ModelShape Qwen3(string name, string source, int embd, int layers, int heads, int kv, int ff) =>
-        new(name, source, ModelArchitecture.Qwen3, embd, layers, heads, kv, 128, ff, 151936, true, 1e6f, 1e-6f, 40960, 128, RopeScalingKind.None);
+        new(name, source, Qwen3Architecture.Instance, embd, layers, heads, kv, 128, ff, 151936, true, 1e6f, 1e-6f, 40960, 128, RopeScalingKind.None);
 }

@@ -1,6 +1,6 @@
 using System.Buffers;
 using Edgewise.Gguf;
-using Edgewise.Gguf.Architectures;
+using Edgewise.Inference.Architectures;
 using Edgewise.Numerics;
 
 namespace Edgewise.Inference.Synthesis;
@@ -27,7 +27,7 @@ public static class SyntheticModel
         ArgumentNullException.ThrowIfNull(shape);
         ArgumentNullException.ThrowIfNull(scheme);
         var writer = new GgufWriter();
-        var arch = ModelArchitectures.Name(shape.Architecture);
+        var arch = shape.Architecture.Name;
         var hp = shape.ToHyperparameters();
         writer.Add(GgufKeys.General.Architecture, GgufValue.String(arch));
         writer.Add(GgufKeys.General.Name, GgufValue.String("synthetic " + shape.Name));
@@ -53,15 +53,9 @@ public static class SyntheticModel
         writer.Add(GgufKeys.General.QuantizationVersion, GgufValue.UInt32(2));
         writer.Add(GgufKeys.General.FileType, GgufValue.UInt32(scheme.FileType));
 
-        var layout = ModelTensorLayout.For(hp);
         var index = 0UL;
-        foreach (var tensor in layout.Tensors)
+        foreach (var tensor in Tensors(shape))
         {
-            if (!Includes(tensor, shape))
-            {
-                continue;
-            }
-
             var dims = tensor.Shape.ToArray();
             var type = scheme.TypeFor(tensor.Name, dims, shape.BlockCount, shape.TiedOutput);
             var source = ValueSource(tensor.Name, dims.Length, shape);
@@ -75,6 +69,22 @@ public static class SyntheticModel
     /// <summary>Writes the model to <paramref name="path"/>.</summary>
     public static void Write(string path, ModelShape shape, QuantizationScheme scheme, GgufMetadata? vocabulary, ulong seed) =>
         CreateWriter(shape, scheme, vocabulary, seed).WriteTo(path);
+
+    /// <summary>
+    /// The tensors a file of <paramref name="shape"/> holds, in file order: its architecture's tensor list
+    /// (<see cref="ModelTensorLayout.For"/>) with every required tensor, plus the optional ones the shape uses (an
+    /// untied output, its RoPE factor tables).
+    /// </summary>
+    internal static IEnumerable<TensorRequirement> Tensors(ModelShape shape)
+    {
+        foreach (var tensor in ModelTensorLayout.For(shape.ToHyperparameters()).Tensors)
+        {
+            if (Includes(tensor, shape))
+            {
+                yield return tensor;
+            }
+        }
+    }
 
     private static bool Includes(TensorRequirement tensor, ModelShape shape)
     {

@@ -32,6 +32,13 @@ public interface IModelResolver
     /// <summary>Resolves <paramref name="name"/>.</summary>
     /// <exception cref="ModelException"><see cref="ModelErrorCodes.InvalidModelName"/> or <see cref="ModelErrorCodes.ModelNotFound"/>.</exception>
     ModelDescriptor Resolve(string name);
+
+    /// <summary>
+    /// Resolves <paramref name="name"/> for an entry that brings its own <paramref name="entrySettings"/> (a configured alias
+    /// of a store model), so that memory is planned with them. Resolvers without settings of their own ignore them.
+    /// </summary>
+    /// <exception cref="ModelException"><see cref="ModelErrorCodes.InvalidModelName"/> or <see cref="ModelErrorCodes.ModelNotFound"/>.</exception>
+    ModelDescriptor Resolve(string name, ModelSettings? entrySettings) => Resolve(name);
 }
 
 /// <summary>A loaded model, disposed by the manager when it is unloaded.</summary>
@@ -52,13 +59,16 @@ public interface IModelLoader
 public sealed class StoreModelResolver(ModelStore store, ModelManagerOptions options) : IModelResolver
 {
     /// <inheritdoc/>
-    public ModelDescriptor Resolve(string name)
+    public ModelDescriptor Resolve(string name) => Resolve(name, null);
+
+    /// <inheritdoc/>
+    public ModelDescriptor Resolve(string name, ModelSettings? entrySettings)
     {
         ArgumentNullException.ThrowIfNull(name);
         var reference = ModelReference.Parse(name);
         var manifest = store.Find(reference)
             ?? throw new ModelException(ModelErrorCodes.ModelNotFound, "The model is not installed: run 'edgewise pull NAME' or 'edgewise import PATH'.");
-        var configured = options.Models.TryGetValue(manifest.FullName, out var s) || options.Models.TryGetValue(manifest.Name, out s) ? s : new ModelSettings();
+        var configured = entrySettings ?? (options.Models.TryGetValue(manifest.FullName, out var s) || options.Models.TryGetValue(manifest.Name, out s) ? s : new ModelSettings());
         var settings = configured.WithDefaultParallelSequences(options.DefaultParallelSequences);
         var context = Math.Min(settings.ContextLength ?? ContextOptions.DefaultMaxContextLength, manifest.ContextLength);
         var kvFactor = settings.KvCacheType == KvCacheType.F32 ? 2 : 1;

@@ -17,7 +17,7 @@ namespace Edgewise.Server.Agents;
 /// <see cref="HostedChatClient"/>s bound to the caller's key. MCP servers named by agents' tools start once, on
 /// first use (stdio children or streamable HTTP endpoints), and stop with the server; their tools are pinned by hash as in <c>edgewise chat</c>.
 /// </summary>
-internal sealed partial class AgentCatalog(ServerOptions options, ModelHost host, ServerMetrics metrics, AgentSessions sessions, AlertEngine alerts, ILogger<AgentCatalog> logger) : IAsyncDisposable
+internal sealed partial class AgentCatalog(ServerOptions options, ModelHost host, AgentSessions sessions, AlertEngine alerts, ILogger<AgentCatalog> logger) : IAsyncDisposable
 {
     private readonly ConditionalWeakTable<Agent, string> _degraded = [];
     private readonly ToolRegistry _tools = options.Agents.Tools ?? ToolRegistry.CreateDefault();
@@ -80,13 +80,13 @@ internal sealed partial class AgentCatalog(ServerOptions options, ModelHost host
             agents.Add(await CreateAgentAsync(member, key, cancellationToken).ConfigureAwait(false));
         }
 
-        return new AgentRouter(new HostedChatClient(host, metrics, router.Model, key), agents);
+        return new AgentRouter(new HostedChatClient(host, router.Model, key), agents);
     }
 
     private async Task<Agent> BuildAsync(EdgewiseConfig config, AgentConfig agentConfig, int? key, CancellationToken cancellationToken)
     {
         var mcpTools = await McpToolsAsync(config, agentConfig, cancellationToken).ConfigureAwait(false);
-        var agentOptions = config.CreateAgentOptions(agentConfig.Name, _tools, mcpTools, target => new HostedChatClient(host, metrics, target, key));
+        var agentOptions = config.CreateAgentOptions(agentConfig.Name, _tools, mcpTools, target => new HostedChatClient(host, target, key));
         agentOptions.AuditLog = sessions.Audit;
         agentOptions.TimeProvider = sessions.Clock;
         if (options.Agents.ApprovalTimeout is { } timeout)
@@ -100,7 +100,7 @@ internal sealed partial class AgentCatalog(ServerOptions options, ModelHost host
             model = smaller;
         }
 
-        var agent = new ChatAgent(new HostedChatClient(host, metrics, model, key), agentOptions);
+        var agent = new ChatAgent(new HostedChatClient(host, model, key), agentOptions);
         if (!string.Equals(model, agentConfig.Model, StringComparison.Ordinal))
         {
             _degraded.Add(agent, "alert: running on degraded model '" + model + "' instead of '" + agentConfig.Model + "'");

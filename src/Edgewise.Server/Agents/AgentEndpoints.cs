@@ -91,7 +91,9 @@ internal static class AgentEndpoints
 
                 var agent = await catalog.CreateAgentAsync(agentName, key, cancel).ConfigureAwait(false);
                 host.Resolve(agent.Options.Model!);
-                await runner.RunAsync(context, agent, session, body.Input, null, body.Stream == true).ConfigureAwait(false);
+                var interrupted = await sessions.InterruptedApprovalsAsync(session, null, cancel).ConfigureAwait(false);
+                var continued = interrupted.Count == 0 ? null : new AgentRunOptions { InterruptedApprovals = interrupted };
+                await runner.RunAsync(context, agent, session, body.Input, continued, body.Stream == true).ConfigureAwait(false);
             }
 
             return;
@@ -167,9 +169,10 @@ internal static class AgentEndpoints
             }
 
             var agent = await catalog.CreateAgentAsync(agentName, RequestGuard.KeyOf(context), cancel).ConfigureAwait(false);
+            var interrupted = await sessions.InterruptedApprovalsAsync(session, request.CallId, cancel).ConfigureAwait(false);
             await sessions.DecideAsync(id, request.CallId, approved, cancel).ConfigureAwait(false);
             var decision = new ApprovalDecision(request.CallId, body.ArgumentsHash ?? request.ArgumentsHash, approved);
-            await runner.RunAsync(context, agent, session, null, new AgentRunOptions { Approvals = [decision] }, body.Stream == true).ConfigureAwait(false);
+            await runner.RunAsync(context, agent, session, null, new AgentRunOptions { Approvals = [decision], InterruptedApprovals = interrupted }, body.Stream == true).ConfigureAwait(false);
         }
     }
 

@@ -102,6 +102,13 @@ internal sealed class AgentSessions(ServerOptions options) : IAsyncDisposable
         return _database as SqliteDatabase;
     }
 
+    /// <summary>The audit log's reader for listings (the console's audit view), opening the store on first use; both stores have one.</summary>
+    public async Task<IAuditListing> AuditListingAsync(CancellationToken cancellationToken)
+    {
+        await StoreAsync(cancellationToken).ConfigureAwait(false);
+        return (IAuditListing)_audit!;
+    }
+
     /// <summary>The session <paramref name="id"/> if it exists and belongs to <paramref name="owner"/>; otherwise 404 (A13).</summary>
     public async Task<AgentSession> GetOwnedAsync(string id, string owner, CancellationToken cancellationToken)
     {
@@ -195,6 +202,23 @@ internal sealed class AgentSessions(ServerOptions options) : IAsyncDisposable
         {
             throw new ApiException(409, ErrorTypes.InvalidRequest, "approval_already_decided", "This approval was already decided by another request.", "call_id");
         }
+    }
+
+    /// <summary>
+    /// The pending approvals of <paramref name="session"/> (other than <paramref name="except"/>) that a request already
+    /// decided but whose run never saved the session: its gateway died. Only a shared store (PostgreSQL) records
+    /// decisions; the run closes these as interrupted instead of deciding them a second time (A04).
+    /// </summary>
+    public async Task<IReadOnlyCollection<string>> InterruptedApprovalsAsync(AgentSession session, string? except, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        var pending = session.PendingApprovals.Select(p => p.CallId).Where(c => !string.Equals(c, except, StringComparison.Ordinal)).ToList();
+        if (_decisions is null || pending.Count == 0)
+        {
+            return [];
+        }
+
+        return await Guard(() => _decisions.DecidedAsync(session.Id, pending, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>Deletes sessions not updated within <paramref name="retention"/> of now; returns how many.</summary>

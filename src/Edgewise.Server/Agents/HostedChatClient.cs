@@ -10,16 +10,14 @@ namespace Edgewise.Server.Agents;
 /// An agent's view of a server model: every model call waits for admission and leases the model from the
 /// <see cref="ModelHost"/>, so agents share the queue, the per-key limits and the memory budget with plain chat,
 /// and hold a slot only while the model generates (not while tools run or approvals wait). Token counts go to the
-/// server's metrics like plain chat's.
+/// server's metrics like plain chat's (the model's pipeline measures every call, <see cref="Metrics.MetricsChatClient"/>).
 /// </summary>
-internal sealed class HostedChatClient(ModelHost host, ServerMetrics metrics, string model, int? key) : IChatClient
+internal sealed class HostedChatClient(ModelHost host, string model, int? key) : IChatClient
 {
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         using var session = await host.StartAsync(model, key, cancellationToken).ConfigureAwait(false);
-        var response = await session.Client.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
-        Record(response.Usage, session.StartedTimestamp);
-        return response;
+        return await session.Client.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
     }
 
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
@@ -28,27 +26,15 @@ internal sealed class HostedChatClient(ModelHost host, ServerMetrics metrics, st
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         using var session = await host.StartAsync(model, key, cancellationToken).ConfigureAwait(false);
-        UsageDetails? usage = null;
         await foreach (var update in session.Client.GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
         {
-            usage = update.Contents.OfType<UsageContent>().FirstOrDefault()?.Details ?? usage;
             yield return update;
         }
-
-        Record(usage, session.StartedTimestamp);
     }
 
     public object? GetService(Type serviceType, object? serviceKey = null) => null;
 
     public void Dispose()
     {
-    }
-
-    private void Record(UsageDetails? usage, long started)
-    {
-        if (usage is not null)
-        {
-            metrics.RecordGeneration(usage.InputTokenCount ?? 0, usage.OutputTokenCount ?? 0, Stopwatch.GetElapsedTime(started));
-        }
     }
 }

@@ -214,51 +214,15 @@ internal static class ConsoleApiEndpoints
         var cancel = context.RequestAborted;
         var owner = SessionOwner.Of(context);
         var everyone = owner == SessionOwner.Local;
-        var database = await sessions.DatabaseAsync(cancel).ConfigureAwait(false)
-            ?? throw new ApiException(501, ErrorTypes.Server, "not_implemented", "The audit view reads the SQLite store; with PostgreSQL storage verify the chain with 'edgewise audit verify' against the database.");
-        var (rows, total, verification) = await AgentSessions.Guard(async () =>
-        {
-            var connection = await database.OpenReadConnectionAsync(cancel).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
-            {
-                long count;
-                using (var counter = connection.CreateCommand())
-                {
-                    counter.CommandText = "SELECT COUNT(*) FROM audit";
-                    count = Convert.ToInt64(await counter.ExecuteScalarAsync(cancel).ConfigureAwait(false), CultureInfo.InvariantCulture);
-                }
+        var listing = await sessions.AuditListingAsync(cancel).ConfigureAwait(false);
+        var page = await AgentSessions.Guard(() => listing.ListAsync(sessionFilter, limit, cancel)).ConfigureAwait(false);
+        var rows = page.Rows.Select(r => everyone || string.Equals(r.Owner, owner, StringComparison.Ordinal)
+                ? new AuditRowDto(r.Seq, r.Timestamp, r.SessionId, r.Agent, r.Kind, r.Detail, r.Tool, r.CallId, r.ArgumentsHash, r.PreviousHash, r.Hash, false)
+                : new AuditRowDto(r.Seq, null, null, null, null, null, null, null, null, r.PreviousHash, r.Hash, true))
+            .ToList();
+        var (total, verification) = (page.Total, page.Verification);
 
-                using var command = connection.CreateCommand();
-                command.CommandText = """
-                    SELECT a.seq, a.ts, a.session_id, a.agent, a.kind, a.detail, a.tool, a.call_id, a.args_hash, a.prev_hash, a.hash, s.owner
-                    FROM audit a LEFT JOIN sessions s ON s.id = a.session_id
-                    """ + (sessionFilter is null ? string.Empty : " WHERE a.session_id = $session") + " ORDER BY a.seq DESC LIMIT $n";
-                command.Parameters.AddWithValue("$n", limit);
-                if (sessionFilter is not null)
-                {
-                    command.Parameters.AddWithValue("$session", sessionFilter);
-                }
-
-                var list = new List<object>();
-                using (var reader = await command.ExecuteReaderAsync(cancel).ConfigureAwait(false))
-                {
-                    while (await reader.ReadAsync(cancel).ConfigureAwait(false))
-                    {
-                        string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
-                        var seq = reader.GetInt64(0);
-                        var visible = everyone || string.Equals(Text(11), owner, StringComparison.Ordinal);
-                        list.Add(visible
-                            ? new AuditRowDto(seq, Text(1), Text(2), Text(3), Text(4), Text(5), Text(6), Text(7), Text(8), reader.GetString(9), reader.GetString(10), false)
-                            : new AuditRowDto(seq, null, null, null, null, null, null, null, null, reader.GetString(9), reader.GetString(10), true));
-                    }
-                }
-
-                list.Reverse();
-                return (list, count, SqliteAuditLog.Verify(connection, AuditHead.Read(AuditHead.PathFor(database.Path)), cancel));
-            }
-        }).ConfigureAwait(false);
-
-        if (sessionFilter is not null && rows.Count > 0 && rows.All(r => ((AuditRowDto)r).Redacted))
+        if (sessionFilter is not null && rows.Count > 0 && rows.All(r => r.Redacted))
         {
             throw AgentSessions.NotFound();
         }

@@ -40,6 +40,7 @@ internal static class ErrorCodes
 {
     public const string InvalidJson = "invalid_json";
     public const string InvalidValue = "invalid_value";
+    public const string UnsupportedParameter = "unsupported_parameter";
     public const string MissingField = "missing_required_parameter";
     public const string UnsupportedMediaType = "unsupported_media_type";
     public const string RequestTooLarge = "request_too_large";

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Edgewise.Gguf;
+using Edgewise.Hosting;
+using Edgewise.Inference;
 using Edgewise.Inference.Constraints;
 using Edgewise.Inference.Runtime;
 using Edgewise.Models;
@@ -36,8 +38,11 @@ internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelM
     /// <summary>
     /// Admits and leases <paramref name="model"/>; dispose the session when the response is done. <paramref name="keepAlive"/>
     /// overrides how long the model stays loaded once idle (zero: unload when this request ends; negative: keep loaded).
+    /// A model whose client does not declare every capability <paramref name="options"/> ask for (a raw prompt, logprobs:
+    /// a remote backend has neither) is refused with 400 naming the parameter, instead of the request being answered as if
+    /// it had not asked.
     /// </summary>
-    public async Task<ModelSession> StartAsync(string model, int? key, CancellationToken cancellationToken, TimeSpan? keepAlive = null)
+    public async Task<ModelSession> StartAsync(string model, int? key, CancellationToken cancellationToken, TimeSpan? keepAlive = null, ChatOptions? options = null)
     {
         var descriptor = Resolve(model);
         var priority = RequestGuard.PriorityOf(http.HttpContext);
@@ -45,6 +50,14 @@ internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelM
         try
         {
             var lease = await manager.AcquireAsync(model, keepAlive, cancellationToken).ConfigureAwait(false);
+            var missing = options.RequiredCapabilities() & ~lease.ChatClient.Capabilities();
+            if (missing != ChatCapabilities.None)
+            {
+                lease.Dispose();
+                ticket.Dispose();
+                throw Unsupported(missing);
+            }
+
             return new ModelSession(descriptor.Name, lease, ticket);
         }
         catch (ModelException e)
@@ -72,6 +85,11 @@ internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelM
             throw error;
         }
     }
+
+    /// <summary>The 400 for a request asking for capabilities its model lacks (the raw prompt first: it is the whole request).</summary>
+    internal static ApiException Unsupported(ChatCapabilities missing) => (missing & ChatCapabilities.RawPrompt) != 0
+        ? ApiException.Invalid("This model does not take raw prompts (it is served by a remote backend): use /v1/chat/completions, or a model on the embedded engine.", "prompt", ErrorCodes.UnsupportedParameter)
+        : ApiException.Invalid("This model does not report log probabilities (it is served by a remote backend): remove logprobs, or use a model on the embedded engine.", "logprobs", ErrorCodes.UnsupportedParameter);
 
     /// <summary>Resolves a name or throws the HTTP error for it.</summary>
     public ModelDescriptor Resolve(string model)

@@ -1,29 +1,31 @@
 using System.Diagnostics;
 using Edgewise.Models.Management;
+using Edgewise.Server.Telemetry;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 
 namespace Edgewise.Server.Hosting;
 
 /// <summary>
-/// Marks the server as loading while a local load runs, so readiness reports 503 meanwhile (H09), and writes one log
-/// line per load (name, bytes, milliseconds; on failure the cause and its code, <see cref="ModelHost.LoadFailure"/>) and
-/// per unload (category <c>Edgewise.Models</c>). Remote models (<see cref="ModelDescriptor.IsRemote"/>) are "loaded" by
-/// <see cref="RemoteModelLoader"/>: creating their backend pool takes no time and maps nothing, so readiness is not affected.
+/// Writes one log line per model load (name, bytes, milliseconds; on failure the cause and its code,
+/// <see cref="ModelHost.LoadFailure"/>) and per unload (category <c>Edgewise.Models</c>), and counts failed loads in the
+/// model metrics, for local and remote models alike. While a local load runs the server is marked as loading, so
+/// readiness reports 503 meanwhile (H09); a remote model's "load" creates its backend pool, takes no time and maps
+/// nothing, so readiness is not affected by it.
 /// </summary>
-internal sealed partial class TrackingModelLoader(IModelLoader inner, RemoteModelLoader remote, ServerState state, ILogger logger) : IModelLoader
+internal sealed partial class TrackingModelLoader(IModelLoader inner, ServerState state, ModelCallRecorder? recorder, ILogger logger) : IModelLoader
 {
     /// <summary>Set in <see cref="Exception.Data"/> of a load failure this loader has logged.</summary>
     public const string LoggedKey = "edgewise.load_logged";
 
     public ILoadedModel Load(ModelDescriptor descriptor, CancellationToken cancellationToken)
     {
-        if (descriptor.IsRemote)
+        var local = !descriptor.IsRemote;
+        if (local)
         {
-            return remote.Load(descriptor, cancellationToken);
+            state.LoadStarted();
         }
 
-        state.LoadStarted();
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -33,6 +35,7 @@ internal sealed partial class TrackingModelLoader(IModelLoader inner, RemoteMode
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            recorder?.RecordLoadFailure(descriptor.Name);
             var cause = ModelHost.LoadFailure(e, descriptor.Path);
             LogLoadFailed(logger, descriptor.Name, descriptor.MemoryBytes, Milliseconds(started), cause?.Code ?? "model_unavailable", cause?.Message ?? e.GetType().Name + ": " + e.Message);
             if (logger.IsEnabled(LogLevel.Debug))
@@ -45,7 +48,10 @@ internal sealed partial class TrackingModelLoader(IModelLoader inner, RemoteMode
         }
         finally
         {
-            state.LoadEnded();
+            if (local)
+            {
+                state.LoadEnded();
+            }
         }
     }
 
@@ -63,13 +69,17 @@ internal sealed partial class TrackingModelLoader(IModelLoader inner, RemoteMode
     [LoggerMessage(Level = LogLevel.Information, Message = "Unloaded model {Model}: {Bytes} bytes freed after {Ms} ms loaded")]
     private static partial void LogUnloaded(ILogger logger, string model, long bytes, long ms);
 
-    /// <summary>The loaded model, logging its unload when the manager disposes it.</summary>
-    private sealed class Logged(ILoadedModel inner, ModelDescriptor descriptor, ILogger logger) : ILoadedModel
+    /// <summary>The loaded model, logging its unload when the manager disposes it; the file lease and locked bytes pass through.</summary>
+    private sealed class Logged(ILoadedModel inner, ModelDescriptor descriptor, ILogger logger) : ILoadedModel, IFileLeaseHolder, ILockedMemory
     {
         private readonly long _loaded = Stopwatch.GetTimestamp();
         private int _disposed;
 
         public IChatClient ChatClient => inner.ChatClient;
+
+        public bool LeaseBreaking => inner is IFileLeaseHolder { LeaseBreaking: true };
+
+        public long LockedBytes => inner is ILockedMemory locked ? locked.LockedBytes : 0;
 
         public void Dispose()
         {

@@ -144,7 +144,6 @@ internal static class OllamaEndpoints
                 if (first == 0)
                 {
                     first = Stopwatch.GetTimestamp();
-                    metrics.RecordTimeToFirstToken(Stopwatch.GetElapsedTime(session.StartedTimestamp, first));
                 }
 
                 if (stream)
@@ -178,7 +177,6 @@ internal static class OllamaEndpoints
         // client sees done (and /api/ps no longer lists it).
         session.Dispose();
         var elapsed = Stopwatch.GetElapsedTime(started);
-        metrics.RecordGeneration(usage?.InputTokenCount ?? 0, usage?.OutputTokenCount ?? 0, first == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(first));
         var final = Chunk(session.Model, stream ? string.Empty : text.ToString(), chat, done: true) with
         {
             DoneReason = finish == ChatFinishReason.Length ? "length" : "stop",

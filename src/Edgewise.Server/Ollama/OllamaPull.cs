@@ -34,7 +34,7 @@ internal sealed record OllamaPullStatusDto(string Status)
 }
 
 /// <summary>
-/// <c>POST /api/pull</c>: resolves the name in the catalog (only catalog models: no arbitrary URLs), picks the variant
+/// <c>POST /api/pull</c>: resolves the name in the catalog — an Ollama-style name or an alias (only catalog models: no arbitrary URLs), picks the variant
 /// that fits the memory budget when no quantization is named, and downloads it through <see cref="ModelPuller"/> into
 /// <see cref="ServerOptions.Store"/> (resumable, verified, then registered). Streams Ollama's NDJSON statuses
 /// ("pulling manifest", "pulling DIGEST" with total/completed at each whole percent, "verifying sha256 digest",
@@ -58,7 +58,15 @@ internal sealed class OllamaPull(ServerOptions options, ModelManager manager) : 
         CatalogVariant variant;
         try
         {
-            (model, var named) = (options.Catalog ?? ModelCatalog.BuiltIn).Resolve(reference);
+            // Ollama's clients send the names people type (llama3.2, qwen2.5:0.5b-instruct-q8_0); a catalog alias with an
+            // optional quantization tag (qwen2.5-0.5b:q8_0) is the other spelling.
+            var catalog = options.Catalog ?? ModelCatalog.BuiltIn;
+            CatalogVariant? named;
+            if (!catalog.TryResolveName(name, out model, out named))
+            {
+                (model, named) = catalog.Resolve(reference);
+            }
+
             variant = named ?? VariantSelector.Choose(model, manager.MemoryBudgetBytes)
                 ?? throw new ModelException(ModelErrorCodes.InsufficientMemory, "No variant fits.");
         }

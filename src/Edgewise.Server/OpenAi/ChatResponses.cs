@@ -24,7 +24,7 @@ internal static class ChatResponses
         var text = response.Text;
         var message1 = new ResponseMessageDto(text.Length == 0 && calls.Count > 0 ? null : text, calls.Count > 0 ? calls : null);
         var finish = calls.Count > 0 ? "tool_calls" : FinishReason(response.FinishReason);
-        var logprobs = response.AdditionalProperties?.ContainsKey(Edgewise.Inference.LocalChatClient.LogprobsKey) == true
+        var logprobs = Edgewise.Inference.ChatCapabilityOptions.HasLogprobs(response.AdditionalProperties)
             ? Logprobs.ToChat(Logprobs.Of(response.AdditionalProperties))
             : null;
         return new ChatCompletionDto(id, created, model, [new ChoiceDto(0, message1, finish) { Logprobs = logprobs }], Usage(response.Usage));

@@ -36,7 +36,7 @@ internal static class ChatStreamWriter
         };
         try
         {
-            await ConsumeAsync(state, channel.Reader, call, keepAlive, metrics, session.StartedTimestamp, stop.Token).ConfigureAwait(false);
+            await ConsumeAsync(state, channel.Reader, call, keepAlive, stop.Token).ConfigureAwait(false);
         }
         finally
         {
@@ -63,12 +63,11 @@ internal static class ChatStreamWriter
         }
     }
 
-    private static async Task ConsumeAsync(StreamState s, ChannelReader<ChatResponseUpdate> reader, ChatCall call, TimeSpan keepAlive, ServerMetrics metrics, long started, CancellationToken cancellationToken)
+    private static async Task ConsumeAsync(StreamState s, ChannelReader<ChatResponseUpdate> reader, ChatCall call, TimeSpan keepAlive, CancellationToken cancellationToken)
     {
         UsageDetails? usage = null;
         string? finish = null;
         var sawToolCall = false;
-        var firstToken = 0L;
         var pending = reader.WaitToReadAsync(cancellationToken).AsTask();
         while (true)
         {
@@ -130,12 +129,6 @@ internal static class ChatStreamWriter
                     continue;
                 }
 
-                if (firstToken == 0)
-                {
-                    firstToken = Stopwatch.GetTimestamp();
-                    metrics.RecordTimeToFirstToken(Stopwatch.GetElapsedTime(started, firstToken));
-                }
-
                 await s.WriteChunkAsync(new DeltaDto(s.RoleSent ? null : "assistant", text.Length == 0 ? null : text, calls.Count == 0 ? null : calls), null, null).ConfigureAwait(false);
                 s.RoleSent = true;
             }
@@ -151,10 +144,6 @@ internal static class ChatStreamWriter
         }
 
         await s.WriteRawAsync(Done).ConfigureAwait(false);
-        if (usage is not null)
-        {
-            metrics.RecordGeneration(usage.InputTokenCount ?? 0, usage.OutputTokenCount ?? 0, firstToken == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(firstToken));
-        }
     }
 
     /// <summary>The error a response cut by the drain deadline ends with (S01).</summary>

@@ -48,7 +48,7 @@ internal sealed record CompletionCall(string Model, IReadOnlyList<string> Prompt
 /// <summary>
 /// Validates a completions request with the chat caps (max_tokens ≤ 4096, ≤ 4 stop strings, logprobs ≤ 20, at most
 /// <see cref="MaxPrompts"/> prompts, n = best_of = 1, no echo or suffix). Each prompt is given to the model raw
-/// (<see cref="LocalChatClient.RawPromptKey"/>): tokenized as is with the model's BOS, no chat template.
+/// (<see cref="ChatCapabilities.RawPrompt"/>): tokenized as is with the model's BOS, no chat template.
 /// </summary>
 internal static class CompletionRequestMapper
 {
@@ -91,8 +91,7 @@ internal static class CompletionRequestMapper
             MaxOutputTokens = ChatRequestMapper.IntRange(request.MaxTokens, 1, ChatRequestMapper.MaxOutputTokens, "max_tokens") ?? DefaultMaxTokens,
             Seed = request.Seed,
             StopSequences = ChatRequestMapper.Stop(request.Stop),
-            AdditionalProperties = new() { [LocalChatClient.RawPromptKey] = true },
-        };
+        }.WithRawPrompt();
         var logprobs = ChatRequestMapper.IntRange(request.Logprobs, 0, ChatRequestMapper.MaxTopLogprobs, "logprobs");
         if (logprobs is { } top)
         {

@@ -38,7 +38,7 @@ internal static class CompletionsEndpoint
     {
         var request = await JsonBody.ReadAsync<CompletionRequest>(context, options.MaxRequestBodyBytes).ConfigureAwait(false);
         var call = CompletionRequestMapper.Map(request);
-        using var session = await host.StartAsync(call.Model, RequestGuard.KeyOf(context), context.RequestAborted).ConfigureAwait(false);
+        using var session = await host.StartAsync(call.Model, RequestGuard.KeyOf(context), context.RequestAborted, options: call.Options).ConfigureAwait(false);
         var run = new Run(context, session, call, "cmpl-" + Guid.NewGuid().ToString("N"), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), options.StreamKeepAlive);
         var choices = new List<CompletionChoiceDto>(call.Prompts.Count);
         for (var i = 0; i < call.Prompts.Count; i++)
@@ -53,7 +53,6 @@ internal static class CompletionsEndpoint
         }
 
         var usage = new UsageDto(run.PromptTokens, run.CompletionTokens, run.PromptTokens + run.CompletionTokens);
-        metrics.RecordGeneration(run.PromptTokens, run.CompletionTokens, run.FirstToken == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(run.FirstToken));
         if (!call.Stream)
         {
             await OpenAiEndpoints.WriteJsonAsync(context, new CompletionDto(run.Id, run.Created, session.Model, choices, usage)).ConfigureAwait(false);
@@ -104,12 +103,6 @@ internal static class CompletionsEndpoint
                 if (piece.Length == 0 && logprobs.Count == 0)
                 {
                     continue;
-                }
-
-                if (run.FirstToken == 0)
-                {
-                    run.FirstToken = Stopwatch.GetTimestamp();
-                    metrics.RecordTimeToFirstToken(Stopwatch.GetElapsedTime(run.Session.StartedTimestamp, run.FirstToken));
                 }
 
                 if (call.Stream)

@@ -24,24 +24,17 @@ internal sealed record CompletionLogprobsDto(
     IReadOnlyList<int> TextOffset);
 
 /// <summary>
-/// Asks the engine for per-token log probabilities and reads them back (the <see cref="LocalChatClient.LogprobsKey"/>
-/// contract: <c>AdditionalProperties["logprobs"]</c> on options, updates and responses).
+/// Asks the model for per-token log probabilities (<see cref="ChatCapabilities.Logprobs"/>, a capability the model's
+/// client must declare) and writes them in OpenAI's two shapes.
 /// </summary>
 internal static class Logprobs
 {
-    public static void Request(ChatOptions options, int topLogprobs)
-    {
-        options.AdditionalProperties ??= [];
-        options.AdditionalProperties[LocalChatClient.LogprobsKey] = true;
-        options.AdditionalProperties[LocalChatClient.TopLogprobsKey] = topLogprobs;
-    }
+    public static void Request(ChatOptions options, int topLogprobs) => options.WithLogprobs(topLogprobs);
 
-    public static bool Requested(ChatOptions? options) =>
-        options?.AdditionalProperties?.TryGetValue(LocalChatClient.LogprobsKey, out var value) == true && value is true;
+    public static bool Requested(ChatOptions? options) => (options.RequiredCapabilities() & ChatCapabilities.Logprobs) != 0;
 
     /// <summary>The tokens an update or response carries; empty when none.</summary>
-    public static IReadOnlyList<TokenLogprob> Of(AdditionalPropertiesDictionary? properties) =>
-        properties?.TryGetValue(LocalChatClient.LogprobsKey, out var value) == true && value is IReadOnlyList<TokenLogprob> list ? list : [];
+    public static IReadOnlyList<TokenLogprob> Of(AdditionalPropertiesDictionary? properties) => ChatCapabilityOptions.Logprobs(properties);
 
     public static ChatLogprobsDto ToChat(IReadOnlyList<TokenLogprob> tokens)
     {

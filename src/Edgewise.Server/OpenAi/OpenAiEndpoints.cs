@@ -35,7 +35,7 @@ internal static class OpenAiEndpoints
             return;
         }
 
-        using var session = await host.StartAsync(call.Model, RequestGuard.KeyOf(context), context.RequestAborted).ConfigureAwait(false);
+        using var session = await host.StartAsync(call.Model, RequestGuard.KeyOf(context), context.RequestAborted, options: call.Options).ConfigureAwait(false);
         if (call.Stream)
         {
             await ChatStreamWriter.WriteAsync(context, session, call, options.StreamKeepAlive, metrics).ConfigureAwait(false);
@@ -55,12 +55,6 @@ internal static class OpenAiEndpoints
         catch (Exception e) when (ModelHost.TranslateGeneration(e) is { } error)
         {
             throw error;
-        }
-
-        var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(session.StartedTimestamp);
-        if (response.Usage is { } usage)
-        {
-            metrics.RecordGeneration(usage.InputTokenCount ?? 0, usage.OutputTokenCount ?? 0, elapsed);
         }
 
         var dto = ChatResponses.ToCompletion(response, session.Model, ChatResponses.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds());

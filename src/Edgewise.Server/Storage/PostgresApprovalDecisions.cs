@@ -35,4 +35,30 @@ public sealed class PostgresApprovalDecisions
             return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
         }, cancellationToken);
     }
+
+    /// <summary>Which of <paramref name="callIds"/> of <paramref name="sessionId"/> already have a recorded decision.</summary>
+    /// <exception cref="StorageException">The database cannot be reached.</exception>
+    public Task<IReadOnlyCollection<string>> DecidedAsync(string sessionId, IReadOnlyCollection<string> callIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sessionId);
+        ArgumentNullException.ThrowIfNull(callIds);
+        if (callIds.Count == 0)
+        {
+            return Task.FromResult<IReadOnlyCollection<string>>([]);
+        }
+
+        return _database.RunAsync<IReadOnlyCollection<string>>(async (connection, ct) =>
+        {
+            await using var command = PostgresDatabase.Command(connection, null,
+                "SELECT call_id FROM approval_decisions WHERE session_id = $1 AND call_id = ANY($2)", sessionId, callIds.ToArray());
+            var decided = new HashSet<string>(StringComparer.Ordinal);
+            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                decided.Add(reader.GetString(0));
+            }
+
+            return decided;
+        }, cancellationToken);
+    }
 }

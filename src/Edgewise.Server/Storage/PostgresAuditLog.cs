@@ -13,7 +13,7 @@ namespace Edgewise.Server.Storage;
 /// rows and a log cut short (rows gone while the head still names the old end) unless the triggers themselves were
 /// dropped by the tables' owner; against that, keep <see cref="AuditVerification.HeadHash"/> outside the database.
 /// </summary>
-public sealed class PostgresAuditLog : IAuditLog
+public sealed class PostgresAuditLog : IAuditLog, IAuditListing
 {
     private readonly PostgresDatabase _database;
 
@@ -84,6 +84,41 @@ public sealed class PostgresAuditLog : IAuditLog
 
             return records;
         }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public async Task<AuditListing> ListAsync(string? sessionId, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var (rows, total) = await _database.InTransactionAsync(IsolationLevel.RepeatableRead, async (connection, transaction, ct) =>
+        {
+            long count;
+            await using (var counter = PostgresDatabase.Command(connection, transaction, "SELECT COUNT(*) FROM audit"))
+            {
+                count = Convert.ToInt64(await counter.ExecuteScalarAsync(ct).ConfigureAwait(false), CultureInfo.InvariantCulture);
+            }
+
+            await using var command = PostgresDatabase.Command(connection, transaction, """
+                SELECT a.seq, a.ts, a.session_id, a.agent, a.kind, a.detail, a.tool, a.call_id, a.args_hash, a.prev_hash, a.hash, s.owner
+                FROM audit a LEFT JOIN sessions s ON s.id = a.session_id
+                WHERE $1::text IS NULL OR a.session_id = $1
+                ORDER BY a.seq DESC LIMIT $2
+                """, new Npgsql.NpgsqlParameter { Value = (object?)sessionId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text }, limit);
+            var list = new List<AuditListingRow>();
+            await using (var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+                    list.Add(new AuditListingRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
+                        Text(6), Text(7), Text(8), reader.GetString(9), reader.GetString(10), Text(11)));
+                }
+            }
+
+            list.Reverse();
+            return ((IReadOnlyList<AuditListingRow>)list, count);
+        }, cancellationToken).ConfigureAwait(false);
+        return new AuditListing(rows, total, await VerifyAsync(cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>

@@ -14,7 +14,7 @@ namespace Edgewise.Server.Storage;
 /// rows, emptying the table or putting back an older copy of the database is detected too. What this cannot prove is
 /// in docs/security.md ("What the audit log proves").
 /// </summary>
-public sealed class SqliteAuditLog : IAuditLog
+public sealed class SqliteAuditLog : IAuditLog, IAuditListing
 {
     /// <summary>The previous hash of the first row.</summary>
     public static readonly string GenesisHash = new('0', 64);
@@ -149,6 +149,47 @@ public sealed class SqliteAuditLog : IAuditLog
             }
 
             return records;
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<AuditListing> ListAsync(string? sessionId, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var connection = await _database.OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            long count;
+            using (var counter = connection.CreateCommand())
+            {
+                counter.CommandText = "SELECT COUNT(*) FROM audit";
+                count = Convert.ToInt64(await counter.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+            }
+
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT a.seq, a.ts, a.session_id, a.agent, a.kind, a.detail, a.tool, a.call_id, a.args_hash, a.prev_hash, a.hash, s.owner
+                FROM audit a LEFT JOIN sessions s ON s.id = a.session_id
+                """ + (sessionId is null ? string.Empty : " WHERE a.session_id = $session") + " ORDER BY a.seq DESC LIMIT $n";
+            command.Parameters.AddWithValue("$n", limit);
+            if (sessionId is not null)
+            {
+                command.Parameters.AddWithValue("$session", sessionId);
+            }
+
+            var list = new List<AuditListingRow>();
+            using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+                    list.Add(new AuditListingRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
+                        Text(6), Text(7), Text(8), reader.GetString(9), reader.GetString(10), Text(11)));
+                }
+            }
+
+            list.Reverse();
+            return new AuditListing(list, count, Verify(connection, AuditHead.Read(_headPath), cancellationToken));
         }
     }
 

@@ -99,16 +99,14 @@ public static class ChatTemplateFamilies
     }
 
     /// <summary>
-    /// The family to fall back to for a model of GGUF architecture <paramref name="architecture"/> that has no
-    /// recognisable template: ChatML for qwen2/qwen3, Llama 3 for llama, Phi-3 for phi3, else Unknown (ChatML).
+    /// The family to fall back to for a model of a GGUF architecture the engine does not run (gemma) that has no
+    /// recognisable template; else Unknown (ChatML). An architecture the engine runs declares its own fallback, in its
+    /// folder (<c>ModelArchitecture.ChatTemplateFallback</c> in Edgewise.Inference), so it is not repeated here.
     /// </summary>
     /// <param name="architecture">The value of <c>general.architecture</c>, or null.</param>
     /// <returns>The family.</returns>
-    public static ChatTemplateFamily ForArchitecture(string? architecture) => architecture switch
+    public static ChatTemplateFamily ForOtherArchitecture(string? architecture) => architecture switch
     {
-        "qwen2" or "qwen3" => ChatTemplateFamily.ChatMl,
-        "llama" => ChatTemplateFamily.Llama3,
-        "phi3" => ChatTemplateFamily.Phi3,
         "gemma" or "gemma2" or "gemma3" => ChatTemplateFamily.Gemma,
         _ => ChatTemplateFamily.Unknown,
     };

@@ -275,6 +275,54 @@ public sealed class EdgewiseConfigTests
         Assert.Contains("place_order", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("auto", null)]
+    [InlineData("required", "")]
+    [InlineData("place_order", "place_order")]
+    public void CreateAgentOptions_ToolChoice_MapsToTheToolMode(string choice, string? expected)
+    {
+        var config = Parse($$"""
+            models:
+              small: {path: a.gguf}
+            agents:
+              kiosk:
+                model: small
+                tools: [inventory_lookup, place_order]
+                tool_choice: {{choice}}
+            """);
+
+        var mode = config.CreateAgentOptions("kiosk", ToolRegistry.CreateDefault()).ToolChoice;
+
+        if (expected is null)
+        {
+            Assert.Null(mode);
+        }
+        else
+        {
+            Assert.Equal(expected.Length == 0 ? null : expected, Assert.IsType<Microsoft.Extensions.AI.RequiredChatToolMode>(mode).RequiredFunctionName);
+        }
+    }
+
+    [Theory]
+    [InlineData("tools: [inventory_lookup]", "tool_choice: place_order", "must be auto, required or one of this agent's tools")]
+    [InlineData("description: no tools", "tool_choice: required", "'required' needs at least one tool or handoff")]
+    [InlineData("tools: [inventory_lookup]", "tool_choice: none", "must be auto, required or one of this agent's tools")]
+    public void Parse_BadToolChoice_IsRejected(string tools, string choice, string problem)
+    {
+        var e = Bad($"""
+            models:
+              small: {"{path: a.gguf}"}
+            agents:
+              kiosk:
+                model: small
+                {tools}
+                {choice}
+            """);
+
+        Assert.Equal("agents.kiosk.tool_choice", e.KeyPath);
+        Assert.Contains(problem, e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Parse_PrivateAgentWithEscalation_IsRejected()
     {

@@ -1,5 +1,9 @@
 using Edgewise.Gguf;
-using Edgewise.Gguf.Architectures;
+using Edgewise.Inference.Architectures;
+using Edgewise.Inference.Architectures.Llama;
+using Edgewise.Inference.Architectures.Phi3;
+using Edgewise.Inference.Architectures.Qwen2;
+using Edgewise.Inference.Architectures.Qwen3;
 using Edgewise.Inference.Tests.Support;
 using Edgewise.Testing;
 
@@ -12,7 +16,7 @@ public sealed class ModelHyperparametersTests
     {
         var hp = ReadReference("ref-qwen3-Q8_0.gguf");
 
-        Assert.Equal(ModelArchitecture.Qwen3, hp.Architecture);
+        Assert.Same(Qwen3Architecture.Instance, hp.Architecture);
         Assert.Equal(64, hp.EmbeddingLength);
         Assert.Equal(32, hp.HeadDimension);
         Assert.Equal(128, hp.QueryLength);
@@ -28,7 +32,7 @@ public sealed class ModelHyperparametersTests
     {
         var hp = ReadReference("ref-qwen2-F32.gguf");
 
-        Assert.Equal(ModelArchitecture.Qwen2, hp.Architecture);
+        Assert.Same(Qwen2Architecture.Instance, hp.Architecture);
         Assert.Equal(151_936, hp.VocabSize);
         Assert.Equal(16, hp.HeadDimension);
         Assert.Equal(1e6f, hp.RopeFreqBase);
@@ -40,7 +44,7 @@ public sealed class ModelHyperparametersTests
     {
         var hp = ReadReference("ref-llama32-F16.gguf");
 
-        Assert.Equal(ModelArchitecture.Llama, hp.Architecture);
+        Assert.Same(LlamaArchitecture.Instance, hp.Architecture);
         Assert.Equal(RopeScalingKind.FrequencyFactors, hp.RopeScaling.Kind);
         Assert.Equal(2, hp.HeadCount);
         Assert.Equal(1, hp.HeadCountKv);
@@ -53,7 +57,7 @@ public sealed class ModelHyperparametersTests
     {
         var hp = ReadReference("ref-phi4-F16.gguf");
 
-        Assert.Equal(ModelArchitecture.Phi3, hp.Architecture);
+        Assert.Same(Phi3Architecture.Instance, hp.Architecture);
         Assert.Equal(RopeScalingKind.LongRope, hp.RopeScaling.Kind);
         Assert.Equal(4096, hp.RopeScaling.OriginalContextLength);
         Assert.Equal(1.1902381f, hp.RopeScaling.AttentionFactor, 1e-6f);

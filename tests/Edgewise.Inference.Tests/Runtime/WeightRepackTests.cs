@@ -1,5 +1,4 @@
 using Edgewise.Gguf;
-using Edgewise.Gguf.Architectures;
 using Edgewise.Inference.Architectures;
 using Edgewise.Inference.Model;
 using Edgewise.Numerics;
@@ -100,7 +99,7 @@ public sealed class WeightRepackTests
     private static ModelWeights Bind(GgufFile file)
     {
         var hp = ModelTensorLayout.Validate(file.Header).Hyperparameters;
-        return ArchitectureDefinition.For(hp.Architecture).Bind(new WeightBinder(file), hp);
+        return hp.Architecture.Bind(new WeightBinder(file), hp);
     }
 
     private static WeightMatrix[] Candidates(ModelWeights weights) =>

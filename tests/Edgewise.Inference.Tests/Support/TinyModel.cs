@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Edgewise.Gguf;
-using Edgewise.Gguf.Architectures;
+using Edgewise.Inference.Architectures;
 using Edgewise.Inference.Model;
 
 namespace Edgewise.Inference.Tests.Support;
@@ -14,6 +14,7 @@ internal sealed class TinyModel
     private readonly Dictionary<string, GgufValue> _metadata = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long[]?> _shapeOverrides = new(StringComparer.Ordinal);
     private readonly HashSet<string> _optional = new(StringComparer.Ordinal);
+    private readonly List<(string Name, long[] Shape)> _undeclared = [];
 
     public TinyModel(string architecture)
     {
@@ -58,6 +59,13 @@ internal sealed class TinyModel
     public TinyModel With(string tensor)
     {
         _optional.Add(tensor);
+        return this;
+    }
+
+    /// <summary>Adds a tensor the architecture's list does not declare (as a hostile or odd file might).</summary>
+    public TinyModel WithUndeclared(string tensor, long[] shape)
+    {
+        _undeclared.Add((tensor, shape));
         return this;
     }
 
@@ -108,6 +116,11 @@ internal sealed class TinyModel
             }
 
             writer.AddTensor(t.Name, GgmlType.F32, shape, MemoryMarshal.AsBytes(Values(t.Name, shape, random).AsSpan()).ToArray());
+        }
+
+        foreach (var (name, shape) in _undeclared)
+        {
+            writer.AddTensor(name, GgmlType.F32, shape, MemoryMarshal.AsBytes(Values(name, shape, new Random(Seed)).AsSpan()).ToArray());
         }
 
         return writer.ToArray();

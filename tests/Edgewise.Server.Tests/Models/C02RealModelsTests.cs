@@ -1,5 +1,6 @@
 using System.Net;
 using Edgewise.Models.Management;
+using Edgewise.Hosting;
 using Edgewise.Server.Hosting;
 using Edgewise.Server.Tests.Support;
 using Edgewise.Testing;

@@ -6,6 +6,7 @@ using Edgewise.Models.Catalog;
 using Edgewise.Models.Import;
 using Edgewise.Models.Management;
 using Edgewise.Models.Storage;
+using Edgewise.Hosting;
 using Edgewise.Server.Hosting;
 using Edgewise.Server.Tests.Support;
 using Edgewise.Testing;

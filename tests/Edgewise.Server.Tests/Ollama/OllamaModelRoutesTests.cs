@@ -84,6 +84,24 @@ public sealed class OllamaModelRoutesTests
         Assert.NotNull(home.Store.Find(ModelReference.Parse("tiny:q8_0")));
     }
 
+    [Theory]
+    [InlineData("tinymodel:1m")]
+    [InlineData("tinymodel:1m-instruct-q8_0")]
+    public async Task Pull_OllamaStyleName_PullsTheCatalogVariant(string name)
+    {
+        var bytes = await File.ReadAllBytesAsync(ModelFile, TestContext.Current.CancellationToken);
+        await using var hub = new FileHub(bytes);
+        using var home = new TempStore();
+        await using var server = await StartWithStoreAsync(hub, home, bytes);
+
+        using var response = await server.Client.PostAsync("/api/pull", LiveServer.Json("{\"model\":\"" + name + "\",\"stream\":false}"), TestContext.Current.CancellationToken);
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("success", body.GetProperty("status").GetString());
+        Assert.NotNull(home.Store.Find(ModelReference.Parse("tiny:q8_0")));
+    }
+
     [Fact]
     public async Task Pull_NotStreamingAlreadyInStore_AnswersSuccessWithoutDownloadingAgain()
     {
@@ -155,7 +173,7 @@ public sealed class OllamaModelRoutesTests
     {
         var sha = Convert.ToHexStringLower(SHA256.HashData(expected));
         var catalog = $$"""
-            {"version":1,"models":[{"alias":"tiny","family":"phi3","parameters":1000000,"context_length":4096,"kv_bytes_per_token":1024,
+            {"version":1,"models":[{"alias":"tiny","names":["tinymodel:1m"],"family":"phi3","parameters":1000000,"context_length":4096,"kv_bytes_per_token":1024,
               "tags":["general"],"description":"t","license":"mit",
               "variants":[{"quant":"q8_0","repo":"o/tiny-GGUF","file":"tiny-Q8_0.gguf","bytes":{{expected.Length}},"sha256":"{{sha}}"}]}]}
             """;

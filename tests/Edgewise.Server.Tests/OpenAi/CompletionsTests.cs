@@ -36,7 +36,7 @@ public sealed class CompletionsTests
         Assert.Equal(0.9f, options.TopP);
         Assert.Equal(7, options.Seed);
         Assert.Equal(["\n"], options.StopSequences!);
-        Assert.True(model.Received.All(r => r.Options!.AdditionalProperties![LocalChatClient.RawPromptKey] is true));
+        Assert.True(model.Received.All(r => r.Options.RequiredCapabilities() == ChatCapabilities.RawPrompt));
     }
 
     [Fact]

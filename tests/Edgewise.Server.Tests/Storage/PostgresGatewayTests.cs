@@ -94,6 +94,51 @@ public sealed class PostgresGatewayTests
         Assert.Equal(0, book.Orders);
         var (_, session) = await a.CallAsync(HttpMethod.Get, "/v1/sessions/" + id);
         Assert.Single(session.GetProperty("pending_approvals").EnumerateArray());
+
+        // The next input closes it as interrupted: no second decision in the audit (A04), the tool not run.
+        var next = await a.RunAsync("orders", "something else", id);
+        Assert.DoesNotContain(next.GetProperty("pending_approvals").EnumerateArray(), p => p.GetProperty("call_id").GetString() == callId);
+        var audit = await backend.GetAuditAsync(id!);
+        Assert.DoesNotContain(audit, r => r.CallId == callId && r.Kind is "approval_granted" or "approval_denied");
+        Assert.Single(audit, r => r.CallId == callId && r.Kind == "tool_error" && r.Detail == "approval decided in an interrupted run");
+        Assert.Equal(0, book.Orders);
+    }
+
+    [Fact]
+    public async Task ConsoleAuditView_OnPostgres_ListsBothGatewaysRowsAsOneVerifiedChain()
+    {
+        await using var backend = await PostgresBackend.OpenAsync();
+        var book = new OrderBook();
+        await using var a = await StartAsync(backend, book, Models());
+        await using var b = await StartAsync(backend, book, Models());
+        var run = await a.RunAsync("orders", "order two");
+        var id = run.GetProperty("session_id").GetString()!;
+        var callId = Assert.Single(run.GetProperty("pending_approvals").EnumerateArray().ToList()).GetProperty("call_id").GetString();
+        var (approved, _) = await b.CallAsync(HttpMethod.Post, $"/v1/sessions/{id}/approvals/{callId}", """{"approved":true}""");
+        Assert.Equal(200, approved);
+        var other = (await b.RunAsync("orders", "order three")).GetProperty("session_id").GetString()!;
+
+        var (status, all) = await b.CallAsync(HttpMethod.Get, "/admin/audit");
+        var (filteredStatus, filtered) = await a.CallAsync(HttpMethod.Get, "/admin/audit?session_id=" + id + "&limit=1000");
+
+        Assert.Equal((200, 200), (status, filteredStatus));
+        var rows = all.GetProperty("data").EnumerateArray().ToList();
+        Assert.Equal(await backend.CountAsync("audit"), all.GetProperty("total").GetInt64());
+        Assert.Equal(rows.Count, all.GetProperty("total").GetInt64());
+        Assert.True(all.GetProperty("verification").GetProperty("valid").GetBoolean());
+        Assert.Equal(rows[^1].GetProperty("hash").GetString(), all.GetProperty("verification").GetProperty("head_hash").GetString());
+        Assert.Equal(all.GetProperty("genesis_hash").GetString(), rows[0].GetProperty("prev_hash").GetString());
+        for (var i = 1; i < rows.Count; i++)
+        {
+            Assert.Equal(rows[i - 1].GetProperty("hash").GetString(), rows[i].GetProperty("prev_hash").GetString());
+            Assert.Equal(rows[i - 1].GetProperty("seq").GetInt64() + 1, rows[i].GetProperty("seq").GetInt64());
+        }
+
+        Assert.Contains(rows, r => r.GetProperty("session_id").GetString() == other);
+        var own = filtered.GetProperty("data").EnumerateArray().ToList();
+        Assert.NotEmpty(own);
+        Assert.All(own, r => Assert.Equal(id, r.GetProperty("session_id").GetString()));
+        Assert.Contains(own, r => r.GetProperty("kind").GetString() == "approval_granted" && r.GetProperty("call_id").GetString() == callId);
     }
 
     [Fact]

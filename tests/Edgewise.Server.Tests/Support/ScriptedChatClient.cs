@@ -54,7 +54,9 @@ internal sealed class ScriptedChatClient : IChatClient
         }
     }
 
-    public object? GetService(Type serviceType, object? serviceKey = null) => null;
+    /// <summary>Stands in for the embedded engine: declares its capabilities (raw prompts, logprobs), and nothing else.</summary>
+    public object? GetService(Type serviceType, object? serviceKey = null) =>
+        serviceType == typeof(Edgewise.Inference.ChatCapabilities) && serviceKey is null ? Edgewise.Inference.ChatCapabilities.RawPrompt | Edgewise.Inference.ChatCapabilities.Logprobs : null;
 
     public void Dispose()
     {

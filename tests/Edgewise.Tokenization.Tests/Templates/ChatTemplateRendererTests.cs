@@ -144,6 +144,17 @@ public sealed class ChatTemplateRendererTests
     }
 
     [Theory]
+    [InlineData("gemma", ChatTemplateFamily.Gemma)]
+    [InlineData("gemma3", ChatTemplateFamily.Gemma)]
+    [InlineData("llama", ChatTemplateFamily.Unknown)] // runnable: its folder declares the fallback
+    [InlineData("mistral3", ChatTemplateFamily.Unknown)]
+    [InlineData(null, ChatTemplateFamily.Unknown)]
+    public void ForOtherArchitecture_Name_ReturnsFamily(string? architecture, ChatTemplateFamily expected)
+    {
+        Assert.Equal(expected, ChatTemplateFamilies.ForOtherArchitecture(architecture));
+    }
+
+    [Theory]
     [InlineData(ChatTemplateFamily.ChatMl, ChatMlExpected)]
     [InlineData(ChatTemplateFamily.Llama3,
         "<BOS><|start_header_id|>system<|end_header_id|>\n\nS<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nU<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n")]

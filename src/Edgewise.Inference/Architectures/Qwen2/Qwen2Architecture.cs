@@ -1,29 +1,48 @@
-using Edgewise.Gguf;
-using Edgewise.Inference.Model;
+using Edgewise.Inference.Constraints;
 using Edgewise.Inference.Runtime.Kernels;
+using Edgewise.Tokenization.Templates;
+using static Edgewise.Inference.Architectures.TensorDeclaration;
+using static Edgewise.Inference.Architectures.TensorDimension;
 
 namespace Edgewise.Inference.Architectures.Qwen2;
 
-/// <summary>qwen2 (Qwen2, Qwen2.5): separate Q/K/V with required biases, NEOX RoPE, SwiGLU FFN, usually tied output.</summary>
-internal sealed class Qwen2Architecture : ArchitectureDefinition
+/// <summary>
+/// qwen2 (Qwen2, Qwen2.5): separate Q/K/V with required biases, NEOX RoPE, SwiGLU FFN, usually tied output. Tool
+/// calls in Hermes tags; ChatML template fallback.
+/// </summary>
+internal sealed class Qwen2Architecture : ModelArchitecture
 {
+    private Qwen2Architecture()
+    {
+    }
+
     public static Qwen2Architecture Instance { get; } = new();
 
-    public override RopeStyle RopeStyle => RopeStyle.Neox;
+    public override string Name => "qwen2";
 
-    protected override LayerWeights BindLayer(WeightBinder binder, int layer) => new()
-    {
-        AttentionNorm = binder.Vector(TensorNames.Block(layer, "attn_norm")),
-        Query = binder.Matrix(TensorNames.Block(layer, "attn_q")),
-        Key = binder.Matrix(TensorNames.Block(layer, "attn_k")),
-        Value = binder.Matrix(TensorNames.Block(layer, "attn_v")),
-        QueryBias = binder.Vector(TensorNames.Block(layer, "attn_q", "bias")),
-        KeyBias = binder.Vector(TensorNames.Block(layer, "attn_k", "bias")),
-        ValueBias = binder.Vector(TensorNames.Block(layer, "attn_v", "bias")),
-        AttentionOutput = binder.Matrix(TensorNames.Block(layer, "attn_output")),
-        FeedForwardNorm = binder.Vector(TensorNames.Block(layer, "ffn_norm")),
-        Gate = binder.Matrix(TensorNames.Block(layer, "ffn_gate")),
-        Up = binder.Matrix(TensorNames.Block(layer, "ffn_up")),
-        Down = binder.Matrix(TensorNames.Block(layer, "ffn_down")),
-    };
+    public override ToolCallFormat ToolCallFormat => ToolCallFormat.Hermes;
+
+    public override ChatTemplateFamily ChatTemplateFallback => ChatTemplateFamily.ChatMl;
+
+    internal override RopeStyle RopeStyle => RopeStyle.Neox;
+
+    private protected override TensorDeclaration[] Tensors { get; } =
+    [
+        Require(TensorRole.TokenEmbedding, Embedding, Vocabulary),
+        Require(TensorRole.OutputNorm, Embedding),
+        Allow(TensorRole.Output, Embedding, Vocabulary),
+
+        Require(TensorRole.AttentionNorm, Embedding),
+        Require(TensorRole.Query, Embedding, Query),
+        Require(TensorRole.Key, Embedding, KeyValue),
+        Require(TensorRole.Value, Embedding, Value),
+        Require(TensorRole.QueryBias, Query),
+        Require(TensorRole.KeyBias, KeyValue),
+        Require(TensorRole.ValueBias, Value),
+        Require(TensorRole.AttentionOutput, Query, Embedding),
+        Require(TensorRole.FeedForwardNorm, Embedding),
+        Require(TensorRole.Gate, Embedding, FeedForward),
+        Require(TensorRole.Up, Embedding, FeedForward),
+        Require(TensorRole.Down, FeedForward, Embedding),
+    ];
 }

@@ -1,22 +1,22 @@
 using System.Collections.Concurrent;
 using Edgewise.Gguf;
-using Edgewise.Gguf.Architectures;
+using Edgewise.Inference.Architectures;
 using Edgewise.Inference.Runtime;
 using Edgewise.Models;
 using Edgewise.Models.Hardware;
 using Edgewise.Models.Management;
 
-namespace Edgewise.Server.Hosting;
+namespace Edgewise.Hosting;
 
 /// <summary>
-/// Resolves the models registered at start (<see cref="ServerOptions.Models"/>) by their exact name, then asks the
-/// fallback resolver (configured aliases and remote endpoints, then the model store in <c>edgewise serve</c>). Memory is
+/// Resolves the model files registered at start (<c>--model</c>, <c>path:</c> entries of edgewise.yaml) by their exact
+/// name, then asks the fallback resolver (configured aliases and remote endpoints, then the model store). Memory is
 /// planned like the store does: weights plus a KV cache (F16, or F32 at twice the size) at the configured context for the
-/// configured sequences, plus overhead.
+/// configured sequences, plus overhead. <see cref="HostedModels.CreateResolver"/> builds one for a configuration.
 /// </summary>
-internal sealed class RegisteredModelResolver : IModelResolver
+public sealed class RegisteredModelResolver : IModelResolver
 {
-    private readonly Dictionary<string, ServerModel> _models;
+    private readonly Dictionary<string, ModelFile> _models;
     private readonly IModelResolver? _fallback;
     private readonly int _defaultParallel;
     private readonly ConcurrentDictionary<string, ModelDescriptor> _descriptors = new(StringComparer.Ordinal);
@@ -27,15 +27,17 @@ internal sealed class RegisteredModelResolver : IModelResolver
     /// Sequences the engine decodes together for a registered model whose settings leave it unset: the admission limit,
     /// so that the requests admitted at once are batched instead of waiting for each other.
     /// </param>
-    public RegisteredModelResolver(IEnumerable<ServerModel> models, IModelResolver? fallback, int defaultParallel = 1)
+    /// <exception cref="ModelConfigurationException">Two models have the same name.</exception>
+    public RegisteredModelResolver(IEnumerable<ModelFile> models, IModelResolver? fallback, int defaultParallel = 1)
     {
+        ArgumentNullException.ThrowIfNull(models);
         _defaultParallel = defaultParallel;
-        _models = new Dictionary<string, ServerModel>(StringComparer.Ordinal);
+        _models = new Dictionary<string, ModelFile>(StringComparer.Ordinal);
         foreach (var model in models)
         {
             if (!_models.TryAdd(model.Name, model))
             {
-                throw new ServerConfigurationException("Two models were registered under the same name.");
+                throw new ModelConfigurationException("Two models were registered under the same name.");
             }
         }
 
@@ -50,6 +52,7 @@ internal sealed class RegisteredModelResolver : IModelResolver
         _models.Values.Where(m => m.Settings?.Preload == true).Select(m => m.Name)
             .Concat(_fallback is ConfiguredModelResolver configured ? configured.PreloadNames : []);
 
+    /// <inheritdoc/>
     public ModelDescriptor Resolve(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -89,21 +92,24 @@ internal sealed class RegisteredModelResolver : IModelResolver
 }
 
 /// <summary>An <c>edgewise.yaml</c> entry that is not a file: a store alias (<paramref name="Alias"/>) or a remote model (no alias, remote backends in its settings).</summary>
-internal sealed record ConfiguredModel(string Name, string? Alias, ModelSettings Settings);
+public sealed record ConfiguredModel(string Name, string? Alias, ModelSettings Settings);
 
 /// <summary>
-/// Answers configured store aliases under their entry name with their entry's settings (the inner resolver finds the file)
-/// and configured remote models (no file, no memory from the budget); anything else goes to the inner resolver.
+/// Answers configured store aliases under their entry name with their entry's settings (the inner resolver finds the file
+/// and plans its memory with those settings) and configured remote models (no file, no memory from the budget); anything
+/// else goes to the inner resolver.
 /// </summary>
-internal sealed class ConfiguredModelResolver(IEnumerable<ConfiguredModel> models, IModelResolver? inner) : IModelResolver
+public sealed class ConfiguredModelResolver(IEnumerable<ConfiguredModel> models, IModelResolver? inner) : IModelResolver
 {
     private readonly Dictionary<string, ConfiguredModel> _models = models.ToDictionary(m => m.Name, StringComparer.Ordinal);
 
     /// <summary>Remote entries, and alias entries whose model is installed (listing never fails on a model not pulled yet).</summary>
     public IEnumerable<string> Names => _models.Values.Where(m => m.Alias is null || Installed(m.Alias)).Select(m => m.Name);
 
+    /// <summary>The entries marked <see cref="ModelSettings.Preload"/>.</summary>
     public IEnumerable<string> PreloadNames => _models.Values.Where(m => m.Settings.Preload).Select(m => m.Name);
 
+    /// <inheritdoc/>
     public ModelDescriptor Resolve(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -118,7 +124,7 @@ internal sealed class ConfiguredModelResolver(IEnumerable<ConfiguredModel> model
             return new ModelDescriptor(model.Name, model.Settings.RemoteBackends[0].Endpoint.AbsoluteUri, 0, model.Settings);
         }
 
-        var found = inner?.Resolve(alias) ?? throw new ModelException(ModelErrorCodes.ModelNotFound, "The model is not installed: run 'edgewise pull NAME'.");
+        var found = inner?.Resolve(alias, model.Settings) ?? throw new ModelException(ModelErrorCodes.ModelNotFound, "The model is not installed: run 'edgewise pull NAME'.");
         // The entry's settings, with the sequence count the store resolver planned memory for when the entry sets none.
         return found with { Name = model.Name, Settings = model.Settings.WithDefaultParallelSequences(found.Settings.ParallelSequences ?? 1) };
     }

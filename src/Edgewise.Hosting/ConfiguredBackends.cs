@@ -1,7 +1,7 @@
 using Edgewise.Agents.Configuration;
 using Edgewise.Models.Remote;
 
-namespace Edgewise.Server.Hosting;
+namespace Edgewise.Hosting;
 
 /// <summary>
 /// The one mapping from a remote entry of <c>edgewise.yaml</c> to the members of its <see cref="BackendPoolChatClient"/>,

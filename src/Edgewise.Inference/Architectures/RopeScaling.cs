@@ -1,4 +1,4 @@
-namespace Edgewise.Gguf.Architectures;
+namespace Edgewise.Inference.Architectures;
 
 /// <summary>How rotary position frequencies are rescaled.</summary>
 public enum RopeScalingKind

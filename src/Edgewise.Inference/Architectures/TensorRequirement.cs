@@ -1,4 +1,6 @@
-namespace Edgewise.Gguf.Architectures;
+using Edgewise.Gguf;
+
+namespace Edgewise.Inference.Architectures;
 
 /// <summary>One tensor a model architecture binds: its name, its expected shape (ne[0] first) and whether it must exist.</summary>
 /// <param name="Name">Full tensor name, e.g. <c>blk.0.attn_q.weight</c>.</param>

@@ -1,4 +1,6 @@
-namespace Edgewise.Gguf.Architectures;
+using Edgewise.Gguf;
+
+namespace Edgewise.Inference.Architectures;
 
 /// <summary>
 /// Typed, range-checked hyperparameters of a transformer model, read from the <c>{arch}.*</c> metadata keys and the
@@ -22,11 +24,11 @@ public sealed record ModelHyperparameters
     /// <summary>Largest vocabulary accepted.</summary>
     public const int MaxVocabSize = 1 << 24;
 
-    /// <summary>The architecture.</summary>
+    /// <summary>The architecture (one of <see cref="ModelArchitectures.All"/>).</summary>
     public required ModelArchitecture Architecture { get; init; }
 
     /// <summary>The GGUF architecture name (the prefix of the hyperparameter keys).</summary>
-    public string ArchitectureName => ModelArchitectures.Name(Architecture);
+    public string ArchitectureName => Architecture.Name;
 
     /// <summary>Training context length (<c>{arch}.context_length</c>).</summary>
     public required int ContextLength { get; init; }
@@ -193,7 +195,7 @@ public sealed record ModelHyperparameters
 
         var hasLongRope = header.FindTensor(TensorNames.RopeFactorsLong) is not null
             || header.FindTensor(TensorNames.RopeFactorsShort) is not null;
-        if (architecture == ModelArchitecture.Phi3 && hasLongRope)
+        if (architecture.UsesLongRope && hasLongRope)
         {
             return new RopeScaling(RopeScalingKind.LongRope, original, attnFactor);
         }
