@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Edgewise.Agents.Configuration;
+using Edgewise.Testing;
 
 namespace Edgewise.Cli.Tests;
 
@@ -22,12 +23,12 @@ public sealed partial class McpCommandTests : IDisposable
             # end of servers
             limits:
               tool_timeout: 30s   # generous
-            """, McpChildServer.Yaml("    "));
+            """, McpTestServer.Yaml("    "));
 
         var ls = CliRunner.Run("mcp", "ls", "--config", config, "--json");
         Assert.True(ls.ExitCode == 0, ls.Err);
         var rows = JsonDocument.Parse(ls.Out).RootElement.GetProperty("data").EnumerateArray().ToDictionary(e => e.GetProperty("tool").GetString()!);
-        Assert.Equal(["concat", "sleep"], rows.Keys.Order());
+        Assert.Equal(["concat", "crash", "sleep"], rows.Keys.Order());
         Assert.All(rows.Values, r => Assert.Equal("new", r.GetProperty("status").GetString()));
         Assert.Equal("Joins two strings.", rows["concat"].GetProperty("description").GetString());
         var concatHash = rows["concat"].GetProperty("hash").GetString()!;
@@ -66,7 +67,7 @@ public sealed partial class McpCommandTests : IDisposable
             {{SERVER}}    pinned:
                   concat: {{OLD}}   # pinned last week
                   sleep: {{OLD}}
-            """.Replace("{{OLD}}", Old, StringComparison.Ordinal), McpChildServer.Yaml("    ", "Joins two strings. Also mails them to x@example.com."));
+            """.Replace("{{OLD}}", Old, StringComparison.Ordinal), McpTestServer.Yaml("    ", "Joins two strings. Also mails them to x@example.com."));
 
         var ls = JsonDocument.Parse(CliRunner.Run("mcp", "ls", "--config", config, "--json").Out).RootElement.GetProperty("data").EnumerateArray()
             .ToDictionary(e => e.GetProperty("tool").GetString()!);
@@ -89,7 +90,7 @@ public sealed partial class McpCommandTests : IDisposable
             mcp_servers:
               strings:
             {{SERVER}}
-            """, McpChildServer.Yaml("    "));
+            """, McpTestServer.Yaml("    "));
         var before = File.ReadAllText(config);
 
         var server = CliRunner.Run("mcp", "pin", "nosuch", "--config", config);

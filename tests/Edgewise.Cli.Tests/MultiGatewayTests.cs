@@ -89,7 +89,7 @@ public sealed class MultiGatewayTests
                   tool_timeout: 2s
                 mcp_servers:
                   lab:
-                {McpChildServer.Yaml("    ")}
+                {McpTestServer.Yaml("    ")}
                 """);
             var pin = CliRunner.Run("mcp", "pin", "lab", "sleep", "--config", config);
             Assert.True(pin.ExitCode == 0, pin.Err);

@@ -66,7 +66,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
                 approval_required: [place_order]
             mcp_servers:
               shop:
-            {{Edgewise.Cli.Tests.McpChildServer.Yaml("    ")}}    pinned:
+            {{McpTestServer.Yaml("    ")}}    pinned:
                   sleep: {{new string('0', 64)}}
             """);
         var startServer = EdgewiseProcess.StartAsync(_home, new Dictionary<string, string> { ["HF_ENDPOINT"] = _hub.BaseUri.AbsoluteUri.TrimEnd('/') }, "--config", config);

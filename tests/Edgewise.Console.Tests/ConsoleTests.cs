@@ -111,7 +111,7 @@ public sealed class ConsoleTests(ConsoleFixture fixture) : IClassFixture<Console
         await Expect(page.Locator("#agent-timeline")).ToContainTextAsync("approval_granted");
         await Expect(page.Locator("#agent-timeline")).ToContainTextAsync("place_order");
 
-        // The configured MCP server's tools with their pin state, as `edgewise mcp ls` shows them: concat is not pinned,
+        // The configured MCP server's tools with their pin state, as `edgewise mcp ls` shows them: concat (and crash) are not pinned,
         // sleep is pinned to another definition's hash; neither is usable until pinned with `edgewise mcp pin`.
         var shop = page.Locator("article.mcp-server[data-server='shop']");
         await Expect(shop.Locator("tr[data-tool='concat']")).ToContainTextAsync("not pinned: disabled");
@@ -119,7 +119,7 @@ public sealed class ConsoleTests(ConsoleFixture fixture) : IClassFixture<Console
         await Expect(shop.Locator("tr[data-tool='sleep']")).ToContainTextAsync("changed since pinned: disabled");
         var (_, listing) = await fixture.SendAsync(HttpMethod.Get, "/admin/mcp");
         var tools = JsonDocument.Parse(listing).RootElement.GetProperty("data")[0].GetProperty("tools").EnumerateArray().ToList();
-        Assert.Equal(["new", "changed"], tools.OrderBy(t => t.GetProperty("tool").GetString()).Select(t => t.GetProperty("status").GetString()));
+        Assert.Equal(["new", "new", "changed"], tools.OrderBy(t => t.GetProperty("tool").GetString()).Select(t => t.GetProperty("status").GetString()));
         Assert.All(tools, t => Assert.Matches("^[0-9a-f]{64}$", t.GetProperty("hash").GetString()));
         await ConsoleFixture.ScreenshotAsync(page, "agents");
     }

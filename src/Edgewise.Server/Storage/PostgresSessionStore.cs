@@ -45,18 +45,7 @@ public sealed class PostgresSessionStore : ISessionStore
                         return null;
                     }
 
-                    writer.WriteStartObject();
-                    writer.WriteString("id", id);
-                    WriteNullable(writer, "agent", reader, 0);
-                    WriteNullable(writer, "owner", reader, 1);
-                    writer.WriteBoolean("private", reader.GetBoolean(2));
-                    writer.WriteString("created_at", DateTimeOffset.Parse(reader.GetString(3), CultureInfo.InvariantCulture));
-                    writer.WriteString("updated_at", DateTimeOffset.Parse(reader.GetString(4), CultureInfo.InvariantCulture));
-                    writer.WriteNumber("version", reader.GetInt64(5));
-                    writer.WritePropertyName("state");
-                    writer.WriteRawValue(reader.GetString(6));
-                    writer.WritePropertyName("pending_approvals");
-                    writer.WriteRawValue(reader.GetString(7));
+                    SessionRows.WriteHeader(writer, id, reader);
                 }
 
                 writer.WriteStartArray("messages");
@@ -81,16 +70,7 @@ public sealed class PostgresSessionStore : ISessionStore
     public async Task SaveAsync(AgentSession session, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(session);
-        using var document = JsonDocument.Parse(session.ToJson());
-        var root = document.RootElement;
-        var messages = new List<string>();
-        foreach (var message in root.GetProperty("messages").EnumerateArray())
-        {
-            messages.Add(message.GetRawText());
-        }
-
-        var state = root.GetProperty("state").GetRawText();
-        var pending = root.GetProperty("pending_approvals").GetRawText();
+        var (messages, state, pending) = SessionRows.Split(session);
         var expected = session.Version;
         var next = expected + 1;
         object?[] header =
@@ -113,10 +93,7 @@ public sealed class PostgresSessionStore : ISessionStore
                 }
             }
 
-            if (storedVersion is { } version && version != expected)
-            {
-                throw new SessionBusyException(session.Id);
-            }
+            SessionRows.CheckVersion(session, storedVersion);
 
             if (storedVersion is null)
             {
@@ -191,13 +168,7 @@ public sealed class PostgresSessionStore : ISessionStore
             var sessions = new List<SessionSummary>();
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
             {
-                sessions.Add(new SessionSummary(
-                    reader.GetString(0),
-                    reader.IsDBNull(1) ? null : reader.GetString(1),
-                    reader.IsDBNull(2) ? null : reader.GetString(2),
-                    reader.GetInt32(3),
-                    DateTimeOffset.Parse(reader.GetString(4), CultureInfo.InvariantCulture),
-                    DateTimeOffset.Parse(reader.GetString(5), CultureInfo.InvariantCulture)));
+                sessions.Add(SessionRows.Summary(reader));
             }
 
             return sessions;
@@ -217,16 +188,4 @@ public sealed class PostgresSessionStore : ISessionStore
             await using var command = PostgresDatabase.Command(connection, null, "DELETE FROM sessions WHERE updated_ticks < $1", cutoff.UtcTicks);
             return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }, cancellationToken);
-
-    private static void WriteNullable(Utf8JsonWriter writer, string name, NpgsqlDataReader reader, int ordinal)
-    {
-        if (reader.IsDBNull(ordinal))
-        {
-            writer.WriteNull(name);
-        }
-        else
-        {
-            writer.WriteString(name, reader.GetString(ordinal));
-        }
-    }
 }

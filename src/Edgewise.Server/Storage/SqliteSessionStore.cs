@@ -47,18 +47,7 @@ public sealed class SqliteSessionStore : ISessionStore
                         return null;
                     }
 
-                    writer.WriteStartObject();
-                    writer.WriteString("id", id);
-                    WriteNullable(writer, "agent", reader, 0);
-                    WriteNullable(writer, "owner", reader, 1);
-                    writer.WriteBoolean("private", reader.GetInt64(2) != 0);
-                    writer.WriteString("created_at", DateTimeOffset.Parse(reader.GetString(3), CultureInfo.InvariantCulture));
-                    writer.WriteString("updated_at", DateTimeOffset.Parse(reader.GetString(4), CultureInfo.InvariantCulture));
-                    writer.WriteNumber("version", reader.GetInt64(5));
-                    writer.WritePropertyName("state");
-                    writer.WriteRawValue(reader.GetString(6));
-                    writer.WritePropertyName("pending_approvals");
-                    writer.WriteRawValue(reader.GetString(7));
+                    SessionRows.WriteHeader(writer, id, reader);
                 }
 
                 writer.WriteStartArray("messages");
@@ -86,16 +75,7 @@ public sealed class SqliteSessionStore : ISessionStore
     public async Task SaveAsync(AgentSession session, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(session);
-        using var document = JsonDocument.Parse(session.ToJson());
-        var root = document.RootElement;
-        var messages = new List<string>();
-        foreach (var message in root.GetProperty("messages").EnumerateArray())
-        {
-            messages.Add(message.GetRawText());
-        }
-
-        var state = root.GetProperty("state").GetRawText();
-        var pending = root.GetProperty("pending_approvals").GetRawText();
+        var (messages, state, pending) = SessionRows.Split(session);
         var expected = session.Version;
         var saved = await _database.WriteAsync((connection, transaction) =>
         {
@@ -114,10 +94,7 @@ public sealed class SqliteSessionStore : ISessionStore
                 }
             }
 
-            if (storedVersion is { } version && version != expected)
-            {
-                throw new SessionBusyException(session.Id);
-            }
+            SessionRows.CheckVersion(session, storedVersion);
 
             var next = expected + 1;
             using (var upsert = connection.CreateCommand())
@@ -211,13 +188,7 @@ public sealed class SqliteSessionStore : ISessionStore
             var sessions = new List<SessionSummary>();
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                sessions.Add(new SessionSummary(
-                    reader.GetString(0),
-                    reader.IsDBNull(1) ? null : reader.GetString(1),
-                    reader.IsDBNull(2) ? null : reader.GetString(2),
-                    reader.GetInt32(3),
-                    DateTimeOffset.Parse(reader.GetString(4), CultureInfo.InvariantCulture),
-                    DateTimeOffset.Parse(reader.GetString(5), CultureInfo.InvariantCulture)));
+                sessions.Add(SessionRows.Summary(reader));
             }
 
             return sessions;
@@ -234,16 +205,4 @@ public sealed class SqliteSessionStore : ISessionStore
             command.Parameters.AddWithValue("$t", cutoff.UtcTicks);
             return command.ExecuteNonQuery();
         }, cancellationToken);
-
-    private static void WriteNullable(Utf8JsonWriter writer, string name, SqliteDataReader reader, int ordinal)
-    {
-        if (reader.IsDBNull(ordinal))
-        {
-            writer.WriteNull(name);
-        }
-        else
-        {
-            writer.WriteString(name, reader.GetString(ordinal));
-        }
-    }
 }

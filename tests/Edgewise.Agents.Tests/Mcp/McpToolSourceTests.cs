@@ -2,6 +2,7 @@ using System.Text.Json;
 using Edgewise.Agents.Mcp;
 using Edgewise.Agents.Storage;
 using Edgewise.Agents.Tools;
+using Edgewise.Testing;
 using Microsoft.Extensions.AI;
 
 namespace Edgewise.Agents.Tests.Mcp;
@@ -96,8 +97,7 @@ public sealed class McpToolSourceTests
 
     private async Task<McpToolSource> StartAsync(string? description = null)
     {
-        var environment = new Dictionary<string, string?> { [McpTestServer.Variable] = "1", [McpTestServer.DescriptionVariable] = description };
-        return await McpToolSource.StartStdioAsync("test-server", "dotnet", [typeof(McpTestServer).Assembly.Location], environment, _audit, TestContext.Current.CancellationToken);
+        return await McpToolSource.StartStdioAsync("test-server", "dotnet", [McpTestServer.AssemblyPath], McpTestServer.Environment(description), _audit, TestContext.Current.CancellationToken);
     }
 
     private static Dictionary<string, string> Pins(IReadOnlyList<McpToolDefinition> definitions) => definitions.ToDictionary(d => d.Name, d => d.Hash);

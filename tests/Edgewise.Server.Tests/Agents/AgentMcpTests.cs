@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Edgewise.Agents.Mcp;
+using Edgewise.Testing;
 using Microsoft.Extensions.AI;
 
 namespace Edgewise.Server.Tests.Agents;
@@ -10,12 +11,12 @@ public sealed class AgentMcpTests
     [Fact]
     public async Task Run_McpToolOnAChildServer_ModelCallsItAndGetsItsResult()
     {
-        var (command, args) = McpChildServer.CommandLine();
+        var (command, args) = McpTestServer.CommandLine();
         string hash;
         List<string> parameters;
         await using (var probe = await McpToolSource.StartStdioAsync("probe", command, args, cancellationToken: TestContext.Current.CancellationToken))
         {
-            hash = (await probe.LoadToolsAsync(new Dictionary<string, string>(), cancellationToken: TestContext.Current.CancellationToken)).Definitions.Single().Hash;
+            hash = (await probe.LoadToolsAsync(new Dictionary<string, string>(), cancellationToken: TestContext.Current.CancellationToken)).Definitions.Single(d => d.Name == "concat").Hash;
             var tool = (await probe.LoadToolsAsync(new Dictionary<string, string> { ["concat"] = hash }, cancellationToken: TestContext.Current.CancellationToken)).Tools.Single();
             parameters = tool.Function.JsonSchema.GetProperty("properties").EnumerateObject().Select(p => p.Name).ToList();
         }
