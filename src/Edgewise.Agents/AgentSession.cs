@@ -78,14 +78,14 @@ public sealed class AgentSession
     public static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
     /// <summary>The session as JSON (messages with their function calls and results, state, approvals).</summary>
-    public string ToJson() => JsonSerializer.Serialize(SessionDocument.From(this), SessionJson.Options);
+    public string ToJson() => JsonSerializer.Serialize(SessionDocument.From(this), AgentsJsonContext.Info<SessionDocument>(SessionJson.Options));
 
     /// <summary>A session from <see cref="ToJson"/>'s output.</summary>
     /// <exception cref="JsonException">The text is not a session document.</exception>
     public static AgentSession FromJson(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
-        var document = JsonSerializer.Deserialize<SessionDocument>(json, SessionJson.Options)
+        var document = JsonSerializer.Deserialize(json, AgentsJsonContext.Info<SessionDocument>(SessionJson.Options))
             ?? throw new JsonException("The session document is null.");
         try
         {

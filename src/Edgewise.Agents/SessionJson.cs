@@ -11,6 +11,7 @@ internal static class SessionJson
     private static JsonSerializerOptions Create()
     {
         var options = new JsonSerializerOptions(AIJsonUtilities.DefaultOptions) { WriteIndented = false };
+        options.TypeInfoResolverChain.Insert(0, AgentsJsonContext.Default);
         options.MakeReadOnly();
         return options;
     }

@@ -55,24 +55,24 @@ internal sealed class ChatPrompt
                 switch (content)
                 {
                     case FunctionCallContent call:
-                        calls.Add(new JsonObject
+                        calls.Add((JsonNode)new JsonObject
                         {
                             ["type"] = "function",
                             ["id"] = call.CallId,
                             ["function"] = new JsonObject
                             {
                                 ["name"] = call.Name,
-                                ["arguments"] = System.Text.Json.JsonSerializer.SerializeToNode(call.Arguments ?? new Dictionary<string, object?>()),
+                                ["arguments"] = System.Text.Json.JsonSerializer.SerializeToNode(call.Arguments ?? new Dictionary<string, object?>(), InferenceJsonContext.Info<IDictionary<string, object?>>()),
                             },
                         });
                         break;
                     case FunctionResultContent result:
                         hadResult = true;
-                        array.Add(new JsonObject
+                        array.Add((JsonNode)new JsonObject
                         {
                             ["role"] = "tool",
                             ["tool_call_id"] = result.CallId,
-                            ["content"] = result.Result is string text ? text : System.Text.Json.JsonSerializer.Serialize(result.Result),
+                            ["content"] = result.Result is string text ? text : System.Text.Json.JsonSerializer.Serialize(result.Result, InferenceJsonContext.Info<object?>()),
                         });
                         break;
                     default:
@@ -87,7 +87,7 @@ internal sealed class ChatPrompt
 
             if (calls.Count > 0 || !hadResult)
             {
-                array.Add(entry);
+                array.Add((JsonNode)entry);
             }
         }
 

@@ -154,7 +154,7 @@ public static partial class McpPinEditor
         return next < 0 ? (yaml.Length, yaml.Length, newline + text) : (next + 1, next + 1, text);
     }
 
-    private static string Key(string name) => PlainKey().IsMatch(name) ? name : System.Text.Json.JsonSerializer.Serialize(name);
+    private static string Key(string name) => PlainKey().IsMatch(name) ? name : System.Text.Json.JsonSerializer.Serialize(name, AgentsJsonContext.Default.String);
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_.-]*$", RegexOptions.CultureInvariant)]
     private static partial Regex PlainKey();

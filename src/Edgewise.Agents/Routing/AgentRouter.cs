@@ -126,7 +126,7 @@ public sealed class AgentRouter
             ["required"] = new[] { "agent", "confidence" },
             ["additionalProperties"] = false,
         };
-        return JsonSerializer.SerializeToElement(schema);
+        return JsonSerializer.SerializeToElement(schema, AgentsJsonContext.Info<Dictionary<string, object>>(AgentsJsonContext.PlainOptions));
     }
 }
 

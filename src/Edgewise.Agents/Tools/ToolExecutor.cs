@@ -211,7 +211,7 @@ internal sealed class ToolExecutor(AgentOptions options)
     {
         try
         {
-            arguments = JsonSerializer.SerializeToElement(call.Arguments ?? new Dictionary<string, object?>(), SessionJson.Options);
+            arguments = JsonSerializer.SerializeToElement(call.Arguments ?? new Dictionary<string, object?>(), AgentsJsonContext.Info<IDictionary<string, object?>>(SessionJson.Options));
             return arguments.ValueKind == JsonValueKind.Object;
         }
         catch (Exception ex) when (ex is NotSupportedException or JsonException or InvalidOperationException)

@@ -19,6 +19,7 @@ public sealed class ModelCatalog
         AllowTrailingCommas = false,
         ReadCommentHandling = JsonCommentHandling.Disallow,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
+        TypeInfoResolver = ModelsJsonContext.Default,
     };
 
     private static readonly Lazy<ModelCatalog> s_builtIn = new(LoadBuiltIn);
@@ -50,7 +51,7 @@ public sealed class ModelCatalog
         CatalogDocument? doc;
         try
         {
-            doc = JsonSerializer.Deserialize<CatalogDocument>(json, s_json);
+            doc = JsonSerializer.Deserialize(json, ModelsJsonContext.Info<CatalogDocument>(s_json));
         }
         catch (JsonException e)
         {
@@ -190,5 +191,5 @@ public sealed class ModelCatalog
         return Load(stream);
     }
 
-    private sealed record CatalogDocument(int Version, List<CatalogModel>? Models);
+    internal sealed record CatalogDocument(int Version, List<CatalogModel>? Models);
 }

@@ -110,7 +110,7 @@ internal static class OpenAiRequestMapper
         {
             if (content is FunctionCallContent call)
             {
-                var arguments = JsonSerializer.SerializeToUtf8Bytes(call.Arguments ?? new Dictionary<string, object?>(), RemoteJson.Options);
+                var arguments = JsonSerializer.SerializeToUtf8Bytes(call.Arguments ?? new Dictionary<string, object?>(), ModelsJsonContext.Info<IDictionary<string, object?>>(RemoteJson.Options));
                 calls.Add(Sdk.ChatToolCall.CreateFunctionToolCall(call.CallId, call.Name, BinaryData.FromBytes(arguments)));
             }
         }
@@ -134,6 +134,6 @@ internal static class OpenAiRequestMapper
         null => string.Empty,
         string text => text,
         JsonElement element => element.GetRawText(),
-        _ => JsonSerializer.Serialize(result, RemoteJson.Options),
+        _ => JsonSerializer.Serialize(result, ModelsJsonContext.Info<object>(RemoteJson.Options)),
     };
 }

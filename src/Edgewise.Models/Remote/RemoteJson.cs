@@ -1,12 +1,11 @@
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 
 namespace Edgewise.Models.Remote;
 
 /// <summary>The JSON settings for tool arguments and results sent to remote backends.</summary>
 internal static class RemoteJson
 {
-    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web) { TypeInfoResolver = new DefaultJsonTypeInfoResolver() };
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web) { TypeInfoResolver = ModelsJsonContext.Resolver };
 
     /// <summary>Parses a tool call's JSON arguments; null when they are not a JSON object.</summary>
     public static Dictionary<string, object?>? ParseArguments(string json)

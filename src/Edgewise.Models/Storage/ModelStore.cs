@@ -19,6 +19,7 @@ public sealed class ModelStore
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        TypeInfoResolver = ModelsJsonContext.Default,
     };
 
     private readonly string _blobs;
@@ -286,7 +287,7 @@ public sealed class ModelStore
         try
         {
             using var stream = file.OpenRead();
-            var m = JsonSerializer.Deserialize<ModelManifest>(stream, s_json);
+            var m = JsonSerializer.Deserialize(stream, ModelsJsonContext.Info<ModelManifest>(s_json));
             return m is not null && m.Schema == ModelManifest.CurrentSchema && ModelReference.IsValidPart(m.Name) && ModelReference.IsValidPart(m.Tag)
                 && Sha256Digest.TryParse(m.Digest, out _) && m.Digest.StartsWith("sha256:", StringComparison.Ordinal)
                 ? m : null;
@@ -308,7 +309,7 @@ public sealed class ModelStore
 
         Directory.CreateDirectory(dir);
         var temp = Contained(PartialDirectory, "manifest-" + Guid.NewGuid().ToString("N") + ".tmp");
-        File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(manifest, s_json));
+        File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(manifest, ModelsJsonContext.Info<ModelManifest>(s_json)));
         File.Move(temp, path, overwrite: true);
     }
 

@@ -32,7 +32,7 @@ internal sealed class SchemaFunction(string name, string description, JsonElemen
             ["properties"] = props,
             ["required"] = required,
             ["additionalProperties"] = false,
-        });
+        }, AgentsJsonContext.Info<Dictionary<string, object>>(AgentsJsonContext.PlainOptions));
     }
 
     /// <summary>The argument as a string (JSON strings unquoted, numbers in invariant form); null when absent.</summary>

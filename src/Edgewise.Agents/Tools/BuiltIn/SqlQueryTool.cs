@@ -88,7 +88,7 @@ public static partial class SqlQueryTool
                     }
                 }
 
-                return JsonSerializer.Serialize(rows);
+                return JsonSerializer.Serialize(rows, AgentsJsonContext.Info<List<Dictionary<string, object?>>>(AgentsJsonContext.PlainOptions));
             }
         }
     }
