@@ -35,11 +35,20 @@ internal sealed partial class AgentsJsonContext : JsonSerializerContext
     /// This context, then Microsoft.Extensions.AI's contracts (which fall back to reflection only where the runtime
     /// allows it, i.e. the JIT build), so a value of a type not listed here serializes as it always did there.
     /// </summary>
-    public static IJsonTypeInfoResolver Resolver { get; } = JsonTypeInfoResolver.Combine(Default, AIJsonUtilities.DefaultOptions.TypeInfoResolver!);
+    public static IJsonTypeInfoResolver Resolver => Initialized.Resolver;
 
     /// <summary>The serializer's default settings (what the schema and query code used before) over <see cref="Resolver"/>.</summary>
-    public static JsonSerializerOptions PlainOptions { get; } = new() { TypeInfoResolver = Resolver };
+    public static JsonSerializerOptions PlainOptions => Initialized.PlainOptions;
 
     /// <summary>The contract for <typeparamref name="T"/> under <paramref name="options"/>.</summary>
     public static JsonTypeInfo<T> Info<T>(JsonSerializerOptions options) => (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T));
+
+    // The generated part sets Default in a field initializer, and the initializers of a partial class's parts run in
+    // no defined order: these are built on first use instead, after the context's type initializer has set Default.
+    private static class Initialized
+    {
+        public static readonly IJsonTypeInfoResolver Resolver = JsonTypeInfoResolver.Combine(AgentsJsonContext.Default, AIJsonUtilities.DefaultOptions.TypeInfoResolver!);
+
+        public static readonly JsonSerializerOptions PlainOptions = new() { TypeInfoResolver = Resolver };
+    }
 }

@@ -31,11 +31,18 @@ internal sealed partial class InferenceJsonContext : JsonSerializerContext
     /// Microsoft.Extensions.AI's behind them (those fall back to reflection only where the runtime allows it, i.e. the
     /// JIT build), so a tool result of a type not listed here serializes as it always did there.
     /// </summary>
-    public static JsonSerializerOptions TemplateOptions { get; } = new()
-    {
-        TypeInfoResolver = JsonTypeInfoResolver.Combine(Default, AIJsonUtilities.DefaultOptions.TypeInfoResolver!),
-    };
+    public static JsonSerializerOptions TemplateOptions => Initialized.TemplateOptions;
 
     /// <summary>The contract for <typeparamref name="T"/> under <see cref="TemplateOptions"/>.</summary>
     public static JsonTypeInfo<T> Info<T>() => (JsonTypeInfo<T>)TemplateOptions.GetTypeInfo(typeof(T));
+
+    // The generated part sets Default in a field initializer, and the initializers of a partial class's parts run in
+    // no defined order: these are built on first use instead, after the context's type initializer has set Default.
+    private static class Initialized
+    {
+        public static readonly JsonSerializerOptions TemplateOptions = new()
+    {
+        TypeInfoResolver = JsonTypeInfoResolver.Combine(InferenceJsonContext.Default, AIJsonUtilities.DefaultOptions.TypeInfoResolver!),
+    };
+    }
 }

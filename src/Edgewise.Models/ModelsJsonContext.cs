@@ -36,8 +36,15 @@ internal sealed partial class ModelsJsonContext : JsonSerializerContext
     /// where the runtime allows it, i.e. the JIT build): a tool argument or result of a type not listed here
     /// serializes as it always did there, and the native binary keeps to generated contracts.
     /// </summary>
-    public static IJsonTypeInfoResolver Resolver { get; } = JsonTypeInfoResolver.Combine(Default, AIJsonUtilities.DefaultOptions.TypeInfoResolver!);
+    public static IJsonTypeInfoResolver Resolver => Initialized.Resolver;
 
     /// <summary>The contract for <typeparamref name="T"/> under <paramref name="options"/>.</summary>
     public static JsonTypeInfo<T> Info<T>(JsonSerializerOptions options) => (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T));
+
+    // The generated part sets Default in a field initializer, and the initializers of a partial class's parts run in
+    // no defined order: these are built on first use instead, after the context's type initializer has set Default.
+    private static class Initialized
+    {
+        public static readonly IJsonTypeInfoResolver Resolver = JsonTypeInfoResolver.Combine(ModelsJsonContext.Default, AIJsonUtilities.DefaultOptions.TypeInfoResolver!);
+    }
 }

@@ -234,7 +234,7 @@ internal static class BenchServeCommand
             ["max_tokens"] = settings.MaxTokens,
             ["stream"] = true,
             ["stream_options"] = new Dictionary<string, bool> { ["include_usage"] = true },
-        });
+        }, CliJsonContext.Info<Dictionary<string, object>>(CliJsonContext.PlainOptions));
         var started = Stopwatch.GetTimestamp();
         double? first = null;
         var chunks = 0;

@@ -163,7 +163,7 @@ internal static class McpCommands
             {
                 console.Out.WriteLine(name + "/" + tool.Name + " (" + Status(server, tool) + ")");
                 console.Out.WriteLine("  description: " + tool.Description.ReplaceLineEndings("\n               "));
-                console.Out.WriteLine("  input schema: " + JsonSerializer.Serialize(tool.InputSchema, new JsonSerializerOptions { WriteIndented = true }).ReplaceLineEndings("\n  "));
+                console.Out.WriteLine("  input schema: " + JsonSerializer.Serialize(tool.InputSchema, CliJsonContext.Info<JsonElement>(CliJsonContext.IndentedOptions)).ReplaceLineEndings("\n  "));
                 if (server.Pinned.TryGetValue(tool.Name, out var old) && old != tool.Hash)
                 {
                     console.Out.WriteLine("  was pinned:  " + old);

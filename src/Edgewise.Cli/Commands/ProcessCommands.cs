@@ -88,7 +88,7 @@ internal static class ProcessCommands
                 }
             }
 
-            var body = JsonSerializer.Serialize(new Dictionary<string, object> { ["model"] = name, ["keep_alive"] = 0 });
+            var body = JsonSerializer.Serialize(new Dictionary<string, object> { ["model"] = name, ["keep_alive"] = 0 }, CliJsonContext.Info<Dictionary<string, object>>(CliJsonContext.PlainOptions));
             using var content = new StringContent(body, Encoding.UTF8, "application/json");
             using var response = await client.PostAsync(new Uri("api/generate", UriKind.Relative), content, cancel).ConfigureAwait(false);
             if (Refused(console, response, name) is { } refused)

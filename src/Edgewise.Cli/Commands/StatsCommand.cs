@@ -81,7 +81,7 @@ internal static class StatsCommand
                 throw ObservabilityCommands.Refused(response.StatusCode);
             }
 
-            return await response.Content.ReadFromJsonAsync<ServerStats>(ServerStats.JsonOptions, cancel).ConfigureAwait(false)
+            return await response.Content.ReadFromJsonAsync(CliJsonContext.Info<ServerStats>(CliJsonContext.StatsOptions), cancel).ConfigureAwait(false)
                 ?? throw new CliException("the server sent an empty answer");
         }
     }

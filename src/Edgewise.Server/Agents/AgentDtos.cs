@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Edgewise.Agents;
+using Edgewise.Server.Http;
 using Edgewise.Server.OpenAi;
 using Microsoft.Extensions.AI;
 
@@ -155,10 +156,10 @@ internal static class AgentWire
         foreach (var message in messages)
         {
             var calls = message.Contents.OfType<FunctionCallContent>()
-                .Select(c => new MessageToolCallDto(c.CallId, c.Name, JsonSerializer.SerializeToElement(c.Arguments ?? new Dictionary<string, object?>(), AIJsonUtilities.DefaultOptions)))
+                .Select(c => new MessageToolCallDto(c.CallId, c.Name, JsonSerializer.SerializeToElement(c.Arguments ?? new Dictionary<string, object?>(), ServerJsonContext.Info<IDictionary<string, object?>>(ServerJsonContext.AIOptions))))
                 .ToList();
             var results = message.Contents.OfType<FunctionResultContent>()
-                .Select(r => new ToolResultDto(r.CallId, r.Result is string s ? JsonSerializer.SerializeToElement(s) : JsonSerializer.SerializeToElement(r.Result, AIJsonUtilities.DefaultOptions)))
+                .Select(r => new ToolResultDto(r.CallId, r.Result is string s ? JsonSerializer.SerializeToElement(s, ServerJsonContext.Default.String) : JsonSerializer.SerializeToElement(r.Result, ServerJsonContext.Info<object?>(ServerJsonContext.AIOptions))))
                 .ToList();
             var text = message.Text;
             list.Add(new MessageDto(message.Role.Value, text.Length == 0 && (calls.Count > 0 || results.Count > 0) ? null : text)
@@ -196,7 +197,7 @@ internal static class AgentWire
         }
         catch (JsonException)
         {
-            return JsonSerializer.SerializeToElement(json);
+            return JsonSerializer.SerializeToElement(json, ServerJsonContext.Default.String);
         }
     }
 }

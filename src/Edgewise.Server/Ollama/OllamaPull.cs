@@ -164,10 +164,10 @@ internal sealed class OllamaPull(ServerOptions options, ModelManager manager) : 
                 return;
             }
 
-            await WriteBytesAsync(JsonSerializer.SerializeToUtf8Bytes(status, JsonBody.Options)).ConfigureAwait(false);
+            await WriteBytesAsync(JsonSerializer.SerializeToUtf8Bytes(status, ServerJsonContext.Info<OllamaPullStatusDto>(ServerJsonContext.BodyOptions))).ConfigureAwait(false);
         }
 
-        public Task WriteErrorAsync(string message) => WriteBytesAsync(JsonSerializer.SerializeToUtf8Bytes(new { error = message }));
+        public Task WriteErrorAsync(string message) => WriteBytesAsync(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["error"] = message }, ServerJsonContext.Default.DictionaryStringString));
 
         private async Task WriteBytesAsync(byte[] json)
         {
