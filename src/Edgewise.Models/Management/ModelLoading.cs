@@ -55,8 +55,13 @@ public interface IModelLoader
     ILoadedModel Load(ModelDescriptor descriptor, CancellationToken cancellationToken);
 }
 
-/// <summary>Resolves names against the <see cref="ModelStore"/>, with per-model settings.</summary>
-public sealed class StoreModelResolver(ModelStore store, ModelManagerOptions options) : IModelResolver
+/// <summary>
+/// Resolves names against the <see cref="ModelStore"/>, with per-model settings: a store name (<c>NAME[:TAG]</c>), or a
+/// name the model was pulled by — an Ollama-style catalog name (<c>llama3.2:1b</c>, stored under its alias and
+/// quantization) or a Hugging Face reference (<c>hf.co/OWNER/REPO[:QUANT]</c>) — so a model answers to the name it was
+/// pulled with. <paramref name="catalog"/> defaults to the built-in catalog.
+/// </summary>
+public sealed class StoreModelResolver(ModelStore store, ModelManagerOptions options, ModelCatalog? catalog = null) : IModelResolver
 {
     /// <inheritdoc/>
     public ModelDescriptor Resolve(string name) => Resolve(name, null);
@@ -65,9 +70,13 @@ public sealed class StoreModelResolver(ModelStore store, ModelManagerOptions opt
     public ModelDescriptor Resolve(string name, ModelSettings? entrySettings)
     {
         ArgumentNullException.ThrowIfNull(name);
-        var reference = ModelReference.Parse(name);
-        var manifest = store.Find(reference)
-            ?? throw new ModelException(ModelErrorCodes.ModelNotFound, "The model is not installed: run 'edgewise pull NAME' or 'edgewise import PATH'.");
+        var manifest = (ModelReference.TryParse(name, out var reference) ? store.Find(reference) : null) ?? FindByPulledName(name);
+        if (manifest is null)
+        {
+            _ = ModelReference.Parse(name); // a name that is no name at all gets the parser's error, as before
+            throw new ModelException(ModelErrorCodes.ModelNotFound, "The model is not installed: run 'edgewise pull NAME' or 'edgewise import PATH'.");
+        }
+
         var configured = entrySettings ?? (options.Models.TryGetValue(manifest.FullName, out var s) || options.Models.TryGetValue(manifest.Name, out s) ? s : new ModelSettings());
         var settings = configured.WithDefaultParallelSequences(options.DefaultParallelSequences);
         var context = Math.Min(settings.ContextLength ?? ContextOptions.DefaultMaxContextLength, manifest.ContextLength);
@@ -77,6 +86,16 @@ public sealed class StoreModelResolver(ModelStore store, ModelManagerOptions opt
         {
             Sha256 = Sha256Digest.TryParse(manifest.Digest, out var digest) ? digest : null,
         };
+    }
+
+    private ModelManifest? FindByPulledName(string name)
+    {
+        if ((catalog ?? ModelCatalog.BuiltIn).TryResolveName(name, out var model, out var variant))
+        {
+            return store.Find(ModelReference.Create(model.Alias, variant?.Quant));
+        }
+
+        return HubReference.TryParse(name, out var hub) ? store.Find(ModelReference.Create(hub!.StoreName, hub.StoreTag)) : null;
     }
 }
 

@@ -1,3 +1,4 @@
+using Edgewise.Models.Catalog;
 using Edgewise.Models.Import;
 using Edgewise.Models.Management;
 using Edgewise.Models.Storage;
@@ -81,6 +82,34 @@ public sealed class StoreModelResolverTests : IDisposable
 
         Assert.Equal(original.RemoteBackends, copy.RemoteBackends);
         Assert.NotSame(original.RemoteBackends, copy.RemoteBackends);
+    }
+
+    [Theory]
+    [InlineData("smollm2:135m", "smollm2-135m:q8_0")]
+    [InlineData("smollm2:135m-instruct-q8_0", "smollm2-135m:q8_0")]
+    [InlineData("smollm2-135m:q8_0", "smollm2-135m:q8_0")]
+    public void Resolve_NameTheModelWasPulledBy_FindsItUnderItsAliasAndQuantization(string name, string stored)
+    {
+        // A catalog model is stored as ALIAS:QUANT; Ollama's clients go on naming it as they pulled it.
+        var store = new ModelStore(_temp.Combine("models"));
+        new ModelImporter(store).Import(ModelStoreTests.SmallModel, ModelReference.Parse("smollm2-135m:q8_0"));
+
+        var resolved = new StoreModelResolver(store, new ModelManagerOptions()).Resolve(name);
+
+        Assert.Equal(stored, resolved.Name);
+    }
+
+    [Theory]
+    [InlineData("smollm2:135m-instruct-q4_k_m", Models.ModelErrorCodes.ModelNotFound)]
+    [InlineData("llama3.2:1b", Models.ModelErrorCodes.ModelNotFound)]
+    public void Resolve_PulledNameNotInTheStore_ModelNotFound(string name, string code)
+    {
+        var store = new ModelStore(_temp.Combine("models"));
+        new ModelImporter(store).Import(ModelStoreTests.SmallModel, ModelReference.Parse("smollm2-135m:q8_0"));
+
+        var error = Assert.Throws<Models.ModelException>(() => new StoreModelResolver(store, new ModelManagerOptions()).Resolve(name));
+
+        Assert.Equal(code, error.Code);
     }
 
     private ModelStore Store()
