@@ -46,6 +46,9 @@ public abstract class ModelArchitecture
     /// <summary>The tensors of every block, in the order they are checked and written.</summary>
     internal IReadOnlyList<TensorDeclaration> BlockTensors => _blockTensors ??= Split(block: true);
 
+    /// <summary>True when the architecture reads a <c>rope_freqs</c> table (Llama 3 frequency divisors).</summary>
+    internal bool DeclaresRopeFrequencies => GlobalTensors.Any(t => t.Role == TensorRole.RopeFrequencies);
+
     /// <summary>True when the architecture reads LongRoPE factor tables (so a file holding one uses LongRoPE scaling).</summary>
     internal bool UsesLongRope => GlobalTensors.Any(t => t.Role is TensorRole.RopeFactorsLong or TensorRole.RopeFactorsShort);
 
@@ -91,7 +94,7 @@ public abstract class ModelArchitecture
             TokenEmbedding = embedding,
             OutputNorm = binder.Vector(TensorNames.OutputNorm),
             Output = binder.OptionalMatrix(TensorNames.Output) ?? embedding,
-            RopeFrequencies = DeclaredVector(binder, TensorRole.RopeFrequencies, TensorNames.RopeFreqs),
+            RopeFrequencies = DeclaresRopeFrequencies ? binder.OptionalVector(TensorNames.RopeFreqs) : null,
             RopeFactorsLong = DeclaredVector(binder, TensorRole.RopeFactorsLong, TensorNames.RopeFactorsLong),
             RopeFactorsShort = DeclaredVector(binder, TensorRole.RopeFactorsShort, TensorNames.RopeFactorsShort),
             Layers = layers,

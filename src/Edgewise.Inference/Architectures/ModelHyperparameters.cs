@@ -188,7 +188,8 @@ public sealed record ModelHyperparameters
             throw Hyperparameter("The rope attention factor is not a positive finite number.");
         }
 
-        if (header.FindTensor(TensorNames.RopeFreqs) is not null)
+        // Only an architecture that declares rope_freqs binds it (ModelArchitecture.Bind); one in any other file is ignored.
+        if (architecture.DeclaresRopeFrequencies && header.FindTensor(TensorNames.RopeFreqs) is not null)
         {
             return new RopeScaling(RopeScalingKind.FrequencyFactors, original, attnFactor);
         }

@@ -106,6 +106,22 @@ public sealed class ArchitectureTensorListTests
     }
 
     [Fact]
+    public void Load_Phi3LongRopeWithAStrayRopeFreqs_KeepsItsScalingAndAttentionFactor()
+    {
+        // rope_freqs used to switch the scaling kind to frequency factors, dropping LongRoPE's attention factor.
+        static TinyModel Phi3() => new TinyModel("phi3")
+            .Set(GgufKeys.Llm.RopeDimensionCount("phi3"), GgufValue.UInt32(6))
+            .Set(GgufKeys.Llm.RopeScalingAttnFactor("phi3"), GgufValue.Float32(1.19f))
+            .With(TensorNames.RopeFactorsLong).With(TensorNames.RopeFactorsShort);
+        using var plain = Phi3().Load();
+        using var odd = Phi3().WithUndeclared(TensorNames.RopeFreqs, [3]).Load();
+        using var plainContext = plain.CreateContext(new ContextOptions { KvCacheType = KvCacheType.F32, ContextLength = 32 });
+        using var oddContext = odd.CreateContext(new ContextOptions { KvCacheType = KvCacheType.F32, ContextLength = 32 });
+
+        Assert.Equal(plainContext.Evaluate([1, 2, 3]).ToArray(), oddContext.Evaluate([1, 2, 3]).ToArray());
+    }
+
+    [Fact]
     public void All_NamesUniqueAndParsedBack()
     {
         Assert.Equal(ModelArchitectures.All.Count, ModelArchitectures.All.Select(a => a.Name).Distinct(StringComparer.Ordinal).Count());
