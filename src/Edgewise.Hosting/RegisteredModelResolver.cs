@@ -86,7 +86,8 @@ public sealed class RegisteredModelResolver : IModelResolver
         }
         catch (InvalidModelFileException e)
         {
-            throw new ModelException(ModelErrorCodes.InvalidModelFile, "The model file is not a runnable GGUF model.", e);
+            // The reader's code and fixed message say why (the CLI prints them; the server answers with its own fixed text).
+            throw new ModelException(ModelErrorCodes.InvalidModelFile, $"The model file is not a runnable GGUF model: {e.Code}: {e.Message}", e);
         }
     }
 }

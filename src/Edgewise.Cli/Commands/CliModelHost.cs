@@ -24,6 +24,10 @@ internal sealed class CliModelHost : IDisposable
     private CliModelHost(IModelResolver resolver, ModelManagerOptions options, CliConsole console, CancellationToken cancellationToken)
     {
         _cancellationToken = cancellationToken;
+
+        // One user, leases held until the command ends: waiting 30 s for another lease to free memory could only time
+        // out, so a model that does not fit beside those already loaded is refused after a short wait.
+        options.LoadWaitTimeout = TimeSpan.FromSeconds(2);
         var local = new LocalModelLoader { Warning = message => console.Error.WriteLine("warning: " + message) };
         _manager = new ModelManager(resolver, new HostedModelLoader(local, new Models.Management.RemoteModelLoader()), new SystemHardwareProbe(), options);
     }
