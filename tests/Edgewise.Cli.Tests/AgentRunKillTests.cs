@@ -41,6 +41,7 @@ public sealed class AgentRunKillTests(ITestOutputHelper output)
         var acknowledgedTurns = new Dictionary<string, int>(StringComparer.Ordinal);
         var random = new Random(2027);
         var runs = 0;
+        var refusals = new System.Collections.Concurrent.ConcurrentQueue<string>();
         for (var kill = 0; kill < Kills; kill++)
         {
             var (process, address) = await ServeProcess.StartServerAsync(dir.Path, "serve", "--port", "0", "--config", config);
@@ -52,7 +53,11 @@ public sealed class AgentRunKillTests(ITestOutputHelper output)
                 var clients = Enumerable.Range(0, Clients).Select(c => ClientAsync(http, c, firstAcknowledged, stop.Token)).ToArray();
 
                 // Killed at a random moment after this start's first acknowledged run, while the others are in flight.
-                await firstAcknowledged.Task.WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
+                if (await Task.WhenAny(firstAcknowledged.Task, Task.Delay(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken)) != firstAcknowledged.Task)
+                {
+                    Assert.Fail($"start {kill + 1}: no agent run acknowledged in 2 minutes; refusals: {string.Join("; ", refusals)}");
+                }
+
                 await Task.Delay(random.Next(0, 800), TestContext.Current.CancellationToken);
                 await process.KillAsync();
                 await stop.CancelAsync();
@@ -114,6 +119,11 @@ public sealed class AgentRunKillTests(ITestOutputHelper output)
                     using var response = await http.PostAsJsonAsync("/v1/agents/clerk/runs", body, stopping);
                     if (response.StatusCode != HttpStatusCode.OK)
                     {
+                        if (refusals.Count < 20)
+                        {
+                            refusals.Enqueue($"client {client}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(stopping)}");
+                        }
+
                         await Task.Delay(50, stopping); // refused (busy, draining): try again, as a client would
                         continue;
                     }
@@ -126,6 +136,11 @@ public sealed class AgentRunKillTests(ITestOutputHelper output)
                 }
                 catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException)
                 {
+                    if (!stopping.IsCancellationRequested && refusals.Count < 20)
+                    {
+                        refusals.Enqueue($"client {client}: {e.GetType().Name}: {e.Message}");
+                    }
+
                     break;
                 }
             }

@@ -11,15 +11,22 @@ namespace Edgewise.Inference.Tests.Model;
 /// docs/security.md G36 / M11 through the whole loader, not only the GGUF parser: seeded mutations of a runnable tiny
 /// model (a qwen2 model with a BPE vocabulary), each opened as the engine opens a model — <see cref="LocalModel.Load(GgufFile, bool, bool)"/>,
 /// which validates architecture, hyperparameters, tensor shapes and types and the tokenizer — then, when it loads,
-/// tokenized and decoded for two tokens. Each case must load and run, or be refused with
+/// tokenized and run through one forward pass over a two-token prompt. Each case must load and run, or be refused with
 /// <see cref="InvalidModelFileException"/>; anything else escaping is a failure. Flipped weights may give NaN
 /// logits; that is not a crash. The count is a scale knob:
 /// <c>EDGEWISE_LOADER_FUZZ_MUTATIONS=1000000 dotnet test tests/Edgewise.Inference.Tests -c Release --filter G36</c>.
+/// To replay a case that kills the process, <c>EDGEWISE_LOADER_FUZZ_TRACE=PREFIX</c> writes each case's bytes to
+/// <c>PREFIX.N</c> (the last eight) and its number to <c>PREFIX.last</c> before running it, and
+/// <c>EDGEWISE_LOADER_FUZZ_FROM=N</c> runs only the cases from N on (the earlier ones are still drawn, so the numbering holds).
 /// </summary>
 public sealed class LoaderMutationFuzzTests(ITestOutputHelper output)
 {
     private const string Ran = "(loaded and ran)";
     private static readonly int Cases = int.TryParse(Environment.GetEnvironmentVariable("EDGEWISE_LOADER_FUZZ_MUTATIONS"), out var cases) && cases > 0 ? cases : 2_000;
+
+    // When set, each case's bytes are written here before it runs, so a case that kills the process can be replayed.
+    private static readonly string? s_trace = Environment.GetEnvironmentVariable("EDGEWISE_LOADER_FUZZ_TRACE");
+    private static readonly int s_from = int.TryParse(Environment.GetEnvironmentVariable("EDGEWISE_LOADER_FUZZ_FROM"), out var from) ? from : 0;
 
     [Fact]
     public void Load_G36_SeededMutationsOfARunnableModel_LoadAndRunOrTypedReject()
@@ -58,6 +65,17 @@ public sealed class LoaderMutationFuzzTests(ITestOutputHelper output)
                 default:
                     bytes = buffer[..rng.Next(buffer.Length)];
                     break;
+            }
+
+            if (i < s_from)
+            {
+                continue;
+            }
+
+            if (s_trace is not null)
+            {
+                File.WriteAllBytes(s_trace + "." + (i % 8).ToString(CultureInfo.InvariantCulture), bytes);
+                File.WriteAllText(s_trace + ".last", i.ToString(CultureInfo.InvariantCulture));
             }
 
             var outcome = Run(bytes, $"case {i} ({kind})");
