@@ -124,12 +124,19 @@ public sealed unsafe class ComputePool : IDisposable
 
     private void Dispatch(void* job, delegate*<void*, int, void> invoke, int chunks)
     {
+        // A worker may still be in Work for the previous job, between reading the state (every chunk claimed) and
+        // comparing it with _chunks. Were _chunks (and _job) replaced first, it could claim a chunk of the new job under
+        // the old generation: that chunk would run twice and _done would count one too many, so this method could return
+        // while a chunk still runs on the caller's job copy, which then no longer exists. So the old generation is closed
+        // first (its claims fail from here on), then the job is written, then a new generation opens it.
+        var closed = (int)(Volatile.Read(ref _state) >> 32) + 1;
+        Interlocked.Exchange(ref _state, ((long)closed << 32) | int.MaxValue);
         _job = job;
         _invoke = invoke;
         _chunks = chunks;
         _done = 0;
         _error = null;
-        var generation = (int)(Volatile.Read(ref _state) >> 32) + 1;
+        var generation = closed + 1;
         Interlocked.Exchange(ref _state, (long)generation << 32);
         if (Volatile.Read(ref _sleeping) > 0)
         {

@@ -184,4 +184,32 @@ public sealed class ComputePoolTests
         pool.Run(ref job, 0);
         Assert.Throws<ArgumentOutOfRangeException>(() => pool.Run(ref job, -1));
     }
+
+    [Fact]
+    public unsafe void Run_BackToBackJobsOfGrowingChunkCounts_EveryChunkOnceAndDoneBeforeReturn()
+    {
+        // A worker still finishing job k could read job k+1's larger chunk count and claim a chunk of it under job k's
+        // generation: that chunk ran twice, and Run could return while it still ran (then the job's memory was gone).
+        using var pool = new ComputePool(3, spinMicroseconds: 50);
+        var counts = new int[16];
+        fixed (int* p = counts)
+        {
+            for (var i = 0; i < 200_000; i++)
+            {
+                var chunks = 2 + (i % 15);
+                var job = new CountJob(p);
+                pool.Run(ref job, chunks);
+                for (var c = 0; c < counts.Length; c++)
+                {
+                    var expected = c < chunks ? 1 : 0;
+                    if (Volatile.Read(ref counts[c]) != expected)
+                    {
+                        Assert.Fail($"job {i} ({chunks} chunks): chunk {c} ran {counts[c]} times by the time Run returned");
+                    }
+
+                    counts[c] = 0;
+                }
+            }
+        }
+    }
 }
