@@ -18,6 +18,7 @@ namespace Edgewise.Cli.Tests;
 public sealed class AgentRunKillTests(ITestOutputHelper output)
 {
     private const int Clients = 4;
+    private const int TurnsPerSession = 40;
     private static readonly int Kills = int.TryParse(Environment.GetEnvironmentVariable("EDGEWISE_AGENT_KILLS"), out var kills) && kills > 0 ? kills : 3;
 
     [Fact]
@@ -49,6 +50,7 @@ public sealed class AgentRunKillTests(ITestOutputHelper output)
             {
                 using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromMinutes(2) };
                 using var stop = new CancellationTokenSource();
+                refusals.Clear();
                 var firstAcknowledged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 var clients = Enumerable.Range(0, Clients).Select(c => ClientAsync(http, c, firstAcknowledged, stop.Token)).ToArray();
 
@@ -113,6 +115,13 @@ public sealed class AgentRunKillTests(ITestOutputHelper output)
             var turns = session is null ? 0 : acknowledgedTurns[session];
             while (!stopping.IsCancellationRequested)
             {
+                if (turns >= TurnsPerSession)
+                {
+                    // A session that outgrows the model's context gets 400 context_length_exceeded; start another.
+                    session = null;
+                    turns = 0;
+                }
+
                 try
                 {
                     object body = session is null ? new { input = "order " + turns } : new { input = "order " + turns, session_id = session };
