@@ -8,9 +8,17 @@ using Microsoft.Extensions.AI;
 
 namespace Edgewise.Server.Tests.Security;
 
-/// <summary>docs/security.md H10 (slowloris headers and bodies, idle connections, connection cap) and H15 (a stream reader that never reads).</summary>
+/// <summary>
+/// docs/security.md H10 (slowloris headers and bodies, idle connections, connection cap) and H15 (a stream reader that
+/// never reads). These tests run alone, after the parallel ones: H15 reads this process's resident memory, which tests
+/// running beside it would move, and the connection tests need the loopback ports and threads to themselves.
+/// </summary>
+[Collection(SlowClientTests.Alone)]
 public sealed class SlowClientTests
 {
+    /// <summary>The collection of tests that measure the whole process and so must not share it with other tests.</summary>
+    public const string Alone = "Process-wide measurements";
+
     [Fact]
     public async Task Kestrel_H10_SlowlorisHeaders_ClosedByHeaderTimeoutWhileLiveAnswers()
     {
@@ -420,3 +428,7 @@ public sealed class SlowClientTests
         }
     }
 }
+
+/// <summary>Tests in this collection run one at a time, with no other collection running beside them.</summary>
+[CollectionDefinition(SlowClientTests.Alone, DisableParallelization = true)]
+public sealed class ProcessWideMeasurementCollection;
