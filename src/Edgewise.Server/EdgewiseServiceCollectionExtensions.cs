@@ -71,7 +71,7 @@ public static class EdgewiseServiceCollectionExtensions
         }
 
         services.AddSingleton(resolver);
-        services.AddSingleton(new RemoteModelLoader());
+        services.AddSingleton(new RemoteModelLoader(options.RemoteBackends));
         services.AddSingleton<IMetricsSource, BackendPoolMetrics>();
 
         // The stages every model's client runs behind, from the services that registered one (observability: UseTelemetry).

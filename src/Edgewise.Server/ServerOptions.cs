@@ -58,6 +58,9 @@ public sealed partial class ServerOptions
     /// <summary>Connection limits against slow or idle clients (H10, H15).</summary>
     public ConnectionOptions Connections { get; } = new();
 
+    /// <summary>How the pools of remote models check their backends' health (time-out, how long a result holds).</summary>
+    public Edgewise.Models.Remote.BackendPoolOptions RemoteBackends { get; } = new();
+
     /// <summary>The server certificate (with its private key); when set the server speaks HTTPS only. Null: plain HTTP.</summary>
     public X509Certificate2? Certificate { get; set; }
 
