@@ -89,6 +89,7 @@ public static class EdgewiseServiceCollectionExtensions
             options.Memory ?? new SystemHardwareProbe(options.DataDirectory),
             options.ModelManager));
         services.AddSingleton<ModelHost>();
+        services.AddSingleton<Generation.GenerationHandler>();
         return services;
     }
 
