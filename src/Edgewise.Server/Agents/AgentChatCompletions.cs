@@ -112,7 +112,7 @@ internal static class AgentChatCompletions
             }
 
             await WriteDeltaAsync(null, "length").ConfigureAwait(false);
-            await sse.WriteAsync(null, new { error = new { message = error.Message, type = error.Type, param = error.Param, code = error.Code } }).ConfigureAwait(false);
+            await sse.WriteAsync(null, StreamErrorDto.From(error)).ConfigureAwait(false);
             await sse.DoneAsync().ConfigureAwait(false);
             return;
         }
@@ -123,7 +123,7 @@ internal static class AgentChatCompletions
                 throw error;
             }
 
-            await sse.WriteAsync(null, new { error = new { message = error.Message, type = error.Type, param = error.Param, code = error.Code } }).ConfigureAwait(false);
+            await sse.WriteAsync(null, StreamErrorDto.From(error)).ConfigureAwait(false);
             return;
         }
 

@@ -3,6 +3,7 @@ using Edgewise.Agents;
 using Edgewise.Agents.Routing;
 using Edgewise.Server.Errors;
 using Edgewise.Server.Hosting;
+using Edgewise.Server.Http;
 using Edgewise.Server.OpenAi;
 using Microsoft.AspNetCore.Http;
 
@@ -58,7 +59,7 @@ internal sealed class AgentRunner(AgentSessions sessions, ServerOptions options,
         AgentRunResult? streamed;
         try
         {
-            await sse.WriteAsync("session", new { session_id = session.Id, agent = agent.Name }).ConfigureAwait(false);
+            await sse.WriteAsync("session", new AgentSessionEventDto(session.Id, agent.Name)).ConfigureAwait(false);
             if (DegradedEvent(agent) is { } degraded)
             {
                 await sse.WriteAsync("event", AgentWire.Event(degraded)).ConfigureAwait(false);
@@ -69,7 +70,7 @@ internal sealed class AgentRunner(AgentSessions sessions, ServerOptions options,
                 if (update.Text is { } text)
                 {
                     partial.Append(text);
-                    await sse.WriteAsync("text", new { text }).ConfigureAwait(false);
+                    await sse.WriteAsync("text", new AgentTextEventDto(text)).ConfigureAwait(false);
                 }
                 else if (update.Event is { } e)
                 {
@@ -91,12 +92,12 @@ internal sealed class AgentRunner(AgentSessions sessions, ServerOptions options,
         {
             await SaveInterruptedAsync(session, partial.ToString()).ConfigureAwait(false);
             var error = ChatStreamWriter.ShuttingDown();
-            await sse.WriteAsync("error", new { error = new { message = error.Message, type = error.Type, param = error.Param, code = error.Code } }).ConfigureAwait(false);
+            await sse.WriteAsync("error", StreamErrorDto.From(error)).ConfigureAwait(false);
             return;
         }
         catch (Exception e) when (Translate(e) is { } error)
         {
-            await sse.WriteAsync("error", new { error = new { message = error.Message, type = error.Type, param = error.Param, code = error.Code } }).ConfigureAwait(false);
+            await sse.WriteAsync("error", StreamErrorDto.From(error)).ConfigureAwait(false);
             return;
         }
 

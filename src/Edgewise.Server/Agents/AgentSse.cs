@@ -32,7 +32,7 @@ internal sealed class AgentSse(HttpContext context)
     }
 
     /// <summary>Writes <c>event: NAME</c> (when given) and <c>data: JSON</c>.</summary>
-    public Task WriteAsync<T>(string? name, T value) => WriteRawAsync(name, JsonSerializer.SerializeToUtf8Bytes(value, JsonBody.Options));
+    public Task WriteAsync<T>(string? name, T value) => WriteRawAsync(name, ServerJsonContext.BodyBytes(value));
 
     /// <summary>Writes <c>data: [DONE]</c>, the end marker of OpenAI streams.</summary>
     public Task DoneAsync() => WriteRawAsync(null, "[DONE]"u8.ToArray());

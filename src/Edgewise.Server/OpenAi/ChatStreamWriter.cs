@@ -185,7 +185,7 @@ internal static class ChatStreamWriter
 
             IReadOnlyList<ChunkChoiceDto> choices = delta is null ? [] : [new ChunkChoiceDto(0, delta, finish) { Logprobs = logprobs }];
             var chunk = new ChatCompletionChunkDto(id, created, model, choices, usage);
-            var bytes = JsonSerializer.SerializeToUtf8Bytes(chunk, JsonBody.Options);
+            var bytes = ServerJsonContext.BodyBytes(chunk);
             await StartAsync().ConfigureAwait(false);
             var body = context.Response.Body;
             await body.WriteAsync(DataPrefix, context.RequestAborted).ConfigureAwait(false);
@@ -203,7 +203,7 @@ internal static class ChatStreamWriter
 
         public async Task WriteErrorAsync(ApiException error)
         {
-            var payload = JsonSerializer.SerializeToUtf8Bytes(new { error = new { message = error.Message, type = error.Type, param = error.Param, code = error.Code } });
+            var payload = StreamErrorDto.Utf8(error);
             await WriteRawAsync([.. "data: "u8, .. payload, .. "\n\n"u8]).ConfigureAwait(false);
         }
     }

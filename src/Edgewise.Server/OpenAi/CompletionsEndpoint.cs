@@ -128,7 +128,7 @@ internal static class CompletionsEndpoint
                 throw error;
             }
 
-            var payload = JsonSerializer.SerializeToUtf8Bytes(new { error = new { message = error.Message, type = error.Type, param = error.Param, code = error.Code } });
+            var payload = StreamErrorDto.Utf8(error);
             await run.WriteEventAsync(Chunk(run, new CompletionChoiceDto(string.Empty, index, null, "length"))).ConfigureAwait(false);
             await run.WriteRawAsync([.. DataPrefix, .. payload, .. EventEnd]).ConfigureAwait(false);
             await run.WriteRawAsync(Done).ConfigureAwait(false);
@@ -141,7 +141,7 @@ internal static class CompletionsEndpoint
                 throw error;
             }
 
-            var payload = JsonSerializer.SerializeToUtf8Bytes(new { error = new { message = error.Message, type = error.Type, param = error.Param, code = error.Code } });
+            var payload = StreamErrorDto.Utf8(error);
             await run.WriteRawAsync([.. DataPrefix, .. payload, .. EventEnd]).ConfigureAwait(false);
             return null;
         }
@@ -215,7 +215,7 @@ internal static class CompletionsEndpoint
         public long FirstToken { get; set; }
 
         public Task WriteEventAsync(CompletionDto chunk) =>
-            WriteRawAsync([.. DataPrefix, .. JsonSerializer.SerializeToUtf8Bytes(chunk, JsonBody.Options), .. EventEnd]);
+            WriteRawAsync([.. DataPrefix, .. ServerJsonContext.BodyBytes(chunk), .. EventEnd]);
 
         public async Task WriteRawAsync(byte[] bytes)
         {
