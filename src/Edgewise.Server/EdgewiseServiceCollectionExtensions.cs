@@ -34,6 +34,10 @@ public static class EdgewiseServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(options);
         services.AddSingleton(options);
+        // Route handlers are bound by the request delegate generator; their JSON (a body parameter, a returned value,
+        // Results.Json without contracts, ProblemDetails) resolves from the server's generated contracts first, so it
+        // works in the native-AOT binary, where no reflection-based contracts exist.
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default));
         services.AddSingleton<ServerState>();
         services.AddSingleton<IHostLifetime, DrainingLifetime>();
         services.AddSingleton<ServerMetrics>();

@@ -201,9 +201,3 @@ internal static class AgentWire
         }
     }
 }
-
-/// <summary>The <c>session</c> event that opens a streamed run.</summary>
-internal sealed record AgentSessionStartedDto(string SessionId, string Agent);
-
-/// <summary>A <c>text</c> event of a streamed run.</summary>
-internal sealed record AgentTextDto(string Text);

@@ -59,7 +59,7 @@ internal sealed class AgentRunner(AgentSessions sessions, ServerOptions options,
         bool completed;
         try
         {
-            await sink.Sse.WriteAsync("session", new AgentSessionStartedDto(session.Id, agent.Name)).ConfigureAwait(false);
+            await sink.Sse.WriteAsync("session", new AgentSessionEventDto(session.Id, agent.Name)).ConfigureAwait(false);
             if (DegradedEvent(agent) is { } degraded)
             {
                 await sink.Sse.WriteAsync("event", AgentWire.Event(degraded)).ConfigureAwait(false);
@@ -108,7 +108,7 @@ internal sealed class AgentRunner(AgentSessions sessions, ServerOptions options,
             else if (update.Text is { } text)
             {
                 _partial.Append(text);
-                await Sse.WriteAsync("text", new AgentTextDto(text)).ConfigureAwait(false);
+                await Sse.WriteAsync("text", new AgentTextEventDto(text)).ConfigureAwait(false);
             }
             else if (update.Event is { } e)
             {

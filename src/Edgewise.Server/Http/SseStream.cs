@@ -42,7 +42,7 @@ internal sealed class SseStream(HttpContext context)
         await StartAsync().ConfigureAwait(false);
         var pipe = BeginEvent(name);
         var json = Json(pipe);
-        JsonSerializer.Serialize(json, value, JsonBody.Options);
+        JsonSerializer.Serialize(json, value, ServerJsonContext.Info<T>(ServerJsonContext.BodyOptions));
         json.Flush();
         pipe.Write(EventEnd);
         await FlushAsync().ConfigureAwait(false);

@@ -93,6 +93,3 @@ internal sealed record OllamaModelDto(string Name, string Model, long Size)
     /// <summary>Format, family, parameter size and quantization from the GGUF header; null for remote models.</summary>
     public OllamaDetailsDto? Details { get; init; }
 }
-
-/// <summary>The last line of a stream that broke after it began: Ollama's clients raise its <c>error</c>.</summary>
-internal sealed record OllamaErrorDto(string Error);

@@ -27,7 +27,7 @@ internal static class OllamaEndpoints
     public static IEndpointRouteBuilder MapOllama(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api");
-        group.MapGet("/version", (HttpContext context) => OpenAiEndpoints.WriteJsonAsync(context, new { version = Version }));
+        group.MapGet("/version", (HttpContext context) => OpenAiEndpoints.WriteJsonAsync(context, new OllamaVersionDto(Version)));
         group.MapGet("/tags", Tags);
         group.MapGet("/ps", Running);
         group.MapPost("/chat", ChatAsync);
@@ -50,10 +50,10 @@ internal static class OllamaEndpoints
     }
 
     private static Task Tags(HttpContext context, OllamaListing listing) =>
-        OpenAiEndpoints.WriteJsonAsync(context, new { models = listing.Available() });
+        OpenAiEndpoints.WriteJsonAsync(context, new OllamaModelListDto(listing.Available()));
 
     private static Task Running(HttpContext context, OllamaListing listing) =>
-        OpenAiEndpoints.WriteJsonAsync(context, new { models = listing.Running() });
+        OpenAiEndpoints.WriteJsonAsync(context, new OllamaModelListDto(listing.Running()));
 
     private static async Task ChatAsync(HttpContext context, ModelHost host, GenerationHandler generation, ServerOptions options)
     {
@@ -188,7 +188,7 @@ internal static class OllamaEndpoints
 
         public override async ValueTask FailedAsync(ApiException error, bool shutdown)
         {
-            var bytes = JsonSerializer.SerializeToUtf8Bytes(new OllamaErrorDto(error.Message), JsonBody.Options);
+            var bytes = ServerJsonContext.BodyBytes(new OllamaErrorDto(error.Message));
             await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
             await context.Response.Body.WriteAsync("\n"u8.ToArray(), context.RequestAborted).ConfigureAwait(false);
             await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
@@ -223,7 +223,7 @@ internal static class OllamaEndpoints
             context.Response.ContentType = "application/x-ndjson";
         }
 
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(chunk, JsonBody.Options);
+        var bytes = ServerJsonContext.BodyBytes(chunk);
         await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
         await context.Response.Body.WriteAsync("\n"u8.ToArray(), context.RequestAborted).ConfigureAwait(false);
         await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);

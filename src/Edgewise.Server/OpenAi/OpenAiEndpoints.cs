@@ -79,6 +79,6 @@ internal static class OpenAiEndpoints
     internal static Task WriteJsonAsync<T>(HttpContext context, T value)
     {
         context.Response.ContentType = "application/json";
-        return context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(value, JsonBody.Options), context.RequestAborted).AsTask();
+        return context.Response.Body.WriteAsync(ServerJsonContext.BodyBytes(value), context.RequestAborted).AsTask();
     }
 }
