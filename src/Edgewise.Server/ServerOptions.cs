@@ -169,7 +169,11 @@ public sealed class ConnectionOptions
 /// <param name="Name">The name clients put in <c>model</c>.</param>
 /// <param name="Path">The GGUF file.</param>
 /// <param name="Settings">Its settings (context length, parallel sequences, ...); null for defaults.</param>
-public sealed record ServerModel(string Name, string Path, ModelSettings? Settings = null);
+public sealed record ServerModel(string Name, string Path, ModelSettings? Settings = null)
+{
+    /// <summary>Load it when the server starts, in the background, whatever <see cref="Settings"/> say (<c>edgewise serve -m</c> does).</summary>
+    public bool Preload { get; init; }
+}
 
 /// <summary>Admission control settings (docs/security.md §3 "Concurrency" and "Timeouts").</summary>
 public sealed class AdmissionOptions

@@ -149,7 +149,10 @@ internal static class ServeCommand
         {
             var path = ModelStoreCommands.ResolveModelPath(model, console, cancel);
             var name = File.Exists(model) ? Path.GetFileNameWithoutExtension(model) : model;
-            options.Models.Add(new ServerModel(name, Path.GetFullPath(path)));
+            
+            // A model named on the command line is what this server is for: load it at start (readiness says
+            // "loading" meanwhile) rather than on the first request.
+            options.Models.Add(new ServerModel(name, Path.GetFullPath(path)) { Preload = true });
         }
 
         return options;
