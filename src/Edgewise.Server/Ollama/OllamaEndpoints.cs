@@ -156,9 +156,9 @@ internal static class OllamaEndpoints
 
         public override async ValueTask UpdateAsync(ChatResponseUpdate update)
         {
-            foreach (var content in update.Contents)
+            for (var i = 0; i < update.Contents.Count; i++)
             {
-                if (content is UsageContent usage)
+                if (update.Contents[i] is UsageContent usage)
                 {
                     _usage = usage.Details;
                     break;

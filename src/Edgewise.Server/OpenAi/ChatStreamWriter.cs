@@ -31,26 +31,24 @@ internal sealed class ChatStreamWriter(HttpContext context, ChatCall call) : Mod
 
     public override async ValueTask UpdateAsync(ChatResponseUpdate update)
     {
-        foreach (var content in update.Contents)
-        {
-            if (content is UsageContent usage)
-            {
-                _usage = usage.Details;
-                break;
-            }
-        }
-
         if (update.FinishReason is { } reason)
         {
             _finish = ChatResponses.FinishReason(reason);
         }
 
+        // By index: enumerating the IList would allocate an enumerator per token.
         List<ToolCallDto>? calls = null;
-        foreach (var content in update.Contents)
+        var contents = update.Contents;
+        for (var i = 0; i < contents.Count; i++)
         {
-            if (content is FunctionCallContent call)
+            switch (contents[i])
             {
-                (calls ??= []).Add(ChatResponses.ToolCall(call, _nextToolIndex++));
+                case UsageContent usage:
+                    _usage = usage.Details;
+                    break;
+                case FunctionCallContent call:
+                    (calls ??= []).Add(ChatResponses.ToolCall(call, _nextToolIndex++));
+                    break;
             }
         }
 

@@ -67,9 +67,9 @@ internal static class CompletionsEndpoint
 
         public override async ValueTask UpdateAsync(ChatResponseUpdate update)
         {
-            foreach (var content in update.Contents)
+            for (var i = 0; i < update.Contents.Count; i++)
             {
-                if (content is UsageContent { Details: var usage })
+                if (update.Contents[i] is UsageContent { Details: var usage })
                 {
                     _promptTokens += usage.InputTokenCount ?? 0;
                     _completionTokens += usage.OutputTokenCount ?? 0;
