@@ -34,10 +34,15 @@ public static class EdgewiseServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(options);
         services.AddSingleton(options);
-        // Route handlers are bound by the request delegate generator; their JSON (a body parameter, a returned value,
-        // Results.Json without contracts, ProblemDetails) resolves from the server's generated contracts first, so it
-        // works in the native-AOT binary, where no reflection-based contracts exist.
-        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default));
+        // What ASP.NET Core serializes itself through the HTTP JSON options (Results.Problem's ProblemDetails, anything a
+        // route returns without contracts) resolves from the server's generated contracts only: the native-AOT binary
+        // has no reflection-based ones, and with none here either a type missing from ServerJsonContext fails in the
+        // JIT build's tests too instead of only in the binary.
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.TypeInfoResolverChain.Clear();
+            json.SerializerOptions.TypeInfoResolverChain.Add(ServerJsonContext.Default);
+        });
         services.AddSingleton<ServerState>();
         services.AddSingleton<IHostLifetime, DrainingLifetime>();
         services.AddSingleton<ServerMetrics>();

@@ -56,6 +56,7 @@ namespace Edgewise.Server.Http;
 [JsonSerializable(typeof(Edgewise.Server.Telemetry.ServerStats))]
 [JsonSerializable(typeof(Edgewise.Server.Alerts.ObservabilityEndpoints.AlertsDto))]
 [JsonSerializable(typeof(Edgewise.Server.Health.HealthEndpoints.ReadyDto))]
+[JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
 // Values typed object (tool arguments, GGUF metadata in /api/show) and the pieces callers ask for by name.
 [JsonSerializable(typeof(object))]
 [JsonSerializable(typeof(JsonElement))]
