@@ -25,10 +25,8 @@ public sealed class ServeSignalTests
         await using var _ = process;
         using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromMinutes(2) };
         using var probe = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromMinutes(1) };
-        using (var ready = await probe.GetAsync("/health/ready", TestContext.Current.CancellationToken))
-        {
-            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
-        }
+        // Ready once the model named with --model has loaded (it is preloaded at start; 503 "loading" until then).
+        await WaitForStatusAsync(probe, "/health/ready", HttpStatusCode.OK);
 
         using var stream = await OpenStreamAsync(http);
         process.Terminate();
