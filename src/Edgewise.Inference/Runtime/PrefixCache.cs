@@ -5,7 +5,8 @@ namespace Edgewise.Inference.Runtime;
 /// <see cref="BlockTokens"/> tokens and each block's K and V (all layers) is saved under its tokens and the block
 /// before it, so a new prompt that starts with a cached prefix copies those entries into its slot instead of
 /// recomputing them. Exact: an entry is used only when every token of the prefix up to its end matches. Bounded by
-/// a byte budget; the least recently used blocks go first. Used from the scheduler's thread only.
+/// a byte budget; the least recently used blocks go first. Used from the scheduler's thread only, except
+/// <see cref="Count"/> and <see cref="Bytes"/>, which any thread may read (metrics).
 /// </summary>
 internal sealed class PrefixCache
 {
@@ -18,6 +19,7 @@ internal sealed class PrefixCache
     private readonly LinkedList<Entry> _recent = new();
     private readonly Stack<(Array Keys, Array Values)> _spare = new();
     private long _nextId = 1;
+    private int _count;
 
     /// <param name="cache">The cache whose layout the blocks copy.</param>
     /// <param name="capacityBytes">Most bytes of saved K and V.</param>
@@ -30,10 +32,16 @@ internal sealed class PrefixCache
     }
 
     /// <summary>Blocks held.</summary>
-    public int Count => _entries.Count;
+    public int Count => Volatile.Read(ref _count);
 
-    /// <summary>Bytes of K and V held.</summary>
-    public long Bytes => _entries.Count * _blockBytes;
+    /// <summary>Bytes of K and V held (the arrays' payload; each block also costs about 250 bytes of bookkeeping).</summary>
+    public long Bytes => Count * _blockBytes;
+
+    /// <summary>Most bytes of K and V held: the cache is full when one more block would not fit.</summary>
+    public long CapacityBytes => _capacityBytes;
+
+    /// <summary>Bytes of K and V in one block.</summary>
+    public long BlockBytes => _blockBytes;
 
     /// <summary>
     /// Copies the longest cached prefix of <paramref name="tokens"/> (whole blocks, at most
@@ -95,6 +103,7 @@ internal sealed class PrefixCache
             entry = new Entry(_nextId++, key, block.ToArray(), keys, values);
             entry.Node = _recent.AddLast(entry);
             _entries.Add(key, entry);
+            Volatile.Write(ref _count, _entries.Count);
             parent = entry.Id;
         }
     }
@@ -121,6 +130,7 @@ internal sealed class PrefixCache
         var oldest = _recent.First!.Value;
         _recent.RemoveFirst();
         _entries.Remove(oldest.Key);
+        Volatile.Write(ref _count, _entries.Count);
         _spare.Push((oldest.Keys, oldest.Values));
     }
 

@@ -132,6 +132,30 @@ public sealed class BatchSchedulerTests : IDisposable
         Assert.Equal(0, prefixes.Restore([.. b.Select(t => t + 1)], 40, context.Cache, 0));
     }
 
+    [Fact]
+    public void Store_ManyDistinctPrompts_HoldsAtItsCapacityAndNoMore()
+    {
+        // A server sees distinct prompts without end; the cache grows to its budget, then each new block replaces the
+        // oldest, so the blocks held (and the arrays behind them) stay at the budget however many prompts come.
+        using var context = _model.CreateContext(new ContextOptions { SequenceCount = 1, ContextLength = 128 });
+        var oneBlock = 2L * PrefixCache.BlockTokens * context.Cache.PositionValues * sizeof(ushort);
+        var prefixes = new PrefixCache(context.Cache, (10 * oneBlock) + (oneBlock / 2));
+        var counts = new List<int>();
+
+        for (var prompt = 0; prompt < 200; prompt++)
+        {
+            prefixes.Store([.. Enumerable.Range(1000 + (prompt * 48), 48)], context.Cache, 0);
+            counts.Add(prefixes.Count);
+        }
+
+        Assert.Equal(oneBlock, prefixes.BlockBytes);
+        Assert.Equal([3, 6, 9, 10], counts.Distinct());
+        Assert.Equal(10 * oneBlock, prefixes.Bytes);
+        Assert.True(prefixes.Bytes + prefixes.BlockBytes > prefixes.CapacityBytes);
+        Assert.Equal(48, prefixes.Restore([.. Enumerable.Range(1000 + (199 * 48), 48)], 48, context.Cache, 0));
+        Assert.Equal(0, prefixes.Restore([.. Enumerable.Range(1000, 48)], 48, context.Cache, 0));
+    }
+
     private List<int> DecodeAlone(int[] prompt, int tokens)
     {
         using var context = _model.CreateContext(new ContextOptions { ContextLength = 128 });

@@ -99,6 +99,46 @@ public sealed class MetricsScrapeTests
         Assert.Matches(@"edgewise_meter_series_dropped_total [1-9][0-9]*\n", text);
     }
 
+    [Fact]
+    public async Task Scrape_RealModel_ReportsPrefixCacheBlocksBytesAndCapacity()
+    {
+        // The prefix cache keeps the KV entries of every distinct prompt up to its byte budget, so a server's memory
+        // grows while it fills; these gauges tell that bounded growth apart from a leak (the R03 soak waits for them).
+        var name = "prefix-" + Guid.NewGuid().ToString("N")[..8];
+        await using var server = await LiveServer.StartRealAsync(name, "ref-qwen2-Q4_K_M.gguf");
+        await ChatAsync(0);
+        var first = Gauges(await ScrapeAsync(server), name);
+        await ChatAsync(1);
+        await ChatAsync(2);
+        var after = Gauges(await ScrapeAsync(server), name);
+
+        Assert.Equal(64L << 20, after.Capacity);
+        Assert.True(first.Blocks >= 1, $"blocks after one prompt: {first.Blocks}");
+        Assert.True(after.Blocks > first.Blocks, $"blocks after one prompt {first.Blocks}, after three distinct prompts {after.Blocks}");
+        Assert.Equal(first.Bytes / first.Blocks * after.Blocks, after.Bytes);
+        Assert.True(after.Bytes <= after.Capacity);
+
+        async Task ChatAsync(int i)
+        {
+            var body = $$"""{"model":"{{name}}","messages":[{"role":"user","content":"Distinct prompt number {{i}}, long enough to fill at least one block of sixteen tokens"}],"max_tokens":2,"temperature":0}""";
+            using var response = await server.Client.PostAsync("/v1/chat/completions", LiveServer.Json(body), TestContext.Current.CancellationToken);
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        }
+    }
+
+    private static (long Blocks, long Bytes, long Capacity) Gauges(string text, string model)
+    {
+        long Value(string metric)
+        {
+            var prefix = $"{metric}{{model=\"{model}\"}} ";
+            var line = text.Split('\n').SingleOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
+            Assert.True(line is not null, $"no {prefix.Trim()} in /metrics");
+            return long.Parse(line.AsSpan(prefix.Length), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return (Value("edgewise_prefix_cache_blocks"), Value("edgewise_prefix_cache_bytes"), Value("edgewise_prefix_cache_capacity_bytes"));
+    }
+
     internal static async Task<string> ScrapeAsync(LiveServer server, string? key = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
