@@ -57,6 +57,7 @@ public sealed class LocalChatClient : IChatClient
     private readonly ChatPrompt _prompt;
     private readonly BatchScheduler _scheduler;
     private readonly PrefixCache? _prefixes;
+    private readonly TokenCandidates _candidates;
     private readonly int? _defaultMaxOutputTokens;
     private readonly ChatClientMetadata _metadata;
     private readonly ToolCallFormat _toolFormat;
@@ -84,6 +85,10 @@ public sealed class LocalChatClient : IChatClient
         var prefixBytes = options.PrefixCacheBytes ?? LocalChatClientOptions.DefaultPrefixCacheBytes;
         _prefixes = prefixBytes > 0 ? new PrefixCache(_context.Cache, prefixBytes) : null;
         _scheduler = new BatchScheduler(_context, _prefixes);
+
+        // Every request's sampler works in these (on the scheduler's thread, one sequence at a time): three arrays the
+        // size of the vocabulary, which a request would otherwise allocate on the large-object heap.
+        _candidates = new TokenCandidates(_context.VocabSize);
         _defaultMaxOutputTokens = options.DefaultMaxOutputTokens;
         ModelId = options.ModelId ?? model.Name ?? model.Hyperparameters.ArchitectureName;
         _metadata = new ChatClientMetadata("edgewise", null, ModelId);
@@ -186,7 +191,7 @@ public sealed class LocalChatClient : IChatClient
         var finish = ChatFinishReason.Length;
         var generated = 0;
         var pending = logprobCalculator is null ? null : new List<TokenLogprob>();
-        var sequence = maxTokens > 0 ? new ChatSequence(prompt, sampler, logprobCalculator, _tokenizer, maxTokens) : null;
+        var sequence = maxTokens > 0 ? new ChatSequence(prompt, sampler, _candidates, logprobCalculator, _tokenizer, maxTokens) : null;
         try
         {
             if (sequence is not null)
