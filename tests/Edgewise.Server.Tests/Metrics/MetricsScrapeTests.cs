@@ -81,6 +81,29 @@ public sealed class MetricsScrapeTests
     }
 
     [Fact]
+    public async Task Scrape_ObservableGaugeOfDisposedMeter_SeriesGoneNotStale()
+    {
+        // A loaded model's gauges (its prefix cache) live on a meter disposed when the model unloads; the scrape after
+        // that must not keep showing the last value read.
+        var id = Guid.NewGuid().ToString("N")[..8];
+        await using var server = await LiveServer.StartAsync(ScriptedChatClient.Text("a"));
+        var meter = new Meter("Edgewise.Tests." + id);
+        var level = 7L;
+        meter.CreateObservableGauge($"edgewise_test_{id}_held_bytes", () => new Measurement<long>(level, new KeyValuePair<string, object?>("model", "m")));
+
+        var first = await ScrapeAsync(server);
+        level = 9;
+        var second = await ScrapeAsync(server);
+        meter.Dispose();
+        var third = await ScrapeAsync(server);
+
+        Assert.Contains($"edgewise_test_{id}_held_bytes{{model=\"m\"}} 7\n", first, StringComparison.Ordinal);
+        Assert.Contains($"edgewise_test_{id}_held_bytes{{model=\"m\"}} 9\n", second, StringComparison.Ordinal);
+        Assert.DoesNotContain($"edgewise_test_{id}_held_bytes{{", third, StringComparison.Ordinal);
+        AssertWellFormed(third);
+    }
+
+    [Fact]
     public async Task Scrape_MeterWithTooManyLabelSets_KeepsTheSeriesBounded()
     {
         var id = Guid.NewGuid().ToString("N")[..8];
