@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Edgewise.Gguf;
 
 namespace Edgewise.Cli;
@@ -30,13 +31,33 @@ internal sealed class CliConsole(TextWriter output, TextWriter error)
     /// <summary>Exit code: not enough memory or disk.</summary>
     public const int Resources = 6;
 
-    private static readonly JsonSerializerOptions s_json = new()
+    /// <summary>
+    /// The <c>--json</c> settings over <paramref name="contracts"/>. Enums print as snake_case strings through one
+    /// converter per enum type (the catch-all converter builds its converters by reflection, which the native binary lacks).
+    /// </summary>
+    internal static JsonSerializerOptions CreateOutputOptions(IJsonTypeInfoResolver contracts)
     {
-        WriteIndented = true,
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
-    };
+        var options = new JsonSerializerOptions
+        {
+            WriteIndented = true,
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+            TypeInfoResolver = contracts,
+        };
+        foreach (var converter in EnumConverters())
+        {
+            options.Converters.Add(converter);
+        }
+
+        options.MakeReadOnly();
+        return options;
+    }
+
+    /// <summary>The enums that <c>--json</c> output contains (CliJsonTests checks that none is missing).</summary>
+    internal static IEnumerable<JsonConverter> EnumConverters()
+    {
+        yield return new JsonStringEnumConverter<Inference.Architectures.RopeScalingKind>(JsonNamingPolicy.SnakeCaseLower);
+    }
 
     public TextWriter Out { get; } = output;
 
@@ -45,14 +66,14 @@ internal sealed class CliConsole(TextWriter output, TextWriter error)
     /// <summary>True when the command line asked for JSON: failures are then printed as JSON on standard output.</summary>
     public bool Json { get; set; }
 
-    public void WriteJson<T>(T value) => Out.WriteLine(JsonSerializer.Serialize(value, s_json));
+    public void WriteJson<T>(T value) => Out.WriteLine(JsonSerializer.Serialize(value, CliJsonContext.Info<T>(CliJsonContext.OutputOptions)));
 
     /// <summary>Reports a failure (as JSON under <c>--json</c>) and returns <paramref name="exitCode"/>.</summary>
     public int Fail(string code, string message, int exitCode)
     {
         if (Json)
         {
-            WriteJson(new { error = new { code, message } });
+            WriteJson(new CliErrorOutput(new CliErrorDetail(code, message)));
         }
         else
         {

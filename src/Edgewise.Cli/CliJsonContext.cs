@@ -11,6 +11,32 @@ namespace Edgewise.Cli;
 /// reflection. Each call site keeps the options it always used; those decide the wire format.
 /// </summary>
 [JsonSerializable(typeof(ServerStats))]
+// What --json prints (CliConsole.WriteJson).
+[JsonSerializable(typeof(CliErrorOutput))]
+[JsonSerializable(typeof(GenerateOutput))]
+[JsonSerializable(typeof(Edgewise.Inference.Generation.TeacherForcedReport))]
+[JsonSerializable(typeof(Edgewise.Models.Storage.ModelManifest))]
+[JsonSerializable(typeof(IReadOnlyList<Edgewise.Models.Storage.ModelManifest>))]
+[JsonSerializable(typeof(List<Edgewise.Models.Catalog.CatalogModel>))]
+[JsonSerializable(typeof(Edgewise.Models.Import.ImportResult))]
+[JsonSerializable(typeof(RemovedOutput))]
+[JsonSerializable(typeof(VerifyOutput))]
+[JsonSerializable(typeof(DoctorOutput))]
+[JsonSerializable(typeof(List<Commands.BenchCommand.BenchResult>))]
+[JsonSerializable(typeof(Commands.BenchServeReport))]
+[JsonSerializable(typeof(IReadOnlyList<Commands.ProcessCommands.RunningModel>))]
+[JsonSerializable(typeof(Commands.ModelInfo))]
+[JsonSerializable(typeof(TokenizeOutput))]
+[JsonSerializable(typeof(TextOutput))]
+[JsonSerializable(typeof(TemplateOutput))]
+[JsonSerializable(typeof(SynthOutput))]
+[JsonSerializable(typeof(List<ShapeOutput>))]
+[JsonSerializable(typeof(McpListOutput))]
+[JsonSerializable(typeof(AgentListOutput))]
+[JsonSerializable(typeof(SessionListOutput))]
+[JsonSerializable(typeof(SessionDeletedOutput))]
+[JsonSerializable(typeof(StoppedOutput))]
+[JsonSerializable(typeof(AuditVerifyOutput))]
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(Dictionary<string, object>))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
@@ -38,6 +64,13 @@ internal sealed partial class CliJsonContext : JsonSerializerContext
     /// <summary><see cref="Edgewise.Server.Telemetry.ServerStats.JsonOptions"/> (the stats wire shape) over <see cref="Resolver"/>.</summary>
     public static JsonSerializerOptions StatsOptions => Initialized.StatsOptions;
 
+    /// <summary>
+    /// <see cref="CliConsole"/>'s output settings (indented, snake_case, enums as snake_case strings, non-ASCII kept)
+    /// over this context's generated contracts only: an output type missing here fails in every build, tests included,
+    /// not only in the native binary.
+    /// </summary>
+    public static JsonSerializerOptions OutputOptions => Initialized.OutputOptions;
+
     /// <summary>The contract for <typeparamref name="T"/> under <paramref name="options"/>.</summary>
     public static JsonTypeInfo<T> Info<T>(JsonSerializerOptions options) => (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T));
 
@@ -50,6 +83,8 @@ internal sealed partial class CliJsonContext : JsonSerializerContext
         public static readonly JsonSerializerOptions PlainOptions = new() { TypeInfoResolver = Resolver };
 
         public static readonly JsonSerializerOptions IndentedOptions = new() { WriteIndented = true, TypeInfoResolver = Resolver };
+
+        public static readonly JsonSerializerOptions OutputOptions = CliConsole.CreateOutputOptions(CliJsonContext.Default);
 
         public static readonly JsonSerializerOptions StatsOptions = new(Edgewise.Server.Telemetry.ServerStats.JsonOptions) { TypeInfoResolver = Resolver };
     }

@@ -47,9 +47,9 @@ public sealed class RegisteredModelResolver : IModelResolver
     /// <summary>The registered names, in registration order, then the configured aliases and remote models.</summary>
     public IEnumerable<string> Names => _fallback is ConfiguredModelResolver configured ? _models.Keys.Concat(configured.Names) : _models.Keys;
 
-    /// <summary>The names of models marked <see cref="ModelSettings.Preload"/>, in registration order.</summary>
+    /// <summary>The names of models marked <see cref="ModelFile.Preload"/> or <see cref="ModelSettings.Preload"/>, in registration order.</summary>
     public IEnumerable<string> PreloadNames =>
-        _models.Values.Where(m => m.Settings?.Preload == true).Select(m => m.Name)
+        _models.Values.Where(m => m.Preload || m.Settings?.Preload == true).Select(m => m.Name)
             .Concat(_fallback is ConfiguredModelResolver configured ? configured.PreloadNames : []);
 
     /// <inheritdoc/>

@@ -15,8 +15,10 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 
 namespace Edgewise.Server;
 
@@ -172,7 +174,11 @@ public static partial class EdgewiseServer
             console.FormatterName = ServerLogFormatter.FormatterName;
             console.LogToStandardErrorThreshold = LogLevel.Trace;
         });
-        logging.AddConsoleFormatter<ServerLogFormatter, ServerLogFormatterOptions>(formatter =>
+        // Registered by hand rather than with AddConsoleFormatter<,>, which also binds the formatter's options from the
+        // Logging configuration section by reflection (not available in the native-AOT binary); the options come from
+        // ServerOptions only.
+        logging.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, ServerLogFormatter>());
+        logging.Services.Configure<ServerLogFormatterOptions>(formatter =>
         {
             formatter.Format = options.LogFormat;
             formatter.StackTraces = level <= LogLevel.Debug;

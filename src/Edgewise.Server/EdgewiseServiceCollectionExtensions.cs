@@ -34,6 +34,15 @@ public static class EdgewiseServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(options);
         services.AddSingleton(options);
+        // What ASP.NET Core serializes itself through the HTTP JSON options (Results.Problem's ProblemDetails, anything a
+        // route returns without contracts) resolves from the server's generated contracts only: the native-AOT binary
+        // has no reflection-based ones, and with none here either a type missing from ServerJsonContext fails in the
+        // JIT build's tests too instead of only in the binary.
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.TypeInfoResolverChain.Clear();
+            json.SerializerOptions.TypeInfoResolverChain.Add(ServerJsonContext.Default);
+        });
         services.AddSingleton<ServerState>();
         services.AddSingleton<IHostLifetime, DrainingLifetime>();
         services.AddSingleton<ServerMetrics>();
@@ -63,7 +72,7 @@ public static class EdgewiseServiceCollectionExtensions
         try
         {
             resolver = HostedModels.CreateResolver(
-                options.Models.Select(m => new ModelFile(m.Name, m.Path, m.Settings)), options.Configuration, options.FallbackResolver, options.Admission.ParallelSequences);
+                options.Models.Select(m => new ModelFile(m.Name, m.Path, m.Settings) { Preload = m.Preload }), options.Configuration, options.FallbackResolver, options.Admission.ParallelSequences);
         }
         catch (ModelConfigurationException e)
         {
@@ -71,7 +80,7 @@ public static class EdgewiseServiceCollectionExtensions
         }
 
         services.AddSingleton(resolver);
-        services.AddSingleton(new RemoteModelLoader());
+        services.AddSingleton(new RemoteModelLoader(options.RemoteBackends));
         services.AddSingleton<IMetricsSource, BackendPoolMetrics>();
 
         // The stages every model's client runs behind, from the services that registered one (observability: UseTelemetry).
@@ -89,6 +98,7 @@ public static class EdgewiseServiceCollectionExtensions
             options.Memory ?? new SystemHardwareProbe(options.DataDirectory),
             options.ModelManager));
         services.AddSingleton<ModelHost>();
+        services.AddSingleton<Generation.GenerationHandler>();
         return services;
     }
 

@@ -58,6 +58,9 @@ public sealed partial class ServerOptions
     /// <summary>Connection limits against slow or idle clients (H10, H15).</summary>
     public ConnectionOptions Connections { get; } = new();
 
+    /// <summary>How the pools of remote models check their backends' health (time-out, how long a result holds).</summary>
+    public Edgewise.Models.Remote.BackendPoolOptions RemoteBackends { get; } = new();
+
     /// <summary>The server certificate (with its private key); when set the server speaks HTTPS only. Null: plain HTTP.</summary>
     public X509Certificate2? Certificate { get; set; }
 
@@ -166,7 +169,11 @@ public sealed class ConnectionOptions
 /// <param name="Name">The name clients put in <c>model</c>.</param>
 /// <param name="Path">The GGUF file.</param>
 /// <param name="Settings">Its settings (context length, parallel sequences, ...); null for defaults.</param>
-public sealed record ServerModel(string Name, string Path, ModelSettings? Settings = null);
+public sealed record ServerModel(string Name, string Path, ModelSettings? Settings = null)
+{
+    /// <summary>Load it when the server starts, in the background, whatever <see cref="Settings"/> say (<c>edgewise serve -m</c> does).</summary>
+    public bool Preload { get; init; }
+}
 
 /// <summary>Admission control settings (docs/security.md §3 "Concurrency" and "Timeouts").</summary>
 public sealed class AdmissionOptions

@@ -71,6 +71,35 @@ public sealed class ServeLoggingTests
     }
 
     [Fact]
+    public async Task ModelFlag_LoadedAndWarmedUpAtStart_BeforeAnyRequest()
+    {
+        using var dir = new ServeTempDirectory();
+        var (server, address) = await ServeProcess.StartServerAsync(Path.Combine(dir.Path, "home"), "serve", "--port", "0", "--model", SharedPaths.ReferenceFile("models", "ref-qwen2-Q4_K_M.gguf"));
+        await using (server)
+        {
+            // No request has been sent: the model named with --model loads at start, then one short generation runs
+            // on the engine (not through the request pipeline, so no request line and no request metrics).
+            string? warmed = null;
+            for (var i = 0; i < 1200 && warmed is null; i++)
+            {
+                warmed = server.Errors.Split('\n').FirstOrDefault(l => l.Contains("Warmed up model", StringComparison.Ordinal))?.TrimEnd('\r');
+                await Task.Delay(50, TestContext.Current.CancellationToken);
+            }
+
+            Assert.NotNull(warmed);
+            Assert.Matches(@"Edgewise\.Server\.Preload: Warmed up model ref-qwen2-Q4_K_M: [1-9]\d* tokens generated in \d+ ms$", warmed);
+            Assert.Matches(@"Edgewise\.Models: Loaded model ref-qwen2-Q4_K_M: [1-9]\d* bytes in \d+ ms$", await LineAsync(server, "Loaded model"));
+            Assert.DoesNotContain("Edgewise.Requests: POST", server.Errors, StringComparison.Ordinal);
+
+            using var http = new HttpClient { BaseAddress = address };
+            var ps = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/ps", UriKind.Relative), TestContext.Current.CancellationToken)).RootElement;
+            Assert.Contains(ps.GetProperty("models").EnumerateArray(), m => m.GetProperty("name").GetString() == "ref-qwen2-Q4_K_M");
+            var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), TestContext.Current.CancellationToken);
+            Assert.DoesNotContain("edgewise_model_calls_total{model=\"ref-qwen2-Q4_K_M\"}", metrics, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task LogLevelWarning_NoRequestLines()
     {
         using var dir = new ServeTempDirectory();

@@ -38,23 +38,19 @@ internal static class AgentCommands
             var loaded = EdgewiseConfig.Load(r.GetValue(config)!, ToolRegistry.CreateDefault());
             if (r.GetValue(json))
             {
-                console.WriteJson(new
-                {
-                    data = loaded.Agents.Values.Select(a => new
-                    {
-                        name = a.Name,
-                        description = a.Description,
-                        model = a.Model,
-                        tools = a.Tools,
-                        approval_required = a.ApprovalRequired,
-                        @private = a.Private,
-                        escalation = a.Escalation,
-                        fallback = a.Fallback,
-                        handoffs = a.Handoffs,
-                        context = a.Context is { } c ? new { strategy = c.Strategy.Value, max_messages = c.MaxMessages, max_chars = c.MaxChars } : null,
-                    }),
-                    routers = loaded.Routers.Values.Select(r => new { name = r.Name, model = r.Model, agents = r.Agents }),
-                });
+                console.WriteJson(new AgentListOutput(
+                    [.. loaded.Agents.Values.Select(a => new AgentOutput(
+                        a.Name,
+                        a.Description,
+                        a.Model,
+                        a.Tools,
+                        a.ApprovalRequired,
+                        a.Private,
+                        a.Escalation,
+                        a.Fallback,
+                        a.Handoffs,
+                        a.Context is { } c ? new AgentContextOutput(c.Strategy.Value, c.MaxMessages, c.MaxChars) : null))],
+                    [.. loaded.Routers.Values.Select(r => new RouterOutput(r.Name, r.Model, r.Agents))]));
                 return 0;
             }
 
@@ -265,7 +261,7 @@ internal static class AgentCommands
             var sessions = database.Store is null ? [] : await database.Store.ListAsync(null, Math.Clamp(r.GetValue(limit), 1, 10000), cancel).ConfigureAwait(false);
             if (r.GetValue(json))
             {
-                console.WriteJson(new { data = sessions.Select(s => new { id = s.Id, agent = s.AgentName, messages = s.MessageCount, created_at = s.CreatedAt, updated_at = s.UpdatedAt }) });
+                console.WriteJson(new SessionListOutput([.. sessions.Select(s => new SessionOutput(s.Id, s.AgentName, s.MessageCount, s.CreatedAt, s.UpdatedAt))]));
                 return 0;
             }
 
@@ -330,7 +326,7 @@ internal static class AgentCommands
 
             if (r.GetValue(rmJson))
             {
-                console.WriteJson(new { deleted = id });
+                console.WriteJson(new SessionDeletedOutput(id));
             }
             else
             {
@@ -353,7 +349,7 @@ internal static class AgentCommands
             var result = await database.VerifyAuditAsync(cancel).ConfigureAwait(false);
             if (r.GetValue(json))
             {
-                console.WriteJson(new { valid = result.IsValid, rows_checked = result.RowsChecked, first_broken_seq = result.FirstBrokenSeq, head_hash = result.HeadHash, problem = result.Problem, rows_past_head = result.RowsPastHead });
+                console.WriteJson(new AuditVerifyOutput(result.IsValid, result.RowsChecked, result.FirstBrokenSeq, result.HeadHash, result.Problem, result.RowsPastHead));
             }
             else if (result.IsValid)
             {

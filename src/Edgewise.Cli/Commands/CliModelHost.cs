@@ -24,10 +24,6 @@ internal sealed class CliModelHost : IDisposable
     private CliModelHost(IModelResolver resolver, ModelManagerOptions options, CliConsole console, CancellationToken cancellationToken)
     {
         _cancellationToken = cancellationToken;
-
-        // One user, leases held until the command ends: waiting 30 s for another lease to free memory could only time
-        // out, so a model that does not fit beside those already loaded is refused after a short wait.
-        options.LoadWaitTimeout = TimeSpan.FromSeconds(2);
         var local = new LocalModelLoader { Warning = message => console.Error.WriteLine("warning: " + message) };
         _manager = new ModelManager(resolver, new HostedModelLoader(local, new Models.Management.RemoteModelLoader()), new SystemHardwareProbe(), options);
     }
@@ -36,7 +32,7 @@ internal sealed class CliModelHost : IDisposable
     public static CliModelHost ForConfiguration(EdgewiseConfig config, CliConsole console, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var options = new ModelManagerOptions();
+        var options = NewOptions();
         foreach (var (alias, settings) in HostedModels.AliasSettings(config))
         {
             options.Models[alias] = settings;
@@ -49,7 +45,13 @@ internal sealed class CliModelHost : IDisposable
 
     /// <summary>One model file, served as <paramref name="name"/> with <paramref name="settings"/>.</summary>
     public static CliModelHost ForFile(string name, string path, ModelSettings settings, CliConsole console, CancellationToken cancellationToken) =>
-        new(new RegisteredModelResolver([new ModelFile(name, path, settings)], null), new ModelManagerOptions(), console, cancellationToken);
+        new(new RegisteredModelResolver([new ModelFile(name, path, settings)], null), NewOptions(), console, cancellationToken);
+
+    /// <summary>
+    /// The manager's options for one user whose leases are held until the command ends: waiting 30 s for another lease to
+    /// free memory could only time out, so a model that does not fit beside those already loaded is refused after 2 s.
+    /// </summary>
+    private static ModelManagerOptions NewOptions() => new() { LoadWaitTimeout = TimeSpan.FromSeconds(2) };
 
     /// <summary>The client of model <paramref name="name"/>, loading (or connecting) it now if needed.</summary>
     /// <exception cref="ModelException">The model is unknown, does not fit in memory, or its file is not a runnable model.</exception>

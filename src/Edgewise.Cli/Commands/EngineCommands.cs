@@ -55,18 +55,16 @@ internal static class EngineCommands
             var result = Completion.Run(context, tokenizer, request, jsonOut ? null : piece => console.Out.Write(piece), cancel);
             if (jsonOut)
             {
-                console.WriteJson(new
-                {
-                    prompt_tokens = ids,
-                    tokens = result.Tokens,
-                    text = result.Text,
-                    finish_reason = result.FinishReason,
-                    n_prompt = result.PromptTokens,
-                    n_gen = result.Tokens.Length,
-                    prompt_tokens_per_second = Math.Round(result.PromptTokensPerSecond, 2),
-                    generation_tokens_per_second = Math.Round(result.GenerationTokensPerSecond, 2),
-                    threads = r.GetValue(threads) ?? Environment.ProcessorCount,
-                });
+                console.WriteJson(new GenerateOutput(
+                    ids,
+                    result.Tokens,
+                    result.Text,
+                    result.FinishReason,
+                    result.PromptTokens,
+                    result.Tokens.Length,
+                    Math.Round(result.PromptTokensPerSecond, 2),
+                    Math.Round(result.GenerationTokensPerSecond, 2),
+                    r.GetValue(threads) ?? Environment.ProcessorCount));
             }
             else
             {

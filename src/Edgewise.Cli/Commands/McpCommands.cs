@@ -60,21 +60,17 @@ internal static class McpCommands
 
             if (r.GetValue(json))
             {
-                console.WriteJson(new
-                {
-                    data = rows.Select(x => new
-                    {
-                        server = x.Server.Name,
-                        tool = x.Tool.Name,
-                        description = x.Tool.Description,
-                        hash = x.Tool.Hash,
-                        status = Status(x.Server, x.Tool),
-                        pinned_hash = x.Server.Pinned.GetValueOrDefault(x.Tool.Name),
-                        invisible_characters = x.Tool.HasInvisibleCharacters,
-                        enabled = x.Tool.Enabled,
-                    }),
-                    missing = missing.Select(m => new { server = m.Server, tool = m.Tool }),
-                });
+                console.WriteJson(new McpListOutput(
+                    [.. rows.Select(x => new McpToolOutput(
+                        x.Server.Name,
+                        x.Tool.Name,
+                        x.Tool.Description,
+                        x.Tool.Hash,
+                        Status(x.Server, x.Tool),
+                        x.Server.Pinned.GetValueOrDefault(x.Tool.Name),
+                        x.Tool.HasInvisibleCharacters,
+                        x.Tool.Enabled))],
+                    [.. missing.Select(m => new McpMissingPinOutput(m.Server, m.Tool))]));
             }
             else if (loaded.McpServers.Count == 0)
             {

@@ -74,7 +74,7 @@ internal static class ModelCommands
             var size = new FileInfo(path).Length;
             if (r.GetValue(json))
             {
-                console.WriteJson(new { file = path, shape = s.Name, quant = q.Name, bytes = size, parameters = s.ParameterCount, seconds = stopwatch.Elapsed.TotalSeconds });
+                console.WriteJson(new SynthOutput(path, s.Name, q.Name, size, s.ParameterCount, stopwatch.Elapsed.TotalSeconds));
             }
             else
             {
@@ -94,7 +94,7 @@ internal static class ModelCommands
         {
             if (r.GetValue(json))
             {
-                console.WriteJson(ModelShapes.All.Select(s => new { s.Name, s.Source, architecture = s.Architecture.ToString().ToLowerInvariant(), parameters = s.ParameterCount }));
+                console.WriteJson(ModelShapes.All.Select(s => new ShapeOutput(s.Name, s.Source, s.Architecture.ToString().ToLowerInvariant(), s.ParameterCount)).ToList());
                 return 0;
             }
 

@@ -234,7 +234,7 @@ internal static class ModelStoreCommands
 
             if (r.GetValue(json))
             {
-                console.WriteJson(new { removed = removed.Select(m => m.FullName) });
+                console.WriteJson(new RemovedOutput([.. removed.Select(m => m.FullName)]));
                 return 0;
             }
 
@@ -340,7 +340,7 @@ internal static class ModelStoreCommands
             var failed = results.Count(v => v.Status != "ok");
             if (r.GetValue(json))
             {
-                console.WriteJson(new { models = results, failed });
+                console.WriteJson(new VerifyOutput(results, failed));
             }
             else if (results.Count == 0)
             {
@@ -352,7 +352,7 @@ internal static class ModelStoreCommands
         return command;
     }
 
-    private sealed record VerifyResult(string Name, string Digest, string? DigestSource, string Status);
+    internal sealed record VerifyResult(string Name, string Digest, string? DigestSource, string Status);
 
     internal static string Size(long bytes) => bytes >= 1L << 30
         ? string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):F2} GiB")

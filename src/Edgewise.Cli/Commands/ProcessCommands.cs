@@ -98,7 +98,7 @@ internal static class ProcessCommands
 
             if (r.GetValue(json))
             {
-                console.WriteJson(new { stopped = name });
+                console.WriteJson(new StoppedOutput(name));
             }
             else
             {

@@ -47,7 +47,7 @@ internal static class StoreDoctor
             var localServers = discovery.GetAwaiter().GetResult();
             if (r.GetValue(json))
             {
-                console.WriteJson(new { hardware = hw, data_directory = home, memory_budget_bytes = budget, measurement = measured, recommendations, local_servers = localServers });
+                console.WriteJson(new DoctorOutput(hw, home, budget, measured, recommendations, localServers));
                 return 0;
             }
 

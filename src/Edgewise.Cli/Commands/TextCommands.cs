@@ -30,7 +30,7 @@ internal static class TextCommands
             if (r.GetValue(json))
             {
                 var pieces = ids.Select(id => Encoding.UTF8.GetString(tokenizer.TokenToPiece(id, renderSpecial: true))).ToArray();
-                console.WriteJson(new { tokens = ids, pieces, count = ids.Length });
+                console.WriteJson(new TokenizeOutput(ids, pieces, ids.Length));
             }
             else
             {
@@ -56,7 +56,7 @@ internal static class TextCommands
             var text = tokenizer.Decode(parsed, renderSpecial: !r.GetValue(skipSpecial));
             if (r.GetValue(json))
             {
-                console.WriteJson(new { text });
+                console.WriteJson(new TextOutput(text));
             }
             else
             {
@@ -130,7 +130,7 @@ internal static class TextCommands
 
                 if (r.GetValue(json))
                 {
-                    console.WriteJson(new { text, warnings });
+                    console.WriteJson(new TemplateOutput(text, warnings));
                     return 0;
                 }
 

@@ -167,14 +167,20 @@ public abstract class ModelArchitecture
     private TensorDeclaration[] Split(bool block) => Array.FindAll(Tensors, t => t.IsBlock == block);
 }
 
-/// <summary>Writes an architecture as its GGUF name and reads one back (a supported name only).</summary>
-internal sealed class ModelArchitectureJsonConverter : JsonConverter<ModelArchitecture>
+/// <summary>
+/// Writes an architecture as its GGUF name and reads one back (a supported name only). Public so that the
+/// source-generated JSON contracts of other assemblies, which name it through <see cref="ModelArchitecture"/>'s
+/// attribute, can create it.
+/// </summary>
+public sealed class ModelArchitectureJsonConverter : JsonConverter<ModelArchitecture>
 {
+    /// <inheritdoc/>
     public override ModelArchitecture Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         reader.TokenType == JsonTokenType.String && ModelArchitectures.TryParse(reader.GetString(), out var architecture)
             ? architecture
             : throw new JsonException("Not a supported architecture.");
 
+    /// <inheritdoc/>
     public override void Write(Utf8JsonWriter writer, ModelArchitecture value, JsonSerializerOptions options) =>
         writer.WriteStringValue(value.Name);
 }

@@ -80,8 +80,9 @@ public sealed class StoreModelResolver(ModelStore store, ModelManagerOptions opt
         var configured = entrySettings ?? (options.Models.TryGetValue(manifest.FullName, out var s) || options.Models.TryGetValue(manifest.Name, out s) ? s : new ModelSettings());
         var settings = configured.WithDefaultParallelSequences(options.DefaultParallelSequences);
         var context = Math.Min(settings.ContextLength ?? ContextOptions.DefaultMaxContextLength, manifest.ContextLength);
-        var kvFactor = settings.KvCacheType == KvCacheType.F32 ? 2 : 1;
-        var memory = VariantSelector.MemoryNeeded(manifest.Size, manifest.KvBytesPerToken * kvFactor, context, settings.ParallelSequences!.Value);
+        // The manifest records the cache's bytes per token at F16, the engine's default.
+        var kvPerToken = manifest.KvBytesPerToken / KvCacheSize.BytesPerValue(KvCacheType.F16) * KvCacheSize.BytesPerValue(settings.KvCacheType ?? KvCacheType.F16);
+        var memory = VariantSelector.MemoryNeeded(manifest.Size, kvPerToken, context, settings.ParallelSequences!.Value);
         return new ModelDescriptor(manifest.FullName, store.GetModelPath(manifest), memory, settings)
         {
             Sha256 = Sha256Digest.TryParse(manifest.Digest, out var digest) ? digest : null,

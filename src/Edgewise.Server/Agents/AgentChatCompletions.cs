@@ -1,6 +1,7 @@
 using Edgewise.Agents;
 using Edgewise.Inference;
 using Edgewise.Server.Errors;
+using Edgewise.Server.Generation;
 using Edgewise.Server.Hosting;
 using Edgewise.Server.Http;
 using Edgewise.Server.OpenAi;
@@ -86,64 +87,72 @@ internal static class AgentChatCompletions
             return;
         }
 
-        var sse = new AgentSse(context);
-        var roleSent = false;
-        Task WriteDeltaAsync(string? text, string? finish)
-        {
-            var delta = new DeltaDto(roleSent ? null : "assistant", text, null);
-            roleSent = true;
-            return sse.WriteAsync(null, new ChatCompletionChunkDto(id, created, call.Model, [new ChunkChoiceDto(0, delta, finish)], null));
-        }
-
-        AgentRunResult? streamed;
-        using var generation = ServerState.GenerationToken(context);
-        try
-        {
-            streamed = await sse.PumpAsync(agent.RunStreamingAsync(input, session, runOptions, generation.Token), options.StreamKeepAlive, update =>
-                update.Text is { Length: > 0 } text ? WriteDeltaAsync(text, null) : Task.CompletedTask).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (ServerState.CutByShutdown(context))
-        {
-            // The drain deadline passed: end the stream as a stream ends, then say why (S01).
-            var error = ChatStreamWriter.ShuttingDown();
-            if (!sse.Started)
-            {
-                throw error;
-            }
-
-            await WriteDeltaAsync(null, "length").ConfigureAwait(false);
-            await sse.WriteAsync(null, new { error = new { message = error.Message, type = error.Type, param = error.Param, code = error.Code } }).ConfigureAwait(false);
-            await sse.DoneAsync().ConfigureAwait(false);
-            return;
-        }
-        catch (Exception e) when (!cancel.IsCancellationRequested && AgentRunner.Translate(e) is { } error)
-        {
-            if (!sse.Started)
-            {
-                throw error;
-            }
-
-            await sse.WriteAsync(null, new { error = new { message = error.Message, type = error.Type, param = error.Param, code = error.Code } }).ConfigureAwait(false);
-            return;
-        }
-
-        if (streamed is null)
+        var writer = new ChunkWriter(context, id, created, call.Model);
+        if (!await GenerationLoop.RunAsync(context, token => agent.RunStreamingAsync(input, session, runOptions, token), writer, options.StreamKeepAlive, AgentRunner.Translate).ConfigureAwait(false)
+            || writer.Result is not { } streamed)
         {
             return;
         }
 
         if (streamed.FinishReason == AgentFinishReason.ApprovalRequired)
         {
-            await WriteDeltaAsync(Answer(streamed, agent.Name), null).ConfigureAwait(false);
+            await writer.WriteDeltaAsync(Answer(streamed, agent.Name), null).ConfigureAwait(false);
         }
 
-        await WriteDeltaAsync(null, ChatResponses.FinishReason(Finish(streamed))).ConfigureAwait(false);
+        await writer.WriteDeltaAsync(null, ChatResponses.FinishReason(Finish(streamed))).ConfigureAwait(false);
         if (call.IncludeUsage)
         {
-            await sse.WriteAsync(null, new ChatCompletionChunkDto(id, created, call.Model, [], ChatResponses.Usage(streamed.Usage))).ConfigureAwait(false);
+            await writer.Sse.WriteAsync(null, new ChatCompletionChunkDto(id, created, call.Model, [], ChatResponses.Usage(streamed.Usage))).ConfigureAwait(false);
         }
 
-        await sse.DoneAsync().ConfigureAwait(false);
+        await writer.Sse.DoneAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>An agent run told as chat completion chunks: its text as deltas; run events are not part of this format.</summary>
+    private sealed class ChunkWriter(HttpContext context, string id, long created, string model) : IGenerationSink<AgentRunUpdate>
+    {
+        private bool _roleSent;
+
+        public SseStream Sse { get; } = new(context);
+
+        public AgentRunResult? Result { get; private set; }
+
+        public bool Started => Sse.Started;
+
+        public async ValueTask UpdateAsync(AgentRunUpdate update)
+        {
+            if (update.Result is { } result)
+            {
+                Result = result;
+            }
+            else if (update.Text is { Length: > 0 } text)
+            {
+                await WriteDeltaAsync(text, null).ConfigureAwait(false);
+            }
+        }
+
+        public ValueTask QuietAsync() => new(Sse.KeepAliveAsync());
+
+        public async ValueTask FailedAsync(ApiException error, bool shutdown)
+        {
+            if (shutdown)
+            {
+                // The drain deadline passed: end the stream as a stream ends, then say why (S01).
+                await WriteDeltaAsync(null, "length").ConfigureAwait(false);
+                await Sse.WriteErrorAsync(null, error).ConfigureAwait(false);
+                await Sse.DoneAsync().ConfigureAwait(false);
+                return;
+            }
+
+            await Sse.WriteErrorAsync(null, error).ConfigureAwait(false);
+        }
+
+        public Task WriteDeltaAsync(string? text, string? finish)
+        {
+            var delta = new DeltaDto(_roleSent ? null : "assistant", text, null);
+            _roleSent = true;
+            return Sse.WriteAsync(null, new ChatCompletionChunkDto(id, created, model, [new ChunkChoiceDto(0, delta, finish)], null));
+        }
     }
 
     /// <summary>The answer text; for a run paused on an approval, a fixed explanation instead.</summary>

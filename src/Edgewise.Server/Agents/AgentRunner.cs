@@ -2,7 +2,9 @@ using System.Text;
 using Edgewise.Agents;
 using Edgewise.Agents.Routing;
 using Edgewise.Server.Errors;
+using Edgewise.Server.Generation;
 using Edgewise.Server.Hosting;
+using Edgewise.Server.Http;
 using Edgewise.Server.OpenAi;
 using Microsoft.AspNetCore.Http;
 
@@ -41,7 +43,7 @@ internal sealed class AgentRunner(AgentSessions sessions, ServerOptions options,
             catch (OperationCanceledException) when (ServerState.CutByShutdown(context))
             {
                 await SaveInterruptedAsync(session, string.Empty).ConfigureAwait(false);
-                throw ChatStreamWriter.ShuttingDown();
+                throw ApiException.ShuttingDown();
             }
             catch (Exception e) when (Translate(e) is { } error)
             {
@@ -53,60 +55,83 @@ internal sealed class AgentRunner(AgentSessions sessions, ServerOptions options,
             return;
         }
 
-        var sse = new AgentSse(context);
-        var partial = new StringBuilder();
-        AgentRunResult? streamed;
+        var sink = new RunEvents(this, context, session);
+        bool completed;
         try
         {
-            await sse.WriteAsync("session", new { session_id = session.Id, agent = agent.Name }).ConfigureAwait(false);
+            await sink.Sse.WriteAsync("session", new AgentSessionEventDto(session.Id, agent.Name)).ConfigureAwait(false);
             if (DegradedEvent(agent) is { } degraded)
             {
-                await sse.WriteAsync("event", AgentWire.Event(degraded)).ConfigureAwait(false);
+                await sink.Sse.WriteAsync("event", AgentWire.Event(degraded)).ConfigureAwait(false);
             }
 
-            streamed = await sse.PumpAsync(agent.RunStreamingAsync(input, session, runOptions, generation.Token), options.StreamKeepAlive, async update =>
-            {
-                if (update.Text is { } text)
-                {
-                    partial.Append(text);
-                    await sse.WriteAsync("text", new { text }).ConfigureAwait(false);
-                }
-                else if (update.Event is { } e)
-                {
-                    if (e.ToolName is not null)
-                    {
-                        partial.Clear();
-                    }
-
-                    await sse.WriteAsync("event", AgentWire.Event(e)).ConfigureAwait(false);
-                }
-            }).ConfigureAwait(false);
+            completed = await GenerationLoop.RunAsync(context, token => agent.RunStreamingAsync(input, session, runOptions, token), sink, options.StreamKeepAlive, Translate).ConfigureAwait(false);
         }
         catch (Exception) when (aborted.IsCancellationRequested)
         {
-            await SaveInterruptedAsync(session, partial.ToString()).ConfigureAwait(false);
+            await SaveInterruptedAsync(session, sink.Partial).ConfigureAwait(false);
             throw new OperationCanceledException(aborted);
         }
-        catch (OperationCanceledException) when (ServerState.CutByShutdown(context))
-        {
-            await SaveInterruptedAsync(session, partial.ToString()).ConfigureAwait(false);
-            var error = ChatStreamWriter.ShuttingDown();
-            await sse.WriteAsync("error", new { error = new { message = error.Message, type = error.Type, param = error.Param, code = error.Code } }).ConfigureAwait(false);
-            return;
-        }
-        catch (Exception e) when (Translate(e) is { } error)
-        {
-            await sse.WriteAsync("error", new { error = new { message = error.Message, type = error.Type, param = error.Param, code = error.Code } }).ConfigureAwait(false);
-            return;
-        }
 
-        if (streamed is null)
+        if (!completed || sink.Result is not { } streamed)
         {
             return;
         }
 
         await sessions.SaveAsync(session, CancellationToken.None).ConfigureAwait(false);
-        await sse.WriteAsync("result", WithDegraded(AgentWire.Run(streamed, session.AgentName ?? agent.Name), agent)).ConfigureAwait(false);
+        await sink.Sse.WriteAsync("result", WithDegraded(AgentWire.Run(streamed, session.AgentName ?? agent.Name), agent)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A run as named server-sent events: <c>text</c> and <c>event</c> as they happen (the text since the last tool call
+    /// kept, for the turn an interruption saves), <c>error</c> when the run fails. A run cut by the drain deadline saves its
+    /// partial turn before the error goes out.
+    /// </summary>
+    private sealed class RunEvents(AgentRunner runner, HttpContext context, AgentSession session) : IGenerationSink<AgentRunUpdate>
+    {
+        private readonly StringBuilder _partial = new();
+
+        public SseStream Sse { get; } = new(context);
+
+        public string Partial => _partial.ToString();
+
+        public AgentRunResult? Result { get; private set; }
+
+        public bool Started => Sse.Started;
+
+        public async ValueTask UpdateAsync(AgentRunUpdate update)
+        {
+            if (update.Result is { } result)
+            {
+                Result = result;
+            }
+            else if (update.Text is { } text)
+            {
+                _partial.Append(text);
+                await Sse.WriteAsync("text", new AgentTextEventDto(text)).ConfigureAwait(false);
+            }
+            else if (update.Event is { } e)
+            {
+                if (e.ToolName is not null)
+                {
+                    _partial.Clear();
+                }
+
+                await Sse.WriteAsync("event", AgentWire.Event(e)).ConfigureAwait(false);
+            }
+        }
+
+        public ValueTask QuietAsync() => new(Sse.KeepAliveAsync());
+
+        public async ValueTask FailedAsync(ApiException error, bool shutdown)
+        {
+            if (shutdown)
+            {
+                await runner.SaveInterruptedAsync(session, Partial).ConfigureAwait(false);
+            }
+
+            await Sse.WriteErrorAsync("error", error).ConfigureAwait(false);
+        }
     }
 
     private AgentRunEvent? DegradedEvent(Agent agent) =>
@@ -136,7 +161,7 @@ internal sealed class AgentRunner(AgentSessions sessions, ServerOptions options,
     };
 
     /// <summary>Keeps the cut-off turn: the input and whatever was said, flagged interrupted; saved even though the request is gone.</summary>
-    private async Task SaveInterruptedAsync(AgentSession session, string partial)
+    internal async Task SaveInterruptedAsync(AgentSession session, string partial)
     {
         session.Messages.Add(AgentWire.Interrupted(partial));
         session.UpdatedAt = sessions.Clock.GetUtcNow();

@@ -1,3 +1,4 @@
+using Edgewise.Server.Http;
 using Edgewise.Server.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -23,28 +24,20 @@ internal static class ObservabilityEndpoints
 
     private static IResult Alerts(AlertEngine engine)
     {
-        var rules = engine.Statuses().Select(s => new
-        {
-            name = s.Rule.Name,
-            metric = MetricName(s.Rule.Metric),
-            threshold = s.Rule.Threshold,
-            for_seconds = s.Rule.For.TotalSeconds,
-            min_requests = s.Rule.MinRequests,
-            action = AlertEngine.ActionName(s.Rule.Action),
-            firing = s.Firing,
-            value = s.Value,
-            since = s.Since,
-            fired_count = s.FiredCount,
-        });
-        var events = engine.Events().Select(e => new { at = e.At, rule = e.Rule, state = e.State, value = e.Value, threshold = e.Threshold, action = e.Action });
-        return Results.Json(new
-        {
-            enabled = engine.Options.Enabled,
-            window_seconds = engine.Options.Window.TotalSeconds,
-            evaluation_interval_seconds = engine.Options.EvaluationInterval.TotalSeconds,
-            rules,
-            events,
-        });
+        var rules = engine.Statuses().Select(s => new AlertRuleDto(
+            s.Rule.Name,
+            MetricName(s.Rule.Metric),
+            s.Rule.Threshold,
+            s.Rule.For.TotalSeconds,
+            s.Rule.MinRequests,
+            AlertEngine.ActionName(s.Rule.Action),
+            s.Firing,
+            s.Value,
+            s.Since,
+            s.FiredCount)).ToList();
+        var events = engine.Events().Select(e => new AlertEventDto(e.At, e.Rule, e.State, e.Value, e.Threshold, e.Action)).ToList();
+        var alerts = new AlertsDto(engine.Options.Enabled, engine.Options.Window.TotalSeconds, engine.Options.EvaluationInterval.TotalSeconds, rules, events);
+        return Results.Json(alerts, ServerJsonContext.Info<AlertsDto>(ServerJsonContext.WireOptions));
     }
 
     private static IResult Stats(HttpContext context, RequestLog log, TimeProvider clock)
@@ -62,8 +55,27 @@ internal static class ObservabilityEndpoints
         var now = clock.GetUtcNow();
         var records = log.Since(now.AddMinutes(-minutes));
         var truncated = log.Total > log.Capacity && records.Count >= log.Capacity;
-        return Results.Json(StatsCalculator.Summarize(records, minutes, now, truncated), ServerStats.JsonOptions);
+        return Results.Json(StatsCalculator.Summarize(records, minutes, now, truncated), ServerJsonContext.Info<ServerStats>(ServerJsonContext.WireOptions));
     }
+
+    /// <summary><c>GET /admin/alerts</c>: the alert configuration, each rule with its state, and the recent events.</summary>
+    internal sealed record AlertsDto(bool Enabled, double WindowSeconds, double EvaluationIntervalSeconds, IReadOnlyList<AlertRuleDto> Rules, IReadOnlyList<AlertEventDto> Events);
+
+    /// <summary>One rule of <see cref="AlertsDto"/>.</summary>
+    internal sealed record AlertRuleDto(
+        string Name,
+        string Metric,
+        double Threshold,
+        double ForSeconds,
+        int MinRequests,
+        string Action,
+        bool Firing,
+        double? Value,
+        DateTimeOffset? Since,
+        long FiredCount);
+
+    /// <summary>One event of <see cref="AlertsDto"/>.</summary>
+    internal sealed record AlertEventDto(DateTimeOffset At, string Rule, string State, double? Value, double Threshold, string? Action);
 
     /// <summary>The configuration spelling of <paramref name="metric"/>.</summary>
     public static string MetricName(AlertMetric metric) => metric switch

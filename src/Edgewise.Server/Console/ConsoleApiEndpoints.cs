@@ -3,6 +3,7 @@ using Edgewise.Models.Catalog;
 using Edgewise.Server.Agents;
 using Edgewise.Server.Errors;
 using Edgewise.Server.Hosting;
+using Edgewise.Server.Http;
 using Edgewise.Server.OpenAi;
 using Edgewise.Server.Storage;
 using Edgewise.Server.Telemetry;
@@ -44,17 +45,12 @@ internal static class ConsoleApiEndpoints
     private static async Task McpAsync(HttpContext context, AgentCatalog catalog)
     {
         var listings = await catalog.McpListingAsync(context.RequestAborted).ConfigureAwait(false);
-        await OpenAiEndpoints.WriteJsonAsync(context, new
-        {
-            @object = "list",
-            data = listings.Select(l => new
-            {
-                server = l.Server,
-                error = l.Error,
-                tools = l.Tools.Select(t => new { tool = t.Tool, description = t.Description, hash = t.Hash, status = t.Status, pinned_hash = t.PinnedHash, enabled = t.Enabled }),
-                missing_pins = l.MissingPins,
-            }),
-        }).ConfigureAwait(false);
+        var data = listings.Select(l => new McpServerDto(
+            l.Server,
+            l.Error,
+            l.Tools.Select(t => new McpToolDto(t.Tool, t.Description, t.Hash, t.Status, t.PinnedHash, t.Enabled)).ToList(),
+            l.MissingPins)).ToList();
+        await OpenAiEndpoints.WriteJsonAsync(context, new ListDto<McpServerDto>(data)).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -99,7 +95,7 @@ internal static class ConsoleApiEndpoints
             buckets.Add(StatsCalculator.Summarize(inside, (end - start).TotalMinutes, end, truncated));
         }
 
-        return Results.Json(new { window_minutes = window, step_seconds = seconds, buckets }, ServerStats.JsonOptions);
+        return Results.Json(new SeriesDto(window, seconds, buckets), ServerJsonContext.Info<SeriesDto>(ServerJsonContext.WireOptions));
     }
 
     /// <summary>
@@ -115,7 +111,7 @@ internal static class ConsoleApiEndpoints
 
     private static async Task ApprovalsAsync(HttpContext context, AgentSessions sessions)
     {
-        var data = new List<object>();
+        var data = new List<PendingApprovalRowDto>();
         if (sessions.Enabled)
         {
             var owner = SessionOwner.Of(context);
@@ -164,23 +160,12 @@ internal static class ConsoleApiEndpoints
                 foreach (var request in view.Pending)
                 {
                     var dto = AgentWire.Approval(request);
-                    data.Add(new
-                    {
-                        session_id = view.Id,
-                        agent = view.Agent,
-                        call_id = dto.CallId,
-                        tool = dto.Tool,
-                        arguments = dto.Arguments,
-                        arguments_hash = dto.ArgumentsHash,
-                        requested_at = dto.RequestedAt,
-                        expires_at = dto.ExpiresAt,
-                        expired = dto.ExpiresAt <= now,
-                    });
+                    data.Add(new PendingApprovalRowDto(view.Id, view.Agent, dto.CallId, dto.Tool, dto.Arguments, dto.ArgumentsHash, dto.RequestedAt, dto.ExpiresAt, dto.ExpiresAt <= now));
                 }
             }
         }
 
-        await OpenAiEndpoints.WriteJsonAsync(context, new { @object = "list", data }).ConfigureAwait(false);
+        await OpenAiEndpoints.WriteJsonAsync(context, new ListDto<PendingApprovalRowDto>(data)).ConfigureAwait(false);
     }
 
     private sealed record AgentSessionView(string Id, string? Agent, IEnumerable<Edgewise.Agents.ApprovalRequest> Pending);
@@ -207,7 +192,7 @@ internal static class ConsoleApiEndpoints
 
         if (!sessions.Enabled)
         {
-            await OpenAiEndpoints.WriteJsonAsync(context, new { @object = "list", genesis_hash = SqliteAuditLog.GenesisHash, total = 0, data = Array.Empty<object>(), verification = new { valid = true, rows_checked = 0, first_broken_seq = (long?)null, head_hash = SqliteAuditLog.GenesisHash } }).ConfigureAwait(false);
+            await OpenAiEndpoints.WriteJsonAsync(context, new AuditPageDto(SqliteAuditLog.GenesisHash, 0, [], new AuditVerificationDto(true, 0, null, SqliteAuditLog.GenesisHash))).ConfigureAwait(false);
             return;
         }
 
@@ -227,62 +212,81 @@ internal static class ConsoleApiEndpoints
             throw AgentSessions.NotFound();
         }
 
-        await OpenAiEndpoints.WriteJsonAsync(context, new
-        {
-            @object = "list",
-            genesis_hash = SqliteAuditLog.GenesisHash,
-            total,
-            data = rows,
-            verification = new { valid = verification.IsValid, rows_checked = verification.RowsChecked, first_broken_seq = verification.FirstBrokenSeq, head_hash = verification.HeadHash },
-        }).ConfigureAwait(false);
+        await OpenAiEndpoints.WriteJsonAsync(
+            context,
+            new AuditPageDto(SqliteAuditLog.GenesisHash, total, rows, new AuditVerificationDto(verification.IsValid, verification.RowsChecked, verification.FirstBrokenSeq, verification.HeadHash))).ConfigureAwait(false);
     }
 
     /// <summary>One audit row as stored (the timestamp as its stored text, so a client can recompute the hash); redacted rows keep only the chain.</summary>
-    private sealed record AuditRowDto(long Seq, string? Ts, string? SessionId, string? Agent, string? Kind, string? Detail, string? Tool, string? CallId, string? ArgsHash, string PrevHash, string Hash, bool Redacted);
+    internal sealed record AuditRowDto(long Seq, string? Ts, string? SessionId, string? Agent, string? Kind, string? Detail, string? Tool, string? CallId, string? ArgsHash, string PrevHash, string Hash, bool Redacted);
 
     private static Task Models(HttpContext context, ModelHost host, ServerOptions options)
     {
         var stored = options.Store?.List() ?? [];
-        var store = stored.Select(m => new
-        {
-            name = m.FullName,
-            size = m.Size,
-            architecture = m.Architecture,
-            parameters = m.Parameters,
-            context_length = m.ContextLength,
-            digest = m.Digest,
-            source = m.Source.Kind,
-            created = m.Created,
-        }).ToList();
+        var store = stored.Select(m => new StoredModelDto(m.FullName, m.Size, m.Architecture, m.Parameters, m.ContextLength, m.Digest, m.Source.Kind, m.Created)).ToList();
         var inStore = new HashSet<string>(stored.Select(m => m.FullName), StringComparer.OrdinalIgnoreCase);
-        var catalog = ModelCatalog.BuiltIn.Models.Select(m => new
-        {
-            alias = m.Alias,
-            family = m.Family,
-            description = m.Description,
-            parameters = m.Parameters,
-            context_length = m.ContextLength,
-            tags = m.Tags,
-            license = m.License,
-            variants = m.Variants.Select(v => new { quant = v.Quant, bytes = v.Bytes, in_store = inStore.Contains(ModelReference.Create(m.Alias, v.Quant).ToString()) }).ToList(),
-        }).ToList();
-        var loaded = host.Manager.Loaded.Select(m => new
-        {
-            name = m.Name,
-            memory_bytes = m.MemoryBytes,
-            leases = m.Leases,
-            pinned = m.Pinned,
-            loaded_at = m.LoadedAt,
-            expires_at = m.ExpiresAt,
-        }).ToList();
+        var catalog = ModelCatalog.BuiltIn.Models.Select(m => new CatalogModelDto(
+            m.Alias,
+            m.Family,
+            m.Description,
+            m.Parameters,
+            m.ContextLength,
+            m.Tags,
+            m.License,
+            m.Variants.Select(v => new CatalogVariantDto(v.Quant, v.Bytes, inStore.Contains(ModelReference.Create(m.Alias, v.Quant).ToString()))).ToList())).ToList();
+        var loaded = host.Manager.Loaded.Select(m => new LoadedModelDto(m.Name, m.MemoryBytes, m.Leases, m.Pinned, m.LoadedAt, m.ExpiresAt)).ToList();
         var served = host.Resolver.Names.ToList();
-        return OpenAiEndpoints.WriteJsonAsync(context, new
-        {
-            served,
-            store,
-            catalog,
-            loaded,
-            memory = new { budget_bytes = host.Manager.MemoryBudgetBytes, used_bytes = host.Manager.UsedBytes },
-        });
+        return OpenAiEndpoints.WriteJsonAsync(
+            context,
+            new AdminModelsDto(served, store, catalog, loaded, new MemoryDto(host.Manager.MemoryBudgetBytes, host.Manager.UsedBytes)));
     }
+
+    /// <summary><c>GET /admin/stats/series</c>.</summary>
+    internal sealed record SeriesDto(double WindowMinutes, double StepSeconds, IReadOnlyList<ServerStats> Buckets);
+
+    /// <summary>One configured MCP server of <c>GET /admin/mcp</c>.</summary>
+    internal sealed record McpServerDto(string Server, string? Error, IReadOnlyList<McpToolDto> Tools, IReadOnlyList<string> MissingPins);
+
+    /// <summary>One tool of an MCP server.</summary>
+    internal sealed record McpToolDto(string Tool, string Description, string Hash, string Status, string? PinnedHash, bool Enabled);
+
+    /// <summary>One pending approval of <c>GET /v1/approvals</c>.</summary>
+    internal sealed record PendingApprovalRowDto(
+        string SessionId,
+        string? Agent,
+        string CallId,
+        string Tool,
+        System.Text.Json.JsonElement Arguments,
+        string ArgumentsHash,
+        DateTimeOffset RequestedAt,
+        DateTimeOffset ExpiresAt,
+        bool Expired);
+
+    /// <summary><c>GET /admin/audit</c>: a page of rows and the verification of the whole chain.</summary>
+    internal sealed record AuditPageDto(string GenesisHash, long Total, IReadOnlyList<AuditRowDto> Data, AuditVerificationDto Verification)
+    {
+        [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
+        public string Object => "list";
+    }
+
+    /// <summary>The chain check of <see cref="AuditPageDto"/>.</summary>
+    internal sealed record AuditVerificationDto(bool Valid, long RowsChecked, long? FirstBrokenSeq, string HeadHash);
+
+    /// <summary><c>GET /admin/models</c>.</summary>
+    internal sealed record AdminModelsDto(IReadOnlyList<string> Served, IReadOnlyList<StoredModelDto> Store, IReadOnlyList<CatalogModelDto> Catalog, IReadOnlyList<LoadedModelDto> Loaded, MemoryDto Memory);
+
+    /// <summary>A model in the store.</summary>
+    internal sealed record StoredModelDto(string Name, long Size, string Architecture, long Parameters, int ContextLength, string Digest, string Source, DateTimeOffset Created);
+
+    /// <summary>A catalog entry.</summary>
+    internal sealed record CatalogModelDto(string Alias, string Family, string Description, long Parameters, int ContextLength, IReadOnlyList<string> Tags, string License, IReadOnlyList<CatalogVariantDto> Variants);
+
+    /// <summary>A catalog variant and whether it is stored.</summary>
+    internal sealed record CatalogVariantDto(string Quant, long Bytes, bool InStore);
+
+    /// <summary>A loaded model.</summary>
+    internal sealed record LoadedModelDto(string Name, long MemoryBytes, int Leases, bool Pinned, DateTimeOffset LoadedAt, DateTimeOffset? ExpiresAt);
+
+    /// <summary>The model memory budget and its use.</summary>
+    internal sealed record MemoryDto(long BudgetBytes, long UsedBytes);
 }

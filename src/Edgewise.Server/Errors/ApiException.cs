@@ -22,6 +22,10 @@ internal sealed class ApiException(int status, string type, string code, string 
 
     public static ApiException Busy(string code, string message, TimeSpan retryAfter) =>
         new(503, ErrorTypes.Server, code, message, null, retryAfter);
+
+    /// <summary>The error a response cut by the drain deadline ends with (S01).</summary>
+    public static ApiException ShuttingDown() =>
+        new(503, ErrorTypes.Server, ErrorCodes.ShuttingDown, "The server is shutting down; this response was cut short.");
 }
 
 /// <summary>OpenAI error <c>type</c> values.</summary>

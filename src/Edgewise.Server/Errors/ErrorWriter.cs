@@ -14,6 +14,25 @@ internal static class ErrorWriter
 
     public static bool IsOllamaPath(PathString path) => path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>Writes the property <c>"error":{"message","type","param","code"}</c> of OpenAI's error envelope.</summary>
+    public static void WriteOpenAiError(Utf8JsonWriter json, ApiException error)
+    {
+        json.WriteStartObject("error");
+        json.WriteString("message", error.Message);
+        json.WriteString("type", error.Type);
+        if (error.Param is null)
+        {
+            json.WriteNull("param");
+        }
+        else
+        {
+            json.WriteString("param", error.Param);
+        }
+
+        json.WriteString("code", error.Code);
+        json.WriteEndObject();
+    }
+
     public static Task WriteAsync(HttpContext context, ApiException error)
     {
         var response = context.Response;
@@ -30,20 +49,7 @@ internal static class ErrorWriter
             if (IsOpenAiPath(context.Request.Path))
             {
                 response.ContentType = "application/json";
-                json.WriteStartObject("error");
-                json.WriteString("message", error.Message);
-                json.WriteString("type", error.Type);
-                if (error.Param is null)
-                {
-                    json.WriteNull("param");
-                }
-                else
-                {
-                    json.WriteString("param", error.Param);
-                }
-
-                json.WriteString("code", error.Code);
-                json.WriteEndObject();
+                WriteOpenAiError(json, error);
             }
             else if (IsOllamaPath(context.Request.Path))
             {

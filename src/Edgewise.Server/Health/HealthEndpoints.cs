@@ -1,4 +1,5 @@
 using Edgewise.Server.Hosting;
+using Edgewise.Server.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -28,12 +29,15 @@ internal static class HealthEndpoints
             : null;
         if (reason is null)
         {
-            return Results.Json(new { status = "ready" });
+            return Results.Json(new ReadyDto("ready"), ServerJsonContext.Info<ReadyDto>(ServerJsonContext.WireOptions));
         }
 
         context.Response.Headers.RetryAfter = "5";
         return Results.Problem(title: "The server is not ready.", statusCode: StatusCodes.Status503ServiceUnavailable, extensions: new Dictionary<string, object?> { ["reason"] = reason });
     }
+
+    /// <summary>The body of a ready <c>/health/ready</c>: <c>{"status":"ready"}</c>.</summary>
+    internal sealed record ReadyDto(string Status);
 
     private static long FreeDisk(ServerOptions options)
     {

@@ -47,7 +47,7 @@ internal static partial class JsonBody
         try
         {
             ValidateText(body);
-            return JsonSerializer.Deserialize<T>(body, Options)
+            return JsonSerializer.Deserialize(body, ServerJsonContext.Info<T>(ServerJsonContext.BodyOptions))
                 ?? throw ApiException.Invalid("The request body must be a JSON object.", null, ErrorCodes.InvalidJson);
         }
         catch (JsonException e)

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Edgewise.Server.Errors;
 using Edgewise.Server.Hosting;
 using Edgewise.Server.Http;
-using Edgewise.Server.Metrics;
+using Edgewise.Server.Generation;
 using Edgewise.Server.OpenAi;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -27,7 +27,7 @@ internal static class OllamaEndpoints
     public static IEndpointRouteBuilder MapOllama(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api");
-        group.MapGet("/version", (HttpContext context) => OpenAiEndpoints.WriteJsonAsync(context, new { version = Version }));
+        group.MapGet("/version", (HttpContext context) => OpenAiEndpoints.WriteJsonAsync(context, new OllamaVersionDto(Version)));
         group.MapGet("/tags", Tags);
         group.MapGet("/ps", Running);
         group.MapPost("/chat", ChatAsync);
@@ -50,12 +50,12 @@ internal static class OllamaEndpoints
     }
 
     private static Task Tags(HttpContext context, OllamaListing listing) =>
-        OpenAiEndpoints.WriteJsonAsync(context, new { models = listing.Available() });
+        OpenAiEndpoints.WriteJsonAsync(context, new OllamaModelListDto(listing.Available()));
 
     private static Task Running(HttpContext context, OllamaListing listing) =>
-        OpenAiEndpoints.WriteJsonAsync(context, new { models = listing.Running() });
+        OpenAiEndpoints.WriteJsonAsync(context, new OllamaModelListDto(listing.Running()));
 
-    private static async Task ChatAsync(HttpContext context, ModelHost host, ServerOptions options, ServerMetrics metrics)
+    private static async Task ChatAsync(HttpContext context, ModelHost host, GenerationHandler generation, ServerOptions options)
     {
         var request = await JsonBody.ReadAsync<OllamaChatRequest>(context, options.MaxRequestBodyBytes, contentTypeOptional: true).ConfigureAwait(false);
         var model = ChatRequestMapper.ModelName(request.Model);
@@ -73,10 +73,10 @@ internal static class OllamaEndpoints
 
         var messages = dtos.Select((m, i) => new ChatMessage(Role(m?.Role, i), m?.Content ?? string.Empty)).ToList();
         var chatOptions = ChatOptionsFrom(request.Options, request.Format, model);
-        await RunAsync(context, host, metrics, new Generation(model, messages, chatOptions, keepAlive, request.Stream ?? true, Chat: true)).ConfigureAwait(false);
+        await RunAsync(context, generation, new Generation(model, messages, chatOptions, keepAlive, request.Stream ?? true, Chat: true)).ConfigureAwait(false);
     }
 
-    private static async Task GenerateAsync(HttpContext context, ModelHost host, ServerOptions options, ServerMetrics metrics)
+    private static async Task GenerateAsync(HttpContext context, ModelHost host, GenerationHandler generation, ServerOptions options)
     {
         var request = await JsonBody.ReadAsync<OllamaGenerateRequest>(context, options.MaxRequestBodyBytes, contentTypeOptional: true).ConfigureAwait(false);
         var model = ChatRequestMapper.ModelName(request.Model);
@@ -92,7 +92,7 @@ internal static class OllamaEndpoints
             ? [new ChatMessage(ChatRole.User, request.Prompt)]
             : [new ChatMessage(ChatRole.System, request.System), new ChatMessage(ChatRole.User, request.Prompt)];
         var chatOptions = ChatOptionsFrom(request.Options, request.Format, model);
-        await RunAsync(context, host, metrics, new Generation(model, messages, chatOptions, keepAlive, request.Stream ?? true, Chat: false)).ConfigureAwait(false);
+        await RunAsync(context, generation, new Generation(model, messages, chatOptions, keepAlive, request.Stream ?? true, Chat: false)).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -120,78 +120,15 @@ internal static class OllamaEndpoints
         await OpenAiEndpoints.WriteJsonAsync(context, Chunk(name, string.Empty, chat, done: true) with { DoneReason = reason }).ConfigureAwait(false);
     }
 
-    private static async Task RunAsync(HttpContext context, ModelHost host, ServerMetrics metrics, Generation generation)
+    private static async Task RunAsync(HttpContext context, GenerationHandler handler, Generation generation)
     {
         var (model, messages, options, keepAlive, stream, chat) = generation;
-        using var session = await host.StartAsync(model, RequestGuard.KeyOf(context), context.RequestAborted, keepAlive).ConfigureAwait(false);
-        var started = Stopwatch.GetTimestamp();
-        var text = new System.Text.StringBuilder();
-        UsageDetails? usage = null;
-        ChatFinishReason? finish = null;
-        var first = 0L;
-        using var cancel = ServerState.GenerationToken(context);
-        try
+        var writer = new OllamaWriter(context, stream, chat);
+        if (await handler.StreamAsync(context, new GenerationRequest(model, messages, options, keepAlive, keepAliveComments: false), writer).ConfigureAwait(false))
         {
-            await foreach (var update in session.Client.GetStreamingResponseAsync(messages, options, cancel.Token).ConfigureAwait(false))
-            {
-                usage = update.Contents.OfType<UsageContent>().FirstOrDefault()?.Details ?? usage;
-                finish = update.FinishReason ?? finish;
-                if (update.Text.Length == 0)
-                {
-                    continue;
-                }
-
-                if (first == 0)
-                {
-                    first = Stopwatch.GetTimestamp();
-                }
-
-                if (stream)
-                {
-                    await WriteLineAsync(context, Chunk(session.Model, update.Text, chat, done: false)).ConfigureAwait(false);
-                }
-                else
-                {
-                    text.Append(update.Text);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (ServerState.CutByShutdown(context))
-        {
-            // The drain deadline passed: a started stream ends with one last line, the error object Ollama's clients
-            // raise on; otherwise the request gets the 503 every request gets during a drain.
-            if (!context.Response.HasStarted)
-            {
-                throw ChatStreamWriter.ShuttingDown();
-            }
-
-            await WriteErrorLineAsync(context, ChatStreamWriter.ShuttingDown().Message).ConfigureAwait(false);
-            return;
-        }
-        catch (Exception e) when (!context.Response.HasStarted && ModelHost.TranslateGeneration(e) is { } error)
-        {
-            throw error;
-        }
-
-        // The lease ends before the last line is written, so a keep_alive of 0 has unloaded the model by the time the
-        // client sees done (and /api/ps no longer lists it).
-        session.Dispose();
-        var elapsed = Stopwatch.GetElapsedTime(started);
-        var final = Chunk(session.Model, stream ? string.Empty : text.ToString(), chat, done: true) with
-        {
-            DoneReason = finish == ChatFinishReason.Length ? "length" : "stop",
-            TotalDuration = (long)(elapsed.TotalMilliseconds * 1_000_000),
-            PromptEvalCount = usage?.InputTokenCount,
-            EvalCount = usage?.OutputTokenCount,
-            EvalDuration = first == 0 ? 0 : (long)(Stopwatch.GetElapsedTime(first).TotalMilliseconds * 1_000_000),
-        };
-        if (stream)
-        {
-            await WriteLineAsync(context, final).ConfigureAwait(false);
-        }
-        else
-        {
-            await OpenAiEndpoints.WriteJsonAsync(context, final).ConfigureAwait(false);
+            // The lease has ended: a keep_alive of 0 has unloaded the model by the time the client sees done (and
+            // /api/ps no longer lists it).
+            await writer.CompleteAsync().ConfigureAwait(false);
         }
     }
 
@@ -202,12 +139,81 @@ internal static class OllamaEndpoints
         chat ? null : text,
         done);
 
-    private static async Task WriteErrorLineAsync(HttpContext context, string message)
+    /// <summary>
+    /// Ollama's wire format: NDJSON lines as the text arrives, then a last line with <c>done</c> and the counts and
+    /// durations, or all of it in one JSON object when not streaming. A stream that breaks after it began ends with one
+    /// line holding the error object Ollama's clients raise on.
+    /// </summary>
+    private sealed class OllamaWriter(HttpContext context, bool stream, bool chat) : ModelGenerationSink
     {
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(new { error = message }, JsonBody.Options);
-        await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
-        await context.Response.Body.WriteAsync("\n"u8.ToArray(), context.RequestAborted).ConfigureAwait(false);
-        await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+        private readonly long _started = Stopwatch.GetTimestamp();
+        private readonly System.Text.StringBuilder _text = new();
+        private UsageDetails? _usage;
+        private ChatFinishReason? _finish;
+        private long _first;
+
+        public override bool Started => context.Response.HasStarted;
+
+        public override async ValueTask UpdateAsync(ChatResponseUpdate update)
+        {
+            for (var i = 0; i < update.Contents.Count; i++)
+            {
+                if (update.Contents[i] is UsageContent usage)
+                {
+                    _usage = usage.Details;
+                    break;
+                }
+            }
+
+            _finish = update.FinishReason ?? _finish;
+            if (update.Text.Length == 0)
+            {
+                return;
+            }
+
+            if (_first == 0)
+            {
+                _first = Stopwatch.GetTimestamp();
+            }
+
+            if (stream)
+            {
+                await WriteLineAsync(context, Chunk(Model, update.Text, chat, done: false)).ConfigureAwait(false);
+            }
+            else
+            {
+                _text.Append(update.Text);
+            }
+        }
+
+        public override async ValueTask FailedAsync(ApiException error, bool shutdown)
+        {
+            var bytes = ServerJsonContext.BodyBytes(new OllamaErrorDto(error.Message));
+            await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
+            await context.Response.Body.WriteAsync("\n"u8.ToArray(), context.RequestAborted).ConfigureAwait(false);
+            await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+
+        public async Task CompleteAsync()
+        {
+            var elapsed = Stopwatch.GetElapsedTime(_started);
+            var final = Chunk(Model, stream ? string.Empty : _text.ToString(), chat, done: true) with
+            {
+                DoneReason = _finish == ChatFinishReason.Length ? "length" : "stop",
+                TotalDuration = (long)(elapsed.TotalMilliseconds * 1_000_000),
+                PromptEvalCount = _usage?.InputTokenCount,
+                EvalCount = _usage?.OutputTokenCount,
+                EvalDuration = _first == 0 ? 0 : (long)(Stopwatch.GetElapsedTime(_first).TotalMilliseconds * 1_000_000),
+            };
+            if (stream)
+            {
+                await WriteLineAsync(context, final).ConfigureAwait(false);
+            }
+            else
+            {
+                await OpenAiEndpoints.WriteJsonAsync(context, final).ConfigureAwait(false);
+            }
+        }
     }
 
     private static async Task WriteLineAsync(HttpContext context, OllamaChunkDto chunk)
@@ -217,7 +223,7 @@ internal static class OllamaEndpoints
             context.Response.ContentType = "application/x-ndjson";
         }
 
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(chunk, JsonBody.Options);
+        var bytes = ServerJsonContext.BodyBytes(chunk);
         await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
         await context.Response.Body.WriteAsync("\n"u8.ToArray(), context.RequestAborted).ConfigureAwait(false);
         await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);

@@ -169,7 +169,7 @@ internal static class ChatRequestMapper
         {
             arguments = string.IsNullOrWhiteSpace(call.Function.Arguments)
                 ? []
-                : JsonSerializer.Deserialize<Dictionary<string, object?>>(call.Function.Arguments, JsonBody.Options);
+                : JsonSerializer.Deserialize(call.Function.Arguments, ServerJsonContext.Info<Dictionary<string, object?>>(ServerJsonContext.BodyOptions));
         }
         catch (JsonException)
         {

@@ -50,7 +50,7 @@ internal static class ChatResponses
         Function = new FunctionCallDto
         {
             Name = call.Name,
-            Arguments = JsonSerializer.Serialize(call.Arguments ?? new Dictionary<string, object?>(), JsonBody.Options),
+            Arguments = JsonSerializer.Serialize(call.Arguments ?? new Dictionary<string, object?>(), ServerJsonContext.Info<IDictionary<string, object?>>(ServerJsonContext.BodyOptions)),
         },
     };
 

@@ -1,210 +1,116 @@
-using System.Diagnostics;
-using System.Text;
-using System.Text.Json;
-using System.Threading.Channels;
 using Edgewise.Server.Errors;
-using Edgewise.Server.Hosting;
+using Edgewise.Server.Generation;
 using Edgewise.Server.Http;
-using Edgewise.Server.Metrics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
 
 namespace Edgewise.Server.OpenAi;
 
 /// <summary>
-/// Streams a chat completion as server-sent events: one <c>chat.completion.chunk</c> per update, the finish reason in
-/// the last choice chunk, a usage chunk when <c>stream_options.include_usage</c>, then <c>data: [DONE]</c>. Generation
-/// runs on the request's cancellation token, so a client that leaves cancels it (H13). While nothing arrives, a
-/// <c>: keep-alive</c> comment goes out every interval (H16). Errors before the first byte become a normal JSON error;
-/// after it, an error event and the end of the stream.
+/// A chat completion as server-sent events: one <c>chat.completion.chunk</c> per update, the finish reason in the last
+/// choice chunk, a usage chunk when <c>stream_options.include_usage</c>, then <c>data: [DONE]</c>; <c>: keep-alive</c>
+/// comments while nothing arrives (H16). A generation that fails after the first byte ends with an error event; one
+/// cut by the drain deadline ends as a stream ends (finish reason <c>length</c>), then the error event and [DONE] (S01).
 /// </summary>
-internal static class ChatStreamWriter
+internal sealed class ChatStreamWriter(HttpContext context, ChatCall call) : ModelGenerationSink
 {
-    private static readonly byte[] Done = Encoding.ASCII.GetBytes("data: [DONE]\n\n");
-    private static readonly byte[] KeepAlive = Encoding.ASCII.GetBytes(": keep-alive\n\n");
-    private static readonly byte[] DataPrefix = Encoding.ASCII.GetBytes("data: ");
-    private static readonly byte[] EventEnd = Encoding.ASCII.GetBytes("\n\n");
+    private readonly SseStream _sse = new(context);
+    private readonly string _id = ChatResponses.NewId();
+    private readonly long _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
-    public static async Task WriteAsync(HttpContext context, ModelSession session, ChatCall call, TimeSpan keepAlive, ServerMetrics metrics)
+    /// <summary>Logprobs received but not yet sent (tokens that produced no text yet); null when not asked for.</summary>
+    private readonly List<Edgewise.Inference.TokenLogprob>? _pendingLogprobs = Logprobs.Requested(call.Options) ? [] : null;
+
+    private UsageDetails? _usage;
+    private string? _finish;
+    private bool _sawToolCall;
+    private bool _roleSent;
+    private int _nextToolIndex;
+
+    public override bool Started => _sse.Started;
+
+    public override async ValueTask UpdateAsync(ChatResponseUpdate update)
     {
-        using var stop = ServerState.GenerationToken(context);
-        var channel = Channel.CreateBounded<ChatResponseUpdate>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
-        var producer = ProduceAsync(session.Client, call, channel.Writer, stop.Token);
-        var state = new StreamState(context, session.Model, ChatResponses.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds())
+        if (update.FinishReason is { } reason)
         {
-            PendingLogprobs = Logprobs.Requested(call.Options) ? [] : null,
-        };
-        try
-        {
-            await ConsumeAsync(state, channel.Reader, call, keepAlive, stop.Token).ConfigureAwait(false);
+            _finish = ChatResponses.FinishReason(reason);
         }
-        finally
+
+        // By index: enumerating the IList would allocate an enumerator per token.
+        List<ToolCallDto>? calls = null;
+        var contents = update.Contents;
+        for (var i = 0; i < contents.Count; i++)
         {
-            await stop.CancelAsync().ConfigureAwait(false);
-            await producer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            switch (contents[i])
+            {
+                case UsageContent usage:
+                    _usage = usage.Details;
+                    break;
+                case FunctionCallContent call:
+                    (calls ??= []).Add(ChatResponses.ToolCall(call, _nextToolIndex++));
+                    break;
+            }
         }
+
+        _sawToolCall |= calls is not null;
+        _pendingLogprobs?.AddRange(Logprobs.Of(update.AdditionalProperties));
+        var text = update.Text;
+        if (text.Length == 0 && calls is null)
+        {
+            return;
+        }
+
+        await WriteChunkAsync(new DeltaDto(Role(), text.Length == 0 ? null : text, calls), null, null).ConfigureAwait(false);
     }
 
-    private static async Task ProduceAsync(IChatClient client, ChatCall call, ChannelWriter<ChatResponseUpdate> writer, CancellationToken cancellationToken)
-    {
-        await Task.Yield();
-        try
-        {
-            await foreach (var update in client.GetStreamingResponseAsync(call.Messages, call.Options, cancellationToken).ConfigureAwait(false))
-            {
-                await writer.WriteAsync(update, cancellationToken).ConfigureAwait(false);
-            }
+    public override ValueTask QuietAsync() => new(_sse.KeepAliveAsync());
 
-            writer.TryComplete();
-        }
-        catch (Exception e)
+    public override async ValueTask FailedAsync(ApiException error, bool shutdown)
+    {
+        if (shutdown)
         {
-            writer.TryComplete(e);
+            // The text so far is all there is: the stream still ends as a stream does (finish reason "length": the
+            // output is incomplete), then an error event saying why, then [DONE].
+            await WriteChunkAsync(new DeltaDto(Role(), null, null), "length", null).ConfigureAwait(false);
+            await _sse.WriteErrorAsync(null, error).ConfigureAwait(false);
+            await _sse.DoneAsync().ConfigureAwait(false);
+            return;
         }
+
+        await _sse.WriteErrorAsync(null, error).ConfigureAwait(false);
     }
 
-    private static async Task ConsumeAsync(StreamState s, ChannelReader<ChatResponseUpdate> reader, ChatCall call, TimeSpan keepAlive, CancellationToken cancellationToken)
+    /// <summary>The end of a generation that ended normally: the finish chunk, usage when asked for, [DONE].</summary>
+    public async Task CompleteAsync()
     {
-        UsageDetails? usage = null;
-        string? finish = null;
-        var sawToolCall = false;
-        var pending = reader.WaitToReadAsync(cancellationToken).AsTask();
-        while (true)
-        {
-            bool more;
-            try
-            {
-                more = await pending.WaitAsync(keepAlive, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                await s.StartAsync().ConfigureAwait(false);
-                await s.WriteRawAsync(KeepAlive).ConfigureAwait(false);
-                continue;
-            }
-            catch (OperationCanceledException) when (ServerState.CutByShutdown(s.Context))
-            {
-                // The drain deadline passed: the text so far is all there is. The stream still ends as a stream
-                // does (finish reason "length": the output is incomplete), then an error event saying why, then [DONE].
-                if (!s.Started)
-                {
-                    throw ShuttingDown();
-                }
-
-                await s.WriteChunkAsync(new DeltaDto(s.RoleSent ? null : "assistant", null, null), "length", null).ConfigureAwait(false);
-                await s.WriteErrorAsync(ShuttingDown()).ConfigureAwait(false);
-                await s.WriteRawAsync(Done).ConfigureAwait(false);
-                return;
-            }
-            catch (Exception e) when (ModelHost.TranslateGeneration(e) is { } error)
-            {
-                if (!s.Started)
-                {
-                    throw error;
-                }
-
-                await s.WriteErrorAsync(error).ConfigureAwait(false);
-                return;
-            }
-
-            if (!more)
-            {
-                break;
-            }
-
-            while (reader.TryRead(out var update))
-            {
-                usage = update.Contents.OfType<UsageContent>().FirstOrDefault()?.Details ?? usage;
-                if (update.FinishReason is { } reason)
-                {
-                    finish = ChatResponses.FinishReason(reason);
-                }
-
-                var calls = update.Contents.OfType<FunctionCallContent>().Select(c => ChatResponses.ToolCall(c, s.NextToolIndex++)).ToList();
-                sawToolCall |= calls.Count > 0;
-                s.PendingLogprobs?.AddRange(Logprobs.Of(update.AdditionalProperties));
-                var text = update.Text;
-                if (text.Length == 0 && calls.Count == 0)
-                {
-                    continue;
-                }
-
-                await s.WriteChunkAsync(new DeltaDto(s.RoleSent ? null : "assistant", text.Length == 0 ? null : text, calls.Count == 0 ? null : calls), null, null).ConfigureAwait(false);
-                s.RoleSent = true;
-            }
-
-            pending = reader.WaitToReadAsync(cancellationToken).AsTask();
-        }
-
-        finish = sawToolCall ? "tool_calls" : finish ?? "stop";
-        await s.WriteChunkAsync(new DeltaDto(s.RoleSent ? null : "assistant", null, null), finish, null).ConfigureAwait(false);
+        var finish = _sawToolCall ? "tool_calls" : _finish ?? "stop";
+        await WriteChunkAsync(new DeltaDto(Role(), null, null), finish, null).ConfigureAwait(false);
         if (call.IncludeUsage)
         {
-            await s.WriteChunkAsync(null, null, ChatResponses.Usage(usage) ?? new UsageDto(0, 0, 0)).ConfigureAwait(false);
+            await WriteChunkAsync(null, null, ChatResponses.Usage(_usage) ?? new UsageDto(0, 0, 0)).ConfigureAwait(false);
         }
 
-        await s.WriteRawAsync(Done).ConfigureAwait(false);
+        await _sse.DoneAsync().ConfigureAwait(false);
     }
 
-    /// <summary>The error a response cut by the drain deadline ends with (S01).</summary>
-    internal static ApiException ShuttingDown() =>
-        new(503, ErrorTypes.Server, ErrorCodes.ShuttingDown, "The server is shutting down; this response was cut short.");
-
-    private sealed class StreamState(HttpContext context, string model, string id, long created)
+    /// <summary>"assistant" in the first delta, nothing after.</summary>
+    private string? Role()
     {
-        public HttpContext Context => context;
+        var role = _roleSent ? null : "assistant";
+        _roleSent = true;
+        return role;
+    }
 
-        public bool Started { get; private set; }
-
-        public bool RoleSent { get; set; }
-
-        public int NextToolIndex { get; set; }
-
-        /// <summary>Logprobs received but not yet sent (tokens that produced no text yet); null when not asked for.</summary>
-        public List<Edgewise.Inference.TokenLogprob>? PendingLogprobs { get; init; }
-
-        public async Task StartAsync()
+    private Task WriteChunkAsync(DeltaDto? delta, string? finish, UsageDto? usage)
+    {
+        ChatLogprobsDto? logprobs = null;
+        if (delta is not null && _pendingLogprobs is { } pending)
         {
-            if (Started)
-            {
-                return;
-            }
-
-            Started = true;
-            await SseResponse.StartAsync(context).ConfigureAwait(false);
+            logprobs = Logprobs.ToChat([.. pending]);
+            pending.Clear();
         }
 
-        public async Task WriteChunkAsync(DeltaDto? delta, string? finish, UsageDto? usage)
-        {
-            ChatLogprobsDto? logprobs = null;
-            if (delta is not null && PendingLogprobs is { } pending)
-            {
-                logprobs = Logprobs.ToChat([.. pending]);
-                pending.Clear();
-            }
-
-            IReadOnlyList<ChunkChoiceDto> choices = delta is null ? [] : [new ChunkChoiceDto(0, delta, finish) { Logprobs = logprobs }];
-            var chunk = new ChatCompletionChunkDto(id, created, model, choices, usage);
-            var bytes = JsonSerializer.SerializeToUtf8Bytes(chunk, JsonBody.Options);
-            await StartAsync().ConfigureAwait(false);
-            var body = context.Response.Body;
-            await body.WriteAsync(DataPrefix, context.RequestAborted).ConfigureAwait(false);
-            await body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
-            await body.WriteAsync(EventEnd, context.RequestAborted).ConfigureAwait(false);
-            await body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
-        }
-
-        public async Task WriteRawAsync(byte[] bytes)
-        {
-            await StartAsync().ConfigureAwait(false);
-            await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
-            await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
-        }
-
-        public async Task WriteErrorAsync(ApiException error)
-        {
-            var payload = JsonSerializer.SerializeToUtf8Bytes(new { error = new { message = error.Message, type = error.Type, param = error.Param, code = error.Code } });
-            await WriteRawAsync([.. "data: "u8, .. payload, .. "\n\n"u8]).ConfigureAwait(false);
-        }
+        IReadOnlyList<ChunkChoiceDto> choices = delta is null ? [] : [new ChunkChoiceDto(0, delta, finish) { Logprobs = logprobs }];
+        return _sse.WriteAsync(null, new ChatCompletionChunkDto(_id, _created, Model, choices, usage));
     }
 }

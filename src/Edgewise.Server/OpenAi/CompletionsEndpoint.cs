@@ -1,11 +1,8 @@
-using System.Diagnostics;
 using System.Text;
-using System.Text.Json;
 using Edgewise.Inference;
 using Edgewise.Server.Errors;
-using Edgewise.Server.Hosting;
+using Edgewise.Server.Generation;
 using Edgewise.Server.Http;
-using Edgewise.Server.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -23,211 +20,131 @@ namespace Edgewise.Server.OpenAi;
 /// </summary>
 internal static class CompletionsEndpoint
 {
-    private static readonly byte[] DataPrefix = "data: "u8.ToArray();
-    private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
-    private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
-    private static readonly byte[] KeepAlive = ": keep-alive\n\n"u8.ToArray();
-
     public static IEndpointRouteBuilder MapCompletions(this IEndpointRouteBuilder app)
     {
         app.MapPost("/v1/completions", CompletionsAsync);
         return app;
     }
 
-    private static async Task CompletionsAsync(HttpContext context, ModelHost host, ServerOptions options, ServerMetrics metrics)
+    private static async Task CompletionsAsync(HttpContext context, GenerationHandler generation, ServerOptions options)
     {
         var request = await JsonBody.ReadAsync<CompletionRequestDto>(context, options.MaxRequestBodyBytes).ConfigureAwait(false);
         var call = CompletionRequestMapper.Map(request);
-        using var session = await host.StartAsync(call.Model, RequestGuard.KeyOf(context), context.RequestAborted, options: call.Options).ConfigureAwait(false);
-        var run = new Run(context, session, call, "cmpl-" + Guid.NewGuid().ToString("N"), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), options.StreamKeepAlive);
-        var choices = new List<CompletionChoiceDto>(call.Prompts.Count);
-        for (var i = 0; i < call.Prompts.Count; i++)
+        var inputs = call.Prompts.Select(p => (IReadOnlyList<ChatMessage>)[new ChatMessage(ChatRole.User, p)]).ToList();
+        var writer = new CompletionWriter(context, call);
+        if (!await generation.StreamAsync(context, new GenerationRequest(call.Model, inputs, call.Options, KeepAliveComments: call.Stream), writer).ConfigureAwait(false))
         {
-            var choice = await GenerateAsync(run, i, metrics).ConfigureAwait(false);
-            if (choice is null)
+            return;
+        }
+
+        await writer.CompleteAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The completions wire format: streamed chunks, or the choices gathered into one answer.</summary>
+    private sealed class CompletionWriter(HttpContext context, CompletionCall call) : ModelGenerationSink
+    {
+        private readonly SseStream _sse = new(context);
+        private readonly string _id = "cmpl-" + Guid.NewGuid().ToString("N");
+        private readonly long _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        private readonly List<CompletionChoiceDto> _choices = new(call.Prompts.Count);
+        private readonly StringBuilder _text = new();
+        private readonly List<TokenLogprob> _tokens = [];
+        private int _index;
+        private ChatFinishReason? _finish;
+        private long _promptTokens;
+        private long _completionTokens;
+
+        public override bool Started => _sse.Started;
+
+        public override ValueTask InputStartingAsync(int index)
+        {
+            _index = index;
+            _text.Clear();
+            _tokens.Clear();
+            _finish = null;
+            return ValueTask.CompletedTask;
+        }
+
+        public override async ValueTask UpdateAsync(ChatResponseUpdate update)
+        {
+            for (var i = 0; i < update.Contents.Count; i++)
+            {
+                if (update.Contents[i] is UsageContent { Details: var usage })
+                {
+                    _promptTokens += usage.InputTokenCount ?? 0;
+                    _completionTokens += usage.OutputTokenCount ?? 0;
+                    break;
+                }
+            }
+
+            _finish = update.FinishReason ?? _finish;
+            var logprobs = Logprobs.Of(update.AdditionalProperties);
+            var piece = update.Text;
+            if (piece.Length == 0 && logprobs.Count == 0)
             {
                 return;
             }
 
-            choices.Add(choice);
-        }
-
-        var usage = new UsageDto(run.PromptTokens, run.CompletionTokens, run.PromptTokens + run.CompletionTokens);
-        if (!call.Stream)
-        {
-            await OpenAiEndpoints.WriteJsonAsync(context, new CompletionDto(run.Id, run.Created, session.Model, choices, usage)).ConfigureAwait(false);
-            return;
-        }
-
-        if (call.IncludeUsage)
-        {
-            await run.WriteEventAsync(new CompletionDto(run.Id, run.Created, session.Model, [], usage)).ConfigureAwait(false);
-        }
-
-        await run.WriteRawAsync(Done).ConfigureAwait(false);
-    }
-
-    /// <summary>Generates the choice for prompt <paramref name="index"/>; null when a streamed response ended with an error event.</summary>
-    private static async Task<CompletionChoiceDto?> GenerateAsync(Run run, int index, ServerMetrics metrics)
-    {
-        var call = run.Call;
-        var text = new StringBuilder();
-        var tokens = new List<TokenLogprob>();
-        ChatFinishReason? finish = null;
-        ChatMessage[] messages = [new ChatMessage(ChatRole.User, call.Prompts[index])];
-        using var generation = ServerState.GenerationToken(run.Context);
-        var updates = run.Session.Client.GetStreamingResponseAsync(messages, call.Options, generation.Token).GetAsyncEnumerator(generation.Token);
-        Task<bool>? pending = null;
-        try
-        {
-            while (true)
+            if (call.Stream)
             {
-                pending = updates.MoveNextAsync().AsTask();
-                var more = await NextAsync(run, pending).ConfigureAwait(false);
-                pending = null;
-                if (!more)
-                {
-                    break;
-                }
-
-                var update = updates.Current;
-                if (update.Contents.OfType<UsageContent>().FirstOrDefault()?.Details is { } usage)
-                {
-                    run.PromptTokens += usage.InputTokenCount ?? 0;
-                    run.CompletionTokens += usage.OutputTokenCount ?? 0;
-                }
-
-                finish = update.FinishReason ?? finish;
-                var logprobs = Logprobs.Of(update.AdditionalProperties);
-                var piece = update.Text;
-                if (piece.Length == 0 && logprobs.Count == 0)
-                {
-                    continue;
-                }
-
-                if (call.Stream)
-                {
-                    var lp = call.Logprobs is { } top ? Logprobs.ToCompletion(logprobs, top, text.Length) : null;
-                    await run.WriteEventAsync(Chunk(run, new CompletionChoiceDto(piece, index, lp, null))).ConfigureAwait(false);
-                }
-                else
-                {
-                    tokens.AddRange(logprobs);
-                }
-
-                text.Append(piece);
+                var lp = call.Logprobs is { } top ? Logprobs.ToCompletion(logprobs, top, _text.Length) : null;
+                await _sse.WriteAsync(null, Chunk(new CompletionChoiceDto(piece, _index, lp, null))).ConfigureAwait(false);
             }
-        }
-        catch (OperationCanceledException) when (ServerState.CutByShutdown(run.Context))
-        {
-            // The drain deadline passed: as a chat stream, the stream ends with a finish reason, an error event saying
-            // why and [DONE]; a request not yet answering gets 503.
-            var error = ChatStreamWriter.ShuttingDown();
-            if (!call.Stream || !run.Started)
+            else
             {
-                throw error;
+                _tokens.AddRange(logprobs);
             }
 
-            var payload = JsonSerializer.SerializeToUtf8Bytes(new { error = new { message = error.Message, type = error.Type, param = error.Param, code = error.Code } });
-            await run.WriteEventAsync(Chunk(run, new CompletionChoiceDto(string.Empty, index, null, "length"))).ConfigureAwait(false);
-            await run.WriteRawAsync([.. DataPrefix, .. payload, .. EventEnd]).ConfigureAwait(false);
-            await run.WriteRawAsync(Done).ConfigureAwait(false);
-            return null;
+            _text.Append(piece);
         }
-        catch (Exception e) when (ModelHost.TranslateGeneration(e) is { } error)
+
+        public override ValueTask QuietAsync() => new(_sse.KeepAliveAsync());
+
+        public override async ValueTask FailedAsync(ApiException error, bool shutdown)
         {
-            if (!run.Started)
+            if (shutdown)
             {
-                throw error;
+                // As a chat stream: the prompt's last chunk with finish reason "length", the error event, [DONE].
+                await _sse.WriteAsync(null, Chunk(new CompletionChoiceDto(string.Empty, _index, null, "length"))).ConfigureAwait(false);
+                await _sse.WriteErrorAsync(null, error).ConfigureAwait(false);
+                await _sse.DoneAsync().ConfigureAwait(false);
+                return;
             }
 
-            var payload = JsonSerializer.SerializeToUtf8Bytes(new { error = new { message = error.Message, type = error.Type, param = error.Param, code = error.Code } });
-            await run.WriteRawAsync([.. DataPrefix, .. payload, .. EventEnd]).ConfigureAwait(false);
-            return null;
+            await _sse.WriteErrorAsync(null, error).ConfigureAwait(false);
         }
-        finally
+
+        public override async ValueTask InputDoneAsync(int index)
         {
-            if (pending is not null)
+            var reason = ChatResponses.FinishReason(_finish);
+            if (call.Stream)
             {
-                await ((Task)pending).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await _sse.WriteAsync(null, Chunk(new CompletionChoiceDto(string.Empty, index, null, reason))).ConfigureAwait(false);
+                return;
             }
 
-            await updates.DisposeAsync().ConfigureAwait(false);
+            var logprobs = call.Logprobs is { } count ? Logprobs.ToCompletion(_tokens, count, 0) : null;
+            _choices.Add(new CompletionChoiceDto(_text.ToString(), index, logprobs, reason));
         }
 
-        var reason = ChatResponses.FinishReason(finish);
-        if (call.Stream)
+        /// <summary>The end of the response once every prompt is answered: the whole answer, or the usage chunk and [DONE].</summary>
+        public async Task CompleteAsync()
         {
-            await run.WriteEventAsync(Chunk(run, new CompletionChoiceDto(string.Empty, index, null, reason))).ConfigureAwait(false);
-        }
-
-        var logprobsDto = call.Logprobs is { } count ? Logprobs.ToCompletion(tokens, count, 0) : null;
-        return new CompletionChoiceDto(call.Stream ? string.Empty : text.ToString(), index, logprobsDto, reason);
-    }
-
-    /// <summary>
-    /// Awaits the generation's next update; while streaming, writes a keep-alive comment each time
-    /// <see cref="Run.KeepAlive"/> passes without one.
-    /// </summary>
-    private static async Task<bool> NextAsync(Run run, Task<bool> next)
-    {
-        if (!run.Call.Stream)
-        {
-            return await next.ConfigureAwait(false);
-        }
-
-        while (true)
-        {
-            try
+            var usage = new UsageDto(_promptTokens, _completionTokens, _promptTokens + _completionTokens);
+            if (!call.Stream)
             {
-                return await next.WaitAsync(run.KeepAlive, run.Context.RequestAborted).ConfigureAwait(false);
-            }
-            catch (TimeoutException) when (!next.IsCompleted)
-            {
-                await run.WriteRawAsync(KeepAlive).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private static CompletionDto Chunk(Run run, CompletionChoiceDto choice) => new(run.Id, run.Created, run.Session.Model, [choice], null);
-
-    /// <summary>One request's state: the session, the SSE response once started, token counts.</summary>
-    private sealed class Run(HttpContext context, ModelSession session, CompletionCall call, string id, long created, TimeSpan keepAlive)
-    {
-        public TimeSpan KeepAlive => keepAlive;
-
-        public HttpContext Context => context;
-
-        public ModelSession Session => session;
-
-        public CompletionCall Call => call;
-
-        public string Id => id;
-
-        public long Created => created;
-
-        public bool Started { get; private set; }
-
-        public long PromptTokens { get; set; }
-
-        public long CompletionTokens { get; set; }
-
-        public long FirstToken { get; set; }
-
-        public Task WriteEventAsync(CompletionDto chunk) =>
-            WriteRawAsync([.. DataPrefix, .. JsonSerializer.SerializeToUtf8Bytes(chunk, JsonBody.Options), .. EventEnd]);
-
-        public async Task WriteRawAsync(byte[] bytes)
-        {
-            var response = context.Response;
-            if (!Started)
-            {
-                Started = true;
-                await SseResponse.StartAsync(context).ConfigureAwait(false);
+                await OpenAiEndpoints.WriteJsonAsync(context, new CompletionDto(_id, _created, Model, _choices, usage)).ConfigureAwait(false);
+                return;
             }
 
-            await response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
-            await response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+            if (call.IncludeUsage)
+            {
+                await _sse.WriteAsync(null, new CompletionDto(_id, _created, Model, [], usage)).ConfigureAwait(false);
+            }
+
+            await _sse.DoneAsync().ConfigureAwait(false);
         }
+
+        private CompletionDto Chunk(CompletionChoiceDto choice) => new(_id, _created, Model, [choice], null);
     }
 }

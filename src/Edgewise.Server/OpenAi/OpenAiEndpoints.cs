@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Edgewise.Server.Agents;
+using Edgewise.Server.Generation;
 using Edgewise.Server.Hosting;
 using Edgewise.Server.Http;
-using Edgewise.Server.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -25,7 +25,7 @@ internal static class OpenAiEndpoints
         return app;
     }
 
-    private static async Task ChatCompletionsAsync(HttpContext context, ModelHost host, ServerOptions options, ServerMetrics metrics, AgentCatalog agents)
+    private static async Task ChatCompletionsAsync(HttpContext context, GenerationHandler generation, ServerOptions options, AgentCatalog agents)
     {
         var request = await JsonBody.ReadAsync<ChatCompletionRequest>(context, options.MaxRequestBodyBytes).ConfigureAwait(false);
         var call = ChatRequestMapper.Map(request);
@@ -35,30 +35,20 @@ internal static class OpenAiEndpoints
             return;
         }
 
-        using var session = await host.StartAsync(call.Model, RequestGuard.KeyOf(context), context.RequestAborted, options: call.Options).ConfigureAwait(false);
+        var run = new GenerationRequest(call.Model, call.Messages, call.Options);
         if (call.Stream)
         {
-            await ChatStreamWriter.WriteAsync(context, session, call, options.StreamKeepAlive, metrics).ConfigureAwait(false);
+            var writer = new ChatStreamWriter(context, call);
+            if (await generation.StreamAsync(context, run, writer).ConfigureAwait(false))
+            {
+                await writer.CompleteAsync().ConfigureAwait(false);
+            }
+
             return;
         }
 
-        Microsoft.Extensions.AI.ChatResponse response;
-        try
-        {
-            using var generation = ServerState.GenerationToken(context);
-            response = await session.Client.GetResponseAsync(call.Messages, call.Options, generation.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (ServerState.CutByShutdown(context))
-        {
-            throw ChatStreamWriter.ShuttingDown();
-        }
-        catch (Exception e) when (ModelHost.TranslateGeneration(e) is { } error)
-        {
-            throw error;
-        }
-
-        var dto = ChatResponses.ToCompletion(response, session.Model, ChatResponses.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds());
-        await WriteJsonAsync(context, dto).ConfigureAwait(false);
+        var (model, response) = await generation.RespondAsync(context, run).ConfigureAwait(false);
+        await WriteJsonAsync(context, ChatResponses.ToCompletion(response, model, ChatResponses.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds())).ConfigureAwait(false);
     }
 
     private static Task ListModels(HttpContext context, ModelHost host, AgentCatalog agents)
@@ -89,6 +79,6 @@ internal static class OpenAiEndpoints
     internal static Task WriteJsonAsync<T>(HttpContext context, T value)
     {
         context.Response.ContentType = "application/json";
-        return context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(value, JsonBody.Options), context.RequestAborted).AsTask();
+        return context.Response.Body.WriteAsync(ServerJsonContext.BodyBytes(value), context.RequestAborted).AsTask();
     }
 }

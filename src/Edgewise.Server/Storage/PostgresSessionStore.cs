@@ -163,7 +163,10 @@ public sealed class PostgresSessionStore : ISessionStore
         {
             await using var command = owner is null
                 ? PostgresDatabase.Command(connection, null, "SELECT id, agent, owner, message_count, created_at, updated_at FROM sessions ORDER BY updated_ticks DESC LIMIT $1", limit)
-                : PostgresDatabase.Command(connection, null, "SELECT id, agent, owner, message_count, created_at, updated_at FROM sessions WHERE owner = $2 ORDER BY updated_ticks DESC LIMIT $1", limit, owner);
+                : owner == AgentSession.LocalOwner
+                    // Sessions saved without an owner are the local owner's too (AgentSession.Owner), as in SQLite.
+                    ? PostgresDatabase.Command(connection, null, "SELECT id, agent, owner, message_count, created_at, updated_at FROM sessions WHERE owner = $2 OR owner IS NULL ORDER BY updated_ticks DESC LIMIT $1", limit, owner)
+                    : PostgresDatabase.Command(connection, null, "SELECT id, agent, owner, message_count, created_at, updated_at FROM sessions WHERE owner = $2 ORDER BY updated_ticks DESC LIMIT $1", limit, owner);
             await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             var sessions = new List<SessionSummary>();
             while (await reader.ReadAsync(ct).ConfigureAwait(false))

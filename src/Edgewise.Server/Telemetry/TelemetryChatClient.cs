@@ -73,8 +73,11 @@ internal sealed class TelemetryChatClient(IChatClient inner, string model, Model
                 responseId ??= update.ResponseId;
                 responseModel ??= update.ModelId;
                 finish = update.FinishReason ?? finish;
-                foreach (var content in update.Contents)
+                // By index: enumerating the IList would allocate an enumerator per token.
+                var contents = update.Contents;
+                for (var i = 0; i < contents.Count; i++)
                 {
+                    var content = contents[i];
                     if (content is UsageContent u)
                     {
                         usage = u.Details;

@@ -152,6 +152,27 @@ public abstract class SessionStoreContractTests
     }
 
     [Fact]
+    public async Task List_LocalOwner_IncludesSessionsSavedWithoutAnOwner()
+    {
+        await using var backend = await OpenAsync();
+        var store = backend.Sessions;
+        var owned = Sample("owned");
+        owned.Owner = AgentSession.LocalOwner;
+        var ownerless = Sample("ownerless");
+        var other = Sample("other");
+        other.Owner = "key-hash";
+        foreach (var session in new[] { owned, ownerless, other })
+        {
+            await store.SaveAsync(session, TestContext.Current.CancellationToken);
+        }
+
+        // A session saved before owners were recorded belongs to the local owner (AgentSession.Owner), on every backend.
+        var local = await store.ListAsync(AgentSession.LocalOwner, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(["owned", "ownerless"], local.Select(s => s.Id).Order(StringComparer.Ordinal));
+        Assert.Equal(["other"], (await store.ListAsync("key-hash", cancellationToken: TestContext.Current.CancellationToken)).Select(s => s.Id));
+    }
+
+    [Fact]
     public async Task Save_P04_HundredConcurrentSessions_AllStored()
     {
         await using var backend = await OpenAsync();

@@ -61,7 +61,17 @@ internal sealed class LiveServer : IAsyncDisposable
         return StartAsync(options, null);
     }
 
-    public static ServerOptions NewOptions() => new() { Port = 0, Memory = new BigMemory(), DataDirectory = Path.GetTempPath() };
+    /// <summary>
+    /// Options for a test server. A remote backend's health check gets 30 s instead of 2: the backends here are other
+    /// test servers in this process, whose first answer can take seconds on a loaded machine, and no test here is about
+    /// that time-out (Edgewise.Models.Tests covers it).
+    /// </summary>
+    public static ServerOptions NewOptions()
+    {
+        var options = new ServerOptions { Port = 0, Memory = new BigMemory(), DataDirectory = Path.GetTempPath() };
+        options.RemoteBackends.HealthCheckTimeout = TimeSpan.FromSeconds(30);
+        return options;
+    }
 
     public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
