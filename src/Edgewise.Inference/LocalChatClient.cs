@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using Edgewise.Gguf;
 using Edgewise.Inference.Constraints;
@@ -42,15 +43,25 @@ public sealed class LocalChatClient : IChatClient
     /// </summary>
     public const string RawPromptKey = "edgewise.raw_prompt";
 
+    /// <summary>
+    /// The meter of each client's gauges (exported at the server's <c>/metrics</c>), tag <c>model</c>:
+    /// <c>edgewise_prefix_cache_blocks</c>, <c>edgewise_prefix_cache_bytes</c> and
+    /// <c>edgewise_prefix_cache_capacity_bytes</c>, so the memory the prefix cache holds (it fills up to its
+    /// capacity as distinct prompts arrive, then stays there) can be told apart from growth elsewhere.
+    /// </summary>
+    public const string MeterName = "Edgewise.Inference";
+
     private readonly LocalModel _model;
     private readonly Context _context;
     private readonly Tokenizer _tokenizer;
     private readonly ChatPrompt _prompt;
     private readonly BatchScheduler _scheduler;
     private readonly PrefixCache? _prefixes;
+    private readonly TokenCandidates _candidates;
     private readonly int? _defaultMaxOutputTokens;
     private readonly ChatClientMetadata _metadata;
     private readonly ToolCallFormat _toolFormat;
+    private readonly Meter _meter = new(MeterName);
 
     /// <summary>Creates a client over <paramref name="model"/>; the model must outlive the client.</summary>
     /// <exception cref="Gguf.InvalidModelFileException">The model's tokenizer metadata is invalid.</exception>
@@ -74,10 +85,21 @@ public sealed class LocalChatClient : IChatClient
         var prefixBytes = options.PrefixCacheBytes ?? LocalChatClientOptions.DefaultPrefixCacheBytes;
         _prefixes = prefixBytes > 0 ? new PrefixCache(_context.Cache, prefixBytes) : null;
         _scheduler = new BatchScheduler(_context, _prefixes);
+
+        // Every request's sampler works in these (on the scheduler's thread, one sequence at a time): three arrays the
+        // size of the vocabulary, which a request would otherwise allocate on the large-object heap.
+        _candidates = new TokenCandidates(_context.VocabSize);
         _defaultMaxOutputTokens = options.DefaultMaxOutputTokens;
         ModelId = options.ModelId ?? model.Name ?? model.Hyperparameters.ArchitectureName;
         _metadata = new ChatClientMetadata("edgewise", null, ModelId);
         _toolFormat = model.Architecture.DetectToolCallFormat(model.Metadata.GetString(GgufKeys.Tokenizer.ChatTemplate));
+        if (_prefixes is { } prefixes)
+        {
+            KeyValuePair<string, object?>[] tags = [new("model", ModelId)];
+            _meter.CreateObservableGauge("edgewise_prefix_cache_blocks", () => new Measurement<long>(prefixes.Count, tags), "{block}", "Blocks of KV entries held by the prefix cache.");
+            _meter.CreateObservableGauge("edgewise_prefix_cache_bytes", () => new Measurement<long>(prefixes.Bytes, tags), "By", "Bytes of KV entries held by the prefix cache.");
+            _meter.CreateObservableGauge("edgewise_prefix_cache_capacity_bytes", () => new Measurement<long>(prefixes.CapacityBytes, tags), "By", "The prefix cache's byte budget.");
+        }
     }
 
     /// <summary>How this model writes tool calls (from its chat template, else its architecture).</summary>
@@ -169,7 +191,7 @@ public sealed class LocalChatClient : IChatClient
         var finish = ChatFinishReason.Length;
         var generated = 0;
         var pending = logprobCalculator is null ? null : new List<TokenLogprob>();
-        var sequence = maxTokens > 0 ? new ChatSequence(prompt, sampler, logprobCalculator, _tokenizer, maxTokens) : null;
+        var sequence = maxTokens > 0 ? new ChatSequence(prompt, sampler, _candidates, logprobCalculator, _tokenizer, maxTokens) : null;
         try
         {
             if (sequence is not null)
@@ -314,6 +336,7 @@ public sealed class LocalChatClient : IChatClient
     /// <inheritdoc/>
     public void Dispose()
     {
+        _meter.Dispose();
         _scheduler.Dispose();
         _context.Dispose();
     }

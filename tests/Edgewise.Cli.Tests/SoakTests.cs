@@ -10,7 +10,8 @@ namespace Edgewise.Cli.Tests;
 /// memory sampled from /proc. In CI a short run checks that threads and handles stay flat after warm-up; the 24-hour
 /// soak is the same test run with <c>EDGEWISE_SOAK_MINUTES=1440</c>
 /// (<c>dotnet test tests/Edgewise.Cli.Tests -c Release --filter R03</c>), which also samples resident memory every 30 s
-/// and holds the mean of the last third of the samples within 3% of the first third's.
+/// once warm (after the first tenth and once the prefix cache holds its budget, read from <c>/metrics</c>) and holds the
+/// mean of the last third of the samples within 3% of the first third's.
 /// <c>EDGEWISE_SOAK_CLIENTS</c> sets the number of concurrent clients (default 3). Beyond the admission limit (4 running
 /// plus 32 queued per model; 72 clients is twice it) the answers may also be 429 or 503, and nothing else; the count of
 /// each status is printed.
@@ -21,6 +22,7 @@ public sealed class SoakTests(ITestOutputHelper output)
     private static readonly int Clients = int.TryParse(Environment.GetEnvironmentVariable("EDGEWISE_SOAK_CLIENTS"), out var c) && c > 0 ? c : 3;
     private static readonly bool Overloaded = Clients > 4 + 32;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, int> _statuses = new();
+    private long _prompts;
     private const int ShortRunRequestsPerClient = 40;
 
     [Fact]
@@ -46,21 +48,37 @@ public sealed class SoakTests(ITestOutputHelper output)
         List<long>? resident = null;
         if (deadline is { } end)
         {
-            // The long soak samples resident memory every 30 s after its first tenth (caches and GC heaps grown to their
-            // size) and prints a line after each tenth, so the curve is on record. A garbage-collected process's resident
-            // set swings by several percent between two samples, so "flat" compares means: the last third of the samples
-            // against the first third. A leak shows as a rising mean; a swing does not.
-            var tenth = (end - DateTime.UtcNow) / 10;
-            await RunClientsAsync(http, int.MaxValue, DateTime.UtcNow + tenth);
+            // The long soak samples resident memory every 30 s once the process has grown to its working size: after the
+            // first tenth, and not before the prefix cache holds its budget (64 MiB of KV blocks by default). Every
+            // prompt is distinct, so the cache fills, then replaces its oldest blocks; while it fills the process grows
+            // by design, and a bounded cache filling is not a leak (SamplePrefixCacheAsync reads its gauges from
+            // /metrics). A line is printed after each ninth of the rest, so the curve is on record. A garbage-collected
+            // process's resident set swings by several percent between two samples, so "flat" compares means: the last
+            // third of the samples against the first third. A leak shows as a rising mean; a swing does not.
+            var started = DateTime.UtcNow;
+            await RunClientsAsync(http, int.MaxValue, started + ((end - started) / 10));
+            var halfway = started + ((end - started) / 2);
+            var cache = await ReadPrefixCacheAsync(http);
+            while (!cache.Full && DateTime.UtcNow < halfway)
+            {
+                await RunClientsAsync(http, int.MaxValue, DateTime.UtcNow + TimeSpan.FromSeconds(15));
+                cache = await ReadPrefixCacheAsync(http);
+            }
+
+            var warm = ProcSample.Read(process.Id);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:HH:mm:ss} warm-up over after {(DateTime.UtcNow - started).TotalMinutes:F1} min: prefix cache {cache.Blocks} blocks, {cache.Bytes >> 20} of {cache.CapacityBytes >> 20} MiB; resident {warm.ResidentBytes >> 20} MiB, threads {warm.Threads}, handles {warm.Handles}"));
+            Assert.True(cache.Full, $"the prefix cache was still filling at half the run ({cache.Bytes} of {cache.CapacityBytes} bytes), so flat memory cannot be shown; run the soak longer");
             resident = [];
             using var sampling = new CancellationTokenSource();
             var sampler = SampleAsync(process.Id, resident, sampling.Token);
-            final = baseline;
-            for (var part = 2; part <= 10; part++)
+            final = warm;
+            var ninth = (end - DateTime.UtcNow) / 9;
+            for (var part = 1; part <= 9; part++)
             {
-                await RunClientsAsync(http, int.MaxValue, part == 10 ? end : DateTime.UtcNow + tenth);
+                await RunClientsAsync(http, int.MaxValue, part == 9 ? end : DateTime.UtcNow + ninth);
                 final = ProcSample.Read(process.Id);
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:HH:mm:ss} tenth {part}: resident {final.ResidentBytes >> 20} MiB, threads {final.Threads}, handles {final.Handles}; statuses {string.Join(", ", _statuses.OrderBy(p => p.Key).Select(p => $"{p.Key}: {p.Value}"))}"));
+                cache = await ReadPrefixCacheAsync(http);
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:HH:mm:ss} ninth {part}: resident {final.ResidentBytes >> 20} MiB, threads {final.Threads}, handles {final.Handles}, prefix cache {cache.Blocks} blocks; statuses {string.Join(", ", _statuses.OrderBy(p => p.Key).Select(p => $"{p.Key}: {p.Value}"))}"));
             }
 
             await sampling.CancelAsync();
@@ -119,7 +137,9 @@ public sealed class SoakTests(ITestOutputHelper output)
         for (var i = 0; i < requests && (until is null || DateTime.UtcNow < until); i++)
         {
             var stream = (i + client) % 2 == 0 ? "true" : "false";
-            var body = "{\"model\":\"soak\",\"messages\":[{\"role\":\"user\",\"content\":\"Request " + i + " of client " + client
+            // Every prompt is distinct, as a server's users' are: the prefix cache fills to its budget and then evicts.
+            var prompt = Interlocked.Increment(ref _prompts);
+            var body = "{\"model\":\"soak\",\"messages\":[{\"role\":\"user\",\"content\":\"Request " + prompt + " of client " + client
                 + "\"}],\"max_tokens\":6,\"temperature\":0.7,\"stream\":" + stream + "}";
             using var response = await http.PostAsync("/v1/chat/completions", new StringContent(body, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
             var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
@@ -139,6 +159,27 @@ public sealed class SoakTests(ITestOutputHelper output)
                 Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
             }
         }
+    }
+
+    /// <summary>The served model's prefix-cache gauges from <c>/metrics</c>.</summary>
+    private static async Task<PrefixCacheSample> ReadPrefixCacheAsync(HttpClient http)
+    {
+        var text = await http.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        long Value(string metric)
+        {
+            var prefix = metric + "{model=\"soak\"} ";
+            var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
+            Assert.True(line is not null, "/metrics has no " + prefix.Trim());
+            return long.Parse(line.AsSpan(prefix.Length), CultureInfo.InvariantCulture);
+        }
+
+        return new PrefixCacheSample(Value("edgewise_prefix_cache_blocks"), Value("edgewise_prefix_cache_bytes"), Value("edgewise_prefix_cache_capacity_bytes"));
+    }
+
+    /// <summary>Full when one more block would not fit the budget.</summary>
+    private readonly record struct PrefixCacheSample(long Blocks, long Bytes, long CapacityBytes)
+    {
+        public bool Full => Blocks > 0 && Bytes + (Bytes / Blocks) > CapacityBytes;
     }
 
     /// <summary>Threads, open file descriptors and resident bytes of a process, from /proc.</summary>

@@ -10,22 +10,25 @@ internal readonly record struct GeneratedToken(int Token, TokenLogprob? Logprob)
 
 /// <summary>
 /// A chat request's sequence in the <see cref="BatchScheduler"/>: samples with its own chain on the scheduler's
-/// thread and hands every chosen token to the request through a channel; ends after an end-of-generation token or
+/// thread, in candidates shared by all the scheduler's sequences (they sample one after another on that thread), and
+/// hands every chosen token to the request through a channel; ends after an end-of-generation token or
 /// <c>maxTokens</c> tokens.
 /// </summary>
 internal sealed class ChatSequence : BatchSequence
 {
     private readonly Channel<GeneratedToken> _output = Channel.CreateUnbounded<GeneratedToken>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly SamplerChain _sampler;
+    private readonly TokenCandidates _candidates;
     private readonly LogprobCalculator? _logprobs;
     private readonly Tokenizer _tokenizer;
     private readonly int _maxTokens;
     private int _generated;
 
-    public ChatSequence(int[] prompt, SamplerChain sampler, LogprobCalculator? logprobs, Tokenizer tokenizer, int maxTokens)
+    public ChatSequence(int[] prompt, SamplerChain sampler, TokenCandidates candidates, LogprobCalculator? logprobs, Tokenizer tokenizer, int maxTokens)
         : base(prompt)
     {
         _sampler = sampler;
+        _candidates = candidates;
         _logprobs = logprobs;
         _tokenizer = tokenizer;
         _maxTokens = maxTokens;
@@ -37,7 +40,7 @@ internal sealed class ChatSequence : BatchSequence
 
     public override int OnLogits(ReadOnlySpan<float> logits)
     {
-        var token = _sampler.Sample(logits);
+        var token = _sampler.Sample(logits, _candidates);
         var logprob = _logprobs?.Compute(logits, token);
         _sampler.Accept(token);
         _generated++;

@@ -5,7 +5,10 @@ namespace Edgewise.Inference.Runtime;
 /// <see cref="BlockTokens"/> tokens and each block's K and V (all layers) is saved under its tokens and the block
 /// before it, so a new prompt that starts with a cached prefix copies those entries into its slot instead of
 /// recomputing them. Exact: an entry is used only when every token of the prefix up to its end matches. Bounded by
-/// a byte budget; the least recently used blocks go first. Used from the scheduler's thread only.
+/// a byte budget; the least recently used blocks go first, and their entries (token copy, K and V arrays, list node)
+/// are reused for the next blocks, so a full cache stores without allocating: a server that sees distinct prompts
+/// without end does not leave garbage behind in the oldest generation. Used from the scheduler's thread only, except
+/// <see cref="Count"/> and <see cref="Bytes"/>, which any thread may read (metrics).
 /// </summary>
 internal sealed class PrefixCache
 {
@@ -16,8 +19,9 @@ internal sealed class PrefixCache
     private readonly long _blockBytes;
     private readonly Dictionary<Key, Entry> _entries = [];
     private readonly LinkedList<Entry> _recent = new();
-    private readonly Stack<(Array Keys, Array Values)> _spare = new();
+    private readonly Stack<Entry> _spare = new();
     private long _nextId = 1;
+    private int _count;
 
     /// <param name="cache">The cache whose layout the blocks copy.</param>
     /// <param name="capacityBytes">Most bytes of saved K and V.</param>
@@ -30,10 +34,16 @@ internal sealed class PrefixCache
     }
 
     /// <summary>Blocks held.</summary>
-    public int Count => _entries.Count;
+    public int Count => Volatile.Read(ref _count);
 
-    /// <summary>Bytes of K and V held.</summary>
-    public long Bytes => _entries.Count * _blockBytes;
+    /// <summary>Bytes of K and V held (the arrays' payload; each block also costs about 250 bytes of bookkeeping).</summary>
+    public long Bytes => Count * _blockBytes;
+
+    /// <summary>Most bytes of K and V held: the cache is full when one more block would not fit.</summary>
+    public long CapacityBytes => _capacityBytes;
+
+    /// <summary>Bytes of K and V in one block.</summary>
+    public long BlockBytes => _blockBytes;
 
     /// <summary>
     /// Copies the longest cached prefix of <paramref name="tokens"/> (whole blocks, at most
@@ -90,11 +100,14 @@ internal sealed class PrefixCache
                 Evict();
             }
 
-            var (keys, values) = _spare.TryPop(out var spare) ? spare : (cache.CreateBlock(BlockTokens), cache.CreateBlock(BlockTokens));
-            cache.CopyOut(slot, at, BlockTokens, keys, values);
-            entry = new Entry(_nextId++, key, block.ToArray(), keys, values);
-            entry.Node = _recent.AddLast(entry);
+            entry = _spare.TryPop(out var spare) ? spare : new Entry(cache.CreateBlock(BlockTokens), cache.CreateBlock(BlockTokens));
+            entry.Id = _nextId++;
+            entry.Key = key;
+            block.CopyTo(entry.Tokens);
+            cache.CopyOut(slot, at, BlockTokens, entry.Keys, entry.Values);
+            _recent.AddLast(entry.Node);
             _entries.Add(key, entry);
+            Volatile.Write(ref _count, _entries.Count);
             parent = entry.Id;
         }
     }
@@ -112,32 +125,41 @@ internal sealed class PrefixCache
 
     private void Touch(Entry entry)
     {
-        _recent.Remove(entry.Node!);
-        _recent.AddLast(entry.Node!);
+        _recent.Remove(entry.Node);
+        _recent.AddLast(entry.Node);
     }
 
     private void Evict()
     {
         var oldest = _recent.First!.Value;
-        _recent.RemoveFirst();
+        _recent.Remove(oldest.Node);
         _entries.Remove(oldest.Key);
-        _spare.Push((oldest.Keys, oldest.Values));
+        Volatile.Write(ref _count, _entries.Count);
+        _spare.Push(oldest);
     }
 
     private readonly record struct Key(long Parent, ulong Hash);
 
-    private sealed class Entry(long id, Key key, int[] tokens, Array keys, Array values)
+    /// <summary>One block; reused for another block once evicted.</summary>
+    private sealed class Entry
     {
-        public long Id { get; } = id;
+        public Entry(Array keys, Array values)
+        {
+            Keys = keys;
+            Values = values;
+            Node = new LinkedListNode<Entry>(this);
+        }
 
-        public Key Key { get; } = key;
+        public long Id { get; set; }
 
-        public int[] Tokens { get; } = tokens;
+        public Key Key { get; set; }
 
-        public Array Keys { get; } = keys;
+        public int[] Tokens { get; } = new int[BlockTokens];
 
-        public Array Values { get; } = values;
+        public Array Keys { get; }
 
-        public LinkedListNode<Entry>? Node { get; set; }
+        public Array Values { get; }
+
+        public LinkedListNode<Entry> Node { get; }
     }
 }

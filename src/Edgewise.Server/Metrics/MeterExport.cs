@@ -9,6 +9,8 @@ namespace Edgewise.Server.Metrics;
 /// (e.g. the agents library's <c>Edgewise.Agents</c> counters): counters as Prometheus counters (<c>_total</c> added
 /// when missing), up-down counters and gauges as gauges, histograms with their advised bucket bounds. Instruments of
 /// the same name are merged; each keeps at most <see cref="MaxSeriesPerMetric"/> label sets (H20), more are dropped.
+/// Observable instruments are read afresh at every scrape, so the series of one whose meter was disposed (a model's
+/// gauges after it unloaded) disappear instead of repeating their last value.
 /// </summary>
 internal sealed class MeterExport : IMetricsSource, IDisposable
 {
@@ -19,6 +21,7 @@ internal sealed class MeterExport : IMetricsSource, IDisposable
     private readonly MeterListener _listener = new();
     private readonly Dictionary<string, Family> _families = new(StringComparer.Ordinal);
     private readonly object _sync = new();
+    private readonly object _scrape = new();
     private long _droppedSeries;
 
     public MeterExport(string prefix = "Edgewise.")
@@ -51,16 +54,24 @@ internal sealed class MeterExport : IMetricsSource, IDisposable
 
     public void WriteTo(StringBuilder text)
     {
-        _listener.RecordObservableInstruments();
-        List<Family> families;
-        lock (_sync)
+        lock (_scrape)
         {
-            families = _families.Values.OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
-        }
+            List<Family> families;
+            lock (_sync)
+            {
+                families = _families.Values.OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
+            }
 
-        foreach (var family in families)
-        {
-            family.WriteTo(text);
+            foreach (var family in families)
+            {
+                family.ClearIfObserved();
+            }
+
+            _listener.RecordObservableInstruments();
+            foreach (var family in families)
+            {
+                family.WriteTo(text);
+            }
         }
 
         PrometheusText.Header(text, "edgewise_meter_series_dropped_total", "counter", "Measurements of Edgewise.* meters dropped because their metric had too many label sets.");
@@ -121,7 +132,13 @@ internal sealed class MeterExport : IMetricsSource, IDisposable
                 _families.Add(name, family);
             }
 
-            return family.Kind == kind ? family : null;
+            if (family.Kind != kind)
+            {
+                return null;
+            }
+
+            family.Observed |= instrument.IsObservable;
+            return family;
         }
     }
 
@@ -142,6 +159,20 @@ internal sealed class MeterExport : IMetricsSource, IDisposable
         public string Name => name;
 
         public Kind Kind => kind;
+
+        /// <summary>True when an observable instrument feeds this family: its values are all read at each scrape.</summary>
+        public bool Observed { get; set; }
+
+        public void ClearIfObserved()
+        {
+            if (Observed)
+            {
+                lock (_sync)
+                {
+                    _values.Clear();
+                }
+            }
+        }
 
         public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {

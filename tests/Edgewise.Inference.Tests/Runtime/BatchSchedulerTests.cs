@@ -132,6 +132,59 @@ public sealed class BatchSchedulerTests : IDisposable
         Assert.Equal(0, prefixes.Restore([.. b.Select(t => t + 1)], 40, context.Cache, 0));
     }
 
+    [Fact]
+    public void Store_ManyDistinctPrompts_HoldsAtItsCapacityAndNoMore()
+    {
+        // A server sees distinct prompts without end; the cache grows to its budget, then each new block replaces the
+        // oldest, so the blocks held (and the arrays behind them) stay at the budget however many prompts come.
+        using var context = _model.CreateContext(new ContextOptions { SequenceCount = 1, ContextLength = 128 });
+        var oneBlock = 2L * PrefixCache.BlockTokens * context.Cache.PositionValues * sizeof(ushort);
+        var prefixes = new PrefixCache(context.Cache, (10 * oneBlock) + (oneBlock / 2));
+        var counts = new List<int>();
+
+        for (var prompt = 0; prompt < 200; prompt++)
+        {
+            prefixes.Store([.. Enumerable.Range(1000 + (prompt * 48), 48)], context.Cache, 0);
+            counts.Add(prefixes.Count);
+        }
+
+        Assert.Equal(oneBlock, prefixes.BlockBytes);
+        Assert.Equal([3, 6, 9, 10], counts.Distinct());
+        Assert.Equal(10 * oneBlock, prefixes.Bytes);
+        Assert.True(prefixes.Bytes + prefixes.BlockBytes > prefixes.CapacityBytes);
+        Assert.Equal(48, prefixes.Restore([.. Enumerable.Range(1000 + (199 * 48), 48)], 48, context.Cache, 0));
+        Assert.Equal(0, prefixes.Restore([.. Enumerable.Range(1000, 48)], 48, context.Cache, 0));
+    }
+
+    [Fact]
+    public void Store_Full_NewBlocksReuseEvictedOnesAndAllocateNothing()
+    {
+        // Once full, each new block replaces the oldest. Allocating new entries there left the evicted ones as garbage
+        // in the oldest generation, which a server under steady load collects rarely: its memory crept up after the
+        // cache was full (R03 soak). The evicted entries are reused instead.
+        using var context = _model.CreateContext(new ContextOptions { SequenceCount = 1, ContextLength = 128 });
+        var oneBlock = 2L * PrefixCache.BlockTokens * context.Cache.PositionValues * sizeof(ushort);
+        var prefixes = new PrefixCache(context.Cache, 10 * oneBlock);
+        var prompts = Enumerable.Range(0, 60).Select(p => Enumerable.Range(1000 + (p * 32), 32).ToArray()).ToArray();
+        for (var p = 0; p < 10; p++)
+        {
+            prefixes.Store(prompts[p], context.Cache, 0);
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var p = 10; p < 60; p++)
+        {
+            prefixes.Store(prompts[p], context.Cache, 0);
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(10, prefixes.Count);
+        Assert.Equal(32, prefixes.Restore(prompts[59], 32, context.Cache, 0));
+        Assert.Equal(0, prefixes.Restore(prompts[54], 32, context.Cache, 0));
+    }
+
     private List<int> DecodeAlone(int[] prompt, int tokens)
     {
         using var context = _model.CreateContext(new ContextOptions { ContextLength = 128 });

@@ -81,6 +81,29 @@ public sealed class MetricsScrapeTests
     }
 
     [Fact]
+    public async Task Scrape_ObservableGaugeOfDisposedMeter_SeriesGoneNotStale()
+    {
+        // A loaded model's gauges (its prefix cache) live on a meter disposed when the model unloads; the scrape after
+        // that must not keep showing the last value read.
+        var id = Guid.NewGuid().ToString("N")[..8];
+        await using var server = await LiveServer.StartAsync(ScriptedChatClient.Text("a"));
+        var meter = new Meter("Edgewise.Tests." + id);
+        var level = 7L;
+        meter.CreateObservableGauge($"edgewise_test_{id}_held_bytes", () => new Measurement<long>(level, new KeyValuePair<string, object?>("model", "m")));
+
+        var first = await ScrapeAsync(server);
+        level = 9;
+        var second = await ScrapeAsync(server);
+        meter.Dispose();
+        var third = await ScrapeAsync(server);
+
+        Assert.Contains($"edgewise_test_{id}_held_bytes{{model=\"m\"}} 7\n", first, StringComparison.Ordinal);
+        Assert.Contains($"edgewise_test_{id}_held_bytes{{model=\"m\"}} 9\n", second, StringComparison.Ordinal);
+        Assert.DoesNotContain($"edgewise_test_{id}_held_bytes{{", third, StringComparison.Ordinal);
+        AssertWellFormed(third);
+    }
+
+    [Fact]
     public async Task Scrape_MeterWithTooManyLabelSets_KeepsTheSeriesBounded()
     {
         var id = Guid.NewGuid().ToString("N")[..8];
@@ -97,6 +120,46 @@ public sealed class MetricsScrapeTests
         var series = text.Split('\n').Count(l => l.StartsWith($"edgewise_test_{id}_sessions_total{{", StringComparison.Ordinal));
         Assert.Equal(500, series);
         Assert.Matches(@"edgewise_meter_series_dropped_total [1-9][0-9]*\n", text);
+    }
+
+    [Fact]
+    public async Task Scrape_RealModel_ReportsPrefixCacheBlocksBytesAndCapacity()
+    {
+        // The prefix cache keeps the KV entries of every distinct prompt up to its byte budget, so a server's memory
+        // grows while it fills; these gauges tell that bounded growth apart from a leak (the R03 soak waits for them).
+        var name = "prefix-" + Guid.NewGuid().ToString("N")[..8];
+        await using var server = await LiveServer.StartRealAsync(name, "ref-qwen2-Q4_K_M.gguf");
+        await ChatAsync(0);
+        var first = Gauges(await ScrapeAsync(server), name);
+        await ChatAsync(1);
+        await ChatAsync(2);
+        var after = Gauges(await ScrapeAsync(server), name);
+
+        Assert.Equal(64L << 20, after.Capacity);
+        Assert.True(first.Blocks >= 1, $"blocks after one prompt: {first.Blocks}");
+        Assert.True(after.Blocks > first.Blocks, $"blocks after one prompt {first.Blocks}, after three distinct prompts {after.Blocks}");
+        Assert.Equal(first.Bytes / first.Blocks * after.Blocks, after.Bytes);
+        Assert.True(after.Bytes <= after.Capacity);
+
+        async Task ChatAsync(int i)
+        {
+            var body = $$"""{"model":"{{name}}","messages":[{"role":"user","content":"Distinct prompt number {{i}}, long enough to fill at least one block of sixteen tokens"}],"max_tokens":2,"temperature":0}""";
+            using var response = await server.Client.PostAsync("/v1/chat/completions", LiveServer.Json(body), TestContext.Current.CancellationToken);
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        }
+    }
+
+    private static (long Blocks, long Bytes, long Capacity) Gauges(string text, string model)
+    {
+        long Value(string metric)
+        {
+            var prefix = $"{metric}{{model=\"{model}\"}} ";
+            var line = text.Split('\n').SingleOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
+            Assert.True(line is not null, $"no {prefix.Trim()} in /metrics");
+            return long.Parse(line.AsSpan(prefix.Length), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return (Value("edgewise_prefix_cache_blocks"), Value("edgewise_prefix_cache_bytes"), Value("edgewise_prefix_cache_capacity_bytes"));
     }
 
     internal static async Task<string> ScrapeAsync(LiveServer server, string? key = null)
