@@ -76,6 +76,12 @@ internal static partial class ModelPreload
     /// <summary>Decode steps of the warm-up generation: past the just-in-time compiler's count for promoting a method to optimized code (30 calls).</summary>
     internal const int WarmUpTokens = 40;
 
+    /// <summary>Warm-up generations; see <see cref="WarmUpAsync"/>.</summary>
+    private const int WarmUpPasses = 2;
+
+    /// <summary>The pause after each warm-up generation: past the runtime's 100 ms call-counting delay, with time for the background compiler.</summary>
+    private static readonly TimeSpan WarmUpPause = TimeSpan.FromMilliseconds(300);
+
     /// <summary>
     /// Runs one short greedy generation on the engine itself, not through the model's pipeline (no metrics, telemetry or
     /// log line of a request), so that the prompt, decode, sampling and detokenizing paths have been compiled and
@@ -92,12 +98,20 @@ internal static partial class ModelPreload
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var tokens = 0;
         var options = new ChatOptions { MaxOutputTokens = WarmUpTokens, Temperature = 0 };
-        await foreach (var update in client.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "Count from one to twenty.")], options, cancellationToken).ConfigureAwait(false))
+        for (var pass = 0; pass < WarmUpPasses; pass++)
         {
-            if (update.Contents.OfType<UsageContent>().FirstOrDefault()?.Details.OutputTokenCount is { } generated)
+            // The runtime starts counting calls only once no new method has been compiled for 100 ms, and compiles the
+            // optimized code in the background: the first pass compiles the paths, the pause lets counting start, the
+            // second pass makes the hot methods' 30 calls, and the last pause lets their optimized code be installed.
+            await foreach (var update in client.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "Count from one to twenty.")], options, cancellationToken).ConfigureAwait(false))
             {
-                tokens = (int)generated;
+                if (update.Contents.OfType<UsageContent>().FirstOrDefault()?.Details.OutputTokenCount is { } generated)
+                {
+                    tokens += (int)generated;
+                }
             }
+
+            await Task.Delay(WarmUpPause, cancellationToken).ConfigureAwait(false);
         }
 
         LogWarmedUp(logger, model, tokens, (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);

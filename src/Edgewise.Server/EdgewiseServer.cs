@@ -1,4 +1,5 @@
 using System.Net;
+using Edgewise.Hosting;
 using Edgewise.Models.Hardware;
 using Edgewise.Models.Management;
 using Edgewise.Server.Admission;
@@ -72,7 +73,30 @@ public static partial class EdgewiseServer
         var app = builder.Build();
         var state = app.Services.GetRequiredService<ServerState>();
         app.Lifetime.ApplicationStopping.Register(state.BeginDrain);
-        app.Lifetime.ApplicationStarted.Register(() => _ = PreloadModelsAsync(app.Services, app.Lifetime.ApplicationStopping));
+        // Readiness says "loading" from the first moment the server listens until every preloaded model is in and
+        // warmed up, so a balancer or client that waits for it meets a model that answers at full speed.
+        if (app.Services.GetRequiredService<RegisteredModelResolver>().PreloadNames.Any())
+        {
+            state.LoadStarted();
+            app.Lifetime.ApplicationStarted.Register(() => _ = PreloadThenReadyAsync());
+        }
+
+        async Task PreloadThenReadyAsync()
+        {
+            try
+            {
+                await PreloadModelsAsync(app.Services, app.Lifetime.ApplicationStopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopped before the preload ran: nothing to report.
+            }
+            finally
+            {
+                state.LoadEnded();
+            }
+        }
+
         var guard = app.Services.GetRequiredService<RequestGuard>();
         app.UseRouting();
         app.UseEdgewiseObservability();
