@@ -25,7 +25,8 @@ public static partial class ServerConfigReader
     private static readonly string[] s_alertKeys = ["enabled", "window", "evaluation_interval", "rules"];
     private static readonly string[] s_ruleKeys = ["name", "metric", "threshold", "for", "min_requests", "action"];
 
-    static partial void ReadObservability(YamlNodeReader root, ServerOptions options)
+    /// <summary>Reads the <c>telemetry</c> and <c>alerts</c> sections from the document root.</summary>
+    private static void ReadObservability(YamlNodeReader root, ServerOptions options)
     {
         foreach (var (key, value) in root.Mapping())
         {

@@ -5,11 +5,11 @@ using Edgewise.Agents.Configuration;
 namespace Edgewise.Server.Configuration;
 
 /// <summary>
-/// Reads the <c>server</c> section of <c>edgewise.yaml</c> into <see cref="ServerOptions"/> (and, through
-/// <c>ReadObservability</c>, the <c>telemetry</c> and <c>alerts</c> sections). Keys are strict; every error is a
-/// <see cref="ConfigException"/> naming file, line and key. The profile is applied first, whatever its place in the
-/// section, so explicit limits override the profile's defaults. Relative TLS paths are resolved against the file's
-/// directory.
+/// Reads the server's sections of <c>edgewise.yaml</c> into <see cref="ServerOptions"/>: <c>server</c> (this file),
+/// <c>telemetry</c> and <c>alerts</c> (ServerConfigReader.Observability.cs) and <c>storage</c>
+/// (ServerConfigReader.Storage.cs). Keys are strict; every error is a <see cref="ConfigException"/> naming file, line
+/// and key. The profile is applied first, whatever its place in the section, so explicit limits override the
+/// profile's defaults. Relative TLS paths are resolved against the file's directory.
 /// </summary>
 /// <example>
 /// <code>
@@ -70,9 +70,6 @@ public static partial class ServerConfigReader
         ReadObservability(root, options);
         ReadStorage(root, options);
     }
-
-    /// <summary>Reads the <c>telemetry</c> and <c>alerts</c> sections from the document root (ServerConfigReader.Observability.cs).</summary>
-    static partial void ReadObservability(YamlNodeReader root, ServerOptions options);
 
     private static void ReadServer(YamlNodeReader section, ServerOptions options)
     {
