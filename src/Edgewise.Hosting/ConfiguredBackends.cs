@@ -1,4 +1,4 @@
-using Edgewise.Agents.Configuration;
+using Edgewise.Configuration;
 using Edgewise.Models.Remote;
 
 namespace Edgewise.Hosting;
@@ -13,17 +13,19 @@ public static class ConfiguredBackends
     /// The backends of <paramref name="model"/> (its <c>url</c>, or each of its <c>backends</c>) at priority 0, then those
     /// of each of its <c>failover</c> entries at priority 1, 2, … in the order listed.
     /// </summary>
+    /// <param name="models">The <c>models</c> section <paramref name="model"/> and its failover entries are in.</param>
+    /// <param name="model">A remote entry.</param>
     /// <exception cref="ArgumentException"><paramref name="model"/> or one of its failover entries is not remote (the
-    /// configuration parser already refuses that with the file and line).</exception>
-    public static IReadOnlyList<RemoteBackendOptions> For(EdgewiseConfig config, ModelConfig model)
+    /// configuration reader already refuses that with the file and line).</exception>
+    public static IReadOnlyList<RemoteBackendOptions> For(ModelsSection models, ModelConfig model)
     {
-        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(models);
         ArgumentNullException.ThrowIfNull(model);
         var backends = new List<RemoteBackendOptions>();
         Add(backends, model, priority: 0);
         for (var i = 0; i < model.Failover.Count; i++)
         {
-            Add(backends, config.Models[model.Failover[i]], priority: i + 1);
+            Add(backends, models.Models[model.Failover[i]], priority: i + 1);
         }
 
         return backends;

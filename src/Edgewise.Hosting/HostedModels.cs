@@ -1,5 +1,5 @@
 using System.Globalization;
-using Edgewise.Agents.Configuration;
+using Edgewise.Configuration;
 using Edgewise.Inference.Runtime;
 using Edgewise.Models.Management;
 
@@ -18,34 +18,34 @@ public static class HostedModels
     /// by exact name, then its aliases and remote entries, then <paramref name="fallback"/> (the model store).
     /// </summary>
     /// <param name="files">Model files registered besides the configuration's.</param>
-    /// <param name="config">The loaded <c>edgewise.yaml</c>, or null.</param>
+    /// <param name="models">The <c>models</c> section of the loaded <c>edgewise.yaml</c>, or null.</param>
     /// <param name="fallback">Resolves every other name; null for none.</param>
     /// <param name="defaultParallel">Sequences decoded together for a file model whose settings leave it unset.</param>
     /// <exception cref="ModelConfigurationException">A configured entry has the name of one of <paramref name="files"/>.</exception>
-    public static RegisteredModelResolver CreateResolver(IEnumerable<ModelFile> files, EdgewiseConfig? config, IModelResolver? fallback, int defaultParallel = 1)
+    public static RegisteredModelResolver CreateResolver(IEnumerable<ModelFile> files, ModelsSection? models, IModelResolver? fallback, int defaultParallel = 1)
     {
         ArgumentNullException.ThrowIfNull(files);
         var registered = files.ToList();
-        if (config is null)
+        if (models is null)
         {
             return new RegisteredModelResolver(registered, fallback, defaultParallel);
         }
 
         var taken = new HashSet<string>(registered.Select(m => m.Name), StringComparer.Ordinal);
         var configured = new List<ConfiguredModel>();
-        foreach (var (name, model) in config.Models)
+        foreach (var (name, model) in models.Models)
         {
             if (!taken.Add(name))
             {
                 throw new ModelConfigurationException(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"{config.File}:{model.Line}: models.{model.Name}: a model named '{name}' is also given on the command line; rename one of them"));
+                    $"{models.File}:{model.Line}: models.{model.Name}: a model named '{name}' is also given on the command line; rename one of them"));
             }
 
-            var settings = Settings(config, model);
+            var settings = Settings(models, model);
             if (model.Path is not null)
             {
-                registered.Add(new ModelFile(name, config.ResolveModelSource(model), settings));
+                registered.Add(new ModelFile(name, models.ResolveSource(model), settings));
             }
             else
             {
@@ -57,9 +57,9 @@ public static class HostedModels
     }
 
     /// <summary>The settings of <paramref name="model"/>: its runtime settings, and for a remote entry its backends then those of its failover entries.</summary>
-    public static ModelSettings Settings(EdgewiseConfig config, ModelConfig model)
+    public static ModelSettings Settings(ModelsSection models, ModelConfig model)
     {
-        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(models);
         ArgumentNullException.ThrowIfNull(model);
         var settings = new ModelSettings
         {
@@ -77,7 +77,7 @@ public static class HostedModels
             MemoryLock = model.MemoryLock,
             Preload = model.Preload,
         };
-        foreach (var backend in model.IsRemote ? ConfiguredBackends.For(config, model) : [])
+        foreach (var backend in model.IsRemote ? ConfiguredBackends.For(models, model) : [])
         {
             settings.RemoteBackends.Add(backend);
         }
@@ -89,9 +89,9 @@ public static class HostedModels
     /// The settings of the configuration's store-alias entries keyed by their alias, for the store resolver's
     /// <see cref="ModelManagerOptions.Models"/>: a request naming the store model itself runs with its entry's settings too.
     /// </summary>
-    public static IEnumerable<KeyValuePair<string, ModelSettings>> AliasSettings(EdgewiseConfig config)
+    public static IEnumerable<KeyValuePair<string, ModelSettings>> AliasSettings(ModelsSection models)
     {
-        ArgumentNullException.ThrowIfNull(config);
-        return config.Models.Values.Where(m => m.Path is null && m.Alias is not null).Select(m => KeyValuePair.Create(m.Alias!, Settings(config, m)));
+        ArgumentNullException.ThrowIfNull(models);
+        return models.Models.Values.Where(m => m.Path is null && m.Alias is not null).Select(m => KeyValuePair.Create(m.Alias!, Settings(models, m)));
     }
 }

@@ -72,7 +72,7 @@ public static class EdgewiseServiceCollectionExtensions
         try
         {
             resolver = HostedModels.CreateResolver(
-                options.Models.Select(m => new ModelFile(m.Name, m.Path, m.Settings) { Preload = m.Preload }), options.Configuration, options.FallbackResolver, options.Admission.ParallelSequences);
+                options.Models.Select(m => new ModelFile(m.Name, m.Path, m.Settings) { Preload = m.Preload }), options.Configuration?.ModelsSection, options.FallbackResolver, options.Admission.ParallelSequences);
         }
         catch (ModelConfigurationException e)
         {

@@ -1,5 +1,6 @@
 using Edgewise.Agents.Configuration;
 using Edgewise.Agents.Diagnostics;
+using Edgewise.Configuration;
 using Microsoft.Extensions.AI;
 
 namespace Edgewise.Agents.Tests;

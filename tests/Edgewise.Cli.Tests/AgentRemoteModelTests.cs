@@ -1,6 +1,7 @@
 using Edgewise.Agents.Configuration;
 using Edgewise.Agents.Tools;
 using Edgewise.Cli.Commands;
+using Edgewise.Configuration;
 using Microsoft.Extensions.AI;
 
 namespace Edgewise.Cli.Tests;

@@ -1,9 +1,13 @@
-using System.Globalization;
+using Edgewise.Configuration;
 
 namespace Edgewise.Agents.Configuration;
 
-/// <summary>Turns YAML text into an <see cref="EdgewiseConfig"/>: strict keys and types first, then cross-references.</summary>
-internal sealed partial class ConfigParser(string file, ToolRegistry tools)
+/// <summary>
+/// Turns YAML text into an <see cref="EdgewiseConfig"/>: strict keys and types first, then cross-references. The
+/// <c>models</c> section is read by <see cref="ModelsSectionReader"/> (Edgewise.Configuration); this parser checks that
+/// agents and routers name its entries.
+/// </summary>
+internal sealed class ConfigParser(string file, ToolRegistry tools)
 {
     /// <summary>Root sections read and validated by the server (Edgewise.Server), not by this parser.</summary>
     internal static readonly string[] ServerSections = ["server", "telemetry", "alerts", "storage"];
@@ -18,15 +22,14 @@ internal sealed partial class ConfigParser(string file, ToolRegistry tools)
     private static readonly string[] s_mcpKeys = ["command", "args", "url", "pinned"];
     private static readonly string[] s_limitKeys = ["tool_timeout", "run_timeout", "approval_timeout", "max_tool_result_bytes", "max_history_messages", "session_retention"];
 
+    private readonly ModelsSectionReader _models = new(file);
     private readonly List<(YamlNodeReader Node, string Model)> _modelRefs = [];
-    private readonly List<(YamlNodeReader Node, string Model)> _failoverRefs = [];
     private readonly List<(YamlNodeReader Node, string Tool)> _toolRefs = [];
     private readonly List<(YamlNodeReader Node, string Agent)> _agentRefs = [];
 
     public EdgewiseConfig Parse(string yaml)
     {
         var root = YamlNodeReader.Parse(yaml, file);
-        var models = new Dictionary<string, ModelConfig>(StringComparer.Ordinal);
         var agents = new Dictionary<string, AgentConfig>(StringComparer.Ordinal);
         var routers = new Dictionary<string, RouterConfig>(StringComparer.Ordinal);
         var mcp = new Dictionary<string, McpServerConfig>(StringComparer.Ordinal);
@@ -41,30 +44,27 @@ internal sealed partial class ConfigParser(string file, ToolRegistry tools)
             switch (key)
             {
                 case "models":
-                    foreach (var (name, node) in value.Mapping())
-                    {
-                        models[CheckName(node, name)] = ParseModel(name, node);
-                    }
-
+                    _models.Read(value);
+                    _modelRefs.AddRange(_models.FailoverReferences);
                     break;
                 case "agents":
                     foreach (var (name, node) in value.Mapping())
                     {
-                        agents[CheckName(node, name)] = ParseAgent(name, node);
+                        agents[ConfigNames.Check(node, name)] = ParseAgent(name, node);
                     }
 
                     break;
                 case "routers":
                     foreach (var (name, node) in value.Mapping())
                     {
-                        routers[CheckName(node, name)] = ParseRouter(name, node);
+                        routers[ConfigNames.Check(node, name)] = ParseRouter(name, node);
                     }
 
                     break;
                 case "mcp_servers":
                     foreach (var (name, node) in value.Mapping())
                     {
-                        mcp[CheckName(node, name)] = ParseMcp(name, node);
+                        mcp[ConfigNames.Check(node, name)] = ParseMcp(name, node);
                     }
 
                     break;
@@ -74,18 +74,8 @@ internal sealed partial class ConfigParser(string file, ToolRegistry tools)
             }
         }
 
-        CheckReferences(models, agents, mcp);
+        var models = CheckReferences(agents, mcp);
         return new EdgewiseConfig(file, models, agents, routers, mcp, limits);
-    }
-
-    private static string CheckName(YamlNodeReader node, string name)
-    {
-        if (name.Length > 64 || !name.All(static c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
-        {
-            throw node.Error("names are 1-64 characters of letters, digits, '-', '_' and '.'");
-        }
-
-        return name;
     }
 
     private AgentConfig ParseAgent(string name, YamlNodeReader node)
@@ -404,23 +394,22 @@ internal sealed partial class ConfigParser(string file, ToolRegistry tools)
         return duration <= cap ? duration : throw value.Error("must be at most " + capText);
     }
 
-    private void CheckReferences(Dictionary<string, ModelConfig> models, Dictionary<string, AgentConfig> agents, Dictionary<string, McpServerConfig> mcp)
+    /// <summary>
+    /// Checks, in this order, that every model named (by agents, routers and failover lists, in file order) exists, that
+    /// failover lists name remote models, that agents' tools exist and that handoffs and routers name agents.
+    /// </summary>
+    private ModelsSection CheckReferences(Dictionary<string, AgentConfig> agents, Dictionary<string, McpServerConfig> mcp)
     {
+        var models = _models.Models;
         foreach (var (node, model) in _modelRefs)
         {
             if (!models.ContainsKey(model))
             {
-                throw node.Error("unknown model '" + model + "'" + Known(models.Keys));
+                throw node.Error("unknown model '" + model + "'" + ConfigNames.Known(models.Keys));
             }
         }
 
-        foreach (var (node, model) in _failoverRefs)
-        {
-            if (!models[model].IsRemote)
-            {
-                throw node.Error("'" + model + "' is a local model; a failover list names remote models (entries with 'url' or 'backends')");
-            }
-        }
+        var section = _models.Complete();
 
         foreach (var (node, tool) in _toolRefs)
         {
@@ -428,7 +417,7 @@ internal sealed partial class ConfigParser(string file, ToolRegistry tools)
             var known = slash > 0 ? mcp.ContainsKey(tool[..slash]) && slash < tool.Length - 1 : tools.Contains(tool);
             if (!known)
             {
-                throw node.Error("unknown tool '" + tool + "'" + (slash > 0 ? "; MCP tools are SERVER/TOOL with SERVER under 'mcp_servers'" : Known(tools.Names)));
+                throw node.Error("unknown tool '" + tool + "'" + (slash > 0 ? "; MCP tools are SERVER/TOOL with SERVER under 'mcp_servers'" : ConfigNames.Known(tools.Names)));
             }
         }
 
@@ -436,14 +425,10 @@ internal sealed partial class ConfigParser(string file, ToolRegistry tools)
         {
             if (!agents.ContainsKey(agent))
             {
-                throw node.Error("unknown agent '" + agent + "'" + Known(agents.Keys));
+                throw node.Error("unknown agent '" + agent + "'" + ConfigNames.Known(agents.Keys));
             }
         }
-    }
 
-    private static string Known(IEnumerable<string> names)
-    {
-        var list = string.Join(", ", names.Order(StringComparer.Ordinal));
-        return list.Length == 0 ? string.Empty : string.Create(CultureInfo.InvariantCulture, $"; known: {list}");
+        return section;
     }
 }

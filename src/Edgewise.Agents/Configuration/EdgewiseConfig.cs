@@ -1,5 +1,6 @@
 using Edgewise.Agents.Guardrails;
 using Edgewise.Agents.Tools;
+using Edgewise.Configuration;
 using Microsoft.Extensions.AI;
 
 namespace Edgewise.Agents.Configuration;
@@ -15,14 +16,14 @@ public sealed class EdgewiseConfig
 
     internal EdgewiseConfig(
         string file,
-        IReadOnlyDictionary<string, ModelConfig> models,
+        ModelsSection models,
         IReadOnlyDictionary<string, AgentConfig> agents,
         IReadOnlyDictionary<string, RouterConfig> routers,
         IReadOnlyDictionary<string, McpServerConfig> mcpServers,
         LimitsConfig limits)
     {
         File = file;
-        Models = models;
+        ModelsSection = models;
         Agents = agents;
         Routers = routers;
         McpServers = mcpServers;
@@ -33,10 +34,13 @@ public sealed class EdgewiseConfig
     public string File { get; }
 
     /// <summary>The folder relative model paths resolve against.</summary>
-    public string BaseDirectory => Path.GetDirectoryName(Path.GetFullPath(File)) ?? Directory.GetCurrentDirectory();
+    public string BaseDirectory => ModelsSection.BaseDirectory;
 
-    /// <summary>Models by name.</summary>
-    public IReadOnlyDictionary<string, ModelConfig> Models { get; }
+    /// <summary>The <c>models</c> section: what the hosting layer maps to model settings and remote backends.</summary>
+    public ModelsSection ModelsSection { get; }
+
+    /// <summary>Models by name: the entries of the models section.</summary>
+    public IReadOnlyDictionary<string, ModelConfig> Models => ModelsSection.Models;
 
     /// <summary>Agents by name, in file order.</summary>
     public IReadOnlyDictionary<string, AgentConfig> Agents { get; }
@@ -80,14 +84,9 @@ public sealed class EdgewiseConfig
 
     /// <summary>
     /// Resolves a model's <see cref="ModelConfig.Path"/> against <see cref="BaseDirectory"/>; aliases are returned as is,
-    /// and a remote entry (<c>url:</c> or <c>backends:</c>) gives its (first) endpoint URL (it is no file or store name: callers that load models
-    /// check <see cref="ModelConfig.IsRemote"/> first).
+    /// and a remote entry gives its (first) endpoint URL (<see cref="Edgewise.Configuration.ModelsSection.ResolveSource"/>).
     /// </summary>
-    public string ResolveModelSource(ModelConfig model)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        return model.Path is { } path ? Path.GetFullPath(path, BaseDirectory) : model.Source;
-    }
+    public string ResolveModelSource(ModelConfig model) => ModelsSection.ResolveSource(model);
 
     /// <summary>
     /// Builds the options of agent <paramref name="agentName"/>: its settings, the limits, its registry tools, the MCP

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using Edgewise.Configuration;
 using YamlDotNet.RepresentationModel;
 
 namespace Edgewise.Agents.Configuration;

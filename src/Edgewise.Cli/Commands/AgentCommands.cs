@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Edgewise.Agents;
 using Edgewise.Agents.Configuration;
+using Edgewise.Configuration;
 using Edgewise.Agents.Mcp;
 using Edgewise.Agents.Routing;
 using Edgewise.Agents.Tools;

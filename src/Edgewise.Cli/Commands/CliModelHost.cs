@@ -33,13 +33,13 @@ internal sealed class CliModelHost : IDisposable
     {
         ArgumentNullException.ThrowIfNull(config);
         var options = NewOptions();
-        foreach (var (alias, settings) in HostedModels.AliasSettings(config))
+        foreach (var (alias, settings) in HostedModels.AliasSettings(config.ModelsSection))
         {
             options.Models[alias] = settings;
         }
 
         var store = new Lazy<IModelResolver>(() => new StoreModelResolver(ModelStore.OpenDefault(), options));
-        var hosted = HostedModels.CreateResolver([], config, new LazyResolver(store));
+        var hosted = HostedModels.CreateResolver([], config.ModelsSection, new LazyResolver(store));
         return new CliModelHost(new LocatingResolver(config, hosted, console, cancellationToken), options, console, cancellationToken);
     }
 

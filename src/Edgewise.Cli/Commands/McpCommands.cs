@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Edgewise.Agents.Configuration;
+using Edgewise.Configuration;
 using Edgewise.Agents.Mcp;
 
 namespace Edgewise.Cli.Commands;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Edgewise.Agents.Configuration;
+using Edgewise.Configuration;
 using Edgewise.Gguf;
 using Edgewise.Hosting;
 using Edgewise.Inference.Model;
@@ -55,7 +56,7 @@ internal static class ServeCommand
                     ServerConfigReader.Load(path, options);
 
                     // A request naming a configured alias's store model directly runs with the entry's settings too.
-                    foreach (var (alias, settings) in HostedModels.AliasSettings(options.Configuration))
+                    foreach (var (alias, settings) in HostedModels.AliasSettings(options.Configuration.ModelsSection))
                     {
                         options.ModelManager!.Models[alias] = settings;
                     }

@@ -1,5 +1,5 @@
-using Edgewise.Agents.Configuration;
 using Edgewise.Agents.Storage;
+using Edgewise.Configuration;
 using Edgewise.Models.Storage;
 using Edgewise.Server;
 using Edgewise.Server.Configuration;

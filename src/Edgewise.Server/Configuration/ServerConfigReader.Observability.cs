@@ -1,5 +1,5 @@
 using System.Globalization;
-using Edgewise.Agents.Configuration;
+using Edgewise.Configuration;
 using Edgewise.Server.Alerts;
 
 namespace Edgewise.Server.Configuration;

@@ -1,4 +1,4 @@
-using Edgewise.Agents.Configuration;
+using Edgewise.Configuration;
 using Edgewise.Server.Storage;
 
 namespace Edgewise.Server.Configuration;

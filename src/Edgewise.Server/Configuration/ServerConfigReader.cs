@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Edgewise.Agents.Configuration;
+using Edgewise.Configuration;
 
 namespace Edgewise.Server.Configuration;
 

@@ -1,4 +1,5 @@
 using Edgewise.Agents.Configuration;
+using Edgewise.Configuration;
 
 namespace Edgewise.Agents.Tests.Configuration;
 

@@ -1,4 +1,5 @@
 using Edgewise.Agents.Configuration;
+using Edgewise.Configuration;
 
 namespace Edgewise.Agents.Tests.Configuration;
 
@@ -221,5 +222,19 @@ public sealed class ModelSectionTests
         Assert.Equal("models.lab.failover[0]", e.KeyPath);
         Assert.Equal(5, e.Line);
         Assert.Contains("'small' is a local model", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(true, "agents.kiosk.model")]
+    [InlineData(false, "models.lab.failover[0]")]
+    public void Parse_UnknownModelsNamedByAnAgentAndAFailoverList_ReportsTheFirstInTheFile(bool agentsFirst, string keyPath)
+    {
+        const string agents = "agents:\n  kiosk:\n    model: nope\n";
+        const string models = "models:\n  lab:\n    url: http://127.0.0.1:9/v1\n    model: x\n    failover: [gone]\n";
+
+        var e = Bad(agentsFirst ? agents + models : models + agents);
+
+        Assert.Equal(keyPath, e.KeyPath);
+        Assert.Contains("unknown model", e.Message, StringComparison.Ordinal);
     }
 }

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Edgewise.Agents.Configuration;
+using Edgewise.Configuration;
 using Edgewise.Server.Configuration;
 
 namespace Edgewise.Server.Tests.Configuration;

@@ -1,4 +1,5 @@
 using Edgewise.Agents.Configuration;
+using Edgewise.Configuration;
 using Edgewise.Server.Configuration;
 
 namespace Edgewise.Server.Tests.Configuration;

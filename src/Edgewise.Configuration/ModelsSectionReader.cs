@@ -1,14 +1,20 @@
 using YamlDotNet.RepresentationModel;
 
-namespace Edgewise.Agents.Configuration;
+namespace Edgewise.Configuration;
 
 /// <summary>
-/// The <c>models</c> section: local files, store aliases and remote OpenAI-compatible endpoints (one, or a pool under
+/// Reads the <c>models</c> section: local files, store aliases and remote OpenAI-compatible endpoints (one, or a pool under
 /// <c>backends</c>), with their per-model settings. An entry is exactly one of <c>path</c>, <c>alias</c>, <c>url</c> or
 /// <c>backends</c>; engine settings apply to local entries only, remote settings (<c>model</c>, <c>api_key_env</c>,
 /// <c>failover</c>) to remote ones only.
 /// </summary>
-internal sealed partial class ConfigParser
+/// <remarks>
+/// Each entry is checked as it is read (<see cref="Read"/>); failover targets, which may name entries further down, are
+/// checked by <see cref="Complete"/>, which gives the section. A caller reading a whole file checks the references of its
+/// other sections first, in file order, with <see cref="FailoverReferences"/> among them, so that a file's first error
+/// is the one reported.
+/// </remarks>
+public sealed class ModelsSectionReader
 {
     private static readonly string[] s_modelKeys =
         ["path", "alias", "url", "backends", "model", "api_key_env", "failover", "context", "threads", "parallel", "kv_cache", "keep_alive", "pin", "mlock", "preload"];
@@ -16,6 +22,53 @@ internal sealed partial class ConfigParser
     private static readonly string[] s_localOnlyKeys = ["context", "threads", "parallel", "kv_cache", "mlock"];
     private static readonly string[] s_remoteOnlyKeys = ["model", "api_key_env", "failover"];
     private static readonly string[] s_backendKeys = ["name", "url", "model", "api_key_env", "weight"];
+
+    private readonly string _file;
+    private readonly Dictionary<string, ModelConfig> _models = new(StringComparer.Ordinal);
+    private readonly List<(YamlNodeReader Node, string Model)> _failoverRefs = [];
+
+    /// <summary>A reader for the <c>models</c> section of <paramref name="file"/>; with no section read, the section is empty.</summary>
+    public ModelsSectionReader(string file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        _file = file;
+    }
+
+    /// <summary>The entries read so far, by name, in file order.</summary>
+    public IReadOnlyDictionary<string, ModelConfig> Models => _models;
+
+    /// <summary>Every failover target read so far, in file order: the list item that names it, and the name.</summary>
+    public IReadOnlyList<(YamlNodeReader Node, string Model)> FailoverReferences => _failoverRefs;
+
+    /// <summary>Reads the entries of <paramref name="section"/>, the value of <c>models:</c> (names mapped to entries).</summary>
+    /// <exception cref="ConfigException">The section is not a mapping, a name is invalid or an entry is.</exception>
+    public void Read(YamlNodeReader section)
+    {
+        foreach (var (name, node) in section.Mapping())
+        {
+            _models[ConfigNames.Check(node, name)] = ParseModel(name, node);
+        }
+    }
+
+    /// <summary>The section: the entries read, once every failover target is checked to name a remote entry.</summary>
+    /// <exception cref="ConfigException">A failover target names no entry, or a local one.</exception>
+    public ModelsSection Complete()
+    {
+        foreach (var (node, model) in _failoverRefs)
+        {
+            if (!_models.TryGetValue(model, out var target))
+            {
+                throw node.Error("unknown model '" + model + "'" + ConfigNames.Known(_models.Keys));
+            }
+
+            if (!target.IsRemote)
+            {
+                throw node.Error("'" + model + "' is a local model; a failover list names remote models (entries with 'url' or 'backends')");
+            }
+        }
+
+        return new ModelsSection(_file, new Dictionary<string, ModelConfig>(_models, StringComparer.Ordinal));
+    }
 
     private ModelConfig ParseModel(string name, YamlNodeReader node)
     {
@@ -189,7 +242,6 @@ internal sealed partial class ConfigParser
             }
 
             names.Add(target);
-            _modelRefs.Add((item, target));
             _failoverRefs.Add((item, target));
         }
 

@@ -1,4 +1,4 @@
-namespace Edgewise.Agents.Configuration;
+namespace Edgewise.Configuration;
 
 /// <summary>
 /// A model entry under <c>models:</c>: exactly one of a GGUF file (<see cref="Path"/>), a store alias

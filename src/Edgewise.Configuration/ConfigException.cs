@@ -1,4 +1,4 @@
-namespace Edgewise.Agents.Configuration;
+namespace Edgewise.Configuration;
 
 /// <summary>
 /// An invalid <c>edgewise.yaml</c>; the message reads <c>FILE:LINE:COLUMN: KEY.PATH: what is wrong</c>.

@@ -2,11 +2,12 @@ using System.Globalization;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace Edgewise.Agents.Configuration;
+namespace Edgewise.Configuration;
 
 /// <summary>
 /// Reads one YAML node strictly, naming the file, line and key path in every error (<see cref="ConfigException"/>).
-/// Used by the agents configuration parser and by the server for its own sections of <c>edgewise.yaml</c>.
+/// Every section of <c>edgewise.yaml</c> is read through it: the models section (<see cref="ModelsSectionReader"/>), the
+/// agents configuration and the server's own sections.
 /// </summary>
 public readonly struct YamlNodeReader
 {
