@@ -24,11 +24,6 @@ public sealed class HostedModelLoader(IModelLoader local, IModelLoader remote, C
     {
         ArgumentNullException.ThrowIfNull(descriptor);
         var loaded = (descriptor.IsRemote ? remote : local).Load(descriptor, cancellationToken);
-        if (_pipeline.Count == 0)
-        {
-            return loaded;
-        }
-
         try
         {
             return new Hosted(loaded, _pipeline.Build(loaded.ChatClient, descriptor));

@@ -60,6 +60,9 @@ public static class ModelErrorCodes
     /// <summary>A remote backend answered with a body that is not a valid OpenAI chat-completions response.</summary>
     public const string InvalidResponse = "invalid_response";
 
+    /// <summary>A model's finished answer does not keep the response format or choices the request asked for (a remote backend that ignored them).</summary>
+    public const string InvalidOutput = "invalid_output";
+
     /// <summary>No backend in a failover list answered.</summary>
     public const string BackendUnavailable = "backend_unavailable";
 

@@ -73,8 +73,11 @@ internal static partial class ModelPreload
         }
     }
 
-    /// <summary>Decode steps of the warm-up generation: past the just-in-time compiler's count for promoting a method to optimized code (30 calls).</summary>
+    /// <summary>Decode steps of a warm-up generation under tiered compilation: past the count for promoting a method to optimized code (30 calls).</summary>
     internal const int WarmUpTokens = 40;
+
+    /// <summary>Decode steps of the one warm-up generation where code is compiled once: enough to have read every weight.</summary>
+    internal const int CompiledWarmUpTokens = 2;
 
     /// <summary>Warm-up generations; see <see cref="WarmUpAsync"/>.</summary>
     private const int WarmUpPasses = 2;
@@ -83,22 +86,22 @@ internal static partial class ModelPreload
     private static readonly TimeSpan WarmUpPause = TimeSpan.FromMilliseconds(300);
 
     /// <summary>
-    /// Runs one short greedy generation on the engine itself, not through the model's pipeline (no metrics, telemetry or
+    /// Runs short greedy generations on the engine itself, not through the model's pipeline (no metrics, telemetry or
     /// log line of a request), so that the prompt, decode, sampling and detokenizing paths have been compiled and
-    /// promoted by the just-in-time compiler before the first request arrives, which then runs at full speed. Skipped in
-    /// the native binary, whose code is compiled ahead of time. Returns the tokens generated.
+    /// promoted by the just-in-time compiler before the first request arrives, which then runs at full speed. Where
+    /// code is compiled once, fully optimized (the native binary, or the <c>edgewise</c> command, which turns tiered
+    /// compilation off), one generation of <see cref="CompiledWarmUpTokens"/> tokens is enough: it compiles the paths
+    /// (just in time) and reads every weight, so the mapped file's pages are in memory before the first request instead
+    /// of being faulted in during its prompt. Returns the tokens generated.
     /// </summary>
     internal static async Task<int> WarmUpAsync(string model, LocalChatClient client, ILogger logger, CancellationToken cancellationToken)
     {
-        if (!System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeCompiled)
-        {
-            return 0;
-        }
-
+        var tiered = System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeCompiled
+            && (!AppContext.TryGetSwitch("System.Runtime.TieredCompilation", out var enabled) || enabled);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var tokens = 0;
-        var options = new ChatOptions { MaxOutputTokens = WarmUpTokens, Temperature = 0 };
-        for (var pass = 0; pass < WarmUpPasses; pass++)
+        var options = new ChatOptions { MaxOutputTokens = tiered ? WarmUpTokens : CompiledWarmUpTokens, Temperature = 0 };
+        for (var pass = 0; pass < (tiered ? WarmUpPasses : 1); pass++)
         {
             // The runtime starts counting calls only once no new method has been compiled for 100 ms, and compiles the
             // optimized code in the background: the first pass compiles the paths, the pause lets counting start, the
@@ -111,7 +114,10 @@ internal static partial class ModelPreload
                 }
             }
 
-            await Task.Delay(WarmUpPause, cancellationToken).ConfigureAwait(false);
+            if (tiered)
+            {
+                await Task.Delay(WarmUpPause, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         LogWarmedUp(logger, model, tokens, (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);

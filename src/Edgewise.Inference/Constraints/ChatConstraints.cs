@@ -65,6 +65,45 @@ public static class ChatConstraints
             : null;
     }
 
+    /// <summary>
+    /// The constraint that the text of a finished answer to <paramref name="options"/> must keep when the answer calls no
+    /// tool: the same precedence as <see cref="FromOptions"/>, but null where the answer is tool calls (a required tool)
+    /// or free text (no response format, or tools in auto mode without one).
+    /// </summary>
+    /// <exception cref="UnsupportedSchemaFeatureException">The response schema cannot be checked.</exception>
+    public static Constraint? ForAnswerText(ChatOptions? options)
+    {
+        if (options is null)
+        {
+            return null;
+        }
+
+        if (options.AdditionalProperties is { } extra)
+        {
+            if (extra.TryGetValue(ConstraintKey, out var explicitConstraint) && explicitConstraint is Constraint constraint)
+            {
+                return constraint;
+            }
+
+            if (extra.TryGetValue(ChoicesKey, out var choices) && choices is IEnumerable<string> list)
+            {
+                return new ChoiceConstraint(list);
+            }
+        }
+
+        if (options.Tools?.OfType<AIFunctionDeclaration>().Any() == true && options.ToolMode is RequiredChatToolMode)
+        {
+            return null;
+        }
+
+        return options.ResponseFormat switch
+        {
+            ChatResponseFormatJson { Schema: { } schema } => Constraint.ForJsonSchema(schema),
+            ChatResponseFormatJson => Constraint.ForJsonObject(),
+            _ => null,
+        };
+    }
+
     /// <summary>The tools of <paramref name="options"/> as chat-template <c>tools</c> entries (OpenAI function shape).</summary>
     internal static List<JsonElement> ToolDefinitions(ChatOptions? options)
     {

@@ -46,6 +46,18 @@ public abstract class Constraint
     /// <summary>Makes the per-request sampler for <paramref name="tokenizer"/>'s vocabulary (its token index is built once and cached).</summary>
     public ConstraintSampler CreateSampler(Tokenizer tokenizer) => new(this, TokenIndex.For(tokenizer));
 
+    /// <summary>
+    /// The first way finished <paramref name="output"/> breaks this constraint's meaning, or null when it keeps it: a check
+    /// of output that was generated elsewhere (a remote backend), not of the generation rules above, so JSON keys may come
+    /// in any order and whitespace and number spelling are free. Tool-call constraints check nothing here (their calls are
+    /// checked as they are parsed) and answer null.
+    /// </summary>
+    public virtual ConstraintViolation? FindViolation(string output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        return null;
+    }
+
     /// <summary>The parse stack at the start of the constrained text.</summary>
     internal abstract ParseStack Start();
 }
@@ -56,6 +68,20 @@ internal sealed class JsonConstraint : Constraint
     private readonly SchemaNode _root;
 
     public JsonConstraint(SchemaNode root) => _root = root;
+
+    public override ConstraintViolation? FindViolation(string output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        try
+        {
+            using var document = JsonDocument.Parse(output, new JsonDocumentOptions { MaxDepth = 256 });
+            return SchemaValidation.Check(_root, document.RootElement);
+        }
+        catch (JsonException)
+        {
+            return new ConstraintViolation("$", "json");
+        }
+    }
 
     internal override ParseStack Start() => new(new DocumentFrame(_root), null);
 }
@@ -101,6 +127,10 @@ public sealed class ChoiceConstraint : Constraint
 
         return -1;
     }
+
+    /// <inheritdoc/>
+    public override ConstraintViolation? FindViolation(string output) =>
+        Match(output) >= 0 ? null : new ConstraintViolation("$", "enum");
 
     internal override ParseStack Start() => new(new LiteralFrame(_literals, 0), null);
 }

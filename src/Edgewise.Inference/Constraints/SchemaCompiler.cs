@@ -177,6 +177,8 @@ internal sealed class SchemaCompiler
         to.MinLength = from.MinLength;
         to.MaxLength = from.MaxLength;
         to.Pattern = from.Pattern;
+        to.PatternSource = from.PatternSource;
+        to.Format = from.Format;
         to.Minimum = from.Minimum;
         to.Maximum = from.Maximum;
         to.Properties = from.Properties;
@@ -459,11 +461,13 @@ internal sealed class SchemaCompiler
 
         if (hasPattern)
         {
-            node.Pattern = Pattern.Parse(pattern.GetString() ?? throw new UnsupportedSchemaFeatureException("pattern (not a string)"));
+            node.PatternSource = pattern.GetString() ?? throw new UnsupportedSchemaFeatureException("pattern (not a string)");
+            node.Pattern = Pattern.Parse(node.PatternSource);
         }
         else if (hasFormat)
         {
-            node.Pattern = Pattern.ForFormat(format.GetString() ?? throw new UnsupportedSchemaFeatureException("format (not a string)"));
+            node.Format = format.GetString() ?? throw new UnsupportedSchemaFeatureException("format (not a string)");
+            node.Pattern = Pattern.ForFormat(node.Format);
         }
 
         if (node.Pattern is not null && node.MinLength > 0)

@@ -55,6 +55,12 @@ internal sealed class SchemaNode
     /// <summary>The pattern (or format) a string must match in full; null for none.</summary>
     public Pattern? Pattern { get; set; }
 
+    /// <summary>The schema's <c>pattern</c> as written (a search, not a full match), for checking finished output; null for none.</summary>
+    public string? PatternSource { get; set; }
+
+    /// <summary>The schema's <c>format</c> (date, time, date-time or uuid), for checking finished output; null for none.</summary>
+    public string? Format { get; set; }
+
     /// <summary>Inclusive lower bound of a number (null: none).</summary>
     public decimal? Minimum { get; set; }
 

@@ -66,6 +66,7 @@ internal static class ErrorCodes
     public const string ModelUnavailable = "model_unavailable";
     public const string BackendUnavailable = "backend_unavailable";
     public const string BackendError = "backend_error";
+    public const string InvalidModelOutput = "invalid_model_output";
     public const string ModelFileMissing = "model_file_missing";
     public const string ModelFileInvalid = "model_file_invalid";
     public const string ModelFileUnreadable = "model_file_unreadable";

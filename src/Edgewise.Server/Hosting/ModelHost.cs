@@ -192,6 +192,13 @@ internal sealed partial class ModelHost(RegisteredModelResolver resolver, ModelM
         ModelErrorCodes.BackendUnavailable or ModelErrorCodes.Offline => ApiException.Busy(ErrorCodes.BackendUnavailable, "No remote backend of this model could answer, or one failed in the middle of the answer; retry shortly.", RetryAfter),
         ModelErrorCodes.InvalidResponse => new ApiException(502, ErrorTypes.Server, ErrorCodes.BackendError, "A remote backend of this model sent an invalid answer or broke it off."),
         ModelErrorCodes.Unauthorized or ModelErrorCodes.RemoteNotFound => new ApiException(502, ErrorTypes.Server, ErrorCodes.BackendError, "A remote backend of this model refused the server's credentials or does not know the model; check the model's configuration."),
+        ModelErrorCodes.InvalidOutput => new ApiException(
+            502,
+            ErrorTypes.Server,
+            ErrorCodes.InvalidModelOutput,
+            "The model's answer does not keep the requested format"
+                + (e.InnerException is ConstraintViolationException v ? " (rule '" + v.Violation.Rule + "')" : string.Empty)
+                + "; a remote backend may have ignored response_format."),
         ModelErrorCodes.RequestRejected => ApiException.Invalid("The remote backend rejected the request.", null, ErrorCodes.InvalidValue),
         _ => ApiException.Busy(ErrorCodes.ModelUnavailable, "The model could not be loaded.", RetryAfter),
     };
