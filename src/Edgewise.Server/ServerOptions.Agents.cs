@@ -30,8 +30,11 @@ public sealed class AgentServerOptions
     /// <summary>How long a session lease outlives its last renewal in PostgreSQL (<c>storage.lease_duration</c>); default 30 s.</summary>
     public TimeSpan SessionLeaseDuration { get; set; } = Storage.PostgresStorageOptions.DefaultLeaseDuration;
 
-    /// <summary>The C# tools agents may list; null means <see cref="ToolRegistry.CreateDefault"/> (the sample tools).</summary>
-    public ToolRegistry? Tools { get; set; }
+    /// <summary>
+    /// The C# tools agents may list by name, beside the <c>SERVER/TOOL</c> tools of MCP servers; empty by default (an
+    /// embedding host registers its own, and validates the configuration against the same registry).
+    /// </summary>
+    public ToolRegistry Tools { get; set; } = new();
 
     /// <summary>How long an approval stays open before it counts as denied; null means the configuration's <c>limits.approval_timeout</c> (default 15 min).</summary>
     public TimeSpan? ApprovalTimeout { get; set; }

@@ -53,14 +53,14 @@ public sealed class OfflineFirstTests
     [Fact]
     public void CreateAgentOptions_FallbackEntry_ResolvedThroughTheModelMap()
     {
-        var config = EdgewiseConfig.Parse("models:\n  remote: {path: a.gguf}\n  small: {path: b.gguf}\nagents:\n  a: {model: remote, fallback: small, private: true}\n", "edgewise.yaml", ToolRegistry.CreateDefault());
+        var config = EdgewiseConfig.Parse("models:\n  remote: {path: a.gguf}\n  small: {path: b.gguf}\nagents:\n  a: {model: remote, fallback: small, private: true}\n", "edgewise.yaml", new ToolRegistry());
         using var small = new ScriptedChatClient();
 
-        var options = config.CreateAgentOptions("a", ToolRegistry.CreateDefault(), escalationTarget: name => name == "small" ? small : throw new InvalidOperationException(name));
+        var options = config.CreateAgentOptions("a", new ToolRegistry(), escalationTarget: name => name == "small" ? small : throw new InvalidOperationException(name));
 
         Assert.Equal("small", options.Fallback!.LocalName);
         Assert.Same(small, options.Fallback.Local);
-        var e = Assert.Throws<ConfigException>(() => EdgewiseConfig.Parse("models:\n  remote: {path: a.gguf}\nagents:\n  a: {model: remote, fallback: nope}\n", "edgewise.yaml", ToolRegistry.CreateDefault()));
+        var e = Assert.Throws<ConfigException>(() => EdgewiseConfig.Parse("models:\n  remote: {path: a.gguf}\nagents:\n  a: {model: remote, fallback: nope}\n", "edgewise.yaml", new ToolRegistry()));
         Assert.Equal("agents.a.fallback", e.KeyPath);
     }
 }

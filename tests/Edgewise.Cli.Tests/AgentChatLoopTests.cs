@@ -3,6 +3,7 @@ using Edgewise.Agents;
 using Edgewise.Agents.Configuration;
 using Edgewise.Cli.Commands;
 using Edgewise.Server.Storage;
+using Edgewise.Testing;
 using Microsoft.Extensions.AI;
 
 namespace Edgewise.Cli.Tests;
@@ -38,8 +39,8 @@ public sealed class AgentChatLoopTests : IAsyncLifetime
 
     private static ChatAgent Kiosk(IChatClient client)
     {
-        var config = EdgewiseConfig.Parse(Config, "edgewise.yaml", ToolRegistry.CreateDefault());
-        return new ChatAgent(client, config.CreateAgentOptions("kiosk", ToolRegistry.CreateDefault()));
+        var config = EdgewiseConfig.Parse(Config, "edgewise.yaml", TestTools.Registry());
+        return new ChatAgent(client, config.CreateAgentOptions("kiosk", TestTools.Registry()));
     }
 
     private static async Task<string> RunAsync(ChatAgent agent, AgentSession session, SqliteSessionStore store, string input)

@@ -31,13 +31,16 @@ public sealed partial class AgentCommandTests : IDisposable
           kiosk:
             description: Answers shoppers.
             model: small
-            tools: [inventory_lookup, place_order]
+            tools: [strings/concat, strings/sleep]
             max_tokens: 6
             temperature: 0
           clinic:
             description: Books appointments.
             model: small
             private: true
+        mcp_servers:
+          strings:
+        {McpTestServer.Yaml("    ")}
         """);
 
     [Fact]
@@ -61,7 +64,7 @@ public sealed partial class AgentCommandTests : IDisposable
         Assert.Equal(2, data.GetArrayLength());
         Assert.Equal("kiosk", data[0].GetProperty("name").GetString());
         Assert.Equal("small", data[0].GetProperty("model").GetString());
-        Assert.Equal(["inventory_lookup", "place_order"], data[0].GetProperty("tools").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal(["strings/concat", "strings/sleep"], data[0].GetProperty("tools").EnumerateArray().Select(t => t.GetString()));
         Assert.True(data[1].GetProperty("private").GetBoolean());
     }
 
@@ -153,6 +156,26 @@ public sealed partial class AgentCommandTests : IDisposable
 
         Assert.Equal(CliConsole.NotFound, result.Code);
         Assert.Contains("no saved session nosuchsession", result.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Chat_McpServerThatCannotStart_NamesTheServerAndExits1()
+    {
+        var missing = Path.Combine(_dir, "no-such-server");
+        var config = WriteConfig($$"""
+            models:
+              small: {path: {{SharedPaths.ReferenceFile("models", "ref-qwen2-Q4_K_M.gguf")}}, context: 512}
+            agents:
+              kiosk: {model: small, tools: [tools/lookup]}
+            mcp_servers:
+              tools: {command: {{missing}}}
+            """);
+
+        var result = await RunCliAsync(Path.Combine(_dir, "home"), "hello\n/bye\n", "chat", "kiosk", "--config", config);
+
+        Assert.Equal(1, result.Code);
+        Assert.Contains("MCP server 'tools' (" + missing + ") could not be started", result.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Err, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -52,5 +52,5 @@ public sealed class AgentRemoteModelTests
     }
 
     private static EdgewiseConfig Parse(string yaml) =>
-        EdgewiseConfig.Parse(yaml, Path.Combine(Path.GetTempPath(), "edgewise.yaml"), ToolRegistry.CreateDefault());
+        EdgewiseConfig.Parse(yaml, Path.Combine(Path.GetTempPath(), "edgewise.yaml"), new ToolRegistry());
 }

@@ -9,8 +9,11 @@ using Microsoft.Extensions.AI;
 
 namespace Edgewise.Cli.Tests;
 
-/// <summary>Each sample under samples/ validates, runs its one command end to end, and keeps its promises.</summary>
-public sealed partial class AgentSampleTests : IAsyncLifetime
+/// <summary>
+/// Each sample under samples/ validates, runs its one command end to end, and keeps its promises, with its tools
+/// served by the real sample MCP server (samples/sample-tools) started as its edgewise.yaml says.
+/// </summary>
+public sealed partial class AgentSampleTests(SampleMcpServers servers) : IAsyncLifetime, IClassFixture<SampleMcpServers>
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "edgewise-samples-" + Guid.NewGuid().ToString("N"));
     private SqliteDatabase? _database;
@@ -41,24 +44,63 @@ public sealed partial class AgentSampleTests : IAsyncLifetime
         throw new FileNotFoundException("samples/" + name + "/edgewise.yaml was not found above the test assembly.");
     }
 
-    /// <summary>A copy of the sample whose model paths point at the reference models wherever ../shared is.</summary>
+    /// <summary>
+    /// The sample itself when its relative model paths reach the reference models (../shared beside the repository);
+    /// otherwise a copy whose model paths and sample-tools project path are absolute, wherever ../shared is.
+    /// </summary>
     private string WithReferenceModels(string sample)
     {
-        var text = ModelPath().Replace(File.ReadAllText(sample), m => "path: " + SharedPaths.ReferenceFile("models", m.Groups[1].Value));
-        var path = Path.Combine(_dir, Path.GetFileName(Path.GetDirectoryName(sample)!) + ".yaml");
+        var folder = Path.GetDirectoryName(sample)!;
+        var text = File.ReadAllText(sample);
+        if (ModelPath().Matches(text).All(m => Path.GetFullPath(m.Value["path: ".Length..], folder) == Path.GetFullPath(SharedPaths.ReferenceFile("models", m.Groups[1].Value))))
+        {
+            return sample;
+        }
+
+        text = ModelPath().Replace(text, m => "path: " + SharedPaths.ReferenceFile("models", m.Groups[1].Value))
+            .Replace("../sample-tools", Path.GetFullPath("../sample-tools", folder), StringComparison.Ordinal);
+        var path = Path.Combine(_dir, Path.GetFileName(folder) + ".yaml");
         File.WriteAllText(path, text);
         return path;
     }
 
-    private static EdgewiseConfig Load(string sample) => EdgewiseConfig.Load(Sample(sample), ToolRegistry.CreateDefault());
+    /// <summary>The sample's configuration, as edgewise loads it: no C# tools, its tools from its MCP servers.</summary>
+    private static EdgewiseConfig Load(string sample) => EdgewiseConfig.Load(Sample(sample), new ToolRegistry());
+
+    /// <summary>The options of <paramref name="agent"/> with the tools of the sample's running MCP servers.</summary>
+    private async Task<AgentOptions> OptionsAsync(EdgewiseConfig config, string agent, Func<string, IChatClient>? escalationTarget = null) =>
+        config.CreateAgentOptions(agent, new ToolRegistry(), (await servers.StartAsync(config)).Tools, escalationTarget);
 
     private async Task<(string Output, AgentSession Session)> ChatAsync(EdgewiseConfig config, string agent, IChatClient client, string input)
     {
         var store = new SqliteSessionStore(_database!);
         var session = new AgentSession { AgentName = agent, IsPrivate = config.Agents[agent].Private };
         using var output = new StringWriter();
-        await AgentChatLoop.RunAsync(new ChatAgent(client, config.CreateAgentOptions(agent, ToolRegistry.CreateDefault(), escalationTarget: _ => client)), session, store, new StringReader(input), output, new NoCancellation());
+        await AgentChatLoop.RunAsync(new ChatAgent(client, await OptionsAsync(config, agent, _ => client)), session, store, new StringReader(input), output, new NoCancellation());
         return (output.ToString(), (await store.GetAsync(session.Id, TestContext.Current.CancellationToken))!);
+    }
+
+    [Theory]
+    [InlineData("retail-kiosk")]
+    [InlineData("clinic-assistant")]
+    [InlineData("it-helpdesk")]
+    public async Task Sample_McpServer_ServesEveryToolItsAgentsListPinned(string sample)
+    {
+        var config = Load(sample);
+
+        var started = await servers.StartAsync(config);
+
+        // A definition that changed (the SDK's schema, a description) stays disabled until the sample is pinned
+        // again: `edgewise mcp pin SERVER --config samples/SAMPLE/edgewise.yaml`.
+        Assert.All(started.Definitions, d => Assert.True(
+            d.Definition.Enabled,
+            $"{d.Server}/{d.Definition.Name} is disabled: pinned {config.McpServers[d.Server].Pinned.GetValueOrDefault(d.Definition.Name) ?? "nothing"}, listed {d.Definition.Hash}"));
+        foreach (var server in config.McpServers.Values)
+        {
+            Assert.Equal(server.Pinned.Keys.Order(StringComparer.Ordinal), started.Definitions.Where(d => d.Server == server.Name).Select(d => d.Definition.Name).Order(StringComparer.Ordinal));
+        }
+
+        Assert.Equal(config.Agents.Values.SelectMany(a => a.Tools).Distinct().Order(StringComparer.Ordinal), started.Tools.Keys.Order(StringComparer.Ordinal));
     }
 
     [Theory]
@@ -75,6 +117,7 @@ public sealed partial class AgentSampleTests : IAsyncLifetime
         var (code, output, error) = await AgentCommandTests.RunCliAsync(home, "hello\n/bye\n", "chat", agent, "--config", WithReferenceModels(Sample(sample)));
 
         Assert.True(code == 0, error);
+        Assert.DoesNotContain("warning: MCP tool", error, StringComparison.Ordinal);
         Assert.Matches("session [0-9a-f]{32}", output);
         Assert.True(File.Exists(Path.Combine(home, "agents.db")));
     }
@@ -107,8 +150,8 @@ public sealed partial class AgentSampleTests : IAsyncLifetime
         var routerClient = new SampleScript().Text("{\"agent\": \"accounts\", \"confidence\": 0.9}").Text("{\"agent\": \"network\", \"confidence\": 0.8}");
         var accountsClient = new SampleScript().Call("reset_password", ("user", "ana")).Text("Reset link sent.");
         var networkClient = new SampleScript().Call("service_status", ("service", "vpn")).Text("VPN is degraded.");
-        var accounts = new ChatAgent(accountsClient, config.CreateAgentOptions("accounts", ToolRegistry.CreateDefault()));
-        var network = new ChatAgent(networkClient, config.CreateAgentOptions("network", ToolRegistry.CreateDefault()));
+        var accounts = new ChatAgent(accountsClient, await OptionsAsync(config, "accounts"));
+        var network = new ChatAgent(networkClient, await OptionsAsync(config, "network"));
         var store = new SqliteSessionStore(_database!);
         using var output = new StringWriter();
 
@@ -164,7 +207,7 @@ public sealed partial class AgentSampleTests : IAsyncLifetime
     public async Task ClinicAssistant_IsPrivate_NeverEscalatesAndAnswersAvailability()
     {
         var config = Load("clinic-assistant");
-        var options = config.CreateAgentOptions("clinic", ToolRegistry.CreateDefault(), escalationTarget: _ => throw new InvalidOperationException("a private agent asked for an escalation target"));
+        var options = await OptionsAsync(config, "clinic", _ => throw new InvalidOperationException("a private agent asked for an escalation target"));
         Assert.True(options.IsPrivate);
         Assert.Null(options.Escalation);
 
@@ -177,19 +220,22 @@ public sealed partial class AgentSampleTests : IAsyncLifetime
     }
 
     [Fact]
-    public void ItHelpdesk_RouterOverTwoSpecialists_EscalatesToTheBigModel()
+    public async Task ItHelpdesk_RouterOverTwoSpecialists_EscalatesToTheBigModel()
     {
         var config = Load("it-helpdesk");
 
         Assert.Equal(["network", "accounts"], config.Routers["helpdesk"].Agents);
         var requested = new List<string>();
         using var target = new SampleScript();
-        var network = config.CreateAgentOptions("network", ToolRegistry.CreateDefault(), escalationTarget: name => { requested.Add(name); return target; });
-        var accounts = config.CreateAgentOptions("accounts", ToolRegistry.CreateDefault());
+        var network = await OptionsAsync(config, "network", name => { requested.Add(name); return target; });
+        var accounts = await OptionsAsync(config, "accounts");
 
         Assert.Equal("big", network.Escalation!.TargetName);
         Assert.Equal(["big"], requested);
-        Assert.True(Assert.Single(accounts.Tools).RequiresApproval);
+        Assert.Equal("service_status", Assert.Single(network.Tools).Name);
+        var reset = Assert.Single(accounts.Tools);
+        Assert.Equal("reset_password", reset.Name);
+        Assert.True(reset.RequiresApproval);
     }
 
     [Fact]
@@ -200,8 +246,8 @@ public sealed partial class AgentSampleTests : IAsyncLifetime
         var accountsClient = new SampleScript().Text("Let us reset your password.").Text("Done: check your mail.");
         var agents = new List<Edgewise.Agents.Agent>
         {
-            new ChatAgent(networkClient, config.CreateAgentOptions("network", ToolRegistry.CreateDefault())),
-            new ChatAgent(accountsClient, config.CreateAgentOptions("accounts", ToolRegistry.CreateDefault())),
+            new ChatAgent(networkClient, await OptionsAsync(config, "network")),
+            new ChatAgent(accountsClient, await OptionsAsync(config, "accounts")),
         };
         config.LinkHandoffs(agents);
         var session = new Edgewise.Agents.AgentSession { AgentName = "network" };

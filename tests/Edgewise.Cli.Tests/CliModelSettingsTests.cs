@@ -105,5 +105,5 @@ public sealed class CliModelSettingsTests
     private static Context ContextOf(IChatClient client) => Assert.IsType<Context>(client.GetService(typeof(Context)));
 
     private static EdgewiseConfig Parse(string yaml) =>
-        EdgewiseConfig.Parse(yaml, Path.Combine(Path.GetTempPath(), "edgewise.yaml"), ToolRegistry.CreateDefault());
+        EdgewiseConfig.Parse(yaml, Path.Combine(Path.GetTempPath(), "edgewise.yaml"), new ToolRegistry());
 }

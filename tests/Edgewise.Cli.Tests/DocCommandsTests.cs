@@ -8,8 +8,9 @@ namespace Edgewise.Cli.Tests;
 /// <summary>
 /// The commands of README.md and docs/quickstart.md run as written: every fenced block tagged <c>```bash offline</c>
 /// is run, in order, by bash with <c>set -euo pipefail</c>, against the built <c>edgewise</c> (a wrapper on PATH), in
-/// a scratch folder beside a link to ../shared, with a fresh EDGEWISE_HOME. The quickstart's serve block binds the
-/// default port 11435, so a server already listening there fails this test.
+/// a scratch folder beside a link to ../shared and holding a link to the built sample MCP server, with a fresh
+/// EDGEWISE_HOME. The quickstart's serve block binds the default port 11435, so a server already listening there
+/// fails this test.
 /// </summary>
 public sealed partial class DocCommandsTests
 {
@@ -24,6 +25,11 @@ public sealed partial class DocCommandsTests
         using var dir = new ServeTempDirectory();
         var work = Directory.CreateDirectory(Path.Combine(dir.Path, "work")).FullName;
         Directory.CreateSymbolicLink(Path.Combine(dir.Path, "shared"), SharedPaths.Root);
+
+        // The quickstart's agent starts the sample MCP server its step 1 builds (samples/sample-tools/bin/Release/...,
+        // from the repository root): the scratch folder has that build output at the same place.
+        var tools = Directory.CreateDirectory(Path.Combine(work, "samples", "sample-tools", "bin", "Release")).FullName;
+        Directory.CreateSymbolicLink(Path.Combine(tools, "net10.0"), RepoPaths.File("samples", "sample-tools", "bin", "Release", "net10.0"));
         var bin = Directory.CreateDirectory(Path.Combine(dir.Path, "bin")).FullName;
         var wrapper = Path.Combine(bin, "edgewise");
         File.WriteAllText(wrapper, "#!/bin/sh\nexec dotnet '" + Path.Combine(AppContext.BaseDirectory, "edgewise.dll") + "' \"$@\"\n");
@@ -70,11 +76,17 @@ public sealed partial class DocCommandsTests
         var text = File.ReadAllText(RepoPaths.File("docs", "configuration.md"));
         var example = YamlBlock().Matches(text.ReplaceLineEndings("\n")).Select(m => m.Groups[1].Value).Last();
 
-        var config = Edgewise.Agents.Configuration.EdgewiseConfig.Parse(example, "docs/configuration.md", Edgewise.Agents.Configuration.ToolRegistry.CreateDefault());
+        var config = Edgewise.Agents.Configuration.EdgewiseConfig.Parse(example, "docs/configuration.md", new Edgewise.Agents.Configuration.ToolRegistry());
 
         Assert.Equal(["big", "small"], config.Models.Keys.Order());
         Assert.Equal("kiosk", Assert.Single(config.Agents.Keys));
         Assert.Single(config.McpServers["files"].Pinned);
+
+        // The shop server is the samples' tool server: its pins are the ones the retail sample holds for it.
+        var sample = Edgewise.Agents.Configuration.EdgewiseConfig.Load(RepoPaths.File("samples", "retail-kiosk", "edgewise.yaml"), new Edgewise.Agents.Configuration.ToolRegistry());
+        var pins = config.McpServers["shop"].Pinned;
+        Assert.Equal(["inventory_lookup", "place_order", "price_quote"], pins.Keys.Order(StringComparer.Ordinal));
+        Assert.All(pins, p => Assert.Equal(sample.McpServers["shop"].Pinned[p.Key], p.Value));
     }
 
     /// <summary>The <c>```bash offline</c> blocks of a Markdown text, with the line each starts on.</summary>

@@ -49,7 +49,7 @@ public sealed partial class McpCommandTests : IDisposable
         var after = File.ReadAllText(config);
         var expected = before.Replace("# end of servers", "    pinned:\n      concat: " + concatHash + "\n# end of servers", StringComparison.Ordinal);
         Assert.Equal(expected, after);
-        Assert.Equal(concatHash, EdgewiseConfig.Load(config, ToolRegistry.CreateDefault()).McpServers["strings"].Pinned["concat"]);
+        Assert.Equal(concatHash, EdgewiseConfig.Load(config, new ToolRegistry()).McpServers["strings"].Pinned["concat"]);
 
         var again = JsonDocument.Parse(CliRunner.Run("mcp", "ls", "--config", config, "--json").Out).RootElement.GetProperty("data").EnumerateArray()
             .ToDictionary(e => e.GetProperty("tool").GetString()!, e => e.GetProperty("status").GetString());

@@ -62,12 +62,14 @@ public sealed class ConsoleFixture : IAsyncLifetime
               kiosk:
                 description: Answers shoppers and places orders after approval.
                 model: scripted
-                tools: [inventory_lookup, place_order]
-                approval_required: [place_order]
+                tools: [sample/inventory_lookup, sample/place_order]
+                approval_required: [sample/place_order]
             mcp_servers:
               shop:
             {{McpTestServer.Yaml("    ")}}    pinned:
                   sleep: {{new string('0', 64)}}
+              sample:
+            {{SampleToolsServer.Yaml("    ")}}
             """);
         var startServer = EdgewiseProcess.StartAsync(_home, new Dictionary<string, string> { ["HF_ENDPOINT"] = _hub.BaseUri.AbsoluteUri.TrimEnd('/') }, "--config", config);
         if (BrowserInstalled)

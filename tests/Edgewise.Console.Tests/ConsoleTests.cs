@@ -111,16 +111,21 @@ public sealed class ConsoleTests(ConsoleFixture fixture) : IClassFixture<Console
         await Expect(page.Locator("#agent-timeline")).ToContainTextAsync("approval_granted");
         await Expect(page.Locator("#agent-timeline")).ToContainTextAsync("place_order");
 
-        // The configured MCP server's tools with their pin state, as `edgewise mcp ls` shows them: concat (and crash) are not pinned,
-        // sleep is pinned to another definition's hash; neither is usable until pinned with `edgewise mcp pin`.
+        // The configured MCP servers' tools with their pin state, as `edgewise mcp ls` shows them: on shop, concat (and crash)
+        // are not pinned, sleep is pinned to another definition's hash; neither is usable until pinned with `edgewise mcp
+        // pin`. The sample server the agent uses has its four tools pinned.
         var shop = page.Locator("article.mcp-server[data-server='shop']");
         await Expect(shop.Locator("tr[data-tool='concat']")).ToContainTextAsync("not pinned: disabled");
         await Expect(shop.Locator("tr[data-tool='concat']")).ToContainTextAsync("Joins two strings.");
         await Expect(shop.Locator("tr[data-tool='sleep']")).ToContainTextAsync("changed since pinned: disabled");
         var (_, listing) = await fixture.SendAsync(HttpMethod.Get, "/admin/mcp");
-        var tools = JsonDocument.Parse(listing).RootElement.GetProperty("data")[0].GetProperty("tools").EnumerateArray().ToList();
+        var servers = JsonDocument.Parse(listing).RootElement.GetProperty("data").EnumerateArray().ToDictionary(s => s.GetProperty("server").GetString()!, s => s.GetProperty("tools").EnumerateArray().ToList());
+        Assert.Equal(["sample", "shop"], servers.Keys);
+        var tools = servers["shop"];
         Assert.Equal(["new", "new", "changed"], tools.OrderBy(t => t.GetProperty("tool").GetString()).Select(t => t.GetProperty("status").GetString()));
         Assert.All(tools, t => Assert.Matches("^[0-9a-f]{64}$", t.GetProperty("hash").GetString()));
+        Assert.Equal(["find_alternatives", "inventory_lookup", "place_order", "price_quote"], servers["sample"].Select(t => t.GetProperty("tool").GetString()).Order(StringComparer.Ordinal));
+        Assert.All(servers["sample"], t => Assert.Equal("pinned", t.GetProperty("status").GetString()));
         await ConsoleFixture.ScreenshotAsync(page, "agents");
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Edgewise.Server.WebConsole;
+using Edgewise.Testing;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -154,9 +155,11 @@ public sealed partial class ServerProcessTests
             agents:
               kiosk:
                 model: scripted
-                tools: [place_order]
-                approval_required: [place_order]
-
+                tools: [sample/place_order]
+                approval_required: [sample/place_order]
+            mcp_servers:
+              sample:
+            {{SampleToolsServer.Yaml("    ")}}
             """ + extraYaml, TestContext.Current.CancellationToken);
         return await EdgewiseProcess.StartAsync(home, environment, "--config", config);
     }

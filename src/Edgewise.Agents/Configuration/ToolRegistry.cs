@@ -3,21 +3,17 @@ using Microsoft.Extensions.AI;
 
 namespace Edgewise.Agents.Configuration;
 
-/// <summary>Named C# tools that <c>edgewise.yaml</c> agents may list; names are unique and ordinal.</summary>
+/// <summary>
+/// Named C# tools that <c>edgewise.yaml</c> agents may list; names are unique and ordinal. The product registers none:
+/// a host that embeds the server adds its own (<c>ServerOptions.Agents.Tools</c>), and the command line offers tools
+/// through MCP servers (<c>mcp_servers:</c>) only.
+/// </summary>
 public sealed class ToolRegistry
 {
     private readonly Dictionary<string, AgentTool> _tools = new(StringComparer.Ordinal);
 
     /// <summary>The registered names, sorted.</summary>
     public IReadOnlyList<string> Names => [.. _tools.Keys.Order(StringComparer.Ordinal)];
-
-    /// <summary>A registry holding the sample tools (<see cref="SampleTools"/>).</summary>
-    public static ToolRegistry CreateDefault()
-    {
-        var registry = new ToolRegistry();
-        SampleTools.RegisterAll(registry);
-        return registry;
-    }
 
     /// <summary>Registers <paramref name="function"/> as <paramref name="name"/>; the name must equal the function's own.</summary>
     /// <exception cref="ArgumentException">The name is taken or differs from <paramref name="function"/>'s name.</exception>

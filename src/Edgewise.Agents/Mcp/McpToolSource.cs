@@ -31,23 +31,41 @@ public sealed class McpToolSource : IAsyncDisposable
         _audit = audit;
     }
 
-    /// <summary>Starts <paramref name="command"/> with <paramref name="arguments"/> as an MCP stdio server and connects to it.</summary>
+    /// <summary>
+    /// Starts <paramref name="command"/> with <paramref name="arguments"/> as an MCP stdio server and connects to it.
+    /// With <paramref name="workingDirectory"/> the process starts in that folder, and a relative
+    /// <paramref name="command"/> that names a folder (<c>./server</c>, <c>bin/server</c>) is found from it; a bare name
+    /// (<c>dotnet</c>, <c>npx</c>) is looked up on PATH as always.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException"><paramref name="workingDirectory"/> does not exist.</exception>
     public static async Task<McpToolSource> StartStdioAsync(
         string serverName,
         string command,
         IReadOnlyList<string> arguments,
         IReadOnlyDictionary<string, string?>? environment = null,
         IAuditLog? audit = null,
+        string? workingDirectory = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(serverName);
         ArgumentException.ThrowIfNullOrWhiteSpace(command);
         ArgumentNullException.ThrowIfNull(arguments);
+        if (workingDirectory is not null && !Directory.Exists(workingDirectory))
+        {
+            throw new DirectoryNotFoundException("The folder the MCP server '" + serverName + "' should start in does not exist: " + workingDirectory);
+        }
+
+        if (workingDirectory is not null && !Path.IsPathRooted(command) && (command.Contains('/', StringComparison.Ordinal) || command.Contains(Path.DirectorySeparatorChar, StringComparison.Ordinal)))
+        {
+            command = Path.GetFullPath(command, Path.GetFullPath(workingDirectory));
+        }
+
         var transport = new StdioClientTransport(new StdioClientTransportOptions
         {
             Name = serverName,
             Command = command,
             Arguments = [.. arguments],
+            WorkingDirectory = workingDirectory,
             EnvironmentVariables = environment?.ToDictionary(static p => p.Key, static p => p.Value, StringComparer.Ordinal),
             ShutdownTimeout = TimeSpan.FromSeconds(2),
         });
@@ -85,13 +103,17 @@ public sealed class McpToolSource : IAsyncDisposable
         return new McpToolSource(client, serverName, audit);
     }
 
-    /// <summary>Starts (stdio) or connects to (HTTP) the server <paramref name="server"/> describes.</summary>
-    public static Task<McpToolSource> StartAsync(McpServerConfig server, IAuditLog? audit = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Starts (stdio) or connects to (HTTP) the server <paramref name="server"/> describes. A stdio server starts in
+    /// <paramref name="workingDirectory"/>: pass the configuration file's <see cref="EdgewiseConfig.BaseDirectory"/>,
+    /// so that relative paths in its <c>command</c> and <c>args</c> mean the same wherever edgewise runs.
+    /// </summary>
+    public static Task<McpToolSource> StartAsync(McpServerConfig server, IAuditLog? audit = null, string? workingDirectory = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(server);
         return server.Url is { } url
             ? ConnectHttpAsync(server.Name, url, audit: audit, cancellationToken: cancellationToken)
-            : StartStdioAsync(server.Name, server.Command, server.Args, audit: audit, cancellationToken: cancellationToken);
+            : StartStdioAsync(server.Name, server.Command, server.Args, audit: audit, workingDirectory: workingDirectory, cancellationToken: cancellationToken);
     }
 
     /// <summary>

@@ -36,7 +36,7 @@ internal static class AgentCommands
         var ls = new Command("ls", "List the agents a configuration defines.") { config, json };
         ls.SetAction(r => Guard(console, () =>
         {
-            var loaded = EdgewiseConfig.Load(r.GetValue(config)!, ToolRegistry.CreateDefault());
+            var loaded = EdgewiseConfig.Load(r.GetValue(config)!, new ToolRegistry());
             if (r.GetValue(json))
             {
                 console.WriteJson(new AgentListOutput(
@@ -94,7 +94,7 @@ internal static class AgentCommands
         var command = new Command("chat", "Chat with a configured agent in the terminal; the session is saved under EDGEWISE_HOME.") { agentName, config, sessionId };
         command.SetAction(async (r, cancel) =>
         {
-            var registry = ToolRegistry.CreateDefault();
+            var registry = new ToolRegistry();
             EdgewiseConfig loaded;
             RouterConfig? router;
             List<AgentConfig> members;
@@ -149,7 +149,7 @@ internal static class AgentCommands
 
             using var clients = new AgentModelClients(loaded, console, cancel);
             var audit = new SqliteAuditLog(database);
-            var mcpSources = new List<McpToolSource>();
+            var mcpSources = new Dictionary<string, (McpToolSource Source, IReadOnlyList<AgentTool> Tools)>(StringComparer.Ordinal);
             try
             {
                 var agents = new List<Agent>();
@@ -184,7 +184,7 @@ internal static class AgentCommands
             }
             finally
             {
-                foreach (var source in mcpSources)
+                foreach (var (source, _) in mcpSources.Values)
                 {
                     await source.DisposeAsync().ConfigureAwait(false);
                 }
@@ -214,26 +214,43 @@ internal static class AgentCommands
         throw new CliException("no agent '" + name + "' in " + config.File + (known.Count > 0 ? "; agents: " + string.Join(", ", known) : string.Empty));
     }
 
-    /// <summary>Starts the MCP servers the agent's tools name and returns their pinned tools keyed <c>SERVER/TOOL</c>.</summary>
+    /// <summary>
+    /// Starts the MCP servers the agent's tools name, each once per chat (agents reached by handoff or routing share a
+    /// server another agent started; <paramref name="started"/> holds them), and returns their pinned tools keyed <c>SERVER/TOOL</c>.
+    /// </summary>
     private static async Task<Dictionary<string, AgentTool>> StartMcpToolsAsync(
-        EdgewiseConfig config, AgentConfig agent, SqliteAuditLog audit, List<McpToolSource> sources, CliConsole console, CancellationToken cancellationToken)
+        EdgewiseConfig config, AgentConfig agent, SqliteAuditLog audit, Dictionary<string, (McpToolSource Source, IReadOnlyList<AgentTool> Tools)> started, CliConsole console, CancellationToken cancellationToken)
     {
         var tools = new Dictionary<string, AgentTool>(StringComparer.Ordinal);
         var servers = agent.Tools.Where(t => t.Contains('/', StringComparison.Ordinal)).Select(t => t[..t.IndexOf('/', StringComparison.Ordinal)]).Distinct(StringComparer.Ordinal);
         foreach (var name in servers)
         {
-            var server = config.McpServers[name];
-            var source = await McpToolSource.StartAsync(server, audit, cancellationToken).ConfigureAwait(false);
-            sources.Add(source);
-            var (loaded, definitions) = await source.LoadToolsAsync(server.Pinned, cancellationToken: cancellationToken).ConfigureAwait(false);
-            foreach (var tool in loaded)
+            if (!started.TryGetValue(name, out var entry))
             {
-                tools[name + "/" + tool.Name] = tool;
+                var server = config.McpServers[name];
+                McpToolSource source;
+                try
+                {
+                    source = await McpToolSource.StartAsync(server, audit, config.BaseDirectory, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    throw new CliException("MCP server '" + name + "' (" + (server.Url?.ToString() ?? server.Command) + ") could not be started: "
+                        + (e is OperationCanceledException ? "no answer in time" : e.Message.ReplaceLineEndings(" ")), "mcp_server_failed", CliConsole.Failure);
+                }
+
+                started[name] = (source, []);
+                var (loaded, definitions) = await source.LoadToolsAsync(server.Pinned, cancellationToken: cancellationToken).ConfigureAwait(false);
+                entry = started[name] = (source, loaded);
+                foreach (var definition in definitions.Where(d => !d.Enabled))
+                {
+                    console.Error.WriteLine("warning: MCP tool " + name + "/" + definition.Name + " is disabled until pinned: " + definition.Hash);
+                }
             }
 
-            foreach (var definition in definitions.Where(d => !d.Enabled))
+            foreach (var tool in entry.Tools)
             {
-                console.Error.WriteLine("warning: MCP tool " + name + "/" + definition.Name + " is disabled until pinned: " + definition.Hash);
+                tools[name + "/" + tool.Name] = tool;
             }
         }
 

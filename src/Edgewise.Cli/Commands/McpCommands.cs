@@ -35,7 +35,7 @@ internal static class McpCommands
             EdgewiseConfig loaded;
             try
             {
-                loaded = EdgewiseConfig.Load(r.GetValue(config)!, ToolRegistry.CreateDefault());
+                loaded = EdgewiseConfig.Load(r.GetValue(config)!, new ToolRegistry());
             }
             catch (ConfigException e)
             {
@@ -48,7 +48,7 @@ internal static class McpCommands
             var missing = new List<(string Server, string Tool)>();
             foreach (var server in loaded.McpServers.Values)
             {
-                var listed = await ListAsync(server, console, cancel).ConfigureAwait(false);
+                var listed = await ListAsync(server, loaded.BaseDirectory, console, cancel).ConfigureAwait(false);
                 if (listed is null)
                 {
                     failed = true;
@@ -120,7 +120,7 @@ internal static class McpCommands
         command.SetAction(async (r, cancel) =>
         {
             var path = r.GetValue(config)!;
-            var registry = ToolRegistry.CreateDefault();
+            var registry = new ToolRegistry();
             EdgewiseConfig loaded;
             try
             {
@@ -140,7 +140,7 @@ internal static class McpCommands
                 return CliConsole.UsageError;
             }
 
-            var listed = await ListAsync(server, console, cancel).ConfigureAwait(false);
+            var listed = await ListAsync(server, loaded.BaseDirectory, console, cancel).ConfigureAwait(false);
             if (listed is null)
             {
                 return 1;
@@ -208,14 +208,17 @@ internal static class McpCommands
         return command;
     }
 
-    /// <summary>Starts <paramref name="server"/>, lists its tool definitions and stops it; null (after an error line) when it cannot be reached.</summary>
-    private static async Task<IReadOnlyList<McpToolDefinition>?> ListAsync(McpServerConfig server, CliConsole console, CancellationToken cancel)
+    /// <summary>
+    /// Starts <paramref name="server"/> in <paramref name="workingDirectory"/> (the configuration's folder), lists its tool
+    /// definitions and stops it; null (after an error line) when it cannot be reached.
+    /// </summary>
+    private static async Task<IReadOnlyList<McpToolDefinition>?> ListAsync(McpServerConfig server, string workingDirectory, CliConsole console, CancellationToken cancel)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         timeout.CancelAfter(TimeSpan.FromSeconds(60));
         try
         {
-            var source = await McpToolSource.StartAsync(server, audit: null, timeout.Token).ConfigureAwait(false);
+            var source = await McpToolSource.StartAsync(server, audit: null, workingDirectory, timeout.Token).ConfigureAwait(false);
             await using (source.ConfigureAwait(false))
             {
                 var (_, definitions) = await source.LoadToolsAsync(server.Pinned, cancellationToken: timeout.Token).ConfigureAwait(false);

@@ -52,7 +52,7 @@ internal static class ServeCommand
                 options = Options(r.GetValue(models) ?? [], console, cancel);
                 if (r.GetValue(config) is { } path)
                 {
-                    options.Configuration = EdgewiseConfig.Load(path, ToolRegistry.CreateDefault());
+                    options.Configuration = EdgewiseConfig.Load(path, new ToolRegistry());
                     ServerConfigReader.Load(path, options);
 
                     // A request naming a configured alias's store model directly runs with the entry's settings too.

@@ -20,7 +20,7 @@ namespace Edgewise.Server.Agents;
 internal sealed partial class AgentCatalog(ServerOptions options, ModelHost host, AgentSessions sessions, AlertEngine alerts, ILogger<AgentCatalog> logger) : IAsyncDisposable
 {
     private readonly ConditionalWeakTable<Agent, string> _degraded = [];
-    private readonly ToolRegistry _tools = options.Agents.Tools ?? ToolRegistry.CreateDefault();
+    private readonly ToolRegistry _tools = options.Agents.Tools;
     private readonly SemaphoreSlim _mcpGate = new(1, 1);
     private readonly Dictionary<string, (McpToolSource Source, IReadOnlyList<AgentTool> Tools, IReadOnlyList<McpToolDefinition> Definitions)> _mcp = new(StringComparer.Ordinal);
 
@@ -204,7 +204,7 @@ internal sealed partial class AgentCatalog(ServerOptions options, ModelHost host
         if (!_mcp.TryGetValue(name, out var entry))
         {
             var server = config.McpServers[name];
-            var source = await McpToolSource.StartAsync(server, sessions.Audit, cancellationToken).ConfigureAwait(false);
+            var source = await McpToolSource.StartAsync(server, sessions.Audit, config.BaseDirectory, cancellationToken).ConfigureAwait(false);
             var (loaded, definitions) = await source.LoadToolsAsync(server.Pinned, cancellationToken: cancellationToken).ConfigureAwait(false);
             foreach (var definition in definitions.Where(d => !d.Enabled))
             {

@@ -1,5 +1,6 @@
 using Edgewise.Agents.Configuration;
 using Edgewise.Configuration;
+using Edgewise.Testing;
 
 namespace Edgewise.Agents.Tests.Configuration;
 
@@ -52,7 +53,7 @@ public sealed class EdgewiseConfigTests
           session_retention: 30d
         """;
 
-    private static EdgewiseConfig Parse(string yaml) => EdgewiseConfig.Parse(yaml, "edgewise.yaml", ToolRegistry.CreateDefault());
+    private static EdgewiseConfig Parse(string yaml) => EdgewiseConfig.Parse(yaml, "edgewise.yaml", TestTools.Registry());
 
     private static ConfigException Bad(string yaml) => Assert.Throws<ConfigException>(() => Parse(yaml));
 
@@ -89,7 +90,7 @@ public sealed class EdgewiseConfigTests
     {
         var config = Parse(Good);
 
-        var options = config.CreateAgentOptions("kiosk", ToolRegistry.CreateDefault());
+        var options = config.CreateAgentOptions("kiosk", TestTools.Registry());
 
         Assert.Equal("kiosk", options.Name);
         Assert.Equal("Be brief.", options.Instructions);
@@ -110,8 +111,8 @@ public sealed class EdgewiseConfigTests
         var config = Parse(Good);
         using var target = new ScriptedChatClient();
 
-        var kiosk = config.CreateAgentOptions("kiosk", ToolRegistry.CreateDefault(), escalationTarget: _ => target);
-        var clinic = config.CreateAgentOptions("clinic", ToolRegistry.CreateDefault(), escalationTarget: _ => target);
+        var kiosk = config.CreateAgentOptions("kiosk", TestTools.Registry(), escalationTarget: _ => target);
+        var clinic = config.CreateAgentOptions("clinic", TestTools.Registry(), escalationTarget: _ => target);
 
         Assert.Equal("big", kiosk.Escalation!.TargetName);
         Assert.True(clinic.IsPrivate);
@@ -121,7 +122,7 @@ public sealed class EdgewiseConfigTests
     [Fact]
     public void ResolveModelSource_RelativePath_ResolvesAgainstTheFileFolder()
     {
-        var config = EdgewiseConfig.Parse(Good, Path.Combine("/srv/edge", "edgewise.yaml"), ToolRegistry.CreateDefault());
+        var config = EdgewiseConfig.Parse(Good, Path.Combine("/srv/edge", "edgewise.yaml"), TestTools.Registry());
 
         Assert.Equal(Path.GetFullPath("/srv/edge/models/ref.gguf"), config.ResolveModelSource(config.Models["small"]));
         Assert.Equal("qwen2.5:7b", config.ResolveModelSource(config.Models["big"]));
@@ -292,7 +293,7 @@ public sealed class EdgewiseConfigTests
                 tool_choice: {{choice}}
             """);
 
-        var mode = config.CreateAgentOptions("kiosk", ToolRegistry.CreateDefault()).ToolChoice;
+        var mode = config.CreateAgentOptions("kiosk", TestTools.Registry()).ToolChoice;
 
         if (expected is null)
         {
@@ -411,7 +412,7 @@ public sealed class EdgewiseConfigTests
     {
         var path = Path.Combine(Path.GetTempPath(), "edgewise-missing-" + Guid.NewGuid().ToString("N"), "edgewise.yaml");
 
-        var e = Assert.Throws<ConfigException>(() => EdgewiseConfig.Load(path, ToolRegistry.CreateDefault()));
+        var e = Assert.Throws<ConfigException>(() => EdgewiseConfig.Load(path, TestTools.Registry()));
 
         Assert.StartsWith(path + ":", e.Message, StringComparison.Ordinal);
     }

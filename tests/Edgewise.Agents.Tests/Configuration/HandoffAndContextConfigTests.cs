@@ -24,7 +24,7 @@ public sealed class HandoffAndContextConfigTests
             pinned: {}
         """;
 
-    private static EdgewiseConfig Parse(string yaml) => EdgewiseConfig.Parse(yaml, "edgewise.yaml", ToolRegistry.CreateDefault());
+    private static EdgewiseConfig Parse(string yaml) => EdgewiseConfig.Parse(yaml, "edgewise.yaml", new ToolRegistry());
 
     [Fact]
     public void Parse_HandoffsContextAndHttpMcp_Read()
@@ -45,7 +45,7 @@ public sealed class HandoffAndContextConfigTests
     {
         var config = Parse(Yaml);
         var agents = config.HandoffClosure("front")
-            .Select(name => new ChatAgent(new ScriptedChatClient(), config.CreateAgentOptions(name, ToolRegistry.CreateDefault())))
+            .Select(name => new ChatAgent(new ScriptedChatClient(), config.CreateAgentOptions(name, new ToolRegistry())))
             .ToList();
 
         config.LinkHandoffs(agents);

@@ -25,7 +25,7 @@ public sealed class McpPinEditorTests
                 url: http://127.0.0.1:9000/mcp
             """;
 
-        var edited = McpPinEditor.Pin(Yaml, "e.yaml", "files", new Dictionary<string, string> { ["read"] = A }, ToolRegistry.CreateDefault());
+        var edited = McpPinEditor.Pin(Yaml, "e.yaml", "files", new Dictionary<string, string> { ["read"] = A }, new ToolRegistry());
 
         Assert.Equal(Yaml.Replace("  - /srv   # the share\n", "  - /srv   # the share\n    pinned:\n      read: " + A + "\n", StringComparison.Ordinal), edited);
     }
@@ -45,7 +45,7 @@ public sealed class McpPinEditorTests
                 command: mcp-other
             """;
 
-        var edited = McpPinEditor.Pin(yaml, "e.yaml", "files", new Dictionary<string, string> { ["read"] = B, ["write"] = C }, ToolRegistry.CreateDefault());
+        var edited = McpPinEditor.Pin(yaml, "e.yaml", "files", new Dictionary<string, string> { ["read"] = B, ["write"] = C }, new ToolRegistry());
 
         Assert.Equal(
             yaml.Replace($"read: {A}   # ok", $"read: {B}   # ok", StringComparison.Ordinal)
@@ -58,7 +58,7 @@ public sealed class McpPinEditorTests
     {
         var yaml = $"mcp_servers:\n  files:\n    command: mcp-files\n    pinned: {{read: {A}}}  # flow\n";
 
-        var edited = McpPinEditor.Pin(yaml, "e.yaml", "files", new Dictionary<string, string> { ["list"] = B }, ToolRegistry.CreateDefault());
+        var edited = McpPinEditor.Pin(yaml, "e.yaml", "files", new Dictionary<string, string> { ["list"] = B }, new ToolRegistry());
 
         Assert.Equal($"mcp_servers:\n  files:\n    command: mcp-files\n    pinned: {{read: {A}, list: {B}}}  # flow\n", edited);
     }
@@ -68,7 +68,7 @@ public sealed class McpPinEditorTests
     {
         var yaml = "mcp_servers:\r\n  files:\r\n    command: mcp-files";
 
-        var edited = McpPinEditor.Pin(yaml, "e.yaml", "files", new Dictionary<string, string> { ["read"] = A }, ToolRegistry.CreateDefault());
+        var edited = McpPinEditor.Pin(yaml, "e.yaml", "files", new Dictionary<string, string> { ["read"] = A }, new ToolRegistry());
 
         Assert.Equal("mcp_servers:\r\n  files:\r\n    command: mcp-files\r\n    pinned:\r\n      read: " + A + "\r\n", edited);
     }
@@ -76,7 +76,7 @@ public sealed class McpPinEditorTests
     [Fact]
     public void Pin_UnknownServer_NamesTheFile()
     {
-        var e = Assert.Throws<ConfigException>(() => McpPinEditor.Pin("mcp_servers:\n  files:\n    command: x\n", "e.yaml", "nosuch", new Dictionary<string, string> { ["read"] = A }, ToolRegistry.CreateDefault()));
+        var e = Assert.Throws<ConfigException>(() => McpPinEditor.Pin("mcp_servers:\n  files:\n    command: x\n", "e.yaml", "nosuch", new Dictionary<string, string> { ["read"] = A }, new ToolRegistry()));
         Assert.Contains("e.yaml", e.Message, StringComparison.Ordinal);
         Assert.Contains("nosuch", e.Message, StringComparison.Ordinal);
     }

@@ -5,7 +5,7 @@ namespace Edgewise.Agents.Tests.Configuration;
 
 public sealed class ModelSectionTests
 {
-    private static EdgewiseConfig Parse(string yaml) => EdgewiseConfig.Parse(yaml, "edgewise.yaml", ToolRegistry.CreateDefault());
+    private static EdgewiseConfig Parse(string yaml) => EdgewiseConfig.Parse(yaml, "edgewise.yaml", new ToolRegistry());
 
     private static ConfigException Bad(string yaml) => Assert.Throws<ConfigException>(() => Parse(yaml));
 

@@ -95,9 +95,55 @@ public sealed class McpToolSourceTests
         Assert.Equal(AgentFinishReason.ToolError, result.FinishReason);
     }
 
+    [Fact]
+    public async Task StartStdio_WorkingDirectory_StartsThereAndFindsARelativeCommandAndArgumentsFromIt()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Assert.Skip("A shell script stands in for a server program kept beside the configuration.");
+        }
+
+        var dir = Directory.CreateTempSubdirectory("edgewise-mcp-cwd-").FullName;
+        try
+        {
+            // bin/serve is relative to the folder, and so is the assembly it is given: neither resolves from the
+            // test's own current directory.
+            var script = Path.Combine(Directory.CreateDirectory(Path.Combine(dir, "bin")).FullName, "serve");
+            await File.WriteAllTextAsync(script, "#!/bin/sh\nexec dotnet \"$@\"\n", TestContext.Current.CancellationToken);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+            var assembly = Path.GetRelativePath(dir, McpTestServer.AssemblyPath);
+            Assert.False(Path.IsPathRooted(assembly));
+
+            await using var source = await McpToolSource.StartStdioAsync(
+                "relative", "bin/serve", [assembly], McpTestServer.Environment(), workingDirectory: dir, cancellationToken: TestContext.Current.CancellationToken);
+            var (_, definitions) = await source.LoadToolsAsync(new Dictionary<string, string>(), cancellationToken: TestContext.Current.CancellationToken);
+
+            Assert.Equal(["concat", "crash", "sleep"], definitions.Select(d => d.Name).Order());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task StartStdio_MissingWorkingDirectory_SaysWhichFolder()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "edgewise-mcp-missing-" + Guid.NewGuid().ToString("N"));
+
+        var e = await Assert.ThrowsAsync<DirectoryNotFoundException>(() => McpToolSource.StartStdioAsync(
+            "nowhere", "dotnet", [McpTestServer.AssemblyPath], McpTestServer.Environment(), workingDirectory: missing, cancellationToken: TestContext.Current.CancellationToken));
+
+        Assert.Contains("'nowhere'", e.Message, StringComparison.Ordinal);
+        Assert.Contains(missing, e.Message, StringComparison.Ordinal);
+    }
+
     private async Task<McpToolSource> StartAsync(string? description = null)
     {
-        return await McpToolSource.StartStdioAsync("test-server", "dotnet", [McpTestServer.AssemblyPath], McpTestServer.Environment(description), _audit, TestContext.Current.CancellationToken);
+        return await McpToolSource.StartStdioAsync("test-server", "dotnet", [McpTestServer.AssemblyPath], McpTestServer.Environment(description), _audit, cancellationToken: TestContext.Current.CancellationToken);
     }
 
     private static Dictionary<string, string> Pins(IReadOnlyList<McpToolDefinition> definitions) => definitions.ToDictionary(d => d.Name, d => d.Hash);

@@ -62,7 +62,7 @@ public sealed class AgentDegradeTests
         var yaml = Yaml.Replace("MODEL", AgentServer.ModelPath, StringComparison.Ordinal).Replace("degraded_model: tiny", "degraded_model: nosuch", StringComparison.Ordinal);
 
         var error = Assert.Throws<Edgewise.Configuration.ConfigException>(() =>
-            Edgewise.Agents.Configuration.EdgewiseConfig.Parse(yaml, "edgewise.yaml", Edgewise.Agents.Configuration.ToolRegistry.CreateDefault()));
+            Edgewise.Agents.Configuration.EdgewiseConfig.Parse(yaml, "edgewise.yaml", new Edgewise.Agents.Configuration.ToolRegistry()));
 
         Assert.Contains("degraded_model", error.Message, StringComparison.Ordinal);
         Assert.Contains("nosuch", error.Message, StringComparison.Ordinal);

@@ -79,7 +79,7 @@ public sealed class DeployFilesTests
         Environment.SetEnvironmentVariable("EDGEWISE_API_KEYS_" + suffix, "compose-test-key-0123456789");
         try
         {
-            var config = EdgewiseConfig.Parse(yaml, path, ToolRegistry.CreateDefault());
+            var config = EdgewiseConfig.Parse(yaml, path, new ToolRegistry());
             var options = new ServerOptions();
             ServerConfigReader.Parse(yaml, path, options);
 

@@ -19,7 +19,7 @@ public sealed class ModelConfigurationTests
 {
     private static string Phi4 => SharedPaths.ReferenceFile("models", "ref-phi4-Q4_K_M.gguf");
 
-    private static EdgewiseConfig Config(string yaml) => EdgewiseConfig.Parse(yaml, "/etc/edgewise/edgewise.yaml", ToolRegistry.CreateDefault());
+    private static EdgewiseConfig Config(string yaml) => EdgewiseConfig.Parse(yaml, "/etc/edgewise/edgewise.yaml", new ToolRegistry());
 
     private static async Task<string> ContentOf(HttpResponseMessage response)
     {

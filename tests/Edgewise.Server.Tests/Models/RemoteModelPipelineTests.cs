@@ -16,7 +16,7 @@ namespace Edgewise.Server.Tests.Models;
 /// </summary>
 public sealed class RemoteModelPipelineTests
 {
-    private static EdgewiseConfig Config(string yaml) => EdgewiseConfig.Parse(yaml, "/etc/edgewise/edgewise.yaml", ToolRegistry.CreateDefault());
+    private static EdgewiseConfig Config(string yaml) => EdgewiseConfig.Parse(yaml, "/etc/edgewise/edgewise.yaml", new ToolRegistry());
 
     [Fact]
     public async Task Chat_RemoteAndLocalModel_BothCountedInTheModelCallMetrics()

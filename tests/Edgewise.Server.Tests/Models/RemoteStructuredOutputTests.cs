@@ -30,7 +30,7 @@ public sealed class RemoteStructuredOutputTests
                 model: fake-model
             """,
             "/etc/edgewise/edgewise.yaml",
-            ToolRegistry.CreateDefault()));
+            new ToolRegistry()));
 
     [Fact]
     public async Task Whole_BackendIgnoresTheSchema_502InvalidModelOutputAndACountedFailure()

@@ -10,7 +10,7 @@ namespace Edgewise.Server.Tests.OpenAi;
 /// </summary>
 public sealed class CapabilityTests
 {
-    private static EdgewiseConfig Config(string yaml) => EdgewiseConfig.Parse(yaml, "/etc/edgewise/edgewise.yaml", ToolRegistry.CreateDefault());
+    private static EdgewiseConfig Config(string yaml) => EdgewiseConfig.Parse(yaml, "/etc/edgewise/edgewise.yaml", new ToolRegistry());
 
     [Fact]
     public async Task Complete_RemoteModel_400NamingThePromptAndTheBackendIsNotCalled()

@@ -2,13 +2,14 @@ using System.ComponentModel;
 using System.Globalization;
 using Microsoft.Extensions.AI;
 
-namespace Edgewise.Agents.Configuration;
+namespace Edgewise.Samples.Tools;
 
 /// <summary>
-/// The tools the samples use, over small fixed in-memory data: a retail kiosk (inventory, alternatives, quotes,
-/// orders), a clinic (appointment slots) and an IT help desk (service status, password resets).
+/// The samples' tools over small fixed in-memory data: a retail kiosk (stock, alternatives, quotes, orders), a clinic
+/// (appointment slots) and an IT help desk (service status, password resets). Whether a call needs a person's approval
+/// is the caller's decision (<c>approval_required</c> in edgewise.yaml), not the server's.
 /// </summary>
-public static class SampleTools
+internal static class SampleTools
 {
     private static readonly (string Sku, string Name, string Category, decimal Price, int Stock)[] s_products =
     [
@@ -26,18 +27,25 @@ public static class SampleTools
         ["physio"] = [],
     };
 
-    /// <summary>Registers every sample tool in <paramref name="registry"/>; <c>place_order</c> and <c>reset_password</c> require approval.</summary>
-    public static void RegisterAll(ToolRegistry registry)
+    /// <summary>The tool sets a sample serves, by the name given on the command line.</summary>
+    public static IReadOnlyDictionary<string, string[]> Sets { get; } = new Dictionary<string, string[]>(StringComparer.Ordinal)
     {
-        ArgumentNullException.ThrowIfNull(registry);
-        registry.Register("inventory_lookup", AIFunctionFactory.Create(InventoryLookup, "inventory_lookup", "Looks up a product by name or SKU and returns its stock and price."));
-        registry.Register("find_alternatives", AIFunctionFactory.Create(FindAlternatives, "find_alternatives", "Lists in-stock products in the same category as the given product."));
-        registry.Register("price_quote", AIFunctionFactory.Create(PriceQuote, "price_quote", "Quotes the total price for a quantity of a product."));
-        registry.Register("place_order", AIFunctionFactory.Create(PlaceOrder, "place_order", "Places an order for a quantity of a product."), requiresApproval: true);
-        registry.Register("appointment_availability", AIFunctionFactory.Create(AppointmentAvailability, "appointment_availability", "Lists free appointment times for a department (general, dental, physio)."));
-        registry.Register("service_status", AIFunctionFactory.Create(ServiceStatus, "service_status", "Reports whether an IT service (email, vpn, wifi, printer) is up."));
-        registry.Register("reset_password", AIFunctionFactory.Create(ResetPassword, "reset_password", "Starts a password reset for a user name."), requiresApproval: true);
-    }
+        ["retail"] = ["inventory_lookup", "find_alternatives", "price_quote", "place_order"],
+        ["clinic"] = ["appointment_availability"],
+        ["helpdesk"] = ["service_status", "reset_password"],
+    };
+
+    /// <summary>Every tool, in the order of <see cref="Sets"/>.</summary>
+    public static IReadOnlyList<AIFunction> All { get; } =
+    [
+        AIFunctionFactory.Create(InventoryLookup, "inventory_lookup", "Looks up a product by name or SKU and returns its stock and price."),
+        AIFunctionFactory.Create(FindAlternatives, "find_alternatives", "Lists in-stock products in the same category as the given product."),
+        AIFunctionFactory.Create(PriceQuote, "price_quote", "Quotes the total price for a quantity of a product."),
+        AIFunctionFactory.Create(PlaceOrder, "place_order", "Places an order for a quantity of a product."),
+        AIFunctionFactory.Create(AppointmentAvailability, "appointment_availability", "Lists free appointment times for a department (general, dental, physio)."),
+        AIFunctionFactory.Create(ServiceStatus, "service_status", "Reports whether an IT service (email, vpn, wifi, printer) is up."),
+        AIFunctionFactory.Create(ResetPassword, "reset_password", "Starts a password reset for a user name."),
+    ];
 
     private static string InventoryLookup([Description("Product name or SKU")] string product) =>
         Find(product) is { } p
