@@ -118,6 +118,14 @@ internal static unsafe class LegacyGemm
         var full = packed ? groups - 1 : groups;
         var tails = scratch + (count * stride);
         var scales = (float*)(tails + (packed ? (count / 2) * WeightGroupBytes : 0));
+        // The transposition below is the first touch of the chunk's weights, so it streams them from memory; with a few
+        // tokens per call (batched decode) that stream, not the tiles, sets the pace, and it needs asking ahead as the
+        // single-token kernels do (prefetches never fault, so reading ahead past the last row is harmless).
+        if (!grouped)
+        {
+            KQuantDecode.PrefetchStart(weights + (r0 * rowBytes), count * rowBytes);
+        }
+
         for (var i = 0; i < count; i++)
         {
             if (grouped)
@@ -196,6 +204,11 @@ internal static unsafe class LegacyGemm
         for (; b + GroupBlocks <= blocks; b += GroupBlocks, destination += WeightGroupBytes)
         {
             var w = row + (b * TFormat.Bytes);
+            for (var line = 0; line < GroupBlocks * TFormat.Bytes; line += 64)
+            {
+                Sse.Prefetch0(w + KQuantDecode.PrefetchDistance + line);
+            }
+
             Transpose8(
                 TFormat.Unpack(w), TFormat.Unpack(w + TFormat.Bytes), TFormat.Unpack(w + (2 * TFormat.Bytes)), TFormat.Unpack(w + (3 * TFormat.Bytes)),
                 TFormat.Unpack(w + (4 * TFormat.Bytes)), TFormat.Unpack(w + (5 * TFormat.Bytes)), TFormat.Unpack(w + (6 * TFormat.Bytes)), TFormat.Unpack(w + (7 * TFormat.Bytes)),
