@@ -30,17 +30,9 @@ public static class ChatConstraints
             return null;
         }
 
-        if (options.AdditionalProperties is { } extra)
+        if (Requested(options) is { } requested)
         {
-            if (extra.TryGetValue(ConstraintKey, out var explicitConstraint) && explicitConstraint is Constraint constraint)
-            {
-                return constraint;
-            }
-
-            if (extra.TryGetValue(ChoicesKey, out var choices) && choices is IEnumerable<string> list)
-            {
-                return new ChoiceConstraint(list);
-            }
+            return requested;
         }
 
         var tools = options.Tools?.OfType<AIFunctionDeclaration>().ToList() ?? [];
@@ -50,14 +42,9 @@ public static class ChatConstraints
             return new ToolCallConstraint(tools, format, required.RequiredFunctionName, lazy: false, maxCalls: multiple);
         }
 
-        switch (options.ResponseFormat)
+        if (ForResponseFormat(options) is { } response)
         {
-            case ChatResponseFormatJson { Schema: { } schema }:
-                return Constraint.ForJsonSchema(schema);
-            case ChatResponseFormatJson:
-                return Constraint.ForJsonObject();
-            default:
-                break;
+            return response;
         }
 
         return tools.Count > 0 && options.ToolMode is not NoneChatToolMode
@@ -78,17 +65,9 @@ public static class ChatConstraints
             return null;
         }
 
-        if (options.AdditionalProperties is { } extra)
+        if (Requested(options) is { } requested)
         {
-            if (extra.TryGetValue(ConstraintKey, out var explicitConstraint) && explicitConstraint is Constraint constraint)
-            {
-                return constraint;
-            }
-
-            if (extra.TryGetValue(ChoicesKey, out var choices) && choices is IEnumerable<string> list)
-            {
-                return new ChoiceConstraint(list);
-            }
+            return requested;
         }
 
         if (options.Tools?.OfType<AIFunctionDeclaration>().Any() == true && options.ToolMode is RequiredChatToolMode)
@@ -96,12 +75,31 @@ public static class ChatConstraints
             return null;
         }
 
-        return options.ResponseFormat switch
+        return ForResponseFormat(options);
+    }
+
+    /// <summary>The constraint of <see cref="ChatOptions.ResponseFormat"/>: a JSON schema or any JSON object; null for text.</summary>
+    private static Constraint? ForResponseFormat(ChatOptions options) => options.ResponseFormat switch
+    {
+        ChatResponseFormatJson { Schema: { } schema } => Constraint.ForJsonSchema(schema),
+        ChatResponseFormatJson => Constraint.ForJsonObject(),
+        _ => null,
+    };
+
+    /// <summary>The constraint named in <see cref="ChatOptions.AdditionalProperties"/> (<see cref="ConstraintKey"/>, then <see cref="ChoicesKey"/>), if any.</summary>
+    private static Constraint? Requested(ChatOptions options)
+    {
+        if (options.AdditionalProperties is not { } extra)
         {
-            ChatResponseFormatJson { Schema: { } schema } => Constraint.ForJsonSchema(schema),
-            ChatResponseFormatJson => Constraint.ForJsonObject(),
-            _ => null,
-        };
+            return null;
+        }
+
+        if (extra.TryGetValue(ConstraintKey, out var explicitConstraint) && explicitConstraint is Constraint constraint)
+        {
+            return constraint;
+        }
+
+        return extra.TryGetValue(ChoicesKey, out var choices) && choices is IEnumerable<string> list ? new ChoiceConstraint(list) : null;
     }
 
     /// <summary>The tools of <paramref name="options"/> as chat-template <c>tools</c> entries (OpenAI function shape).</summary>
