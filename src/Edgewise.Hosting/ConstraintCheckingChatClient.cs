@@ -35,20 +35,16 @@ public sealed class ConstraintCheckingChatClient(IChatClient inner) : Delegating
     }
 
     /// <inheritdoc/>
-    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
-        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <remarks>A request that asks for no format gets the inner stream itself: no extra step per update.</remarks>
+    public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        Constraint(options) is { } constraint
+            ? CheckedAsync(constraint, messages, options, cancellationToken)
+            : base.GetStreamingResponseAsync(messages, options, cancellationToken);
+
+    private async IAsyncEnumerable<ChatResponseUpdate> CheckedAsync(
+        Constraint constraint, IEnumerable<ChatMessage> messages, ChatOptions? options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var constraint = Constraint(options);
-        if (constraint is null)
-        {
-            await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
-            {
-                yield return update;
-            }
-
-            yield break;
-        }
-
         var text = new StringBuilder();
         var held = new List<ChatResponseUpdate>();
         ChatFinishReason? finish = null;
@@ -78,13 +74,17 @@ public sealed class ConstraintCheckingChatClient(IChatClient inner) : Delegating
         }
     }
 
+    /// <summary>
+    /// The format the answer must keep, or null: none asked for, or one this engine cannot check (an unsupported schema,
+    /// invalid choices), which is left to the model that generates, the embedded engine refusing it before it starts.
+    /// </summary>
     private static Constraint? Constraint(ChatOptions? options)
     {
         try
         {
             return ChatConstraints.ForAnswerText(options);
         }
-        catch (UnsupportedSchemaFeatureException)
+        catch (Exception e) when (e is UnsupportedSchemaFeatureException or ArgumentException)
         {
             return null;
         }
