@@ -316,7 +316,7 @@ public static unsafe partial class MatMul
             {
                 if (n == 1)
                 {
-                    F16MatVec.Prepare(new ReadOnlySpan<float>(x, cols), (float*)act, F16MatVec.ActivationScale);
+                    F16MatVec.Prepare(new ReadOnlySpan<float>(x, cols), (float*)act, F16Decode.ActivationScale(F16Decode.RawWidening));
                 }
                 else
                 {

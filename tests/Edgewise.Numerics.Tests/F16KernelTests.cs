@@ -150,6 +150,48 @@ public sealed class F16KernelTests
     }
 
     [Theory]
+    [InlineData(7, 15)]
+    [InlineData(9, 100)]
+    [InlineData(5, 904)]
+    [InlineData(3, 2056)]
+    public unsafe void Decode_RawAndScaledWidening_SameBitsOnBothWidths(int rows, int cols)
+    {
+        Assert.SkipUnless(F16MatVec.IsSupported, "the F16 decode kernel needs AVX2 and FMA");
+
+        // Every kind of half: normals, subnormals, both zeros, the largest finite, and one row with an infinity.
+        var weights = Weights(rows, cols, 41);
+        var random = new Random(42);
+        for (var i = 0; i < rows * cols / 3; i++)
+        {
+            var bits = random.Next(4) switch
+            {
+                0 => (ushort)random.Next(1, 0x400),
+                1 => (ushort)(random.Next(2) * 0x8000),
+                2 => (ushort)0x7BFF,
+                _ => (ushort)random.Next(0x400, 0x7C00),
+            };
+            SetHalf(weights, cols, random.Next(rows), random.Next(cols), (ushort)(bits | (random.Next(2) << 15)));
+        }
+
+        SetHalf(weights, cols, rows - 1, cols - 1, 0xFC00);
+        var input = TestData.Gaussian(cols, 43, 1.0f);
+        var (expected, _) = Scalar(weights, rows, cols, input, 1);
+        foreach (var wide in new[] { false, true })
+        {
+            if (wide && !Vector512.IsHardwareAccelerated)
+            {
+                continue;
+            }
+
+            var scaled = Decode(weights, rows, cols, input, wide, raw: false);
+            var raw = Decode(weights, rows, cols, input, wide, raw: true);
+            Assert.Equal(scaled.Select(BitConverter.SingleToUInt32Bits), raw.Select(BitConverter.SingleToUInt32Bits));
+            Assert.Equal(expected[rows - 1], raw[rows - 1]);
+            Assert.False(float.IsFinite(raw[rows - 1]), $"row with −inf: {raw[rows - 1]}");
+        }
+    }
+
+    [Theory]
     [InlineData(1)]
     [InlineData(13)]
     [InlineData(64)]
@@ -206,6 +248,20 @@ public sealed class F16KernelTests
         }
 
         return (expected, magnitude);
+    }
+
+    private static unsafe float[] Decode(byte[] weights, int rows, int cols, float[] input, bool wide, bool raw)
+    {
+        var output = new float[rows];
+        var prepared = new float[F16MatVec.PreparedBytes(cols) / 4];
+        fixed (byte* w = weights)
+        fixed (float* x = prepared, o = output)
+        {
+            F16MatVec.Prepare(input, x, F16Decode.ActivationScale(raw));
+            F16Decode.Rows(w, cols * 2, 0, rows, cols, x, o, wide, raw);
+        }
+
+        return output;
     }
 
     private static unsafe float[] Run(byte[] weights, int rows, int cols, float[] input, int n, ComputePool? pool, SimdPath path)

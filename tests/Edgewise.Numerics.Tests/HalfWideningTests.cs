@@ -86,6 +86,46 @@ public sealed class HalfWideningTests
         }
     }
 
+    [Fact]
+    public unsafe void RawWidening_EveryFinitePattern_IsTableTimesTwoPowMinus112()
+    {
+        Assert.SkipUnless(F16MatVec.IsSupported, "the F16 kernels' widening needs AVX2 and FMA");
+        var halves = new ushort[ushort.MaxValue + 1];
+        for (var h = 0; h <= ushort.MaxValue; h++)
+        {
+            halves[h] = (ushort)h;
+        }
+
+        var scale = F16Decode.Raw.Scale;
+        Assert.Equal(MathF.Pow(2, -112), scale);
+        Assert.Equal(1f, scale * F16Decode.ActivationScale(raw: true));
+        fixed (ushort* p = halves)
+        {
+            for (var h = 0; h <= ushort.MaxValue; h += 16)
+            {
+                var low = F16Decode.Raw.Widen8(p + h);
+                var high = F16Decode.Raw.Widen8(p + h + 8);
+                var v512 = Vector512.IsHardwareAccelerated ? F16Decode.Raw.Widen16(p + h) : default;
+                for (var k = 0; k < 16; k++)
+                {
+                    var bits = (ushort)(h + k);
+                    if ((bits & 0x7C00) == 0x7C00)
+                    {
+                        continue;
+                    }
+
+                    // Subnormal halves become binary32 subnormals: still exact, and −0 stays −0.
+                    var expected = BitConverter.SingleToUInt32Bits(Fp16.ToSingle(bits) * scale);
+                    Assert.Equal(expected, BitConverter.SingleToUInt32Bits(k < 8 ? low.GetElement(k) : high.GetElement(k - 8)));
+                    if (Vector512.IsHardwareAccelerated)
+                    {
+                        Assert.Equal(expected, BitConverter.SingleToUInt32Bits(v512.GetElement(k)));
+                    }
+                }
+            }
+        }
+    }
+
     [Theory]
     [InlineData(0x0001, 5.9604645e-8f)]
     [InlineData(0x8001, -5.9604645e-8f)]

@@ -98,7 +98,8 @@ internal static unsafe class F16MatVec
     /// <summary>
     /// output[t·<paramref name="outStride"/> + r] for rows [<paramref name="r0"/>, <paramref name="r1"/>) and every token:
     /// one token through <see cref="F16Decode"/> (<paramref name="wide"/> lets it use 512-bit vectors, the
-    /// <see cref="SimdPath.Vector512"/> rung), several through the 256-bit <see cref="F16Panel"/>. (512-bit prompt
+    /// <see cref="SimdPath.Vector512"/> rung; its activation prepared with <see cref="F16Decode.ActivationScale(bool)"/> of
+    /// <see cref="F16Decode.RawWidening"/>), several through the 256-bit <see cref="F16Panel"/>. (512-bit prompt
     /// batches go to <see cref="F16Broadcast"/>, which needs activations transposed by <see cref="MatMul"/>.)
     /// </summary>
     public static void Rows(
@@ -106,7 +107,7 @@ internal static unsafe class F16MatVec
     {
         if (tokens == 1)
         {
-            F16Decode.Rows(weights, rowBytes, r0, r1, cols, (float*)activations, output, wide);
+            F16Decode.Rows(weights, rowBytes, r0, r1, cols, (float*)activations, output, wide, F16Decode.RawWidening);
         }
         else
         {
@@ -160,16 +161,17 @@ internal static unsafe class F16MatVec
     }
 
     /// <summary>
-    /// The scalar reference (double accumulation), for rows with fp16 infinities or NaNs, against activations prepared
-    /// with a power-of-two scale: the double sum times <paramref name="unscale"/> (exact in double), so the result has
-    /// the bits of the unscaled reference.
+    /// The scalar reference (double products and sum), for rows with fp16 infinities or NaNs, against activations
+    /// prepared with a power-of-two scale: the double sum times <paramref name="unscale"/> (exact in double), so the
+    /// result has the bits of the unscaled reference. The products are double because a scale of 2^112 would take a
+    /// large finite product past binary32's range.
     /// </summary>
     public static float Reference(ushort* w, float* x, int cols, double unscale)
     {
         var sum = 0.0;
         for (var i = 0; i < cols; i++)
         {
-            sum += Fp16.ToSingle(w[i]) * x[i];
+            sum += (double)Fp16.ToSingle(w[i]) * x[i];
         }
 
         return (float)(sum * unscale);
