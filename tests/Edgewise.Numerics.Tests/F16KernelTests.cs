@@ -21,6 +21,8 @@ public sealed class F16KernelTests
         { 7, 2056, 33 },
         { 13, 24, 70 },
         { 2, 9000, 9 },
+        { 9, 6150, 1 },
+        { 5, 8192, 1 },
     };
 
     [Theory]
@@ -150,6 +152,44 @@ public sealed class F16KernelTests
     }
 
     [Theory]
+    [InlineData(6144)]
+    [InlineData(6160)]
+    [InlineData(6203)]
+    public unsafe void Decode_LongRowsInFours_SameBitsAsAloneAndSpecialsFoundAnywhere(int cols)
+    {
+        Assert.SkipUnless(F16MatVec.IsSupported && Vector512.IsHardwareAccelerated, "the four-row decode kernel needs 512-bit vectors");
+        Assert.True(cols >= F16Decode.LongRow);
+        const int rows = 11;
+        var weights = Weights(rows, cols, 51);
+
+        // An infinity in a 64-column step, in the 16-column step after them, and in the scalar columns at the end; a
+        // large negative normal in the same lane of a neighbouring row must not hide the first.
+        SetHalf(weights, cols, 1, 70, 0x7C00);
+        SetHalf(weights, cols, 0, 70, 0xFBFF);
+        SetHalf(weights, cols, 6, cols % 64 >= 16 ? (cols / 64 * 64) + 3 : cols - 40, 0xFC00);
+        SetHalf(weights, cols, 9, cols - 1, 0x7E00);
+        var input = TestData.Gaussian(cols, 52, 1.0f);
+        var (expected, _) = Scalar(weights, rows, cols, input, 1);
+        foreach (var raw in new[] { false, true })
+        {
+            var together = Decode(weights, rows, cols, input, wide: true, raw);
+            for (var r = 0; r < rows; r++)
+            {
+                var alone = Decode(weights, rows, cols, input, wide: true, raw, r, r + 1)[r];
+                Assert.Equal(BitConverter.SingleToUInt32Bits(alone), BitConverter.SingleToUInt32Bits(together[r]));
+            }
+
+            foreach (var r in new[] { 1, 6, 9 })
+            {
+                Assert.False(float.IsFinite(together[r]), $"row {r}: {together[r]}");
+                Assert.Equal(expected[r], together[r]);
+            }
+
+            Assert.True(float.IsFinite(together[0]), $"row 0: {together[0]}");
+        }
+    }
+
+    [Theory]
     [InlineData(7, 15)]
     [InlineData(9, 100)]
     [InlineData(5, 904)]
@@ -250,7 +290,7 @@ public sealed class F16KernelTests
         return (expected, magnitude);
     }
 
-    private static unsafe float[] Decode(byte[] weights, int rows, int cols, float[] input, bool wide, bool raw)
+    private static unsafe float[] Decode(byte[] weights, int rows, int cols, float[] input, bool wide, bool raw, int r0 = 0, int r1 = -1)
     {
         var output = new float[rows];
         var prepared = new float[F16MatVec.PreparedBytes(cols) / 4];
@@ -258,7 +298,7 @@ public sealed class F16KernelTests
         fixed (float* x = prepared, o = output)
         {
             F16MatVec.Prepare(input, x, F16Decode.ActivationScale(raw));
-            F16Decode.Rows(w, cols * 2, 0, rows, cols, x, o, wide, raw);
+            F16Decode.Rows(w, cols * 2, r0, r1 < 0 ? rows : r1, cols, x, o, wide, raw);
         }
 
         return output;

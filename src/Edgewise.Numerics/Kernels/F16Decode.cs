@@ -26,6 +26,13 @@ internal static unsafe class F16Decode
     private const ushort SpecialShifted = 0xF800;
 
     /// <summary>
+    /// Columns from which 512-bit decode takes rows four at a time: 6144 floats of activations (24 KiB) and more
+    /// leave a one-row stream too little of a 32 KiB L1 (Zen 4, 8192 columns, one thread from memory: 9.7 GB/s a row
+    /// at a time, 16.1 four rows at a time; at 4864 columns the two were even and at 2048 one row was faster).
+    /// </summary>
+    internal const int LongRow = 6144;
+
+    /// <summary>
     /// Whether decode widens the weights raw (<see cref="Raw"/>): on AMD CPUs, whose floating-point units take
     /// binary32 subnormal inputs at full speed (a multiply-add over subnormal weights measured as fast as over normal
     /// ones on Zen 4). Intel cores have been documented to take a microcode assist for them, so they keep the
@@ -61,7 +68,22 @@ internal static unsafe class F16Decode
         where TWiden : struct, IWiden
     {
         var use512 = wide && Vector512.IsHardwareAccelerated && Avx512BW.IsSupported;
-        for (var r = r0; r < r1; r++)
+        var r = r0;
+        if (use512 && cols >= LongRow)
+        {
+            for (; r + 4 <= r1; r += 4)
+            {
+                var w0 = (ushort*)(weights + (r * rowBytes));
+                var sums = Dot4x512<TWiden>(w0, (ushort*)((byte*)w0 + rowBytes), (ushort*)((byte*)w0 + (2 * rowBytes)), (ushort*)((byte*)w0 + (3 * rowBytes)), cols, x);
+                for (var k = 0; k < 4; k++)
+                {
+                    var row = (ushort*)((byte*)w0 + (k * rowBytes));
+                    output[r + k] = sums.GetElement(4) != 0 && F16MatVec.HasSpecial(row, cols) ? F16MatVec.Reference(row, x, cols, TWiden.Scale) : sums.GetElement(k);
+                }
+            }
+        }
+
+        for (; r < r1; r++)
         {
             var row = (ushort*)(weights + (r * rowBytes));
             var (sum, special) = use512 ? Dot512<TWiden>(row, cols, x) : Dot256<TWiden>(row, cols, x);
@@ -93,6 +115,69 @@ internal static unsafe class F16Decode
 
         var special = Vector512.GreaterThanOrEqualAny(peak, Vector512.Create(SpecialShifted));
         return Finish(Simd.Sum((a0 + a1) + (a2 + a3)), special, w, i, cols, x, TWiden.Scale);
+    }
+
+    /// <summary>
+    /// Four rows' dots (elements 0-3) with 512-bit vectors, each row with the accumulators, steps and tail of
+    /// <see cref="Dot512{TWiden}"/>, so every row gets the same bits as alone; element 4 is nonzero when any of the rows
+    /// may hold an fp16 special. For rows of <see cref="LongRow"/> columns or more, whose activations fill most of L1:
+    /// read once for four rows, they stay there.
+    /// </summary>
+    private static Vector256<float> Dot4x512<TWiden>(ushort* w0, ushort* w1, ushort* w2, ushort* w3, int cols, float* x)
+        where TWiden : struct, IWiden
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, d0 = default, d1 = default, d2 = default, d3 = default;
+        var peak = Vector512<ushort>.Zero;
+        var i = 0;
+        for (; i + 64 <= cols; i += 64)
+        {
+            var s0 = Avx512BW.Max(Avx512BW.ShiftLeftLogical(Vector512.Load(w0 + i), 1), Avx512BW.ShiftLeftLogical(Vector512.Load(w0 + i + 32), 1));
+            var s1 = Avx512BW.Max(Avx512BW.ShiftLeftLogical(Vector512.Load(w1 + i), 1), Avx512BW.ShiftLeftLogical(Vector512.Load(w1 + i + 32), 1));
+            var s2 = Avx512BW.Max(Avx512BW.ShiftLeftLogical(Vector512.Load(w2 + i), 1), Avx512BW.ShiftLeftLogical(Vector512.Load(w2 + i + 32), 1));
+            var s3 = Avx512BW.Max(Avx512BW.ShiftLeftLogical(Vector512.Load(w3 + i), 1), Avx512BW.ShiftLeftLogical(Vector512.Load(w3 + i + 32), 1));
+            peak = Avx512BW.Max(peak, Avx512BW.Max(Avx512BW.Max(s0, s1), Avx512BW.Max(s2, s3)));
+            var x0 = Vector512.Load(x + i);
+            var x1 = Vector512.Load(x + i + 16);
+            var x2 = Vector512.Load(x + i + 32);
+            var x3 = Vector512.Load(x + i + 48);
+            a0 = Avx512F.FusedMultiplyAdd(TWiden.Widen16(w0 + i), x0, a0);
+            a1 = Avx512F.FusedMultiplyAdd(TWiden.Widen16(w0 + i + 16), x1, a1);
+            a2 = Avx512F.FusedMultiplyAdd(TWiden.Widen16(w0 + i + 32), x2, a2);
+            a3 = Avx512F.FusedMultiplyAdd(TWiden.Widen16(w0 + i + 48), x3, a3);
+            b0 = Avx512F.FusedMultiplyAdd(TWiden.Widen16(w1 + i), x0, b0);
+            b1 = Avx512F.FusedMultiplyAdd(TWiden.Widen16(w1 + i + 16), x1, b1);
+            b2 = Avx512F.FusedMultiplyAdd(TWiden.Widen16(w1 + i + 32), x2, b2);
+            b3 = Avx512F.FusedMultiplyAdd(TWiden.Widen16(w1 + i + 48), x3, b3);
+            c0 = Avx512F.FusedMultiplyAdd(TWiden.Widen16(w2 + i), x0, c0);
+            c1 = Avx512F.FusedMultiplyAdd(TWiden.Widen16(w2 + i + 16), x1, c1);
+            c2 = Avx512F.FusedMultiplyAdd(TWiden.Widen16(w2 + i + 32), x2, c2);
+            c3 = Avx512F.FusedMultiplyAdd(TWiden.Widen16(w2 + i + 48), x3, c3);
+            d0 = Avx512F.FusedMultiplyAdd(TWiden.Widen16(w3 + i), x0, d0);
+            d1 = Avx512F.FusedMultiplyAdd(TWiden.Widen16(w3 + i + 16), x1, d1);
+            d2 = Avx512F.FusedMultiplyAdd(TWiden.Widen16(w3 + i + 32), x2, d2);
+            d3 = Avx512F.FusedMultiplyAdd(TWiden.Widen16(w3 + i + 48), x3, d3);
+        }
+
+        for (; i + 16 <= cols; i += 16)
+        {
+            // Shifted before the maximum: the sign bit would otherwise win over an infinity in the same lane.
+            var h01 = Avx512BW.ShiftLeftLogical(Vector512.Create(Vector256.Load(w0 + i), Vector256.Load(w1 + i)), 1);
+            var h23 = Avx512BW.ShiftLeftLogical(Vector512.Create(Vector256.Load(w2 + i), Vector256.Load(w3 + i)), 1);
+            peak = Avx512BW.Max(peak, Avx512BW.Max(h01, h23));
+            var xi = Vector512.Load(x + i);
+            a0 = Avx512F.FusedMultiplyAdd(TWiden.Widen16(w0 + i), xi, a0);
+            b0 = Avx512F.FusedMultiplyAdd(TWiden.Widen16(w1 + i), xi, b0);
+            c0 = Avx512F.FusedMultiplyAdd(TWiden.Widen16(w2 + i), xi, c0);
+            d0 = Avx512F.FusedMultiplyAdd(TWiden.Widen16(w3 + i), xi, d0);
+        }
+
+        var special = Vector512.GreaterThanOrEqualAny(peak, Vector512.Create(SpecialShifted));
+        var (s0t, f0) = Finish(Simd.Sum((a0 + a1) + (a2 + a3)), false, w0, i, cols, x, TWiden.Scale);
+        var (s1t, f1) = Finish(Simd.Sum((b0 + b1) + (b2 + b3)), false, w1, i, cols, x, TWiden.Scale);
+        var (s2t, f2) = Finish(Simd.Sum((c0 + c1) + (c2 + c3)), false, w2, i, cols, x, TWiden.Scale);
+        var (s3t, f3) = Finish(Simd.Sum((d0 + d1) + (d2 + d3)), false, w3, i, cols, x, TWiden.Scale);
+        return Vector256.Create(s0t, s1t, s2t, s3t, special || f0 || f1 || f2 || f3 ? 1f : 0f, 0, 0, 0);
     }
 
     /// <summary>As <see cref="Dot512{TWiden}"/> with 256-bit vectors (32 columns a step, so the order of the sums differs).</summary>
