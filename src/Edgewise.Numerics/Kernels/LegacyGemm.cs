@@ -43,14 +43,14 @@ internal static unsafe class LegacyGemm
     /// <summary>
     /// Quantizes one activation row as ggml does for Q8_0 (see <see cref="Quantize.ActivationRow"/>) and lays it out
     /// by groups for <paramref name="weightType"/>: eight vectors of quants, the starting lanes −k·Σ quants (k as in
-    /// <see cref="LegacyMatVec.Offset"/>, and 128 for Q8_0, whose quants are stored here plus 128 on every CPU), the
-    /// float scales; lanes past the last block are zero.
+    /// <see cref="LegacyMatVec.Offset"/>; for Q8_0, whose quants are stored here plus 128 on every CPU, 128 with AVX-VNNI
+    /// and 0 without, where the kernels multiply the signed quants), the float scales; lanes past the last block are zero.
     /// </summary>
     public static void Prepare(TensorType weightType, ReadOnlySpan<float> input, byte* destination, Span<byte> q80)
     {
         var blocks = input.Length / Block;
         Quantize.ActivationRow(TensorType.Q8_0, input, q80);
-        var offset = Vector256.Create(weightType == TensorType.Q8_0 ? -128 : -LegacyMatVec.Offset(weightType));
+        var offset = Vector256.Create(weightType == TensorType.Q8_0 ? (AvxVnni.IsSupported ? -128 : 0) : -LegacyMatVec.Offset(weightType));
         var ones = Vector256.Create((byte)1);
         var u = stackalloc Vector256<byte>[GroupBlocks];
         fixed (byte* src0 = q80)
@@ -351,7 +351,7 @@ internal static unsafe class LegacyGemm
 
     /// <summary>
     /// One step of the packed last groups: i + u · (16 activation bytes at <paramref name="a"/> in both halves), each
-    /// product widened at once (exact for any quant up to 255, as <see cref="Simd.DotBytes"/> with span 0 is).
+    /// product widened at once (Q8_0 without AVX-VNNI: the signed quants' products, as <see cref="Simd.DotBytes"/> with span 0).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> TailStep(Vector256<int> i, Vector256<byte> u, byte* a, int span)
@@ -364,9 +364,7 @@ internal static unsafe class LegacyGemm
 
         if (span == 0)
         {
-            var ones = Vector256.Create((short)1);
-            i += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u & Vector256.Create((byte)0x7F), x), ones);
-            return i + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Simd.TopBits(u), x), Vector256.Create((short)128));
+            return Simd.SignedStep(i, u, x);
         }
 
         return LegacyMatVec.Dot4(i, u, x);

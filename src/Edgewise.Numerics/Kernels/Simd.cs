@@ -168,8 +168,8 @@ internal static class Simd
     /// is one <c>vpdpbusd</c> per product. Without it, <c>vpmaddubsw</c> pair sums are added in 16 bits over
     /// <paramref name="span"/> bytes and widened once with <c>vpmaddwd</c>, which is exact when no 16-bit sum over a
     /// span can leave [−32768, 32767]: the caller's bound, e.g. 256 bytes for 4-bit quants (8 · 2 · 15 · 128 = 30720),
-    /// 128 for 5-bit, 64 for 6-bit. <paramref name="span"/> 0 takes weight bytes up to 255 (Q8_0 stored plus 128):
-    /// each is split into its low seven bits (one widening per step) and its top bit (summed in 16 bits over the range).
+    /// 128 for 5-bit, 64 for 6-bit. <paramref name="span"/> 0 is for Q8_0 quants stored plus 128: without AVX-VNNI it
+    /// adds the signed quants' products instead (<see cref="Split2x4"/>), for activations prepared with zero starting lanes.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe void Dot2x4(
@@ -229,16 +229,12 @@ internal static class Simd
         var ones = Vector256.Create((short)1);
         if (span == 0)
         {
-            var top = Vector256<short>.Zero;
             for (var m = from; m < to; m += 32)
             {
-                var u = Avx.LoadVector256(w + m);
-                var x = Avx.LoadVector256((sbyte*)(a + m));
-                i += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u & Vector256.Create((byte)0x7F), x), ones);
-                top += Avx2.MultiplyAddAdjacent(TopBits(u), x);
+                i = SignedStep(i, Avx.LoadVector256(w + m), Avx.LoadVector256((sbyte*)(a + m)));
             }
 
-            return i + Avx2.MultiplyAddAdjacent(top, Vector256.Create((short)128));
+            return i;
         }
 
         for (var m0 = from; m0 < to; m0 += span)
@@ -254,10 +250,6 @@ internal static class Simd
 
         return i;
     }
-
-    /// <summary>Each byte's top bit as 0 or 1.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<byte> TopBits(Vector256<byte> u) => Avx2.ShiftRightLogical(u.AsUInt16(), 7).AsByte() & Vector256.Create((byte)1);
 
     /// <summary><see cref="Dot2x4"/> without AVX-VNNI over one span whose 16-bit pair sums cannot overflow.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -298,9 +290,11 @@ internal static class Simd
     }
 
     /// <summary>
-    /// <see cref="Dot2x4"/> without AVX-VNNI for weight bytes up to 255: u = (u &amp; 127) + 128·top bit. The low parts'
-    /// pairs reach at most 2 · 127 · 128 and are widened every step; the top bits' pair sums (at most 2 · 128 per
-    /// step) are added in 16 bits over the whole range and widened once, times 128.
+    /// <see cref="Dot2x4"/> for Q8_0 quants stored plus 128, without AVX-VNNI: each weight byte is turned back into its
+    /// signed quant q (one XOR), and q·a is <c>vpmaddubsw</c> of |q| and a with q's sign (exact: |q| ≤ 128 and |a| ≤ 127,
+    /// so a pair stays within ±32512), widened at once by <c>vpmaddwd</c>. The sums are Σ q·a, so the activation must
+    /// have been prepared with starting lanes of zero (<see cref="LegacyGemm.Prepare"/> does so without AVX-VNNI), not
+    /// −128·Σ a as <c>vpdpbusd</c> of the stored bytes needs.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Split2x4(
@@ -308,49 +302,35 @@ internal static class Simd
         ref Vector256<int> i00, ref Vector256<int> i10, ref Vector256<int> i01, ref Vector256<int> i11,
         ref Vector256<int> i02, ref Vector256<int> i12, ref Vector256<int> i03, ref Vector256<int> i13)
     {
-        Vector256<short> h00 = default, h01 = default, h02 = default, h03 = default;
-        Vector256<short> h10 = default, h11 = default, h12 = default, h13 = default;
         var ones = Vector256.Create((short)1);
-        var low = Vector256.Create((byte)0x7F);
+        var flip = Vector256.Create((byte)0x80);
         for (var m = from; m < to; m += 32)
         {
-            var u0 = Avx.LoadVector256(w0 + m);
-            var u1 = Avx.LoadVector256(w1 + m);
-            var l0 = u0 & low;
-            var l1 = u1 & low;
-            var t0 = TopBits(u0);
-            var t1 = TopBits(u1);
+            var q0 = (Avx.LoadVector256(w0 + m) ^ flip).AsSByte();
+            var q1 = (Avx.LoadVector256(w1 + m) ^ flip).AsSByte();
+            var m0 = Avx2.Abs(q0);
+            var m1 = Avx2.Abs(q1);
             var x = Avx.LoadVector256((sbyte*)(a0 + m));
-            i00 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(l0, x), ones);
-            i10 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(l1, x), ones);
-            h00 += Avx2.MultiplyAddAdjacent(t0, x);
-            h10 += Avx2.MultiplyAddAdjacent(t1, x);
+            i00 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(m0, Avx2.Sign(x, q0)), ones);
+            i10 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(m1, Avx2.Sign(x, q1)), ones);
             x = Avx.LoadVector256((sbyte*)(a1 + m));
-            i01 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(l0, x), ones);
-            i11 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(l1, x), ones);
-            h01 += Avx2.MultiplyAddAdjacent(t0, x);
-            h11 += Avx2.MultiplyAddAdjacent(t1, x);
+            i01 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(m0, Avx2.Sign(x, q0)), ones);
+            i11 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(m1, Avx2.Sign(x, q1)), ones);
             x = Avx.LoadVector256((sbyte*)(a2 + m));
-            i02 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(l0, x), ones);
-            i12 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(l1, x), ones);
-            h02 += Avx2.MultiplyAddAdjacent(t0, x);
-            h12 += Avx2.MultiplyAddAdjacent(t1, x);
+            i02 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(m0, Avx2.Sign(x, q0)), ones);
+            i12 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(m1, Avx2.Sign(x, q1)), ones);
             x = Avx.LoadVector256((sbyte*)(a3 + m));
-            i03 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(l0, x), ones);
-            i13 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(l1, x), ones);
-            h03 += Avx2.MultiplyAddAdjacent(t0, x);
-            h13 += Avx2.MultiplyAddAdjacent(t1, x);
+            i03 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(m0, Avx2.Sign(x, q0)), ones);
+            i13 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(m1, Avx2.Sign(x, q1)), ones);
         }
+    }
 
-        var scale = Vector256.Create((short)128);
-        i00 += Avx2.MultiplyAddAdjacent(h00, scale);
-        i10 += Avx2.MultiplyAddAdjacent(h10, scale);
-        i01 += Avx2.MultiplyAddAdjacent(h01, scale);
-        i11 += Avx2.MultiplyAddAdjacent(h11, scale);
-        i02 += Avx2.MultiplyAddAdjacent(h02, scale);
-        i12 += Avx2.MultiplyAddAdjacent(h12, scale);
-        i03 += Avx2.MultiplyAddAdjacent(h03, scale);
-        i13 += Avx2.MultiplyAddAdjacent(h13, scale);
+    /// <summary>i + q·a for 32 Q8_0 bytes stored plus 128 and 32 activation bytes, as <see cref="Split2x4"/> computes each product.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> SignedStep(Vector256<int> i, Vector256<byte> stored, Vector256<sbyte> x)
+    {
+        var q = (stored ^ Vector256.Create((byte)0x80)).AsSByte();
+        return i + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Avx2.Abs(q), Avx2.Sign(x, q)), Vector256.Create((short)1));
     }
 
     /// <summary>Horizontal float sum of 16 lanes, pairwise.</summary>
