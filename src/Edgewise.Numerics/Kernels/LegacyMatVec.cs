@@ -79,6 +79,18 @@ internal static unsafe class LegacyMatVec
     public static void Row(
         TensorType type, byte* row, int blocks, byte* activations, int actStride, int tokens, float* output, long outStride, float* scales)
     {
+        if (tokens == 1 && type == TensorType.Q8_0)
+        {
+            output[0] = DotQ80Once(row, activations, activations + (blocks * Block), blocks, (float*)(activations + (blocks * 64)));
+            return;
+        }
+
+        if (tokens == 1 && type == TensorType.Q5_0)
+        {
+            output[0] = DotQ50Once(row, activations, activations + (blocks * Block), blocks, (float*)(activations + (blocks * 64)));
+            return;
+        }
+
         var blockBytes = BlockBytes(type);
         ConvertScales(row, blockBytes, blocks, scales);
         var products = scales + blocks;
@@ -171,6 +183,132 @@ internal static unsafe class LegacyMatVec
         }
 
         return Simd.Sum((acc0 + acc1) + (acc2 + acc3));
+    }
+
+    /// <summary>
+    /// One Q8_0 row · one prepared token in a single pass: each step gathers eight blocks' fp16 scales, multiplies
+    /// them by the token's scales (one rounding, as <see cref="Row"/>'s scale pass does) and feeds the eight blocks
+    /// from registers, so the row is read once, front to back. Block k goes to accumulator k mod 4 and the blocks past
+    /// the last group of four to the first, as in <see cref="DotQ80"/>, so the bits are <see cref="Row"/>'s.
+    /// </summary>
+    private static float DotQ80Once(byte* w, byte* a, byte* c, int blocks, float* da)
+    {
+        var acc0 = Vector256<float>.Zero;
+        var acc1 = Vector256<float>.Zero;
+        var acc2 = Vector256<float>.Zero;
+        var acc3 = Vector256<float>.Zero;
+        var index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * 34;
+        var b = 0;
+        for (; b + 8 <= blocks; b += 8, w += 8 * 34, a += 8 * Block, c += 8 * Block)
+        {
+            Sse.Prefetch0(w + KQuantDecode.PrefetchDistance);
+            Sse.Prefetch0(w + KQuantDecode.PrefetchDistance + 64);
+            Sse.Prefetch0(w + KQuantDecode.PrefetchDistance + 128);
+            Sse.Prefetch0(w + KQuantDecode.PrefetchDistance + 192);
+            Sse.Prefetch0(w + KQuantDecode.PrefetchDistance + 256);
+            var raw = Avx2.GatherVector256((int*)w, index, 1) & Vector256.Create(0xFFFF);
+            var p = Simd.HalfToSingle(raw) * Avx.LoadVector256(da + b);
+            acc0 = Q80Block(w, a, c, Lane(p, 0), acc0);
+            acc1 = Q80Block(w + 34, a + Block, c + Block, Lane(p, 1), acc1);
+            acc2 = Q80Block(w + 68, a + (2 * Block), c + (2 * Block), Lane(p, 2), acc2);
+            acc3 = Q80Block(w + 102, a + (3 * Block), c + (3 * Block), Lane(p, 3), acc3);
+            acc0 = Q80Block(w + 136, a + (4 * Block), c + (4 * Block), Lane(p, 4), acc0);
+            acc1 = Q80Block(w + 170, a + (5 * Block), c + (5 * Block), Lane(p, 5), acc1);
+            acc2 = Q80Block(w + 204, a + (6 * Block), c + (6 * Block), Lane(p, 6), acc2);
+            acc3 = Q80Block(w + 238, a + (7 * Block), c + (7 * Block), Lane(p, 7), acc3);
+        }
+
+        var tail = blocks - b;
+        for (var k = 0; k < tail; k++, w += 34, a += Block, c += Block)
+        {
+            var d = Vector256.Create(Simd.Half(*(ushort*)w) * da[b + k]);
+            if (k < (tail & ~3))
+            {
+                switch (k & 3)
+                {
+                    case 0: acc0 = Q80Block(w, a, c, d, acc0); break;
+                    case 1: acc1 = Q80Block(w, a, c, d, acc1); break;
+                    case 2: acc2 = Q80Block(w, a, c, d, acc2); break;
+                    default: acc3 = Q80Block(w, a, c, d, acc3); break;
+                }
+            }
+            else
+            {
+                acc0 = Q80Block(w, a, c, d, acc0);
+            }
+        }
+
+        return Simd.Sum((acc0 + acc1) + (acc2 + acc3));
+    }
+
+    /// <summary>As <see cref="DotQ80Once"/> for Q5_0 (accumulator k mod 2, as <see cref="DotQ50"/>).</summary>
+    private static float DotQ50Once(byte* w, byte* a, byte* c, int blocks, float* da)
+    {
+        var acc0 = Vector256<float>.Zero;
+        var acc1 = Vector256<float>.Zero;
+        var index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * 22;
+        var b = 0;
+        for (; b + 8 <= blocks; b += 8, w += 8 * 22, a += 8 * Block, c += 8 * Block)
+        {
+            Sse.Prefetch0(w + KQuantDecode.PrefetchDistance);
+            Sse.Prefetch0(w + KQuantDecode.PrefetchDistance + 64);
+            Sse.Prefetch0(w + KQuantDecode.PrefetchDistance + 128);
+            var raw = Avx2.GatherVector256((int*)w, index, 1) & Vector256.Create(0xFFFF);
+            var p = Simd.HalfToSingle(raw) * Avx.LoadVector256(da + b);
+            acc0 = Q50Block(w, a, c, Lane(p, 0), acc0);
+            acc1 = Q50Block(w + 22, a + Block, c + Block, Lane(p, 1), acc1);
+            acc0 = Q50Block(w + 44, a + (2 * Block), c + (2 * Block), Lane(p, 2), acc0);
+            acc1 = Q50Block(w + 66, a + (3 * Block), c + (3 * Block), Lane(p, 3), acc1);
+            acc0 = Q50Block(w + 88, a + (4 * Block), c + (4 * Block), Lane(p, 4), acc0);
+            acc1 = Q50Block(w + 110, a + (5 * Block), c + (5 * Block), Lane(p, 5), acc1);
+            acc0 = Q50Block(w + 132, a + (6 * Block), c + (6 * Block), Lane(p, 6), acc0);
+            acc1 = Q50Block(w + 154, a + (7 * Block), c + (7 * Block), Lane(p, 7), acc1);
+        }
+
+        var tail = blocks - b;
+        for (var k = 0; k < tail; k++, w += 22, a += Block, c += Block)
+        {
+            var d = Vector256.Create(Simd.Half(*(ushort*)w) * da[b + k]);
+            if (k < (tail & ~1) && (k & 1) == 1)
+            {
+                acc1 = Q50Block(w, a, c, d, acc1);
+            }
+            else
+            {
+                acc0 = Q50Block(w, a, c, d, acc0);
+            }
+        }
+
+        return Simd.Sum(acc0 + acc1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Q50Block(byte* w, byte* a, byte* c, Vector256<float> scale, Vector256<float> acc)
+    {
+        var q = Nibbles(Sse2.LoadVector128(w + 6)) | (HighBits(*(uint*)(w + 2)) & Vector256.Create((byte)0x10));
+        var dot = Dot4(Avx.LoadVector256((int*)c), q, Avx.LoadVector256((sbyte*)a));
+        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(dot), scale, acc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Lane(Vector256<float> v, int k) => Avx2.PermuteVar8x32(v, Vector256.Create(k));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Q80Block(byte* w, byte* a, byte* c, Vector256<float> scale, Vector256<float> acc)
+    {
+        var q = Avx.LoadVector256(w + 2);
+        Vector256<int> dot;
+        if (AvxVnni.IsSupported)
+        {
+            dot = AvxVnni.MultiplyWideningAndAdd(Avx.LoadVector256((int*)c), q ^ Vector256.Create((byte)0x80), Avx.LoadVector256((sbyte*)a));
+        }
+        else
+        {
+            var qs = q.AsSByte();
+            dot = Dot4(Vector256<int>.Zero, Avx2.Abs(qs), Avx2.Sign(Avx.LoadVector256((sbyte*)a), qs));
+        }
+
+        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(dot), scale, acc);
     }
 
     /// <summary>With AVX-VNNI: (w + 128)·a from lanes holding −128·Σa; otherwise |w|·sign(a, w).</summary>
