@@ -293,6 +293,7 @@ internal static unsafe class LegacyMatVec
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Lane(Vector256<float> v, int k) => Avx2.PermuteVar8x32(v, Vector256.Create(k));
 
+    /// <summary>acc + block·token × <paramref name="scale"/>. With AVX-VNNI: (w + 128)·a from lanes holding −128·Σa; otherwise |w|·sign(a, w).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Q80Block(byte* w, byte* a, byte* c, Vector256<float> scale, Vector256<float> acc)
     {
@@ -311,24 +312,9 @@ internal static unsafe class LegacyMatVec
         return Fma.MultiplyAdd(Avx.ConvertToVector256Single(dot), scale, acc);
     }
 
-    /// <summary>With AVX-VNNI: (w + 128)·a from lanes holding −128·Σa; otherwise |w|·sign(a, w).</summary>
+    /// <summary>As the overload above, with the scale at <paramref name="s"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Q80Block(byte* w, byte* a, byte* c, float* s, Vector256<float> acc)
-    {
-        var q = Avx.LoadVector256(w + 2);
-        Vector256<int> dot;
-        if (AvxVnni.IsSupported)
-        {
-            dot = AvxVnni.MultiplyWideningAndAdd(Avx.LoadVector256((int*)c), q ^ Vector256.Create((byte)0x80), Avx.LoadVector256((sbyte*)a));
-        }
-        else
-        {
-            var qs = q.AsSByte();
-            dot = Dot4(Vector256<int>.Zero, Avx2.Abs(qs), Avx2.Sign(Avx.LoadVector256((sbyte*)a), qs));
-        }
-
-        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(dot), Vector256.Create(*s), acc);
-    }
+    private static Vector256<float> Q80Block(byte* w, byte* a, byte* c, float* s, Vector256<float> acc) => Q80Block(w, a, c, Vector256.Create(*s), acc);
 
     /// <summary>Σ over <paramref name="blocks"/> blocks of the row at <paramref name="w"/> · the prepared quants <paramref name="a"/> (correction lanes <paramref name="c"/>) times the scale products <paramref name="s"/>.</summary>
     internal static float DotQ40(byte* w, byte* a, byte* c, int blocks, float* s)
@@ -384,12 +370,7 @@ internal static unsafe class LegacyMatVec
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Q50Block(byte* w, byte* a, byte* c, float* s, Vector256<float> acc)
-    {
-        var q = Nibbles(Sse2.LoadVector128(w + 6)) | (HighBits(*(uint*)(w + 2)) & Vector256.Create((byte)0x10));
-        var dot = Dot4(Avx.LoadVector256((int*)c), q, Avx.LoadVector256((sbyte*)a));
-        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(dot), Vector256.Create(*s), acc);
-    }
+    private static Vector256<float> Q50Block(byte* w, byte* a, byte* c, float* s, Vector256<float> acc) => Q50Block(w, a, c, Vector256.Create(*s), acc);
 
     /// <summary>16 packed bytes → 32 nibbles: low nibbles first, then high nibbles (one 16-bit shift, one mask).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
