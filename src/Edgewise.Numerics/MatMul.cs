@@ -218,7 +218,7 @@ public static unsafe partial class MatMul
             Route.KQuant when n > 1 => nameof(KQuantMatVec) + ".Gemm",
             Route.KQuant => path == SimdPath.Vector512 && KQuantDecode.IsSupported ? nameof(KQuantDecode) : nameof(KQuantMatVec),
             Route.Half when n > 1 => UsesBroadcast(Route.Half, n, path) ? nameof(F16Broadcast) : nameof(F16Panel),
-            Route.Half => nameof(F16Decode) + (path == SimdPath.Vector512 ? " 512-bit" : " 256-bit"),
+            Route.Half => nameof(F16Decode) + (path == SimdPath.Vector512 ? " 512-bit" : " 256-bit") + (F16Decode.RawWidening ? " raw widening" : string.Empty),
             _ => nameof(DotKernels),
         };
     }

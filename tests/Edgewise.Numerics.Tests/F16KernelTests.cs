@@ -151,6 +151,16 @@ public sealed class F16KernelTests
         }
     }
 
+    [Fact]
+    public void RawWidening_IsChosenOnAmdOnly_AndNamedInTheDispatch()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux() && File.Exists("/proc/cpuinfo"), "reads the CPU vendor from /proc/cpuinfo");
+        var vendor = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("vendor_id", StringComparison.Ordinal));
+        Assert.SkipUnless(vendor is not null, "no vendor_id line (not an x86 CPU)");
+        Assert.Equal(vendor!.EndsWith("AuthenticAMD", StringComparison.Ordinal), F16Decode.RawWidening);
+        Assert.Equal(F16Decode.RawWidening, KernelDispatch.DecodeKernel(TensorType.F16, WeightLayout.Stored).Contains("raw widening", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData(6144)]
     [InlineData(6160)]
