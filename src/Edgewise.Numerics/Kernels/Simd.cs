@@ -169,7 +169,7 @@ internal static class Simd
     /// <paramref name="span"/> bytes and widened once with <c>vpmaddwd</c>, which is exact when no 16-bit sum over a
     /// span can leave [−32768, 32767]: the caller's bound, e.g. 256 bytes for 4-bit quants (8 · 2 · 15 · 128 = 30720),
     /// 128 for 5-bit, 64 for 6-bit. <paramref name="span"/> 0 is for Q8_0 quants stored plus 128: without AVX-VNNI it
-    /// adds the signed quants' products instead (<see cref="Split2x4"/>), for activations prepared with zero starting lanes.
+    /// adds the signed quants' products instead (<see cref="Signed2x4"/>), for activations prepared with zero starting lanes.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe void Dot2x4(
@@ -202,7 +202,7 @@ internal static class Simd
 
         if (span == 0)
         {
-            Split2x4(w0, w1, a0, a1, a2, a3, from, to, ref i00, ref i10, ref i01, ref i11, ref i02, ref i12, ref i03, ref i13);
+            Signed2x4(w0, w1, a0, a1, a2, a3, from, to, ref i00, ref i10, ref i01, ref i11, ref i02, ref i12, ref i03, ref i13);
             return;
         }
 
@@ -297,7 +297,7 @@ internal static class Simd
     /// −128·Σ a as <c>vpdpbusd</c> of the stored bytes needs.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Split2x4(
+    private static unsafe void Signed2x4(
         byte* w0, byte* w1, byte* a0, byte* a1, byte* a2, byte* a3, int from, int to,
         ref Vector256<int> i00, ref Vector256<int> i10, ref Vector256<int> i01, ref Vector256<int> i11,
         ref Vector256<int> i02, ref Vector256<int> i12, ref Vector256<int> i03, ref Vector256<int> i13)
@@ -325,7 +325,7 @@ internal static class Simd
         }
     }
 
-    /// <summary>i + q·a for 32 Q8_0 bytes stored plus 128 and 32 activation bytes, as <see cref="Split2x4"/> computes each product.</summary>
+    /// <summary>i + q·a for 32 Q8_0 bytes stored plus 128 and 32 activation bytes, as <see cref="Signed2x4"/> computes each product.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> SignedStep(Vector256<int> i, Vector256<byte> stored, Vector256<sbyte> x)
     {
