@@ -79,15 +79,13 @@ internal static unsafe class LegacyMatVec
     public static void Row(
         TensorType type, byte* row, int blocks, byte* activations, int actStride, int tokens, float* output, long outStride, float* scales)
     {
-        if (tokens == 1 && type == TensorType.Q8_0)
+        if (tokens == 1 && type != TensorType.Q4_0)
         {
-            output[0] = DotQ80Once(row, activations, activations + (blocks * Block), blocks, (float*)(activations + (blocks * 64)));
-            return;
-        }
-
-        if (tokens == 1 && type == TensorType.Q5_0)
-        {
-            output[0] = DotQ50Once(row, activations, activations + (blocks * Block), blocks, (float*)(activations + (blocks * 64)));
+            var corrections = activations + (blocks * Block);
+            var da = (float*)(activations + (blocks * 64));
+            output[0] = type == TensorType.Q8_0
+                ? DotOnce<Q80Step>(row, activations, corrections, blocks, da)
+                : DotOnce<Q50Step>(row, activations, corrections, blocks, da);
             return;
         }
 
@@ -186,100 +184,84 @@ internal static unsafe class LegacyMatVec
     }
 
     /// <summary>
-    /// One Q8_0 row · one prepared token in a single pass: each step gathers eight blocks' fp16 scales, multiplies
-    /// them by the token's scales (one rounding, as <see cref="Row"/>'s scale pass does) and feeds the eight blocks
-    /// from registers, so the row is read once, front to back. Block k goes to accumulator k mod 4 and the blocks past
-    /// the last group of four to the first, as in <see cref="DotQ80"/>, so the bits are <see cref="Row"/>'s.
+    /// One Q8_0 or Q5_0 row · one prepared token in a single pass: each step gathers eight blocks' fp16 scales,
+    /// multiplies them by the token's scales (one rounding, as <see cref="Row"/>'s scale pass does) and feeds the eight
+    /// blocks from registers, so the row is read once, front to back. Block k goes to accumulator k mod 4 and the blocks
+    /// past the last group of four to the first, as in <see cref="DotQ80"/> and <see cref="DotQ50"/>, so the bits are
+    /// those of the two-pass path that several tokens take.
     /// </summary>
-    private static float DotQ80Once(byte* w, byte* a, byte* c, int blocks, float* da)
+    private static float DotOnce<T>(byte* w, byte* a, byte* c, int blocks, float* da)
+        where T : struct, IStep
     {
         var acc0 = Vector256<float>.Zero;
         var acc1 = Vector256<float>.Zero;
         var acc2 = Vector256<float>.Zero;
         var acc3 = Vector256<float>.Zero;
-        var index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * 34;
+        var bytes = T.Bytes;
+        var index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * bytes;
         var b = 0;
-        for (; b + 8 <= blocks; b += 8, w += 8 * 34, a += 8 * Block, c += 8 * Block)
+        for (; b + 8 <= blocks; b += 8, w += 8 * bytes, a += 8 * Block, c += 8 * Block)
         {
+            // Eight blocks are 176 (Q5_0) or 272 (Q8_0) bytes: one request per line.
             Sse.Prefetch0(w + KQuantDecode.PrefetchDistance);
             Sse.Prefetch0(w + KQuantDecode.PrefetchDistance + 64);
             Sse.Prefetch0(w + KQuantDecode.PrefetchDistance + 128);
-            Sse.Prefetch0(w + KQuantDecode.PrefetchDistance + 192);
-            Sse.Prefetch0(w + KQuantDecode.PrefetchDistance + 256);
+            if (bytes > 22)
+            {
+                Sse.Prefetch0(w + KQuantDecode.PrefetchDistance + 192);
+                Sse.Prefetch0(w + KQuantDecode.PrefetchDistance + 256);
+            }
+
             var raw = Avx2.GatherVector256((int*)w, index, 1) & Vector256.Create(0xFFFF);
             var p = Simd.HalfToSingle(raw) * Avx.LoadVector256(da + b);
-            acc0 = Q80Block(w, a, c, Lane(p, 0), acc0);
-            acc1 = Q80Block(w + 34, a + Block, c + Block, Lane(p, 1), acc1);
-            acc2 = Q80Block(w + 68, a + (2 * Block), c + (2 * Block), Lane(p, 2), acc2);
-            acc3 = Q80Block(w + 102, a + (3 * Block), c + (3 * Block), Lane(p, 3), acc3);
-            acc0 = Q80Block(w + 136, a + (4 * Block), c + (4 * Block), Lane(p, 4), acc0);
-            acc1 = Q80Block(w + 170, a + (5 * Block), c + (5 * Block), Lane(p, 5), acc1);
-            acc2 = Q80Block(w + 204, a + (6 * Block), c + (6 * Block), Lane(p, 6), acc2);
-            acc3 = Q80Block(w + 238, a + (7 * Block), c + (7 * Block), Lane(p, 7), acc3);
+            acc0 = T.Block(w, a, c, Lane(p, 0), acc0);
+            acc1 = T.Block(w + bytes, a + Block, c + Block, Lane(p, 1), acc1);
+            acc2 = T.Block(w + (2 * bytes), a + (2 * Block), c + (2 * Block), Lane(p, 2), acc2);
+            acc3 = T.Block(w + (3 * bytes), a + (3 * Block), c + (3 * Block), Lane(p, 3), acc3);
+            acc0 = T.Block(w + (4 * bytes), a + (4 * Block), c + (4 * Block), Lane(p, 4), acc0);
+            acc1 = T.Block(w + (5 * bytes), a + (5 * Block), c + (5 * Block), Lane(p, 5), acc1);
+            acc2 = T.Block(w + (6 * bytes), a + (6 * Block), c + (6 * Block), Lane(p, 6), acc2);
+            acc3 = T.Block(w + (7 * bytes), a + (7 * Block), c + (7 * Block), Lane(p, 7), acc3);
         }
 
         var tail = blocks - b;
-        for (var k = 0; k < tail; k++, w += 34, a += Block, c += Block)
+        for (var k = 0; k < tail; k++, w += bytes, a += Block, c += Block)
         {
             var d = Vector256.Create(Simd.Half(*(ushort*)w) * da[b + k]);
-            if (k < (tail & ~3))
+            switch (k < (tail & ~3) ? k & 3 : 0)
             {
-                switch (k & 3)
-                {
-                    case 0: acc0 = Q80Block(w, a, c, d, acc0); break;
-                    case 1: acc1 = Q80Block(w, a, c, d, acc1); break;
-                    case 2: acc2 = Q80Block(w, a, c, d, acc2); break;
-                    default: acc3 = Q80Block(w, a, c, d, acc3); break;
-                }
-            }
-            else
-            {
-                acc0 = Q80Block(w, a, c, d, acc0);
+                case 0: acc0 = T.Block(w, a, c, d, acc0); break;
+                case 1: acc1 = T.Block(w, a, c, d, acc1); break;
+                case 2: acc2 = T.Block(w, a, c, d, acc2); break;
+                default: acc3 = T.Block(w, a, c, d, acc3); break;
             }
         }
 
         return Simd.Sum((acc0 + acc1) + (acc2 + acc3));
     }
 
-    /// <summary>As <see cref="DotQ80Once"/> for Q5_0 (accumulator k mod 2, as <see cref="DotQ50"/>).</summary>
-    private static float DotQ50Once(byte* w, byte* a, byte* c, int blocks, float* da)
+    /// <summary>One block's step of <see cref="DotOnce{T}"/>: acc + block·token × scale.</summary>
+    private interface IStep
     {
-        var acc0 = Vector256<float>.Zero;
-        var acc1 = Vector256<float>.Zero;
-        var index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * 22;
-        var b = 0;
-        for (; b + 8 <= blocks; b += 8, w += 8 * 22, a += 8 * Block, c += 8 * Block)
-        {
-            Sse.Prefetch0(w + KQuantDecode.PrefetchDistance);
-            Sse.Prefetch0(w + KQuantDecode.PrefetchDistance + 64);
-            Sse.Prefetch0(w + KQuantDecode.PrefetchDistance + 128);
-            var raw = Avx2.GatherVector256((int*)w, index, 1) & Vector256.Create(0xFFFF);
-            var p = Simd.HalfToSingle(raw) * Avx.LoadVector256(da + b);
-            acc0 = Q50Block(w, a, c, Lane(p, 0), acc0);
-            acc1 = Q50Block(w + 22, a + Block, c + Block, Lane(p, 1), acc1);
-            acc0 = Q50Block(w + 44, a + (2 * Block), c + (2 * Block), Lane(p, 2), acc0);
-            acc1 = Q50Block(w + 66, a + (3 * Block), c + (3 * Block), Lane(p, 3), acc1);
-            acc0 = Q50Block(w + 88, a + (4 * Block), c + (4 * Block), Lane(p, 4), acc0);
-            acc1 = Q50Block(w + 110, a + (5 * Block), c + (5 * Block), Lane(p, 5), acc1);
-            acc0 = Q50Block(w + 132, a + (6 * Block), c + (6 * Block), Lane(p, 6), acc0);
-            acc1 = Q50Block(w + 154, a + (7 * Block), c + (7 * Block), Lane(p, 7), acc1);
-        }
+        static abstract int Bytes { get; }
 
-        var tail = blocks - b;
-        for (var k = 0; k < tail; k++, w += 22, a += Block, c += Block)
-        {
-            var d = Vector256.Create(Simd.Half(*(ushort*)w) * da[b + k]);
-            if (k < (tail & ~1) && (k & 1) == 1)
-            {
-                acc1 = Q50Block(w, a, c, d, acc1);
-            }
-            else
-            {
-                acc0 = Q50Block(w, a, c, d, acc0);
-            }
-        }
+        static abstract Vector256<float> Block(byte* w, byte* a, byte* c, Vector256<float> scale, Vector256<float> acc);
+    }
 
-        return Simd.Sum(acc0 + acc1);
+    private readonly struct Q80Step : IStep
+    {
+        public static int Bytes => 34;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Block(byte* w, byte* a, byte* c, Vector256<float> scale, Vector256<float> acc) => Q80Block(w, a, c, scale, acc);
+    }
+
+    private readonly struct Q50Step : IStep
+    {
+        public static int Bytes => 22;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Block(byte* w, byte* a, byte* c, Vector256<float> scale, Vector256<float> acc) => Q50Block(w, a, c, scale, acc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -353,12 +335,17 @@ internal static unsafe class LegacyMatVec
     {
         var acc0 = Vector256<float>.Zero;
         var acc1 = Vector256<float>.Zero;
+        var acc2 = Vector256<float>.Zero;
+        var acc3 = Vector256<float>.Zero;
         var end = s + blocks;
-        for (; s + 2 <= end; s += 2, w += 2 * 22, a += 2 * Block, c += 2 * Block)
+        for (; s + 4 <= end; s += 4, w += 4 * 22, a += 4 * Block, c += 4 * Block)
         {
             Sse.Prefetch0(w + KQuantDecode.PrefetchDistance);
+            Sse.Prefetch0(w + KQuantDecode.PrefetchDistance + 64);
             acc0 = Q50Block(w, a, c, s, acc0);
             acc1 = Q50Block(w + 22, a + Block, c + Block, s + 1, acc1);
+            acc2 = Q50Block(w + 44, a + (2 * Block), c + (2 * Block), s + 2, acc2);
+            acc3 = Q50Block(w + 66, a + (3 * Block), c + (3 * Block), s + 3, acc3);
         }
 
         for (; s < end; s++, w += 22, a += Block, c += Block)
@@ -366,7 +353,7 @@ internal static unsafe class LegacyMatVec
             acc0 = Q50Block(w, a, c, s, acc0);
         }
 
-        return Simd.Sum(acc0 + acc1);
+        return Simd.Sum((acc0 + acc1) + (acc2 + acc3));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
