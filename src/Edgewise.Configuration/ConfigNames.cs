@@ -11,11 +11,11 @@ public static class ConfigNames
     private const int MaxLength = 64;
 
     /// <summary>Returns <paramref name="name"/>, the key of <paramref name="node"/>, if it is a valid entry name.</summary>
-    /// <exception cref="ConfigException">The name is longer than 64 characters or holds a character other than letters, digits, '-', '_' and '.'.</exception>
+    /// <exception cref="ConfigException">The name is empty, longer than 64 characters or holds a character other than letters, digits, '-', '_' and '.'.</exception>
     public static string Check(YamlNodeReader node, string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        if (name.Length > MaxLength || !name.All(static c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        if (name.Length is 0 or > MaxLength || !name.All(static c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
         {
             throw node.Error("names are 1-64 characters of letters, digits, '-', '_' and '.'");
         }

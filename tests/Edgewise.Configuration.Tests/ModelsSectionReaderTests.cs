@@ -122,12 +122,13 @@ public sealed class ModelsSectionReaderTests
     }
 
     [Fact]
-    public void Check_NameOfSixtyFiveCharacters_IsRefused()
+    public void Check_EmptyNameOrNameOfSixtyFiveCharacters_IsRefused()
     {
         var root = YamlNodeReader.Parse("a: 1\n", ConfigFile);
 
         Assert.Equal(new string('m', 64), ConfigNames.Check(root, new string('m', 64)));
         Assert.Throws<ConfigException>(() => ConfigNames.Check(root, new string('m', 65)));
+        Assert.Throws<ConfigException>(() => ConfigNames.Check(root, string.Empty));
     }
 
     [Fact]

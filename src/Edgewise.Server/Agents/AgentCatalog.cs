@@ -205,7 +205,19 @@ internal sealed partial class AgentCatalog(ServerOptions options, ModelHost host
         {
             var server = config.McpServers[name];
             var source = await McpToolSource.StartAsync(server, sessions.Audit, config.BaseDirectory, cancellationToken).ConfigureAwait(false);
-            var (loaded, definitions) = await source.LoadToolsAsync(server.Pinned, cancellationToken: cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<AgentTool> loaded;
+            IReadOnlyList<McpToolDefinition> definitions;
+            try
+            {
+                (loaded, definitions) = await source.LoadToolsAsync(server.Pinned, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // A server that started but could not list its tools is not kept: stop its process now.
+                await source.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+
             foreach (var definition in definitions.Where(d => !d.Enabled))
             {
                 LogUnpinned(logger, name, definition.Name);
