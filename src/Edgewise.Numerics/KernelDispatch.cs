@@ -41,6 +41,6 @@ public static class KernelDispatch
     /// <summary>The kernel that multiplies weights of <paramref name="type"/> in <paramref name="layout"/> by one token.</summary>
     public static string DecodeKernel(TensorType type, WeightLayout layout) => MatMul.KernelName(type, layout, 1, SimdSupport.Best);
 
-    /// <summary>The kernel that multiplies weights of <paramref name="type"/> in <paramref name="layout"/> by a batch of tokens.</summary>
-    public static string PromptKernel(TensorType type, WeightLayout layout) => MatMul.KernelName(type, layout, 2, SimdSupport.Best);
+    /// <summary>The kernel that multiplies weights of <paramref name="type"/> in <paramref name="layout"/> by a prompt batch (512 tokens; a few tokens may take another, see <see cref="Kernels.RowGroups.MaxTokens"/>).</summary>
+    public static string PromptKernel(TensorType type, WeightLayout layout) => MatMul.KernelName(type, layout, 512, SimdSupport.Best);
 }

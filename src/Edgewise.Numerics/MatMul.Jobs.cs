@@ -42,10 +42,29 @@ public static unsafe partial class MatMul
         public void Execute(int chunk)
         {
             var r0 = chunk * rowsPerChunk;
+            var r1 = Math.Min(rows, r0 + rowsPerChunk);
+            if (layout == WeightLayout.RowGroups)
+            {
+                // The chunk's rows are restored to their stored bytes first (a copy as long as the transposition that
+                // follows), then multiplied as stored rows, so a batch gets the stored layout's bits.
+                var gemmBytes = LegacyGemm.ScratchBytes(blocks, rowsPerChunk);
+                fixed (byte* scratch = GemmScratch(gemmBytes + checked((int)(rowsPerChunk * rowBytes))))
+                {
+                    var stored = scratch + gemmBytes;
+                    for (var r = r0; r < r1; r++)
+                    {
+                        RowGroups.UnpackRow(weights, rows, blocks, r, stored + ((r - r0) * rowBytes));
+                    }
+
+                    LegacyGemm.Rows(weightType, stored - (r0 * rowBytes), rowBytes, r0, r1, blocks, activations, actBytes, n, output, rows, scratch);
+                }
+
+                return;
+            }
+
             fixed (byte* scratch = GemmScratch(LegacyGemm.ScratchBytes(blocks, rowsPerChunk)))
             {
-                LegacyGemm.Rows(
-                    weightType, weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), blocks, activations, actBytes, n, output, rows, scratch, layout);
+                LegacyGemm.Rows(weightType, weights, rowBytes, r0, r1, blocks, activations, actBytes, n, output, rows, scratch, layout);
             }
         }
     }
@@ -59,6 +78,19 @@ public static unsafe partial class MatMul
         {
             var r0 = chunk * rowsPerChunk;
             BlockGroups.Rows(weightType, weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), blocks, activation, output);
+        }
+    }
+
+    /// <summary>One chunk = whole groups of Q4_0 rows in the <see cref="WeightLayout.RowGroups"/> layout against a few tokens prepared for <see cref="LegacyGemm"/>.</summary>
+    private readonly struct RowDecodeJob(byte* weights, byte* activations, float* output, int rows, int blocks, int actBytes, int n, int rowsPerChunk) : IComputeJob
+    {
+        public void Execute(int chunk)
+        {
+            var r0 = chunk * rowsPerChunk;
+            fixed (byte* scratch = GemmScratch(RowGroups.ScratchBytes(blocks, n)))
+            {
+                RowGroups.Rows(weights, rows, r0, Math.Min(rows, r0 + rowsPerChunk), blocks, activations, actBytes, n, output, rows, scratch);
+            }
         }
     }
 

@@ -15,6 +15,7 @@ public static unsafe partial class MatMul
         Generic,
         Legacy,
         GroupDecode,
+        RowDecode,
         LegacyGemm,
         KQuant,
         KQuantGemm,

@@ -188,6 +188,11 @@ public static unsafe partial class MatMul
         var wide = path is SimdPath.Vector256 or SimdPath.Vector512;
         if (wide && LegacyMatVec.IsSupported && LegacyMatVec.Handles(weightType))
         {
+            if (layout == WeightLayout.RowGroups)
+            {
+                return n <= RowGroups.MaxTokens ? Route.RowDecode : Route.LegacyGemm;
+            }
+
             var gemm = (n > 1 || layout == WeightLayout.BlockGroups) && LegacyGemm.IsSupported;
             return !gemm ? Route.Legacy : n == 1 ? Route.GroupDecode : Route.LegacyGemm;
         }
@@ -212,6 +217,7 @@ public static unsafe partial class MatMul
         return Choose(type, n, path, layout) switch
         {
             Route.GroupDecode => nameof(BlockGroups),
+            Route.RowDecode => nameof(RowGroups),
             Route.LegacyGemm => nameof(LegacyGemm),
             Route.Legacy => type == TensorType.Q4_0 && path == SimdPath.Vector512 && LegacyDecode.IsSupported ? nameof(LegacyDecode) : nameof(LegacyMatVec),
             Route.KQuantGemm => nameof(KQuantGemm),
@@ -226,7 +232,7 @@ public static unsafe partial class MatMul
     /// <summary>Bytes of one prepared activation row for <paramref name="route"/>.</summary>
     private static int PreparedBytes(Route route, TensorType weightType, int cols) => route switch
     {
-        Route.LegacyGemm or Route.GroupDecode => LegacyGemm.PreparedBytes(cols),
+        Route.LegacyGemm or Route.GroupDecode or Route.RowDecode => LegacyGemm.PreparedBytes(cols),
         Route.Legacy => LegacyMatVec.PreparedBytes(cols),
         Route.KQuantGemm => KQuantGemm.PreparedBytes(weightType, cols),
         Route.Half => F16MatVec.PreparedBytes(cols),
@@ -283,10 +289,26 @@ public static unsafe partial class MatMul
                 return;
             }
 
+            case Route.RowDecode:
+            {
+                var prepare = new GemmPrepareJob(type, x, act, cols, actBytes);
+                Run(pool, ref prepare, n);
+                var groupRows = Math.Max(RowGroups.GroupRows, RowsPerChunk(rows, rowBytes, threads) & ~(RowGroups.GroupRows - 1));
+                var decode = new RowDecodeJob(weights, act, y, rows, cols / 32, actBytes, n, groupRows);
+                sink.Add(ref decode, (rows + groupRows - 1) / groupRows);
+                return;
+            }
+
             case Route.LegacyGemm:
             {
                 var prepare = new GemmPrepareJob(type, x, act, cols, actBytes);
                 Run(pool, ref prepare, n);
+                if (w.Layout == WeightLayout.RowGroups)
+                {
+                    // Chunks start on a group of eight rows, whose rows the job restores before the stored-layout kernel.
+                    batchRows = Math.Clamp((rows / (4 * threads)) & ~(RowGroups.GroupRows - 1), RowGroups.GroupRows, 64);
+                }
+
                 var gemmJob = new LegacyGemmJob(type, w.Layout, weights, act, y, rowBytes, actBytes, rows, cols / 32, n, batchRows);
                 sink.Add(ref gemmJob, (rows + batchRows - 1) / batchRows);
                 return;

@@ -13,6 +13,13 @@ public enum WeightLayout
     /// dot products (see <see cref="WeightPacking"/>). Same size and same values as the stored row.
     /// </summary>
     BlockGroups = 1,
+
+    /// <summary>
+    /// Q4_0 on CPUs without AVX-VNNI: eight rows interleaved so that one token meets eight rows per vector (see
+    /// <see cref="Kernels.RowGroups"/>); rows past the last full group of eight stay as stored. Same size and same
+    /// values as the stored matrix; only matrices whose block scales are all finite are re-laid so.
+    /// </summary>
+    RowGroups = 2,
 }
 
 /// <summary>
@@ -21,8 +28,36 @@ public enum WeightLayout
 /// </summary>
 public static unsafe class WeightPacking
 {
-    /// <summary>The layout <see cref="MatMul"/> runs fastest here for <paramref name="type"/>: <see cref="WeightLayout.BlockGroups"/> for Q4_0, Q5_0 and Q8_0 where the CPU has AVX-VNNI, else <see cref="WeightLayout.Stored"/>.</summary>
+    /// <summary>
+    /// The layout <see cref="MatMul"/> runs fastest here for <paramref name="type"/>: <see cref="WeightLayout.BlockGroups"/>
+    /// for Q4_0, Q5_0 and Q8_0 where the CPU has AVX-VNNI; else <see cref="WeightLayout.RowGroups"/> for Q4_0 where it has
+    /// AVX2 and FMA; else <see cref="WeightLayout.Stored"/>. A given matrix may still have to stay stored: see
+    /// <see cref="Preferred(TensorType, nint, int, int)"/>.
+    /// </summary>
     public static WeightLayout Preferred(TensorType type) => Preferred(type, SimdSupport.Best);
+
+    /// <summary>
+    /// The layout to re-lay this stored matrix into: <see cref="Preferred(TensorType)"/>, unless that is
+    /// <see cref="WeightLayout.RowGroups"/> and a block scale is an fp16 infinity or NaN (which only the stored layout's
+    /// kernels carry through), in which case <see cref="WeightLayout.Stored"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">A count is negative, cols is not a whole number of blocks, or the address is zero with rows to read.</exception>
+    public static WeightLayout Preferred(TensorType type, nint source, int rows, int cols)
+    {
+        var layout = Preferred(type);
+        if (layout != WeightLayout.RowGroups)
+        {
+            return layout;
+        }
+
+        Validate(layout, type, rows, cols);
+        if (source == 0 && rows > 0 && cols > 0)
+        {
+            throw new ArgumentException("The address is zero.", nameof(source));
+        }
+
+        return RowGroups.CanPack((byte*)source, rows, cols / 32) ? layout : WeightLayout.Stored;
+    }
 
     /// <summary>Whether <see cref="MatMul"/> can multiply weights in <paramref name="layout"/> on this CPU.</summary>
     public static bool IsSupported(WeightLayout layout, TensorType type) => IsSupported(layout, type, SimdSupport.Best);
@@ -32,7 +67,10 @@ public static unsafe class WeightPacking
     /// to <paramref name="destination"/> in <paramref name="layout"/>; both hold
     /// rows × <see cref="TensorTypeInfo.RowBytes(long)"/>(cols) bytes and must not overlap.
     /// </summary>
-    /// <exception cref="ArgumentException">The layout does not apply to the type, a count is negative, cols is not a whole number of blocks, or an address is zero.</exception>
+    /// <exception cref="ArgumentException">
+    /// The layout does not apply to the type, a count is negative, cols is not a whole number of blocks, an address is
+    /// zero, or (<see cref="WeightLayout.RowGroups"/>) a block scale is not finite.
+    /// </exception>
     public static void Pack(WeightLayout layout, TensorType type, nint source, nint destination, int rows, int cols)
     {
         Validate(layout, type, rows, cols);
@@ -53,16 +91,69 @@ public static unsafe class WeightPacking
             return;
         }
 
+        if (layout == WeightLayout.RowGroups)
+        {
+            if (!RowGroups.CanPack((byte*)source, rows, cols / 32))
+            {
+                throw new ArgumentException("A block scale is an fp16 infinity or NaN; the RowGroups layout holds finite scales only.", nameof(source));
+            }
+
+            RowGroups.Pack((byte*)source, (byte*)destination, rows, cols / 32);
+            return;
+        }
+
         BlockGroups.Pack(type, (byte*)source, (byte*)destination, rows, cols / 32);
     }
 
-    /// <summary>Restores one row in <paramref name="layout"/> to its stored bytes.</summary>
-    /// <exception cref="ArgumentException">The layout does not apply to the type, or a span is not one row long.</exception>
+    /// <summary>
+    /// Restores row <paramref name="row"/> of a matrix of <paramref name="rows"/> rows of <paramref name="cols"/>
+    /// elements in <paramref name="layout"/> at <paramref name="matrix"/> to its stored bytes (every layout; a
+    /// <see cref="WeightLayout.RowGroups"/> row is spread over its group of eight).
+    /// </summary>
+    /// <exception cref="ArgumentException">The layout does not apply to the type, a count is out of range, the span is not one row long, or the address is zero.</exception>
+    public static void UnpackRow(WeightLayout layout, TensorType type, nint matrix, int rows, int cols, int row, Span<byte> stored)
+    {
+        Validate(layout, type, rows, cols);
+        ArgumentOutOfRangeException.ThrowIfNegative(row);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(row, rows);
+        var rowBytes = TensorTypeInfo.Get(type).RowBytes(cols);
+        if (stored.Length != rowBytes)
+        {
+            throw new ArgumentException("The span is not one row long.", nameof(stored));
+        }
+
+        if (matrix == 0)
+        {
+            throw new ArgumentException("The address is zero.", nameof(matrix));
+        }
+
+        if (layout != WeightLayout.RowGroups)
+        {
+            UnpackRow(layout, type, new ReadOnlySpan<byte>((byte*)matrix + (row * rowBytes), (int)rowBytes), stored);
+            return;
+        }
+
+        fixed (byte* s = stored)
+        {
+            RowGroups.UnpackRow((byte*)matrix, rows, cols / 32, row, s);
+        }
+    }
+
+    /// <summary>
+    /// Restores one row in <paramref name="layout"/> to its stored bytes, for the layouts that keep a row's bytes
+    /// together (not <see cref="WeightLayout.RowGroups"/>: use the matrix overload).
+    /// </summary>
+    /// <exception cref="ArgumentException">The layout does not apply to the type or keeps no row together, or a span is not one row long.</exception>
     public static void UnpackRow(WeightLayout layout, TensorType type, ReadOnlySpan<byte> row, Span<byte> stored)
     {
         if (layout != WeightLayout.Stored && !Applies(layout, type))
         {
             throw new ArgumentException($"The {layout} layout does not apply to {type}.", nameof(layout));
+        }
+
+        if (layout == WeightLayout.RowGroups)
+        {
+            throw new ArgumentException("A RowGroups row is spread over its group of eight rows; restore it with the matrix overload.", nameof(layout));
         }
 
         var info = TensorTypeInfo.Get(type);
@@ -85,16 +176,24 @@ public static unsafe class WeightPacking
     }
 
     internal static WeightLayout Preferred(TensorType type, SimdPath path) =>
-        IsSupported(WeightLayout.BlockGroups, type, path) ? WeightLayout.BlockGroups : WeightLayout.Stored;
+        IsSupported(WeightLayout.BlockGroups, type, path) ? WeightLayout.BlockGroups
+        : IsSupported(WeightLayout.RowGroups, type, path) ? WeightLayout.RowGroups
+        : WeightLayout.Stored;
 
     internal static bool IsSupported(WeightLayout layout, TensorType type, SimdPath path) => layout switch
     {
         WeightLayout.Stored => true,
         WeightLayout.BlockGroups => BlockGroups.Handles(type) && path is SimdPath.Vector256 or SimdPath.Vector512 && BlockGroups.IsSupported,
+        WeightLayout.RowGroups => RowGroups.Handles(type) && path is SimdPath.Vector256 or SimdPath.Vector512 && RowGroups.IsSupported && LegacyGemm.IsSupported,
         _ => false,
     };
 
-    private static bool Applies(WeightLayout layout, TensorType type) => layout == WeightLayout.BlockGroups && BlockGroups.Handles(type);
+    private static bool Applies(WeightLayout layout, TensorType type) => layout switch
+    {
+        WeightLayout.BlockGroups => BlockGroups.Handles(type),
+        WeightLayout.RowGroups => RowGroups.Handles(type),
+        _ => false,
+    };
 
     private static void Validate(WeightLayout layout, TensorType type, int rows, int cols)
     {

@@ -219,7 +219,7 @@ public sealed class BlockGroupsTests
     public void Layout_OnlyForLegacyTypesWithItsKernel()
     {
         var expected = WeightPacking.IsSupported(WeightLayout.BlockGroups, TensorType.Q4_0) ? WeightLayout.BlockGroups : WeightLayout.Stored;
-        Assert.Equal(expected, WeightPacking.Preferred(TensorType.Q4_0));
+        Assert.Equal(expected == WeightLayout.Stored && RowGroups.IsSupported ? WeightLayout.RowGroups : expected, WeightPacking.Preferred(TensorType.Q4_0));
         Assert.Equal(expected, WeightPacking.Preferred(TensorType.Q5_0));
         Assert.Equal(expected, WeightPacking.Preferred(TensorType.Q8_0));
         Assert.Equal(WeightLayout.Stored, WeightPacking.Preferred(TensorType.Q4_K));

@@ -48,7 +48,7 @@ public sealed class MatMulRowTests
                 for (var m = 0; m < matrices.Count; m++)
                 {
                     var w = matrices[m];
-                    var layout = WeightPacking.IsSupported(WeightLayout.BlockGroups, w.Type, path) ? WeightLayout.BlockGroups : WeightLayout.Stored;
+                    var layout = WeightPacking.Preferred(w.Type, path);
                     var single = new float[w.Rows];
                     MatMul.Compute(w.Type, w.Address(layout), w.Rows, cols, input, single, 1, pool, default, path, layout);
                     expected.AddRange(single);
@@ -141,16 +141,18 @@ public sealed class MatMulRowTests
             }
 
             byte* packed = null;
-            if (WeightPacking.IsSupported(WeightLayout.BlockGroups, type))
+            var layout = WeightPacking.Preferred(type);
+            if (layout != WeightLayout.Stored)
             {
                 packed = (byte*)NativeMemory.AlignedAlloc(bytes, 64);
-                WeightPacking.Pack(WeightLayout.BlockGroups, type, (nint)stored, (nint)packed, rows, cols);
+                WeightPacking.Pack(layout, type, (nint)stored, (nint)packed, rows, cols);
             }
 
             return new Matrix(type, rows, stored, packed);
         }
 
-        public nint Address(WeightLayout layout) => (nint)(layout == WeightLayout.BlockGroups ? _packed : _stored);
+        /// <summary>The copy in <paramref name="layout"/>: the re-laid one (in <see cref="WeightPacking.Preferred(TensorType)"/>'s layout) or the stored one.</summary>
+        public nint Address(WeightLayout layout) => (nint)(layout != WeightLayout.Stored ? _packed : _stored);
 
         public void Dispose()
         {

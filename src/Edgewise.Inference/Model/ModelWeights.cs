@@ -44,16 +44,19 @@ internal sealed class ModelWeights : IDisposable
     /// <returns>The bytes allocated for the copies; 0 when none were made.</returns>
     public long Repack(long availableBytes)
     {
-        var matrices = Matrices()
+        var candidates = Matrices()
             .Where(m => m.Layout == WeightLayout.Stored && WeightPacking.Preferred(m.Type) != WeightLayout.Stored)
             .Distinct()
             .ToArray();
+        var layouts = new WeightLayout[candidates.Length];
+        Parallel.For(0, candidates.Length, i => layouts[i] = candidates[i].PreferredLayout());
+        var matrices = candidates.Zip(layouts, (m, layout) => (Matrix: m, Layout: layout)).Where(m => m.Layout != WeightLayout.Stored).ToArray();
         var offsets = new long[matrices.Length];
         var total = 0L;
         for (var i = 0; i < matrices.Length; i++)
         {
             offsets[i] = total;
-            total += (matrices[i].Bytes + 63) & ~63L;
+            total += (matrices[i].Matrix.Bytes + 63) & ~63L;
         }
 
         if (total == 0 || total > availableBytes - (availableBytes / 4))
@@ -70,9 +73,9 @@ internal sealed class ModelWeights : IDisposable
             return 0;
         }
 
-        _replaced = matrices.Select(m => ((long)m.Address, (long)m.Address + m.Bytes)).OrderBy(r => r.Item1).ToArray();
+        _replaced = matrices.Select(m => ((long)m.Matrix.Address, (long)m.Matrix.Address + m.Matrix.Bytes)).OrderBy(r => r.Item1).ToArray();
         var copies = _copies.Address;
-        Parallel.For(0, matrices.Length, i => matrices[i].Repack(WeightPacking.Preferred(matrices[i].Type), copies + (nint)offsets[i]));
+        Parallel.For(0, matrices.Length, i => matrices[i].Matrix.Repack(matrices[i].Layout, copies + (nint)offsets[i]));
         return total;
     }
 

@@ -48,7 +48,7 @@ internal sealed unsafe class WeightMatrix
     /// <summary>How inputs are rounded before meeting this weight.</summary>
     public ActivationKind Activation { get; }
 
-    /// <summary>The bytes of row <paramref name="row"/> in <see cref="Layout"/>.</summary>
+    /// <summary>The bytes of row <paramref name="row"/> as stored (only while <see cref="Layout"/> is <see cref="WeightLayout.Stored"/>).</summary>
     public ReadOnlySpan<byte> RowData(int row) => new((byte*)Address + (long)row * RowBytes, RowBytes);
 
     /// <summary>Row <paramref name="row"/> as floats: in place for F32, else decoded into <paramref name="scratch"/>.</summary>
@@ -72,13 +72,16 @@ internal sealed unsafe class WeightMatrix
         }
 
         var stored = t_stored.AsSpan(0, RowBytes);
-        WeightPacking.UnpackRow(Layout, Type, RowData(row), stored);
+        WeightPacking.UnpackRow(Layout, Type, Address, Rows, Columns, row, stored);
         Dequantize.Row(Type, stored, dst);
         return dst;
     }
 
     /// <summary>Bytes of the matrix: <see cref="Rows"/> × <see cref="RowBytes"/>.</summary>
     public long Bytes => (long)Rows * RowBytes;
+
+    /// <summary>The layout to re-lay this stored matrix into on this CPU (<see cref="WeightPacking.Preferred(TensorType, nint, int, int)"/>).</summary>
+    public WeightLayout PreferredLayout() => WeightPacking.Preferred(Type, Address, Rows, Columns);
 
     /// <summary>
     /// Copies the matrix into <paramref name="layout"/> at <paramref name="destination"/> (<see cref="Bytes"/> bytes

@@ -1,0 +1,286 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Edgewise.Numerics.Kernels;
+
+/// <summary>
+/// Q4_0 matrices re-laid once, at load, eight rows at a time (<see cref="WeightLayout.RowGroups"/>), for the products
+/// of single tokens and small batches (up to <see cref="MaxTokens"/>) on CPUs without AVX-VNNI. int32 lane r of every vector belongs to row r of the group, so one token's
+/// product needs no horizontal sum per row, each activation word is broadcast once for eight rows, and eight rows'
+/// fp16 scales arrive in one load. A full group of eight rows (8 × the stored row size, at its stored offset) is:
+/// for each block b, four 32-byte vectors, vector j holding the packed quant bytes 4j..4j+3 of each row (masking it
+/// gives elements 4j..4j+3, shifting it elements 16 + 4j..16 + 4j + 3); then, for each block, the eight rows' fp16
+/// scales. Rows past the last full group stay as stored. Same size and same values as the stored matrix.
+/// <para>
+/// Per block and eight rows, the integer dot is eight <c>vpmaddubsw</c> (unsigned nibble × signed activation byte,
+/// each pair at most 2·15·127) summed in 16 bits, which cannot overflow (8 · 3810 &lt; 2^15), then one
+/// <c>vpmaddwd</c> and the block's start −8·Σ quants: the exact integer of <see cref="LegacyGemm"/>. The float chain is
+/// <see cref="LegacyGemm"/>'s too (block b of a row goes to accumulator b mod 8, and the eight accumulators are summed
+/// as <see cref="Simd.Sum(Vector256{float})"/> sums lanes), so a token gets the bits it gets in a prompt batch.
+/// The scales are widened raw (the fp16 bits shifted into binary32, which is the scale times 2^-112 exactly, subnormals
+/// included) against activation scales times 2^112, so each d_w·d_a is the same single rounding as
+/// <see cref="LegacyGemm"/>'s; that holds for finite scales only, so <see cref="CanPack"/> refuses a matrix with an
+/// infinite or NaN scale, which then stays in place.
+/// </para>
+/// </summary>
+internal static unsafe class RowGroups
+{
+    /// <summary>Rows per group.</summary>
+    public const int GroupRows = 8;
+
+    private const int Block = 32;
+    private const int StoredBlockBytes = 18;
+    private const int GroupQuantBytes = 128;
+    private const int ActivationGroupBytes = 320;
+    private const float TwoPow112 = 5.192296858534828e33f;
+
+    /// <summary>
+    /// How far ahead of the group being read the kernel asks for lines, into L2 (<c>prefetcht1</c>). Eight rows' worth
+    /// of work per line is few instructions, so the out-of-order window alone keeps too few lines in flight: on Zen 4
+    /// (2026-12-08, Llama-3.2-1B Q4_0, one thread) the kernel read 8 GB/s with no software prefetch, 10-11 GB/s with
+    /// <c>prefetcht0</c> 3 KiB ahead, and 17-22 GB/s with <c>prefetcht1</c> 16-64 KiB ahead (a plain read of the same
+    /// bytes: 31 GB/s). Every line is asked for, walking the group's bytes in order (quants, then scales).
+    /// </summary>
+    private const int PrefetchDistance = 16384;
+
+    /// <summary>Whether this CPU runs the kernels (AVX2 with FMA).</summary>
+    public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
+
+    /// <summary>Whether <paramref name="type"/> has this layout.</summary>
+    public static bool Handles(TensorType type) => type == TensorType.Q4_0;
+
+    /// <summary>Whether the stored Q4_0 matrix can be re-laid: every block scale is finite (no fp16 infinity or NaN).</summary>
+    public static bool CanPack(byte* source, long rows, int blocks)
+    {
+        var count = rows * blocks;
+        for (long i = 0; i < count; i++)
+        {
+            if ((*(ushort*)(source + (i * StoredBlockBytes)) & 0x7C00) == 0x7C00)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Re-lays <paramref name="rows"/> stored Q4_0 rows of <paramref name="blocks"/> blocks (same size; the ranges must not overlap).</summary>
+    public static void Pack(byte* source, byte* destination, long rows, int blocks)
+    {
+        var rowBytes = (long)blocks * StoredBlockBytes;
+        var full = rows / GroupRows * GroupRows;
+        for (long g = 0; g < full; g += GroupRows)
+        {
+            var group = destination + (g * rowBytes);
+            var scales = (ushort*)(group + ((long)blocks * GroupQuantBytes));
+            for (var r = 0; r < GroupRows; r++)
+            {
+                var row = source + ((g + r) * rowBytes);
+                for (var b = 0; b < blocks; b++)
+                {
+                    var block = row + (b * StoredBlockBytes);
+                    scales[(b * GroupRows) + r] = *(ushort*)block;
+                    var quants = group + ((long)b * GroupQuantBytes) + (4 * r);
+                    for (var j = 0; j < 4; j++)
+                    {
+                        *(uint*)(quants + (32 * j)) = *(uint*)(block + 2 + (4 * j));
+                    }
+                }
+            }
+        }
+
+        Buffer.MemoryCopy(source + (full * rowBytes), destination + (full * rowBytes), (rows - full) * rowBytes, (rows - full) * rowBytes);
+    }
+
+    /// <summary>Restores stored row <paramref name="row"/> of a re-laid matrix of <paramref name="rows"/> rows into <paramref name="stored"/>.</summary>
+    public static void UnpackRow(byte* matrix, long rows, int blocks, long row, byte* stored)
+    {
+        var rowBytes = (long)blocks * StoredBlockBytes;
+        if (row >= rows / GroupRows * GroupRows)
+        {
+            Buffer.MemoryCopy(matrix + (row * rowBytes), stored, rowBytes, rowBytes);
+            return;
+        }
+
+        var g = row / GroupRows * GroupRows;
+        var r = (int)(row - g);
+        var group = matrix + (g * rowBytes);
+        var scales = (ushort*)(group + ((long)blocks * GroupQuantBytes));
+        for (var b = 0; b < blocks; b++)
+        {
+            var block = stored + (b * StoredBlockBytes);
+            *(ushort*)block = scales[(b * GroupRows) + r];
+            var quants = group + ((long)b * GroupQuantBytes) + (4 * r);
+            for (var j = 0; j < 4; j++)
+            {
+                *(uint*)(block + 2 + (4 * j)) = *(uint*)(quants + (32 * j));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Most tokens per call that meet the re-laid rows one token at a time (each group of eight rows is read from memory
+    /// once and from cache for the other tokens). Larger batches restore the rows to their stored bytes for
+    /// <see cref="LegacyGemm"/>, whose register tiles share each weight load between four tokens.
+    /// </summary>
+    public const int MaxTokens = 8;
+
+    /// <summary>
+    /// output[t·<paramref name="outStride"/> + r] for r in [<paramref name="r0"/>, <paramref name="r1"/>) of a re-laid
+    /// matrix of <paramref name="rows"/> rows and each of <paramref name="tokens"/> tokens prepared by
+    /// <see cref="LegacyGemm.Prepare"/> for Q4_0 (<paramref name="actStride"/> bytes apart); <paramref name="r0"/> is a
+    /// multiple of <see cref="GroupRows"/>, and so is <paramref name="r1"/> unless it is <paramref name="rows"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Rows(
+        byte* weights, int rows, int r0, int r1, int blocks, byte* activations, int actStride, int tokens, float* output, long outStride, byte* scratch)
+    {
+        var rowBytes = (long)blocks * StoredBlockBytes;
+        var full = Math.Min(r1, rows / GroupRows * GroupRows);
+        var scaled = (float*)scratch;
+        var perToken = ScaledBytes(blocks) / sizeof(float);
+        for (var t = 0; t < tokens; t++)
+        {
+            ScaleActivations(activations + ((long)t * actStride), blocks, scaled + (t * perToken));
+        }
+
+        var start = weights + (r0 * rowBytes);
+        for (var i = 0; i < Math.Min(PrefetchDistance, (r1 - r0) * rowBytes); i += 64)
+        {
+            Sse.Prefetch1(start + i);
+        }
+
+        var r = r0;
+        for (; r < full; r += GroupRows)
+        {
+            var group = weights + (r * rowBytes);
+            for (var t = 0; t < tokens; t++)
+            {
+                Group(group, blocks, activations + ((long)t * actStride), scaled + (t * perToken)).Store(output + (t * outStride) + r);
+            }
+        }
+
+        if (r < r1)
+        {
+            LegacyGemm.Rows(TensorType.Q4_0, weights, rowBytes, r, r1, blocks, activations, actStride, tokens, output, outStride, scratch + (tokens * ScaledBytes(blocks)));
+        }
+    }
+
+    /// <summary>Bytes of scratch <see cref="Rows"/> needs for <paramref name="tokens"/> tokens and rows of <paramref name="blocks"/> blocks.</summary>
+    public static int ScratchBytes(int blocks, int tokens) => (tokens * ScaledBytes(blocks)) + LegacyGemm.ScratchBytes(blocks, GroupRows - 1);
+
+    private static int ScaledBytes(int blocks) => ((blocks + 7) & ~7) * sizeof(float);
+
+    /// <summary>Each block's activation scale times 2^112, in block order (the prepared row keeps eight per 320-byte group).</summary>
+    private static void ScaleActivations(byte* activation, int blocks, float* scaled)
+    {
+        for (var b = 0; b < blocks; b += 8)
+        {
+            (Avx.LoadVector256((float*)(activation + ((b / 8 * ActivationGroupBytes) + 288))) * Vector256.Create(TwoPow112)).Store(scaled + b);
+        }
+    }
+
+    /// <summary>The eight rows of the group at <paramref name="group"/> · the prepared token, in lane order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Group(byte* group, int blocks, byte* activation, float* scaled)
+    {
+        var scales = (short*)(group + ((long)blocks * GroupQuantBytes));
+        var acc0 = Vector256<float>.Zero;
+        var acc1 = Vector256<float>.Zero;
+        var acc2 = Vector256<float>.Zero;
+        var acc3 = Vector256<float>.Zero;
+        var acc4 = Vector256<float>.Zero;
+        var acc5 = Vector256<float>.Zero;
+        var acc6 = Vector256<float>.Zero;
+        var acc7 = Vector256<float>.Zero;
+        var q = group;
+        var a = activation;
+        var b = 0;
+        var ahead = group + PrefetchDistance;
+        for (; b + 8 <= blocks; b += 8, q += 8 * GroupQuantBytes, a += ActivationGroupBytes)
+        {
+            for (var i = 0; i < 8 * 8 * StoredBlockBytes; i += 64)
+            {
+                Sse.Prefetch1(ahead + i);
+            }
+
+            ahead += 8 * 8 * StoredBlockBytes;
+            acc0 = Step(q, a, 0, scales + (b * 8), scaled[b], acc0);
+            acc1 = Step(q + GroupQuantBytes, a, 1, scales + ((b + 1) * 8), scaled[b + 1], acc1);
+            acc2 = Step(q + (2 * GroupQuantBytes), a, 2, scales + ((b + 2) * 8), scaled[b + 2], acc2);
+            acc3 = Step(q + (3 * GroupQuantBytes), a, 3, scales + ((b + 3) * 8), scaled[b + 3], acc3);
+            acc4 = Step(q + (4 * GroupQuantBytes), a, 4, scales + ((b + 4) * 8), scaled[b + 4], acc4);
+            acc5 = Step(q + (5 * GroupQuantBytes), a, 5, scales + ((b + 5) * 8), scaled[b + 5], acc5);
+            acc6 = Step(q + (6 * GroupQuantBytes), a, 6, scales + ((b + 6) * 8), scaled[b + 6], acc6);
+            acc7 = Step(q + (7 * GroupQuantBytes), a, 7, scales + ((b + 7) * 8), scaled[b + 7], acc7);
+        }
+
+        // The last partial group: block l of it goes to accumulator l, as in LegacyGemm's padded lanes (whose zero
+        // products add exact zeros).
+        var tail = blocks - b;
+        if (tail > 0)
+        {
+            acc0 = Step(q, a, 0, scales + (b * 8), scaled[b], acc0);
+        }
+
+        if (tail > 1)
+        {
+            acc1 = Step(q + GroupQuantBytes, a, 1, scales + ((b + 1) * 8), scaled[b + 1], acc1);
+        }
+
+        if (tail > 2)
+        {
+            acc2 = Step(q + (2 * GroupQuantBytes), a, 2, scales + ((b + 2) * 8), scaled[b + 2], acc2);
+        }
+
+        if (tail > 3)
+        {
+            acc3 = Step(q + (3 * GroupQuantBytes), a, 3, scales + ((b + 3) * 8), scaled[b + 3], acc3);
+        }
+
+        if (tail > 4)
+        {
+            acc4 = Step(q + (4 * GroupQuantBytes), a, 4, scales + ((b + 4) * 8), scaled[b + 4], acc4);
+        }
+
+        if (tail > 5)
+        {
+            acc5 = Step(q + (5 * GroupQuantBytes), a, 5, scales + ((b + 5) * 8), scaled[b + 5], acc5);
+        }
+
+        if (tail > 6)
+        {
+            acc6 = Step(q + (6 * GroupQuantBytes), a, 6, scales + ((b + 6) * 8), scaled[b + 6], acc6);
+        }
+
+        // Simd.Sum(v) is Vector128.Sum(lower + upper): ((l0 + l4) + (l1 + l5)) + ((l2 + l6) + (l3 + l7)).
+        return ((acc0 + acc4) + (acc1 + acc5)) + ((acc2 + acc6) + (acc3 + acc7));
+    }
+
+    /// <summary>
+    /// acc + (exact integer dot of one block of eight rows with block <paramref name="lane"/> of the activation group at
+    /// <paramref name="a"/>) · d_w·d_a.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Step(byte* q, byte* a, int lane, short* scales, float scaledActivation, Vector256<float> acc)
+    {
+        var mask = Vector256.Create((byte)0x0F);
+        var w = a + (4 * lane);
+        var v = Avx.LoadVector256(q);
+        var s = Avx2.MultiplyAddAdjacent(v & mask, Vector256.Create(*(int*)w).AsSByte());
+        s += Avx2.MultiplyAddAdjacent(Avx2.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask, Vector256.Create(*(int*)(w + 128)).AsSByte());
+        v = Avx.LoadVector256(q + 32);
+        s += Avx2.MultiplyAddAdjacent(v & mask, Vector256.Create(*(int*)(w + 32)).AsSByte());
+        s += Avx2.MultiplyAddAdjacent(Avx2.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask, Vector256.Create(*(int*)(w + 160)).AsSByte());
+        v = Avx.LoadVector256(q + 64);
+        s += Avx2.MultiplyAddAdjacent(v & mask, Vector256.Create(*(int*)(w + 64)).AsSByte());
+        s += Avx2.MultiplyAddAdjacent(Avx2.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask, Vector256.Create(*(int*)(w + 192)).AsSByte());
+        v = Avx.LoadVector256(q + 96);
+        s += Avx2.MultiplyAddAdjacent(v & mask, Vector256.Create(*(int*)(w + 96)).AsSByte());
+        s += Avx2.MultiplyAddAdjacent(Avx2.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask, Vector256.Create(*(int*)(w + 224)).AsSByte());
+        var dot = Avx2.MultiplyAddAdjacent(s, Vector256.Create((short)1)) + Vector256.Create(*(int*)(w + 256));
+        var dw = (Avx2.ConvertToVector256Int32(scales) << 13) & Vector256.Create(unchecked((int)0x8FFFFFFF));
+        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(dot), dw.AsSingle() * Vector256.Create(scaledActivation), acc);
+    }
+}
