@@ -155,7 +155,19 @@ internal static unsafe class RowGroups
         for (; r < full; r += GroupRows)
         {
             var group = weights + (r * rowBytes);
-            for (var t = 0; t < tokens; t++)
+            var t = 0;
+            if (Pairs)
+            {
+                for (; t + 2 <= tokens; t += 2)
+                {
+                    var a = activations + ((long)t * actStride);
+                    var (y0, y1) = GroupPair(group, blocks, a, a + actStride, scaled + (t * perToken), scaled + ((t + 1) * perToken));
+                    y0.Store(output + (t * outStride) + r);
+                    y1.Store(output + ((t + 1) * outStride) + r);
+                }
+            }
+
+            for (; t < tokens; t++)
             {
                 Group(group, blocks, activations + ((long)t * actStride), scaled + (t * perToken)).Store(output + (t * outStride) + r);
             }
@@ -256,6 +268,123 @@ internal static unsafe class RowGroups
 
         // Simd.Sum(v) is Vector128.Sum(lower + upper): ((l0 + l4) + (l1 + l5)) + ((l2 + l6) + (l3 + l7)).
         return ((acc0 + acc4) + (acc1 + acc5)) + ((acc2 + acc6) + (acc3 + acc7));
+    }
+
+    /// <summary>
+    /// Whether two tokens share each group's unpacked quants (<see cref="GroupPair"/>): its sixteen accumulators need
+    /// the 32 vector registers of AVX-512 (EVEX); with sixteen they would spill.
+    /// </summary>
+    private static bool Pairs => Vector512.IsHardwareAccelerated;
+
+    /// <summary>As <see cref="Group"/> for two tokens at once, each block's nibbles unpacked once for both (the same bits as two calls).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<float>, Vector256<float>) GroupPair(byte* group, int blocks, byte* a0, byte* a1, float* scaled0, float* scaled1)
+    {
+        var scales = (short*)(group + ((long)blocks * GroupQuantBytes));
+        var p0 = Vector256<float>.Zero;
+        var p1 = Vector256<float>.Zero;
+        var p2 = Vector256<float>.Zero;
+        var p3 = Vector256<float>.Zero;
+        var p4 = Vector256<float>.Zero;
+        var p5 = Vector256<float>.Zero;
+        var p6 = Vector256<float>.Zero;
+        var p7 = Vector256<float>.Zero;
+        var q0 = Vector256<float>.Zero;
+        var q1 = Vector256<float>.Zero;
+        var q2 = Vector256<float>.Zero;
+        var q3 = Vector256<float>.Zero;
+        var q4 = Vector256<float>.Zero;
+        var q5 = Vector256<float>.Zero;
+        var q6 = Vector256<float>.Zero;
+        var q7 = Vector256<float>.Zero;
+        var q = group;
+        var b = 0;
+        var ahead = group + PrefetchDistance;
+        for (; b + 8 <= blocks; b += 8, q += 8 * GroupQuantBytes, a0 += ActivationGroupBytes, a1 += ActivationGroupBytes)
+        {
+            for (var i = 0; i < 8 * 8 * StoredBlockBytes; i += 64)
+            {
+                Sse.Prefetch1(ahead + i);
+            }
+
+            ahead += 8 * 8 * StoredBlockBytes;
+            (p0, q0) = Step2(q, a0, a1, 0, scales + (b * 8), scaled0[b], scaled1[b], p0, q0);
+            (p1, q1) = Step2(q + GroupQuantBytes, a0, a1, 1, scales + ((b + 1) * 8), scaled0[b + 1], scaled1[b + 1], p1, q1);
+            (p2, q2) = Step2(q + (2 * GroupQuantBytes), a0, a1, 2, scales + ((b + 2) * 8), scaled0[b + 2], scaled1[b + 2], p2, q2);
+            (p3, q3) = Step2(q + (3 * GroupQuantBytes), a0, a1, 3, scales + ((b + 3) * 8), scaled0[b + 3], scaled1[b + 3], p3, q3);
+            (p4, q4) = Step2(q + (4 * GroupQuantBytes), a0, a1, 4, scales + ((b + 4) * 8), scaled0[b + 4], scaled1[b + 4], p4, q4);
+            (p5, q5) = Step2(q + (5 * GroupQuantBytes), a0, a1, 5, scales + ((b + 5) * 8), scaled0[b + 5], scaled1[b + 5], p5, q5);
+            (p6, q6) = Step2(q + (6 * GroupQuantBytes), a0, a1, 6, scales + ((b + 6) * 8), scaled0[b + 6], scaled1[b + 6], p6, q6);
+            (p7, q7) = Step2(q + (7 * GroupQuantBytes), a0, a1, 7, scales + ((b + 7) * 8), scaled0[b + 7], scaled1[b + 7], p7, q7);
+        }
+
+        var tail = blocks - b;
+        if (tail > 0)
+        {
+            (p0, q0) = Step2(q, a0, a1, 0, scales + (b * 8), scaled0[b], scaled1[b], p0, q0);
+        }
+
+        if (tail > 1)
+        {
+            (p1, q1) = Step2(q + GroupQuantBytes, a0, a1, 1, scales + ((b + 1) * 8), scaled0[b + 1], scaled1[b + 1], p1, q1);
+        }
+
+        if (tail > 2)
+        {
+            (p2, q2) = Step2(q + (2 * GroupQuantBytes), a0, a1, 2, scales + ((b + 2) * 8), scaled0[b + 2], scaled1[b + 2], p2, q2);
+        }
+
+        if (tail > 3)
+        {
+            (p3, q3) = Step2(q + (3 * GroupQuantBytes), a0, a1, 3, scales + ((b + 3) * 8), scaled0[b + 3], scaled1[b + 3], p3, q3);
+        }
+
+        if (tail > 4)
+        {
+            (p4, q4) = Step2(q + (4 * GroupQuantBytes), a0, a1, 4, scales + ((b + 4) * 8), scaled0[b + 4], scaled1[b + 4], p4, q4);
+        }
+
+        if (tail > 5)
+        {
+            (p5, q5) = Step2(q + (5 * GroupQuantBytes), a0, a1, 5, scales + ((b + 5) * 8), scaled0[b + 5], scaled1[b + 5], p5, q5);
+        }
+
+        if (tail > 6)
+        {
+            (p6, q6) = Step2(q + (6 * GroupQuantBytes), a0, a1, 6, scales + ((b + 6) * 8), scaled0[b + 6], scaled1[b + 6], p6, q6);
+        }
+
+        return (((p0 + p4) + (p1 + p5)) + ((p2 + p6) + (p3 + p7)), ((q0 + q4) + (q1 + q5)) + ((q2 + q6) + (q3 + q7)));
+    }
+
+    /// <summary><see cref="Step"/> for two tokens, the nibbles unpacked once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<float>, Vector256<float>) Step2(
+        byte* q, byte* a0, byte* a1, int lane, short* scales, float scaled0, float scaled1, Vector256<float> acc0, Vector256<float> acc1)
+    {
+        var mask = Vector256.Create((byte)0x0F);
+        var w0 = a0 + (4 * lane);
+        var w1 = a1 + (4 * lane);
+        var v = Avx.LoadVector256(q);
+        var lo = v & mask;
+        var hi = Avx2.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask;
+        var s0 = Avx2.MultiplyAddAdjacent(lo, Vector256.Create(*(int*)w0).AsSByte()) + Avx2.MultiplyAddAdjacent(hi, Vector256.Create(*(int*)(w0 + 128)).AsSByte());
+        var s1 = Avx2.MultiplyAddAdjacent(lo, Vector256.Create(*(int*)w1).AsSByte()) + Avx2.MultiplyAddAdjacent(hi, Vector256.Create(*(int*)(w1 + 128)).AsSByte());
+        for (var j = 32; j < 128; j += 32)
+        {
+            v = Avx.LoadVector256(q + j);
+            lo = v & mask;
+            hi = Avx2.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask;
+            s0 += Avx2.MultiplyAddAdjacent(lo, Vector256.Create(*(int*)(w0 + j)).AsSByte()) + Avx2.MultiplyAddAdjacent(hi, Vector256.Create(*(int*)(w0 + j + 128)).AsSByte());
+            s1 += Avx2.MultiplyAddAdjacent(lo, Vector256.Create(*(int*)(w1 + j)).AsSByte()) + Avx2.MultiplyAddAdjacent(hi, Vector256.Create(*(int*)(w1 + j + 128)).AsSByte());
+        }
+
+        var ones = Vector256.Create((short)1);
+        var dot0 = Avx2.MultiplyAddAdjacent(s0, ones) + Vector256.Create(*(int*)(w0 + 256));
+        var dot1 = Avx2.MultiplyAddAdjacent(s1, ones) + Vector256.Create(*(int*)(w1 + 256));
+        var dw = ((Avx2.ConvertToVector256Int32(scales) << 13) & Vector256.Create(unchecked((int)0x8FFFFFFF))).AsSingle();
+        return (Fma.MultiplyAdd(Avx.ConvertToVector256Single(dot0), dw * Vector256.Create(scaled0), acc0),
+            Fma.MultiplyAdd(Avx.ConvertToVector256Single(dot1), dw * Vector256.Create(scaled1), acc1));
     }
 
     /// <summary>
