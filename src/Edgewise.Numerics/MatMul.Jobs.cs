@@ -105,17 +105,49 @@ public static unsafe partial class MatMul
         }
     }
 
-    /// <summary>One chunk = a block of Q4_K or Q6_K weight rows against every activation row prepared for <see cref="KQuantGemm"/>.</summary>
+    /// <summary>
+    /// One chunk = a block of Q4_K or Q6_K weight rows against every activation row prepared for <see cref="KQuantGemm"/>;
+    /// Q4_K rows in the <see cref="WeightLayout.RowGroups"/> layout are restored to their stored bytes first.
+    /// </summary>
     private readonly struct KQuantGemmJob(
-        TensorType weightType, byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int blocks, int n, int rowsPerChunk)
+        TensorType weightType, WeightLayout layout, byte* weights, byte* activations, float* output, long rowBytes, int actBytes, int rows, int blocks, int n,
+        int rowsPerChunk)
         : IComputeJob
     {
         public void Execute(int chunk)
         {
             var r0 = chunk * rowsPerChunk;
-            fixed (byte* scratch = GemmScratch(KQuantGemm.ScratchBytes(blocks, rowsPerChunk)))
+            var r1 = Math.Min(rows, r0 + rowsPerChunk);
+            var gemmBytes = KQuantGemm.ScratchBytes(blocks, rowsPerChunk);
+            var relaid = layout == WeightLayout.RowGroups;
+            fixed (byte* scratch = GemmScratch(gemmBytes + (relaid ? checked((int)(rowsPerChunk * rowBytes)) : 0)))
             {
-                KQuantGemm.Rows(weightType, weights, rowBytes, r0, Math.Min(rows, r0 + rowsPerChunk), blocks, activations, actBytes, n, output, rows, scratch);
+                var source = weights;
+                if (relaid)
+                {
+                    var stored = scratch + gemmBytes;
+                    for (var r = r0; r < r1; r++)
+                    {
+                        RowGroups.UnpackRowQ4K(weights, rows, blocks, r, stored + ((r - r0) * rowBytes));
+                    }
+
+                    source = stored - (r0 * rowBytes);
+                }
+
+                KQuantGemm.Rows(weightType, source, rowBytes, r0, r1, blocks, activations, actBytes, n, output, rows, scratch);
+            }
+        }
+    }
+
+    /// <summary>One chunk = whole groups of Q4_K rows in the <see cref="WeightLayout.RowGroups"/> layout against a few Q8_K rows.</summary>
+    private readonly struct KRowDecodeJob(byte* weights, byte* activations, float* output, int rows, int blocks, int actBytes, int n, int rowsPerChunk) : IComputeJob
+    {
+        public void Execute(int chunk)
+        {
+            var r0 = chunk * rowsPerChunk;
+            fixed (byte* scratch = GemmScratch(RowGroups.ScratchBytesQ4K(blocks, n)))
+            {
+                RowGroups.RowsQ4K(weights, rows, r0, Math.Min(rows, r0 + rowsPerChunk), blocks, activations, actBytes, n, output, rows, scratch);
             }
         }
     }

@@ -16,6 +16,7 @@ public static unsafe partial class MatMul
         Legacy,
         GroupDecode,
         RowDecode,
+        KRowDecode,
         LegacyGemm,
         KQuant,
         KQuantGemm,

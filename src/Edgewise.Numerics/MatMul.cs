@@ -202,6 +202,11 @@ public static unsafe partial class MatMul
             return Route.Half;
         }
 
+        if (wide && layout == WeightLayout.RowGroups && weightType == TensorType.Q4_K)
+        {
+            return n <= RowGroups.MaxTokens ? Route.KRowDecode : Route.KQuantGemm;
+        }
+
         if (wide && KQuantMatVec.IsSupported && KQuantMatVec.Handles(weightType))
         {
             return n > 1 && KQuantGemm.IsSupported && KQuantGemm.Handles(weightType) ? Route.KQuantGemm : Route.KQuant;
@@ -217,7 +222,7 @@ public static unsafe partial class MatMul
         return Choose(type, n, path, layout) switch
         {
             Route.GroupDecode => nameof(BlockGroups),
-            Route.RowDecode => nameof(RowGroups),
+            Route.RowDecode or Route.KRowDecode => nameof(RowGroups),
             Route.LegacyGemm => nameof(LegacyGemm),
             Route.Legacy => type == TensorType.Q4_0 && path == SimdPath.Vector512 && LegacyDecode.IsSupported ? nameof(LegacyDecode) : nameof(LegacyMatVec),
             Route.KQuantGemm => nameof(KQuantGemm),
@@ -318,7 +323,12 @@ public static unsafe partial class MatMul
             {
                 var prepare = new KGemmPrepareJob(type, x, act, cols, actBytes);
                 Run(pool, ref prepare, n);
-                var kGemmJob = new KQuantGemmJob(type, weights, act, y, rowBytes, actBytes, rows, cols / 256, n, batchRows);
+                if (w.Layout == WeightLayout.RowGroups)
+                {
+                    batchRows = Math.Clamp((rows / (4 * threads)) & ~(RowGroups.GroupRows - 1), RowGroups.GroupRows, 64);
+                }
+
+                var kGemmJob = new KQuantGemmJob(type, w.Layout, weights, act, y, rowBytes, actBytes, rows, cols / 256, n, batchRows);
                 sink.Add(ref kGemmJob, (rows + batchRows - 1) / batchRows);
                 return;
             }
@@ -363,6 +373,14 @@ public static unsafe partial class MatMul
 
         var convert = new ConvertJob(type, x, act, cols, actBytes);
         Run(pool, ref convert, n);
+        if (route == Route.KRowDecode)
+        {
+            var groupRows = Math.Max(RowGroups.GroupRows, RowsPerChunk(rows, rowBytes, threads) & ~(RowGroups.GroupRows - 1));
+            var decode = new KRowDecodeJob(weights, act, y, rows, cols / 256, actBytes, n, groupRows);
+            sink.Add(ref decode, (rows + groupRows - 1) / groupRows);
+            return;
+        }
+
         if (route == Route.KQuant)
         {
             var blockRows = n == 1 ? RowsPerChunk(rows, rowBytes, threads) : Math.Clamp(rows / (4 * threads), 1, 64);

@@ -15,9 +15,9 @@ public enum WeightLayout
     BlockGroups = 1,
 
     /// <summary>
-    /// Q4_0 on CPUs without AVX-VNNI: eight rows interleaved so that one token meets eight rows per vector (see
-    /// <see cref="Kernels.RowGroups"/>); rows past the last full group of eight stay as stored. Same size and same
-    /// values as the stored matrix; only matrices whose block scales are all finite are re-laid so.
+    /// Q4_0 and Q4_K on CPUs without AVX-VNNI: eight rows interleaved so that one token meets eight rows per vector
+    /// (see <see cref="Kernels.RowGroups"/>); rows past the last full group of eight stay as stored. Same size and same
+    /// values as the stored matrix; only Q4_0 matrices whose block scales are all finite are re-laid so.
     /// </summary>
     RowGroups = 2,
 }
@@ -30,8 +30,8 @@ public static unsafe class WeightPacking
 {
     /// <summary>
     /// The layout <see cref="MatMul"/> runs fastest here for <paramref name="type"/>: <see cref="WeightLayout.BlockGroups"/>
-    /// for Q4_0, Q5_0 and Q8_0 where the CPU has AVX-VNNI; else <see cref="WeightLayout.RowGroups"/> for Q4_0 where it has
-    /// AVX2 and FMA; else <see cref="WeightLayout.Stored"/>. A given matrix may still have to stay stored: see
+    /// for Q4_0, Q5_0 and Q8_0 where the CPU has AVX-VNNI; <see cref="WeightLayout.RowGroups"/> for Q4_0 and Q4_K where it
+    /// has AVX2 and FMA but no AVX-VNNI (measured on AMD Zen 4 only); else <see cref="WeightLayout.Stored"/>. A given matrix may still have to stay stored: see
     /// <see cref="Preferred(TensorType, nint, int, int)"/>.
     /// </summary>
     public static WeightLayout Preferred(TensorType type) => Preferred(type, SimdSupport.Best);
@@ -56,7 +56,7 @@ public static unsafe class WeightPacking
             throw new ArgumentException("The address is zero.", nameof(source));
         }
 
-        return RowGroups.CanPack((byte*)source, rows, cols / 32) ? layout : WeightLayout.Stored;
+        return type != TensorType.Q4_0 || RowGroups.CanPack((byte*)source, rows, cols / 32) ? layout : WeightLayout.Stored;
     }
 
     /// <summary>Whether <see cref="MatMul"/> can multiply weights in <paramref name="layout"/> on this CPU.</summary>
@@ -88,6 +88,12 @@ public static unsafe class WeightPacking
         {
             var bytes = TensorTypeInfo.Get(type).RowBytes(cols) * rows;
             Buffer.MemoryCopy((void*)source, (void*)destination, bytes, bytes);
+            return;
+        }
+
+        if (layout == WeightLayout.RowGroups && type == TensorType.Q4_K)
+        {
+            RowGroups.PackQ4K((byte*)source, (byte*)destination, rows, cols / 256);
             return;
         }
 
@@ -135,7 +141,14 @@ public static unsafe class WeightPacking
 
         fixed (byte* s = stored)
         {
-            RowGroups.UnpackRow((byte*)matrix, rows, cols / 32, row, s);
+            if (type == TensorType.Q4_K)
+            {
+                RowGroups.UnpackRowQ4K((byte*)matrix, rows, cols / 256, row, s);
+            }
+            else
+            {
+                RowGroups.UnpackRow((byte*)matrix, rows, cols / 32, row, s);
+            }
         }
     }
 
@@ -177,14 +190,15 @@ public static unsafe class WeightPacking
 
     internal static WeightLayout Preferred(TensorType type, SimdPath path) =>
         IsSupported(WeightLayout.BlockGroups, type, path) ? WeightLayout.BlockGroups
-        : IsSupported(WeightLayout.RowGroups, type, path) ? WeightLayout.RowGroups
+        : IsSupported(WeightLayout.RowGroups, type, path) && !System.Runtime.Intrinsics.X86.AvxVnni.IsSupported ? WeightLayout.RowGroups
         : WeightLayout.Stored;
 
     internal static bool IsSupported(WeightLayout layout, TensorType type, SimdPath path) => layout switch
     {
         WeightLayout.Stored => true,
         WeightLayout.BlockGroups => BlockGroups.Handles(type) && path is SimdPath.Vector256 or SimdPath.Vector512 && BlockGroups.IsSupported,
-        WeightLayout.RowGroups => RowGroups.Handles(type) && path is SimdPath.Vector256 or SimdPath.Vector512 && RowGroups.IsSupported && LegacyGemm.IsSupported,
+        WeightLayout.RowGroups => RowGroups.Handles(type) && path is SimdPath.Vector256 or SimdPath.Vector512 && RowGroups.IsSupported
+            && LegacyGemm.IsSupported && KQuantGemm.IsSupported && KQuantMatVec.IsSupported,
         _ => false,
     };
 

@@ -219,10 +219,11 @@ public sealed class BlockGroupsTests
     public void Layout_OnlyForLegacyTypesWithItsKernel()
     {
         var expected = WeightPacking.IsSupported(WeightLayout.BlockGroups, TensorType.Q4_0) ? WeightLayout.BlockGroups : WeightLayout.Stored;
-        Assert.Equal(expected == WeightLayout.Stored && RowGroups.IsSupported ? WeightLayout.RowGroups : expected, WeightPacking.Preferred(TensorType.Q4_0));
+        var rowGroups = RowGroups.IsSupported && !System.Runtime.Intrinsics.X86.AvxVnni.IsSupported;
+        Assert.Equal(expected == WeightLayout.Stored && rowGroups ? WeightLayout.RowGroups : expected, WeightPacking.Preferred(TensorType.Q4_0));
         Assert.Equal(expected, WeightPacking.Preferred(TensorType.Q5_0));
         Assert.Equal(expected, WeightPacking.Preferred(TensorType.Q8_0));
-        Assert.Equal(WeightLayout.Stored, WeightPacking.Preferred(TensorType.Q4_K));
+        Assert.Equal(rowGroups ? WeightLayout.RowGroups : WeightLayout.Stored, WeightPacking.Preferred(TensorType.Q4_K));
         Assert.False(WeightPacking.IsSupported(WeightLayout.BlockGroups, TensorType.Q4_1));
         Assert.Throws<ArgumentException>(() => WeightPacking.Pack(WeightLayout.BlockGroups, TensorType.Q4_K, 1, 2, 1, 256));
         Assert.Throws<ArgumentException>(() => WeightPacking.Pack(WeightLayout.BlockGroups, TensorType.Q4_0, 1, 2, 1, 33));

@@ -195,11 +195,13 @@ public sealed class RowGroupsTests
     public void Layout_OnlyForQ40WithoutVnni_AndItsRowsOnlyByMatrix()
     {
         var expected = WeightPacking.IsSupported(WeightLayout.BlockGroups, TensorType.Q4_0) ? WeightLayout.BlockGroups
-            : WeightPacking.IsSupported(WeightLayout.RowGroups, TensorType.Q4_0) ? WeightLayout.RowGroups
+            : WeightPacking.IsSupported(WeightLayout.RowGroups, TensorType.Q4_0) && !System.Runtime.Intrinsics.X86.AvxVnni.IsSupported ? WeightLayout.RowGroups
             : WeightLayout.Stored;
         Assert.Equal(expected, WeightPacking.Preferred(TensorType.Q4_0));
+        Assert.Equal(expected == WeightLayout.RowGroups ? WeightLayout.RowGroups : WeightLayout.Stored, WeightPacking.Preferred(TensorType.Q4_K));
         Assert.Equal(RowGroups.IsSupported, WeightPacking.IsSupported(WeightLayout.RowGroups, TensorType.Q4_0));
         Assert.False(WeightPacking.IsSupported(WeightLayout.RowGroups, TensorType.Q8_0));
+        Assert.False(WeightPacking.IsSupported(WeightLayout.RowGroups, TensorType.Q6_K));
         Assert.False(WeightPacking.IsSupported(WeightLayout.RowGroups, TensorType.Q5_0));
         Assert.Throws<ArgumentException>(() => WeightPacking.Pack(WeightLayout.RowGroups, TensorType.Q8_0, 1, 2, 1, 32));
         Assert.Throws<ArgumentException>(() => WeightPacking.Pack(WeightLayout.RowGroups, TensorType.Q4_0, 1, 2, 1, 33));
@@ -213,6 +215,143 @@ public sealed class RowGroupsTests
         Assert.Contains("RowGroups", error.Message, StringComparison.Ordinal);
     }
 
+    public static TheoryData<int, int> KShapes()
+    {
+        var data = new TheoryData<int, int>();
+        foreach (var (rows, cols) in new[] { (8, 256), (1, 256), (9, 512), (16, 768), (17, 2048), (24, 1024), (13, 4864), (8, 8192) })
+        {
+            data.Add(rows, cols);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(KShapes))]
+    public void Q4K_PackThenUnpack_RestoresEveryStoredRow(int rows, int cols)
+    {
+        var stored = Weights(rows, cols, TensorType.Q4_K);
+        var packed = Pack(stored, rows, cols, TensorType.Q4_K);
+        var rowBytes = stored.Length / rows;
+        if (rows >= 8)
+        {
+            Assert.NotEqual(stored, packed);
+        }
+
+        var back = new byte[rowBytes];
+        for (var r = 0; r < rows; r++)
+        {
+            Unpack(packed, rows, cols, r, back, TensorType.Q4_K);
+            Assert.Equal(stored.AsSpan(r * rowBytes, rowBytes).ToArray(), back);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(KShapes))]
+    public void Q4K_OneToken_BitsOfItsScalarModel_AndWithinScalarTolerance(int rows, int cols)
+    {
+        SkipUnlessSupported();
+        var stored = Weights(rows, cols, TensorType.Q4_K);
+        CheckQ4K(stored, rows, cols, TestData.Gaussian(cols, (ulong)(cols + 3), 1.0f), tolerance: true);
+    }
+
+    [Theory]
+    [InlineData(1u)]
+    [InlineData(2u)]
+    [InlineData(3u)]
+    public void Q4K_ArbitraryQuantAndScaleBytes_BitsOfItsScalarModel(uint seed)
+    {
+        // Every scale and min byte pattern, all 6-bit values and both halves of the packed words; d and dmin finite.
+        SkipUnlessSupported();
+        const int rows = 16, cols = 1024;
+        var stored = TestData.Bytes(rows * (cols / 256) * 144, seed);
+        for (var b = 0; b < rows * (cols / 256); b++)
+        {
+            stored[(b * 144) + 1] &= 0x3B;
+            stored[(b * 144) + 3] &= 0x3B;
+        }
+
+        CheckQ4K(stored, rows, cols, TestData.Gaussian(cols, seed + 40, 3.0f), tolerance: false);
+    }
+
+    [Theory]
+    [InlineData(3, 17, 1024)]
+    [InlineData(8, 16, 2048)]
+    [InlineData(12, 9, 512)]
+    public void Q4K_TokenInBatch_SameBitsAsAlone_AndPromptsAsStored(int n, int rows, int cols)
+    {
+        SkipUnlessSupported();
+        var stored = Weights(rows, cols, TensorType.Q4_K);
+        var packed = Pack(stored, rows, cols, TensorType.Q4_K);
+        var input = TestData.Gaussian(n * cols, (ulong)(n + cols), 1.0f);
+        var together = Run(packed, WeightLayout.RowGroups, rows, cols, input, n, null, type: TensorType.Q4_K);
+        if (n > RowGroups.MaxTokens)
+        {
+            // A prompt batch restores the rows and takes the stored layout's batch kernel.
+            Assert.Equal(Bits(Run(stored, WeightLayout.Stored, rows, cols, input, n, null, type: TensorType.Q4_K)), Bits(together));
+            return;
+        }
+
+        for (var t = 0; t < n; t++)
+        {
+            var alone = Run(packed, WeightLayout.RowGroups, rows, cols, input.AsSpan(t * cols, cols).ToArray(), 1, null, type: TensorType.Q4_K);
+            Assert.Equal(Bits(alone), Bits(together.AsSpan(t * rows, rows).ToArray()));
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Q4K_OnPoolOddRows_SameBitsAsInline(int threads)
+    {
+        SkipUnlessSupported();
+        const int rows = 263, cols = 1024;
+        var packed = Pack(Weights(rows, cols, TensorType.Q4_K), rows, cols, TensorType.Q4_K);
+        var input = TestData.Gaussian(3 * cols, 19, 1.0f);
+        using var pool = new ComputePool(threads);
+        foreach (var n in new[] { 1, 3 })
+        {
+            var x = input.AsSpan(0, n * cols).ToArray();
+            Assert.Equal(
+                Bits(Run(packed, WeightLayout.RowGroups, rows, cols, x, n, null, type: TensorType.Q4_K)),
+                Bits(Run(packed, WeightLayout.RowGroups, rows, cols, x, n, pool, type: TensorType.Q4_K)));
+        }
+    }
+
+    private static void CheckQ4K(byte[] stored, int rows, int cols, float[] input, bool tolerance)
+    {
+        var packed = Pack(stored, rows, cols, TensorType.Q4_K);
+        var actual = Run(packed, WeightLayout.RowGroups, rows, cols, input, 1, null, type: TensorType.Q4_K);
+        var activation = new byte[VecDot.ActivationRowBytes(TensorType.Q4_K, cols)];
+        VecDot.ConvertActivations(TensorType.Q4_K, input, activation);
+        var rowBytes = stored.Length / rows;
+        var inStored = Run(stored, WeightLayout.Stored, rows, cols, input, 1, null, type: TensorType.Q4_K);
+        for (var r = 0; r < rows; r++)
+        {
+            if (r < rows / 8 * 8)
+            {
+                var model = RowGroups.ReferenceQ4K(stored.AsSpan(r * rowBytes, rowBytes), activation, cols / 256);
+                Assert.True(BitConverter.SingleToInt32Bits(model) == BitConverter.SingleToInt32Bits(actual[r]), $"row {r}: {actual[r]} vs model {model}");
+            }
+            else
+            {
+                // Rows past the last group of eight are read as stored.
+                Assert.Equal(BitConverter.SingleToInt32Bits(inStored[r]), BitConverter.SingleToInt32Bits(actual[r]));
+            }
+        }
+
+        if (tolerance)
+        {
+            var expected = TestData.ScalarProducts(TensorType.Q4_K, stored, rows, cols, input, out var magnitude);
+            for (var r = 0; r < rows; r++)
+            {
+                Assert.True(
+                    Math.Abs(actual[r] - expected[r]) <= 2e-5 * magnitude[r] + 1e-30,
+                    $"row {r}: {actual[r]} vs scalar {expected[r]} (magnitude {magnitude[r]})");
+            }
+        }
+    }
+
     private static void SkipUnlessSupported()
     {
         if (!WeightPacking.IsSupported(WeightLayout.RowGroups, TensorType.Q4_0))
@@ -223,47 +362,48 @@ public sealed class RowGroupsTests
 
     private static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
 
-    private static byte[] Weights(int rows, int cols)
+    private static byte[] Weights(int rows, int cols, TensorType type = TensorType.Q4_0)
     {
-        var rowBytes = (int)TensorTypeInfo.Get(TensorType.Q4_0).RowBytes(cols);
+        var rowBytes = (int)TensorTypeInfo.Get(type).RowBytes(cols);
         var weights = new byte[rows * rowBytes];
         var w = TestData.Gaussian(rows * cols, (ulong)((rows * 41) + cols), 0.02f);
         for (var r = 0; r < rows; r++)
         {
-            Quantize.Row(TensorType.Q4_0, w.AsSpan(r * cols, cols), weights.AsSpan(r * rowBytes, rowBytes));
+            Quantize.Row(type, w.AsSpan(r * cols, cols), weights.AsSpan(r * rowBytes, rowBytes));
         }
 
         return weights;
     }
 
-    private static unsafe byte[] Pack(byte[] stored, int rows, int cols)
+    private static unsafe byte[] Pack(byte[] stored, int rows, int cols, TensorType type = TensorType.Q4_0)
     {
         var packed = new byte[stored.Length];
         fixed (byte* s = stored)
         fixed (byte* p = packed)
         {
-            WeightPacking.Pack(WeightLayout.RowGroups, TensorType.Q4_0, (nint)s, (nint)p, rows, cols);
+            WeightPacking.Pack(WeightLayout.RowGroups, type, (nint)s, (nint)p, rows, cols);
         }
 
         return packed;
     }
 
-    private static unsafe void Unpack(byte[] packed, int rows, int cols, int row, byte[] stored)
+    private static unsafe void Unpack(byte[] packed, int rows, int cols, int row, byte[] stored, TensorType type = TensorType.Q4_0)
     {
         fixed (byte* p = packed)
         {
-            WeightPacking.UnpackRow(WeightLayout.RowGroups, TensorType.Q4_0, (nint)p, rows, cols, row, stored);
+            WeightPacking.UnpackRow(WeightLayout.RowGroups, type, (nint)p, rows, cols, row, stored);
         }
     }
 
-    private static float[] Run(byte[] weights, WeightLayout layout, int rows, int cols, float[] input, int n, ComputePool? pool, SimdPath? path = null)
+    private static float[] Run(
+        byte[] weights, WeightLayout layout, int rows, int cols, float[] input, int n, ComputePool? pool, SimdPath? path = null, TensorType type = TensorType.Q4_0)
     {
         var output = new float[rows * n];
         unsafe
         {
             fixed (byte* p = weights)
             {
-                MatMul.Compute(TensorType.Q4_0, (nint)p, rows, cols, input, output, n, pool, default, path ?? SimdSupport.Best, layout);
+                MatMul.Compute(type, (nint)p, rows, cols, input, output, n, pool, default, path ?? SimdSupport.Best, layout);
             }
         }
 

@@ -5,8 +5,9 @@ using System.Runtime.Intrinsics.X86;
 namespace Edgewise.Numerics.Kernels;
 
 /// <summary>
-/// Q4_0 matrices re-laid once, at load, eight rows at a time (<see cref="WeightLayout.RowGroups"/>), for the products
-/// of single tokens and small batches (up to <see cref="MaxTokens"/>) on CPUs without AVX-VNNI. int32 lane r of every vector belongs to row r of the group, so one token's
+/// Q4_0 and Q4_K matrices re-laid once, at load, eight rows at a time (<see cref="WeightLayout.RowGroups"/>), for the
+/// products of single tokens and small batches (up to <see cref="MaxTokens"/>) on CPUs without AVX-VNNI. The Q4_0 form
+/// is described here; the Q4_K form at <see cref="PackQ4K"/> and <see cref="RowsQ4K"/>. int32 lane r of every vector belongs to row r of the group, so one token's
 /// product needs no horizontal sum per row, each activation word is broadcast once for eight rows, and eight rows'
 /// fp16 scales arrive in one load. A full group of eight rows (8 × the stored row size, at its stored offset) is:
 /// for each block b, four 32-byte vectors, vector j holding the packed quant bytes 4j..4j+3 of each row (masking it
@@ -48,7 +49,7 @@ internal static unsafe class RowGroups
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
 
     /// <summary>Whether <paramref name="type"/> has this layout.</summary>
-    public static bool Handles(TensorType type) => type == TensorType.Q4_0;
+    public static bool Handles(TensorType type) => type is TensorType.Q4_0 or TensorType.Q4_K;
 
     /// <summary>Whether the stored Q4_0 matrix can be re-laid: every block scale is finite (no fp16 infinity or NaN).</summary>
     public static bool CanPack(byte* source, long rows, int blocks)
@@ -411,5 +412,302 @@ internal static unsafe class RowGroups
         var dot = Avx2.MultiplyAddAdjacent(s, Vector256.Create((short)1)) + Vector256.Create(*(int*)(w + 256));
         var dw = (Avx2.ConvertToVector256Int32(scales) << 13) & Vector256.Create(unchecked((int)0x8FFFFFFF));
         return Fma.MultiplyAdd(Avx.ConvertToVector256Single(dot), dw.AsSingle() * Vector256.Create(scaledActivation), acc);
+    }
+
+    // ---- Q4_K ----------------------------------------------------------------------------------------------------
+
+    private const int KBlockBytes = 144;
+    private const int KGroupBlockBytes = 8 * KBlockBytes;
+    private const int Q8KBytes = 292;
+
+    /// <summary>Re-lays <paramref name="rows"/> stored Q4_K rows of <paramref name="blocks"/> super-blocks (same size; the ranges must not overlap).</summary>
+    /// <remarks>
+    /// A group of eight rows holds, per super-block, 1152 bytes: for each pair p of 32-element sub-blocks, eight
+    /// 32-byte vectors, vector j holding quant bytes 32p + 4j..32p + 4j + 3 of each row (low nibbles: sub-block 2p,
+    /// high nibbles: sub-block 2p + 1); then the eight rows' fp16 d, their fp16 dmin, and the three 4-byte words of
+    /// each row's packed 6-bit scales and mins, word by word (32 bytes each).
+    /// </remarks>
+    public static void PackQ4K(byte* source, byte* destination, long rows, int blocks) => RelayQ4K(source, destination, rows, blocks, pack: true);
+
+    /// <summary>Restores stored row <paramref name="row"/> of a re-laid Q4_K matrix of <paramref name="rows"/> rows into <paramref name="stored"/>.</summary>
+    public static void UnpackRowQ4K(byte* matrix, long rows, int blocks, long row, byte* stored)
+    {
+        var rowBytes = (long)blocks * KBlockBytes;
+        if (row >= rows / GroupRows * GroupRows)
+        {
+            Buffer.MemoryCopy(matrix + (row * rowBytes), stored, rowBytes, rowBytes);
+            return;
+        }
+
+        var g = row / GroupRows * GroupRows;
+        RelayRowQ4K(stored, matrix + (g * rowBytes), (int)(row - g), blocks, pack: false);
+    }
+
+    private static void RelayQ4K(byte* source, byte* destination, long rows, int blocks, bool pack)
+    {
+        var rowBytes = (long)blocks * KBlockBytes;
+        var full = rows / GroupRows * GroupRows;
+        for (long g = 0; g < full; g += GroupRows)
+        {
+            for (var r = 0; r < GroupRows; r++)
+            {
+                RelayRowQ4K(source + ((g + r) * rowBytes), destination + (g * rowBytes), r, blocks, pack);
+            }
+        }
+
+        Buffer.MemoryCopy(source + (full * rowBytes), destination + (full * rowBytes), (rows - full) * rowBytes, (rows - full) * rowBytes);
+    }
+
+    /// <summary>Moves one stored row's bytes to (<paramref name="pack"/>) or from its place r in the group at <paramref name="group"/>.</summary>
+    private static void RelayRowQ4K(byte* row, byte* group, int r, int blocks, bool pack)
+    {
+        for (var b = 0; b < blocks; b++)
+        {
+            var block = row + (b * KBlockBytes);
+            var sb = group + ((long)b * KGroupBlockBytes);
+            var meta = sb + 1024;
+            Move((ushort*)block, (ushort*)(meta + (2 * r)), pack);
+            Move((ushort*)(block + 2), (ushort*)(meta + 16 + (2 * r)), pack);
+            for (var k = 0; k < 3; k++)
+            {
+                Move((uint*)(block + 4 + (4 * k)), (uint*)(meta + 32 + (32 * k) + (4 * r)), pack);
+            }
+
+            for (var p = 0; p < 4; p++)
+            {
+                for (var j = 0; j < 8; j++)
+                {
+                    Move((uint*)(block + 16 + (32 * p) + (4 * j)), (uint*)(sb + (256 * p) + (32 * j) + (4 * r)), pack);
+                }
+            }
+        }
+    }
+
+    private static void Move<T>(T* stored, T* packed, bool pack)
+        where T : unmanaged
+    {
+        if (pack)
+        {
+            *packed = *stored;
+        }
+        else
+        {
+            *stored = *packed;
+        }
+    }
+
+    /// <summary>
+    /// output[t·<paramref name="outStride"/> + r] for r in [<paramref name="r0"/>, <paramref name="r1"/>) of a re-laid
+    /// Q4_K matrix of <paramref name="rows"/> rows and each of <paramref name="tokens"/> Q8_K rows
+    /// (<paramref name="actStride"/> bytes apart); <paramref name="r0"/> is a multiple of <see cref="GroupRows"/>, and so
+    /// is <paramref name="r1"/> unless it is <paramref name="rows"/>. Per row and super-block the integers
+    /// Σ_j sc_j·(q·a)_j and Σ_j m_j·Σa_j are exact, then acc = fma(isum, d·d_a, acc) and acc = fma(msum, −dmin·d_a, acc),
+    /// super-block after super-block (<see cref="ReferenceQ4K"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RowsQ4K(
+        byte* weights, int rows, int r0, int r1, int blocks, byte* activations, int actStride, int tokens, float* output, long outStride, byte* scratch)
+    {
+        var rowBytes = (long)blocks * KBlockBytes;
+        var full = Math.Min(r1, rows / GroupRows * GroupRows);
+        var sums = (int*)scratch;
+        for (var t = 0; t < tokens; t++)
+        {
+            SubBlockSums(activations + ((long)t * actStride), blocks, sums + (t * blocks * 4));
+        }
+
+        var start = weights + (r0 * rowBytes);
+        for (var i = 0; i < Math.Min(PrefetchDistance, (r1 - r0) * rowBytes); i += 64)
+        {
+            Sse.Prefetch1(start + i);
+        }
+
+        var r = r0;
+        for (; r < full; r += GroupRows)
+        {
+            var group = weights + (r * rowBytes);
+            for (var t = 0; t < tokens; t++)
+            {
+                GroupQ4K(group, blocks, activations + ((long)t * actStride), sums + (t * blocks * 4)).Store(output + (t * outStride) + r);
+            }
+        }
+
+        if (r < r1)
+        {
+            KQuantMatVec.Rows(TensorType.Q4_K, weights, rowBytes, r, r1, blocks, activations, actStride, tokens, output, outStride);
+        }
+    }
+
+    /// <summary>Bytes of scratch <see cref="RowsQ4K"/> needs for <paramref name="tokens"/> tokens and rows of <paramref name="blocks"/> super-blocks.</summary>
+    public static int ScratchBytesQ4K(int blocks, int tokens) => tokens * blocks * 16;
+
+    /// <summary>Each super-block's eight 32-element sums of activation quants, as 16-bit pairs (sub-blocks 2t, 2t + 1 in word t).</summary>
+    private static void SubBlockSums(byte* activation, int blocks, int* sums)
+    {
+        for (var b = 0; b < blocks; b++)
+        {
+            var bsums = (short*)(activation + ((long)b * Q8KBytes) + 260);
+            for (var t = 0; t < 4; t++)
+            {
+                var even = (short)(bsums[4 * t] + bsums[(4 * t) + 1]);
+                var odd = (short)(bsums[(4 * t) + 2] + bsums[(4 * t) + 3]);
+                sums[(b * 4) + t] = (ushort)even | (odd << 16);
+            }
+        }
+    }
+
+    /// <summary>The eight Q4_K rows of the group at <paramref name="group"/> · one Q8_K row, in lane order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> GroupQ4K(byte* group, int blocks, byte* activation, int* sums)
+    {
+        var acc = Vector256<float>.Zero;
+        var mask = Vector256.Create((byte)0x0F);
+        var low6 = Vector256.Create((byte)0x3F);
+        var top2 = Vector256.Create((byte)0x30);
+        var lanes = LaneBase();
+        var sc0 = PairOf(0, lanes);
+        var sc1 = PairOf(1, lanes);
+        var sc2 = PairOf(2, lanes);
+        var sc3 = PairOf(3, lanes);
+        var m01 = PairsOf(0, lanes);
+        var m23 = PairsOf(2, lanes);
+        var ahead = group + PrefetchDistance;
+        var sb = group;
+        var a = activation;
+        for (var b = 0; b < blocks; b++, sb += KGroupBlockBytes, a += Q8KBytes)
+        {
+            for (var i = 0; i < KGroupBlockBytes; i += 64)
+            {
+                Sse.Prefetch1(ahead + i);
+            }
+
+            ahead += KGroupBlockBytes;
+            var meta = sb + 1024;
+            var words0 = Avx.LoadVector256(meta + 32);
+            var words1 = Avx.LoadVector256(meta + 64);
+            var words2 = Avx.LoadVector256(meta + 96);
+            // Byte k of each lane: the scale (mins) of sub-block k (scLow, mLow) and k + 4 (scHigh, mHigh).
+            var scLow = words0 & low6;
+            var scHigh = (words2 & mask) | (Avx2.ShiftRightLogical(words0.AsUInt32(), 2).AsByte() & top2);
+            var mLow = words1 & low6;
+            var mHigh = (Avx2.ShiftRightLogical(words2.AsUInt32(), 4).AsByte() & mask) | (Avx2.ShiftRightLogical(words1.AsUInt32(), 2).AsByte() & top2);
+
+            var q = a + 4;
+            var isum = PairDot(sb, q, scLow, sc0, sc1, mask);
+            isum += PairDot(sb + 256, q + 64, scLow, sc2, sc3, mask);
+            isum += PairDot(sb + 512, q + 128, scHigh, sc0, sc1, mask);
+            isum += PairDot(sb + 768, q + 192, scHigh, sc2, sc3, mask);
+
+            var msum = Avx2.MultiplyAddAdjacent(Avx2.Shuffle(mLow, m01).AsInt16(), Vector256.Create(sums[(b * 4) + 0]).AsInt16());
+            msum += Avx2.MultiplyAddAdjacent(Avx2.Shuffle(mLow, m23).AsInt16(), Vector256.Create(sums[(b * 4) + 1]).AsInt16());
+            msum += Avx2.MultiplyAddAdjacent(Avx2.Shuffle(mHigh, m01).AsInt16(), Vector256.Create(sums[(b * 4) + 2]).AsInt16());
+            msum += Avx2.MultiplyAddAdjacent(Avx2.Shuffle(mHigh, m23).AsInt16(), Vector256.Create(sums[(b * 4) + 3]).AsInt16());
+
+            var da = Vector256.Create(*(float*)a);
+            var d = Simd.HalfToSingle(Avx2.ConvertToVector256Int32((ushort*)meta).AsInt32()) * da;
+            var dmin = Simd.HalfToSingle(Avx2.ConvertToVector256Int32((ushort*)(meta + 16)).AsInt32()) * da;
+            acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(isum), d, acc);
+            acc = Fma.MultiplyAddNegated(Avx.ConvertToVector256Single(msum), dmin, acc);
+        }
+
+        return acc;
+    }
+
+    /// <summary>
+    /// Σ over one pair of sub-blocks of sc·(q·a) per row: eight 32-byte vectors of quant bytes (low nibbles: the first
+    /// sub-block, high: the second) against the pair's 64 activation quants at <paramref name="e"/>; each sub-block's
+    /// eight <c>vpmaddubsw</c> are summed in 16 bits (at most 8 · 2 · 15 · 128 &lt; 2^15) and widened by one
+    /// <c>vpmaddwd</c> with the row's 6-bit scale in both halves of its lane.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> PairDot(byte* w, byte* e, Vector256<byte> scales, Vector256<byte> first, Vector256<byte> second, Vector256<byte> mask)
+    {
+        var v = Avx.LoadVector256(w);
+        var lo = Avx2.MultiplyAddAdjacent(v & mask, Vector256.Create(*(int*)e).AsSByte());
+        var hi = Avx2.MultiplyAddAdjacent(Avx2.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask, Vector256.Create(*(int*)(e + 32)).AsSByte());
+        v = Avx.LoadVector256(w + 32);
+        lo += Avx2.MultiplyAddAdjacent(v & mask, Vector256.Create(*(int*)(e + 4)).AsSByte());
+        hi += Avx2.MultiplyAddAdjacent(Avx2.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask, Vector256.Create(*(int*)(e + 36)).AsSByte());
+        v = Avx.LoadVector256(w + 64);
+        lo += Avx2.MultiplyAddAdjacent(v & mask, Vector256.Create(*(int*)(e + 8)).AsSByte());
+        hi += Avx2.MultiplyAddAdjacent(Avx2.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask, Vector256.Create(*(int*)(e + 40)).AsSByte());
+        v = Avx.LoadVector256(w + 96);
+        lo += Avx2.MultiplyAddAdjacent(v & mask, Vector256.Create(*(int*)(e + 12)).AsSByte());
+        hi += Avx2.MultiplyAddAdjacent(Avx2.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask, Vector256.Create(*(int*)(e + 44)).AsSByte());
+        v = Avx.LoadVector256(w + 128);
+        lo += Avx2.MultiplyAddAdjacent(v & mask, Vector256.Create(*(int*)(e + 16)).AsSByte());
+        hi += Avx2.MultiplyAddAdjacent(Avx2.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask, Vector256.Create(*(int*)(e + 48)).AsSByte());
+        v = Avx.LoadVector256(w + 160);
+        lo += Avx2.MultiplyAddAdjacent(v & mask, Vector256.Create(*(int*)(e + 20)).AsSByte());
+        hi += Avx2.MultiplyAddAdjacent(Avx2.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask, Vector256.Create(*(int*)(e + 52)).AsSByte());
+        v = Avx.LoadVector256(w + 192);
+        lo += Avx2.MultiplyAddAdjacent(v & mask, Vector256.Create(*(int*)(e + 24)).AsSByte());
+        hi += Avx2.MultiplyAddAdjacent(Avx2.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask, Vector256.Create(*(int*)(e + 56)).AsSByte());
+        v = Avx.LoadVector256(w + 224);
+        lo += Avx2.MultiplyAddAdjacent(v & mask, Vector256.Create(*(int*)(e + 28)).AsSByte());
+        hi += Avx2.MultiplyAddAdjacent(Avx2.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask, Vector256.Create(*(int*)(e + 60)).AsSByte());
+        return Avx2.MultiplyAddAdjacent(lo, Avx2.Shuffle(scales, first).AsInt16()) + Avx2.MultiplyAddAdjacent(hi, Avx2.Shuffle(scales, second).AsInt16());
+    }
+
+    /// <summary>vpshufb control: byte k of each 32-bit lane into both 16-bit halves of the lane (zero-extended).</summary>
+    private static Vector256<byte> PairOf(int k, Vector256<byte> lanes) => Vector256.Create((uint)(k | 0x8000 | (k << 16) | 0x80000000u)).AsByte() + lanes;
+
+    /// <summary>vpshufb control: bytes k and k + 1 of each 32-bit lane into its low and high 16-bit halves (zero-extended).</summary>
+    private static Vector256<byte> PairsOf(int k, Vector256<byte> lanes) => Vector256.Create((uint)(k | 0x8000 | ((k + 1) << 16) | 0x80000000u)).AsByte() + lanes;
+
+    /// <summary>4·i in the bytes of 32-bit lane i of each 128-bit half, added to a lane-0 control (0x80 bytes stay ≥ 0x80).</summary>
+    private static Vector256<byte> LaneBase() => Vector256.Create(
+        (byte)0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12, 0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12);
+
+    /// <summary>
+    /// The scalar model of <see cref="RowsQ4K"/> for one stored row (test reference): the same integers and the same
+    /// two fused multiply-adds per super-block in the same order.
+    /// </summary>
+    internal static float ReferenceQ4K(ReadOnlySpan<byte> row, ReadOnlySpan<byte> activation, int blocks)
+    {
+        var acc = 0f;
+        for (var b = 0; b < blocks; b++)
+        {
+            var w = row.Slice(b * KBlockBytes, KBlockBytes);
+            var a = activation.Slice(b * Q8KBytes, Q8KBytes);
+            var isum = 0;
+            var msum = 0;
+            for (var j = 0; j < 8; j++)
+            {
+                int sc, m;
+                if (j < 4)
+                {
+                    sc = w[4 + j] & 63;
+                    m = w[4 + j + 4] & 63;
+                }
+                else
+                {
+                    sc = (w[4 + j + 4] & 0xF) | ((w[4 + j - 4] >> 6) << 4);
+                    m = (w[4 + j + 4] >> 4) | ((w[4 + j] >> 6) << 4);
+                }
+
+                var dot = 0;
+                var sum = 0;
+                for (var i = 0; i < 32; i++)
+                {
+                    var byteAt = w[16 + (32 * (j / 2)) + i];
+                    var nibble = j % 2 == 0 ? byteAt & 0xF : byteAt >> 4;
+                    var x = (sbyte)a[4 + (32 * j) + i];
+                    dot += nibble * x;
+                    sum += x;
+                }
+
+                isum += sc * dot;
+                msum += m * sum;
+            }
+
+            var da = BitConverter.ToSingle(a[..4]);
+            var d = (float)BitConverter.ToHalf(w[..2]) * da;
+            var dmin = (float)BitConverter.ToHalf(w.Slice(2, 2)) * da;
+            acc = MathF.FusedMultiplyAdd(isum, d, acc);
+            acc = MathF.FusedMultiplyAdd(msum, -dmin, acc);
+        }
+
+        return acc;
     }
 }

@@ -58,7 +58,7 @@ public sealed class ReferenceAgreementTests(ITestOutputHelper output)
 
     /// <summary>
     /// Reference models with their Q4_0/Q5_0/Q8_0 matrices re-laid at load (the default: all three where the CPU has
-    /// AVX-VNNI, Q4_0 into row groups where it has AVX2 without it) and read in place: a prompt batch gives the same bits either way (the re-laid kernels keep the batch kernels'
+    /// AVX-VNNI, Q4_0 and Q4_K into row groups where it has AVX2 without it) and read in place: a prompt batch gives the same bits either way (the re-laid kernels keep the batch kernels'
     /// float chains), and token-by-token decoding with the re-laid single-token kernels stays within the reference
     /// tolerance. Qwen3's Q8_0 embedding is tied to the output, so its looked-up rows come back from the re-laid copy.
     /// </summary>
@@ -75,7 +75,7 @@ public sealed class ReferenceAgreementTests(ITestOutputHelper output)
         if (!inPlace.WeightKinds.Any(k => Numerics.WeightPacking.Preferred(k.Type) != Numerics.WeightLayout.Stored))
         {
             Assert.Equal(0, packed.RepackedBytes);
-            Assert.Skip("This CPU re-lays none of this file's matrix types (Q4_0/Q5_0/Q8_0 with AVX-VNNI, Q4_0 with AVX2 and FMA).");
+            Assert.Skip("This CPU re-lays none of this file's matrix types (Q4_0/Q5_0/Q8_0 with AVX-VNNI, Q4_0/Q4_K with AVX2 and FMA but no AVX-VNNI).");
         }
 
         Assert.True(packed.RepackedBytes > 0);

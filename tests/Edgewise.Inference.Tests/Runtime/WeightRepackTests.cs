@@ -13,7 +13,7 @@ namespace Edgewise.Inference.Tests.Runtime;
 /// </summary>
 public sealed class WeightRepackTests
 {
-    private const string NoneHere = "This CPU re-lays none of this file's matrix types (Q4_0/Q5_0/Q8_0 with AVX-VNNI, Q4_0 with AVX2 and FMA).";
+    private const string NoneHere = "This CPU re-lays none of this file's matrix types (Q4_0/Q5_0/Q8_0 with AVX-VNNI, Q4_0/Q4_K with AVX2 and FMA but no AVX-VNNI).";
 
     [Theory]
     [InlineData("ref-qwen3-Q8_0.gguf")]
@@ -76,7 +76,7 @@ public sealed class WeightRepackTests
     [Fact]
     public void Repack_CopiesWouldLeaveLessThanAQuarterFree_EveryMatrixInPlace()
     {
-        // Q8_0 is re-laid only with AVX-VNNI, Q4_0 wherever AVX2 runs.
+        // Q8_0 is re-laid only with AVX-VNNI, Q4_0 everywhere AVX2 runs.
         var model = WeightPacking.Preferred(TensorType.Q8_0) != WeightLayout.Stored ? "ref-qwen3-Q8_0.gguf" : "ref-phi3-Q4_0.gguf";
         using var file = GgufFile.Open(SharedPaths.ReferenceFile("models", model));
         var weights = Bind(file);
