@@ -27,7 +27,7 @@ internal static class BenchCommand
         var reps = new Option<int>("--repetitions", "-r") { Description = "Repetitions per test.", DefaultValueFactory = _ => 5 };
         var threads = new Option<string?>("--threads", "-t") { Description = "Thread counts, comma-separated (default: physical cores)." };
         var parallel = new Option<string>("--parallel") { Description = "Concurrent sequences for an aggregate generation test, comma-separated (0 for none).", DefaultValueFactory = _ => "0" };
-        var noRepack = new Option<bool>("--no-repack") { Description = "Read every weight in place from the file (no re-laid Q4_0, Q5_0 or Q8_0 copies), to measure what the re-laid layout gains." };
+        var noRepack = new Option<bool>("--no-repack") { Description = "Read every weight in place from the file (no re-laid Q4_0, Q4_K, Q5_0 or Q8_0 copies), to measure what the re-laid layout gains." };
         var json = ModelCommands.JsonOption();
         var command = new Command("bench", "Prompt processing and generation speed, like llama-bench.")
         {

@@ -7,7 +7,8 @@ namespace Edgewise.Numerics.Kernels;
 /// <summary>
 /// Q4_0 and Q4_K matrices re-laid once, at load, eight rows at a time (<see cref="WeightLayout.RowGroups"/>), for the
 /// products of single tokens and small batches (up to <see cref="MaxTokens"/>) on CPUs without AVX-VNNI. The Q4_0 form
-/// is described here; the Q4_K form at <see cref="PackQ4K"/> and <see cref="RowsQ4K"/>. int32 lane r of every vector belongs to row r of the group, so one token's
+/// is described here; the Q4_K form at <see cref="PackQ4K"/> and <see cref="RowsQ4K"/>. int32 lane r of every vector
+/// belongs to row r of the group, so one token's
 /// product needs no horizontal sum per row, each activation word is broadcast once for eight rows, and eight rows'
 /// fp16 scales arrive in one load. A full group of eight rows (8 × the stored row size, at its stored offset) is:
 /// for each block b, four 32-byte vectors, vector j holding the packed quant bytes 4j..4j+3 of each row (masking it
@@ -39,7 +40,7 @@ internal static unsafe class RowGroups
     /// <summary>
     /// How far ahead of the group being read the kernel asks for lines, into L2 (<c>prefetcht1</c>). Eight rows' worth
     /// of work per line is few instructions, so the out-of-order window alone keeps too few lines in flight: on Zen 4
-    /// (2026-12-08, Llama-3.2-1B Q4_0, one thread) the kernel read 8 GB/s with no software prefetch, 10-11 GB/s with
+    /// (2026-12-08, a 151 MB Q4_0 matrix, one thread) the kernel read 8 GB/s with no software prefetch, 10-11 GB/s with
     /// <c>prefetcht0</c> 3 KiB ahead, and 17-22 GB/s with <c>prefetcht1</c> 16-64 KiB ahead (a plain read of the same
     /// bytes: 31 GB/s). Every line is asked for, walking the group's bytes in order (quants, then scales).
     /// </summary>
