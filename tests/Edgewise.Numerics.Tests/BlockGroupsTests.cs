@@ -235,45 +235,13 @@ public sealed class BlockGroupsTests
         Assert.Contains("BlockGroups", error.Message, StringComparison.Ordinal);
     }
 
-    private static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
+    private static int[] Bits(float[] values) => LayoutTestData.Bits(values);
 
-    private static byte[] Weights(TensorType type, int rows, int cols)
-    {
-        var rowBytes = (int)TensorTypeInfo.Get(type).RowBytes(cols);
-        var weights = new byte[rows * rowBytes];
-        var w = TestData.Gaussian(rows * cols, (ulong)((rows * 41) + cols), 0.02f);
-        for (var r = 0; r < rows; r++)
-        {
-            Quantize.Row(type, w.AsSpan(r * cols, cols), weights.AsSpan(r * rowBytes, rowBytes));
-        }
+    private static byte[] Weights(TensorType type, int rows, int cols) => LayoutTestData.Weights(type, rows, cols);
 
-        return weights;
-    }
-
-    private static unsafe byte[] Pack(TensorType type, byte[] stored, int rows, int cols)
-    {
-        var packed = new byte[stored.Length];
-        fixed (byte* s = stored)
-        fixed (byte* p = packed)
-        {
-            WeightPacking.Pack(WeightLayout.BlockGroups, type, (nint)s, (nint)p, rows, cols);
-        }
-
-        return packed;
-    }
+    private static byte[] Pack(TensorType type, byte[] stored, int rows, int cols) => LayoutTestData.Pack(WeightLayout.BlockGroups, type, stored, rows, cols);
 
     private static float[] Run(
-        TensorType type, byte[] weights, WeightLayout layout, int rows, int cols, float[] input, int n, ComputePool? pool, SimdPath? path = null)
-    {
-        var output = new float[rows * n];
-        unsafe
-        {
-            fixed (byte* p = weights)
-            {
-                MatMul.Compute(type, (nint)p, rows, cols, input, output, n, pool, default, path ?? SimdSupport.Best, layout);
-            }
-        }
-
-        return output;
-    }
+        TensorType type, byte[] weights, WeightLayout layout, int rows, int cols, float[] input, int n, ComputePool? pool, SimdPath? path = null) =>
+        LayoutTestData.Run(type, weights, layout, rows, cols, input, n, pool, path);
 }

@@ -360,32 +360,12 @@ public sealed class RowGroupsTests
         }
     }
 
-    private static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
+    private static int[] Bits(float[] values) => LayoutTestData.Bits(values);
 
-    private static byte[] Weights(int rows, int cols, TensorType type = TensorType.Q4_0)
-    {
-        var rowBytes = (int)TensorTypeInfo.Get(type).RowBytes(cols);
-        var weights = new byte[rows * rowBytes];
-        var w = TestData.Gaussian(rows * cols, (ulong)((rows * 41) + cols), 0.02f);
-        for (var r = 0; r < rows; r++)
-        {
-            Quantize.Row(type, w.AsSpan(r * cols, cols), weights.AsSpan(r * rowBytes, rowBytes));
-        }
+    private static byte[] Weights(int rows, int cols, TensorType type = TensorType.Q4_0) => LayoutTestData.Weights(type, rows, cols);
 
-        return weights;
-    }
-
-    private static unsafe byte[] Pack(byte[] stored, int rows, int cols, TensorType type = TensorType.Q4_0)
-    {
-        var packed = new byte[stored.Length];
-        fixed (byte* s = stored)
-        fixed (byte* p = packed)
-        {
-            WeightPacking.Pack(WeightLayout.RowGroups, type, (nint)s, (nint)p, rows, cols);
-        }
-
-        return packed;
-    }
+    private static byte[] Pack(byte[] stored, int rows, int cols, TensorType type = TensorType.Q4_0) =>
+        LayoutTestData.Pack(WeightLayout.RowGroups, type, stored, rows, cols);
 
     private static unsafe void Unpack(byte[] packed, int rows, int cols, int row, byte[] stored, TensorType type = TensorType.Q4_0)
     {
@@ -396,17 +376,6 @@ public sealed class RowGroupsTests
     }
 
     private static float[] Run(
-        byte[] weights, WeightLayout layout, int rows, int cols, float[] input, int n, ComputePool? pool, SimdPath? path = null, TensorType type = TensorType.Q4_0)
-    {
-        var output = new float[rows * n];
-        unsafe
-        {
-            fixed (byte* p = weights)
-            {
-                MatMul.Compute(type, (nint)p, rows, cols, input, output, n, pool, default, path ?? SimdSupport.Best, layout);
-            }
-        }
-
-        return output;
-    }
+        byte[] weights, WeightLayout layout, int rows, int cols, float[] input, int n, ComputePool? pool, SimdPath? path = null, TensorType type = TensorType.Q4_0) =>
+        LayoutTestData.Run(type, weights, layout, rows, cols, input, n, pool, path);
 }

@@ -23,10 +23,13 @@ internal static class GenerationLoop
     public static async Task<bool> RunAsync<T>(HttpContext context, Func<CancellationToken, IAsyncEnumerable<T>> start, IGenerationSink<T> sink, TimeSpan? keepAlive, Func<Exception, ApiException?> translate)
     {
         using var generation = ServerState.GenerationToken(context);
-        var updates = start(generation.Token).GetAsyncEnumerator(generation.Token);
+        IAsyncEnumerator<T>? updates = null;
         Task<bool>? pending = null;
         try
         {
+            // Started inside the try, so a source that fails as it starts (before its first await) ends like one that
+            // fails later: translated, and as the error's status when nothing was written yet.
+            updates = start(generation.Token).GetAsyncEnumerator(generation.Token);
             while (true)
             {
                 var next = updates.MoveNextAsync();
@@ -67,7 +70,10 @@ internal static class GenerationLoop
                 await ((Task)pending).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
 
-            await updates.DisposeAsync().ConfigureAwait(false);
+            if (updates is not null)
+            {
+                await updates.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 
