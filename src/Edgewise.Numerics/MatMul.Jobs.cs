@@ -51,10 +51,7 @@ public static unsafe partial class MatMul
                 fixed (byte* scratch = GemmScratch(gemmBytes + checked((int)(rowsPerChunk * rowBytes))))
                 {
                     var stored = scratch + gemmBytes;
-                    for (var r = r0; r < r1; r++)
-                    {
-                        RowGroups.UnpackRow(weights, rows, blocks, r, stored + ((r - r0) * rowBytes));
-                    }
+                    RowGroups.UnpackRows(weightType, weights, rows, blocks, r0, r1, stored);
 
                     LegacyGemm.Rows(weightType, stored - (r0 * rowBytes), rowBytes, r0, r1, blocks, activations, actBytes, n, output, rows, scratch);
                 }
@@ -126,10 +123,7 @@ public static unsafe partial class MatMul
                 if (relaid)
                 {
                     var stored = scratch + gemmBytes;
-                    for (var r = r0; r < r1; r++)
-                    {
-                        RowGroups.UnpackRowQ4K(weights, rows, blocks, r, stored + ((r - r0) * rowBytes));
-                    }
+                    RowGroups.UnpackRows(weightType, weights, rows, blocks, r0, r1, stored);
 
                     source = stored - (r0 * rowBytes);
                 }

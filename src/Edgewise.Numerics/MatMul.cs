@@ -298,7 +298,7 @@ public static unsafe partial class MatMul
             {
                 var prepare = new GemmPrepareJob(type, x, act, cols, actBytes);
                 Run(pool, ref prepare, n);
-                var groupRows = Math.Max(RowGroups.GroupRows, RowsPerChunk(rows, rowBytes, threads) & ~(RowGroups.GroupRows - 1));
+                var groupRows = WholeGroups(RowsPerChunk(rows, rowBytes, threads));
                 var decode = new RowDecodeJob(weights, act, y, rows, cols / 32, actBytes, n, groupRows);
                 sink.Add(ref decode, (rows + groupRows - 1) / groupRows);
                 return;
@@ -311,7 +311,7 @@ public static unsafe partial class MatMul
                 if (w.Layout == WeightLayout.RowGroups)
                 {
                     // Chunks start on a group of eight rows, whose rows the job restores before the stored-layout kernel.
-                    batchRows = Math.Clamp((rows / (4 * threads)) & ~(RowGroups.GroupRows - 1), RowGroups.GroupRows, 64);
+                    batchRows = WholeGroups(Math.Min(rows / (4 * threads), 64));
                 }
 
                 var gemmJob = new LegacyGemmJob(type, w.Layout, weights, act, y, rowBytes, actBytes, rows, cols / 32, n, batchRows);
@@ -325,7 +325,7 @@ public static unsafe partial class MatMul
                 Run(pool, ref prepare, n);
                 if (w.Layout == WeightLayout.RowGroups)
                 {
-                    batchRows = Math.Clamp((rows / (4 * threads)) & ~(RowGroups.GroupRows - 1), RowGroups.GroupRows, 64);
+                    batchRows = WholeGroups(Math.Min(rows / (4 * threads), 64));
                 }
 
                 var kGemmJob = new KQuantGemmJob(type, w.Layout, weights, act, y, rowBytes, actBytes, rows, cols / 256, n, batchRows);
@@ -375,7 +375,7 @@ public static unsafe partial class MatMul
         Run(pool, ref convert, n);
         if (route == Route.KRowDecode)
         {
-            var groupRows = Math.Max(RowGroups.GroupRows, RowsPerChunk(rows, rowBytes, threads) & ~(RowGroups.GroupRows - 1));
+            var groupRows = WholeGroups(RowsPerChunk(rows, rowBytes, threads));
             var decode = new KRowDecodeJob(weights, act, y, rows, cols / 256, actBytes, n, groupRows);
             sink.Add(ref decode, (rows + groupRows - 1) / groupRows);
             return;
@@ -401,6 +401,9 @@ public static unsafe partial class MatMul
         var job = new MatMulJob(weights, act, y, rowBytes, actBytes, rows, cols, n, perChunk, kernel);
         sink.Add(ref job, (rows + perChunk - 1) / perChunk);
     }
+
+    /// <summary><paramref name="rowsPerChunk"/> rounded down to whole groups of <see cref="RowGroups.GroupRows"/> (at least one), so chunks of re-laid rows start on a group.</summary>
+    private static int WholeGroups(int rowsPerChunk) => Math.Max(RowGroups.GroupRows, rowsPerChunk & ~(RowGroups.GroupRows - 1));
 
     private static int RowsPerChunk(int rows, long bytesPerRow, int threads)
     {

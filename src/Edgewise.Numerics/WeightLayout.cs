@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics.X86;
 using Edgewise.Numerics.Kernels;
 
 namespace Edgewise.Numerics;
@@ -69,7 +70,8 @@ public static unsafe class WeightPacking
     /// </summary>
     /// <exception cref="ArgumentException">
     /// The layout does not apply to the type, a count is negative, cols is not a whole number of blocks, an address is
-    /// zero, or (<see cref="WeightLayout.RowGroups"/>) a block scale is not finite.
+    /// zero, or (<see cref="WeightLayout.RowGroups"/>) a Q4_0 block scale is not finite, found on the way (the
+    /// destination is then partly written).
     /// </exception>
     public static void Pack(WeightLayout layout, TensorType type, nint source, nint destination, int rows, int cols)
     {
@@ -91,20 +93,13 @@ public static unsafe class WeightPacking
             return;
         }
 
-        if (layout == WeightLayout.RowGroups && type == TensorType.Q4_K)
-        {
-            RowGroups.PackQ4K((byte*)source, (byte*)destination, rows, cols / 256);
-            return;
-        }
-
         if (layout == WeightLayout.RowGroups)
         {
-            if (!RowGroups.CanPack((byte*)source, rows, cols / 32))
+            if (!RowGroups.Pack(type, (byte*)source, (byte*)destination, rows, cols / TensorTypeInfo.Get(type).BlockSize))
             {
                 throw new ArgumentException("A block scale is an fp16 infinity or NaN; the RowGroups layout holds finite scales only.", nameof(source));
             }
 
-            RowGroups.Pack((byte*)source, (byte*)destination, rows, cols / 32);
             return;
         }
 
@@ -141,14 +136,7 @@ public static unsafe class WeightPacking
 
         fixed (byte* s = stored)
         {
-            if (type == TensorType.Q4_K)
-            {
-                RowGroups.UnpackRowQ4K((byte*)matrix, rows, cols / 256, row, s);
-            }
-            else
-            {
-                RowGroups.UnpackRow((byte*)matrix, rows, cols / 32, row, s);
-            }
+            RowGroups.UnpackRows(type, (byte*)matrix, rows, cols / TensorTypeInfo.Get(type).BlockSize, row, row + 1, s);
         }
     }
 
@@ -190,7 +178,7 @@ public static unsafe class WeightPacking
 
     internal static WeightLayout Preferred(TensorType type, SimdPath path) =>
         IsSupported(WeightLayout.BlockGroups, type, path) ? WeightLayout.BlockGroups
-        : IsSupported(WeightLayout.RowGroups, type, path) && !System.Runtime.Intrinsics.X86.AvxVnni.IsSupported ? WeightLayout.RowGroups
+        : IsSupported(WeightLayout.RowGroups, type, path) && !AvxVnni.IsSupported ? WeightLayout.RowGroups
         : WeightLayout.Stored;
 
     internal static bool IsSupported(WeightLayout layout, TensorType type, SimdPath path) => layout switch

@@ -161,16 +161,42 @@ public sealed class RowGroupsTests
         var at = ((13 * 8) + 5) * 18;
         stored[at] = (byte)special;
         stored[at + 1] = (byte)(special >> 8);
+        var destination = new byte[stored.Length];
         fixed (byte* s = stored)
+        fixed (byte* d = destination)
         {
             var source = (nint)s;
-            var error = Assert.Throws<ArgumentException>(() => WeightPacking.Pack(WeightLayout.RowGroups, TensorType.Q4_0, source, source + 1, rows, cols));
+            var packed = (nint)d;
+            var error = Assert.Throws<ArgumentException>(() => WeightPacking.Pack(WeightLayout.RowGroups, TensorType.Q4_0, source, packed, rows, cols));
             Assert.Contains("finite", error.Message, StringComparison.Ordinal);
             var preferred = WeightPacking.Preferred(TensorType.Q4_0);
             Assert.Equal(preferred == WeightLayout.RowGroups ? WeightLayout.Stored : preferred, WeightPacking.Preferred(TensorType.Q4_0, (nint)s, rows, cols));
             stored[at + 1] = 0x3C;
             Assert.Equal(preferred, WeightPacking.Preferred(TensorType.Q4_0, (nint)s, rows, cols));
         }
+    }
+
+    [Fact]
+    public unsafe void Pack_NonFiniteScaleInARowPastTheLastGroup_AcceptedAndKeptAsStored()
+    {
+        // Rows past the last group of eight stay as stored, where the stored kernels carry an infinity through.
+        SkipUnlessSupported();
+        const int rows = 11, cols = 256;
+        var stored = Weights(rows, cols);
+        var at = ((9 * 8) + 3) * 18;
+        stored[at] = 0x00;
+        stored[at + 1] = 0x7C;
+        fixed (byte* s = stored)
+        {
+            Assert.Equal(WeightPacking.Preferred(TensorType.Q4_0), WeightPacking.Preferred(TensorType.Q4_0, (nint)s, rows, cols));
+        }
+
+        var packed = Pack(stored, rows, cols);
+        var input = TestData.Gaussian(cols, 23, 1.0f);
+        var alone = Run(packed, WeightLayout.RowGroups, rows, cols, input, 1, null);
+        var batch = Run(stored, WeightLayout.Stored, rows, cols, input.Concat(input).ToArray(), 2, null);
+        Assert.Equal(Bits(batch.AsSpan(0, rows).ToArray()), Bits(alone));
+        Assert.False(float.IsFinite(alone[9]));
     }
 
     [Theory]

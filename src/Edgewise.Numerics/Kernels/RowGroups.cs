@@ -7,7 +7,7 @@ namespace Edgewise.Numerics.Kernels;
 /// <summary>
 /// Q4_0 and Q4_K matrices re-laid once, at load, eight rows at a time (<see cref="WeightLayout.RowGroups"/>), for the
 /// products of single tokens and small batches (up to <see cref="MaxTokens"/>) on CPUs without AVX-VNNI. The Q4_0 form
-/// is described here; the Q4_K form at <see cref="PackQ4K"/> and <see cref="RowsQ4K"/>. int32 lane r of every vector
+/// is described here; the Q4_K form at <see cref="RelayQ4K"/> and <see cref="RowsQ4K"/>. int32 lane r of every vector
 /// belongs to row r of the group, so one token's
 /// product needs no horizontal sum per row, each activation word is broadcast once for eight rows, and eight rows'
 /// fp16 scales arrive in one load. A full group of eight rows (8 × the stored row size, at its stored offset) is:
@@ -52,10 +52,13 @@ internal static unsafe class RowGroups
     /// <summary>Whether <paramref name="type"/> has this layout.</summary>
     public static bool Handles(TensorType type) => type is TensorType.Q4_0 or TensorType.Q4_K;
 
-    /// <summary>Whether the stored Q4_0 matrix can be re-laid: every block scale is finite (no fp16 infinity or NaN).</summary>
+    /// <summary>
+    /// Whether the stored Q4_0 matrix can be re-laid: every block scale of the rows that go into groups of eight is
+    /// finite (no fp16 infinity or NaN); the rows past the last group stay as stored and may hold any scale.
+    /// </summary>
     public static bool CanPack(byte* source, long rows, int blocks)
     {
-        var count = rows * blocks;
+        var count = rows / GroupRows * GroupRows * blocks;
         for (long i = 0; i < count; i++)
         {
             if ((*(ushort*)(source + (i * StoredBlockBytes)) & 0x7C00) == 0x7C00)
@@ -67,10 +70,22 @@ internal static unsafe class RowGroups
         return true;
     }
 
-    /// <summary>Re-lays <paramref name="rows"/> stored Q4_0 rows of <paramref name="blocks"/> blocks (same size; the ranges must not overlap).</summary>
-    public static void Pack(byte* source, byte* destination, long rows, int blocks)
+    /// <summary>
+    /// Re-lays <paramref name="rows"/> stored rows of <paramref name="blocks"/> blocks (super-blocks for Q4_K) of
+    /// <paramref name="type"/> (same size; the ranges must not overlap). False, with the destination partly written,
+    /// when a Q4_0 row that goes into a group has a scale that is not finite (see <see cref="CanPack"/>): the check is
+    /// made on the way, so packing reads the matrix once.
+    /// </summary>
+    public static bool Pack(TensorType type, byte* source, byte* destination, long rows, int blocks)
     {
+        if (type == TensorType.Q4_K)
+        {
+            RelayQ4K(source, destination, rows, blocks, pack: true);
+            return true;
+        }
+
         var rowBytes = (long)blocks * StoredBlockBytes;
+        var finite = true;
         var full = rows / GroupRows * GroupRows;
         for (long g = 0; g < full; g += GroupRows)
         {
@@ -82,7 +97,9 @@ internal static unsafe class RowGroups
                 for (var b = 0; b < blocks; b++)
                 {
                     var block = row + (b * StoredBlockBytes);
-                    scales[(b * GroupRows) + r] = *(ushort*)block;
+                    var scale = *(ushort*)block;
+                    finite &= (scale & 0x7C00) != 0x7C00;
+                    scales[(b * GroupRows) + r] = scale;
                     var quants = group + ((long)b * GroupQuantBytes) + (4 * r);
                     for (var j = 0; j < 4; j++)
                     {
@@ -93,10 +110,32 @@ internal static unsafe class RowGroups
         }
 
         Buffer.MemoryCopy(source + (full * rowBytes), destination + (full * rowBytes), (rows - full) * rowBytes, (rows - full) * rowBytes);
+        return finite;
     }
 
-    /// <summary>Restores stored row <paramref name="row"/> of a re-laid matrix of <paramref name="rows"/> rows into <paramref name="stored"/>.</summary>
-    public static void UnpackRow(byte* matrix, long rows, int blocks, long row, byte* stored)
+    /// <summary>
+    /// Restores rows [<paramref name="r0"/>, <paramref name="r1"/>) of a re-laid matrix of <paramref name="type"/> with
+    /// <paramref name="rows"/> rows of <paramref name="blocks"/> blocks (super-blocks for Q4_K) to their stored bytes,
+    /// one after another at <paramref name="stored"/>.
+    /// </summary>
+    public static void UnpackRows(TensorType type, byte* matrix, long rows, int blocks, long r0, long r1, byte* stored)
+    {
+        var rowBytes = (long)blocks * (type == TensorType.Q4_K ? KBlockBytes : StoredBlockBytes);
+        for (var r = r0; r < r1; r++)
+        {
+            if (type == TensorType.Q4_K)
+            {
+                UnpackRowQ4K(matrix, rows, blocks, r, stored + ((r - r0) * rowBytes));
+            }
+            else
+            {
+                UnpackRow(matrix, rows, blocks, r, stored + ((r - r0) * rowBytes));
+            }
+        }
+    }
+
+    /// <summary>Restores stored Q4_0 row <paramref name="row"/> of a re-laid matrix of <paramref name="rows"/> rows into <paramref name="stored"/>.</summary>
+    private static void UnpackRow(byte* matrix, long rows, int blocks, long row, byte* stored)
     {
         var rowBytes = (long)blocks * StoredBlockBytes;
         if (row >= rows / GroupRows * GroupRows)
@@ -421,17 +460,9 @@ internal static unsafe class RowGroups
     private const int KGroupBlockBytes = 8 * KBlockBytes;
     private const int Q8KBytes = 292;
 
-    /// <summary>Re-lays <paramref name="rows"/> stored Q4_K rows of <paramref name="blocks"/> super-blocks (same size; the ranges must not overlap).</summary>
-    /// <remarks>
-    /// A group of eight rows holds, per super-block, 1152 bytes: for each pair p of 32-element sub-blocks, eight
-    /// 32-byte vectors, vector j holding quant bytes 32p + 4j..32p + 4j + 3 of each row (low nibbles: sub-block 2p,
-    /// high nibbles: sub-block 2p + 1); then the eight rows' fp16 d, their fp16 dmin, and the three 4-byte words of
-    /// each row's packed 6-bit scales and mins, word by word (32 bytes each).
-    /// </remarks>
-    public static void PackQ4K(byte* source, byte* destination, long rows, int blocks) => RelayQ4K(source, destination, rows, blocks, pack: true);
 
     /// <summary>Restores stored row <paramref name="row"/> of a re-laid Q4_K matrix of <paramref name="rows"/> rows into <paramref name="stored"/>.</summary>
-    public static void UnpackRowQ4K(byte* matrix, long rows, int blocks, long row, byte* stored)
+    private static void UnpackRowQ4K(byte* matrix, long rows, int blocks, long row, byte* stored)
     {
         var rowBytes = (long)blocks * KBlockBytes;
         if (row >= rows / GroupRows * GroupRows)
@@ -444,6 +475,13 @@ internal static unsafe class RowGroups
         RelayRowQ4K(stored, matrix + (g * rowBytes), (int)(row - g), blocks, pack: false);
     }
 
+    /// <summary>
+    /// Packs (or, with <paramref name="pack"/> false, restores) Q4_K rows. The Q4_K form: a group of eight rows holds,
+    /// per super-block, 1152 bytes: for each pair p of 32-element sub-blocks, eight 32-byte vectors, vector j holding
+    /// quant bytes 32p + 4j..32p + 4j + 3 of each row (low nibbles: sub-block 2p, high nibbles: sub-block 2p + 1);
+    /// then the eight rows' fp16 d, their fp16 dmin, and the three 4-byte words of each row's packed 6-bit scales and
+    /// mins, word by word (32 bytes each).
+    /// </summary>
     private static void RelayQ4K(byte* source, byte* destination, long rows, int blocks, bool pack)
     {
         var rowBytes = (long)blocks * KBlockBytes;
